@@ -1,0 +1,272 @@
+/*
+ * seqrt_model_load: the description's top level, the weights file (path
+ * resolution, binding every tensor a layer reads, warning about the rest),
+ * and the model's public accessors.
+ *
+ * The weights path in a description is resolved relative to the
+ * description's directory and must stay inside it: an absolute path or a
+ * ".." component is refused (a downloaded description cannot make seqrt read
+ * files elsewhere). An embedding program that wants another file passes
+ * seqrt_load_options.weights_path, which is used as given.
+ */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats.h"
+#include "ops.h"
+#include "shape.h"
+
+#define SQ_MAX_DESCRIPTION_BYTES ((size_t)64 << 20)
+
+/* model.c */
+seqrt_status sq_parse_description(seqrt_model *m, const char *file, const cJSON *root);
+
+static int cmp_weight_name(const void *a, const void *b)
+{
+    return strcmp(((const sq_weight *)a)->name, ((const sq_weight *)b)->name);
+}
+
+static sq_weight *find_weight(seqrt_model *m, const char *name)
+{
+    sq_weight key = {0};
+    key.name = (char *)name;
+    return bsearch(&key, m->weights, (size_t)m->nweights, sizeof key, cmp_weight_name);
+}
+
+static seqrt_status bind_layer_weights(seqrt_model *m, sq_layer *L)
+{
+    int nw = 0;
+    int max = (int)(L->a.num_layers > 0 ? L->a.num_layers : 1) * 2 * SQ_RW_COUNT + 8;
+    sq_weight_spec *specs = sq_calloc((size_t)max, sizeof *specs);
+    if (!specs) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
+    int n = sq_layer_weight_specs(L, specs, max, &nw);
+    seqrt_status st = SEQRT_OK;
+    if (nw > 0 && !(L->w = sq_calloc((size_t)nw, sizeof *L->w))) {
+        st = sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
+        goto done;
+    }
+    L->nw = nw;
+    for (int i = 0; i < n; i++) {
+        const sq_weight_spec *sp = &specs[i];
+        char name[400];
+        snprintf(name, sizeof name, "%s.%s", L->name, sp->param);
+        sq_weight *w = find_weight(m, name);
+        if (!w) {
+            if (sp->optional) continue;
+            st = sq_error(SEQRT_ERR_MODEL, "%s: layer '%s' (%s): weight tensor '%s' is missing", m->weights_path,
+                          L->name, sq_op_name(L->op), name);
+            goto done;
+        }
+        bool ok = w->rank == sp->rank;
+        for (int d = 0; ok && d < sp->rank; d++)
+            if (sp->dims[d] >= 0 && w->dims[d] != sp->dims[d]) ok = false;
+        if (!ok) {
+            char got[128], want[128];
+            sq_format_dims(NULL, w->rank, w->dims, got, sizeof got);
+            int64_t wd[2] = {sp->dims[0], sp->dims[1]};
+            sq_format_dims(NULL, sp->rank, wd, want, sizeof want);
+            /* a -1 dim (taken from the inputs) prints as "?" */
+            st = sq_error(SEQRT_ERR_MODEL, "%s: layer '%s' (%s): weight tensor '%s' has shape %s, expected %s",
+                          m->weights_path, L->name, sq_op_name(L->op), name, got, want);
+            goto done;
+        }
+        w->used = true;
+        L->w[sp->index] = w;
+    }
+done:
+    sq_free(specs);
+    return st;
+}
+
+static seqrt_status resolve_weights_path(seqrt_model *m, const cJSON *root, const char *json_path,
+                                         const seqrt_load_options *opt)
+{
+    if (opt && opt->weights_path) {
+        m->weights_path = sq_strdup(opt->weights_path);
+        return m->weights_path ? SEQRT_OK : sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
+    }
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(root, "weights");
+    const char *slash = strrchr(json_path, '/');
+    size_t dirlen = slash ? (size_t)(slash - json_path + 1) : 0;
+    char *path;
+    if (w) {
+        if (!cJSON_IsString(w) || !*w->valuestring)
+            return sq_error(SEQRT_ERR_MODEL, "%s: field 'weights' must be a file name (a string)", json_path);
+        const char *rel = w->valuestring;
+        if (rel[0] == '/' || !strcmp(rel, "..") || !strncmp(rel, "../", 3) || strstr(rel, "/../") ||
+            (strlen(rel) >= 3 && !strcmp(rel + strlen(rel) - 3, "/..")))
+            return sq_error(SEQRT_ERR_MODEL,
+                            "%s: field 'weights' = \"%s\" leaves the description's directory (absolute "
+                            "paths and '..' are refused; pass the path explicitly to load it)",
+                            json_path, rel);
+        path = sq_malloc(dirlen + strlen(rel) + 1);
+        if (!path) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
+        memcpy(path, json_path, dirlen);
+        strcpy(path + dirlen, rel);
+    } else {
+        size_t n = strlen(json_path);
+        bool dot_json = n >= 5 && !strcmp(json_path + n - 5, ".json");
+        size_t stem = dot_json ? n - 5 : n;
+        path = sq_malloc(stem + sizeof ".safetensors");
+        if (!path) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
+        memcpy(path, json_path, stem);
+        strcpy(path + stem, ".safetensors");
+    }
+    m->weights_path = path;
+    return SEQRT_OK;
+}
+
+static seqrt_status load_weights(seqrt_model *m, bool strict)
+{
+    seqrt_status st = sq_safetensors_load(m->weights_path, &m->weights, &m->nweights);
+    if (st) return st;
+    qsort(m->weights, (size_t)m->nweights, sizeof *m->weights, cmp_weight_name);
+    for (int l = 0; l < m->nlayers; l++)
+        if ((st = bind_layer_weights(m, &m->layers[l]))) return st;
+    for (int i = 0; i < m->nweights; i++) {
+        if (m->weights[i].used) continue;
+        char msg[600];
+        snprintf(msg, sizeof msg, "%s: tensor '%s' is not used by any layer", m->weights_path,
+                 m->weights[i].name);
+        if (strict) return sq_error(SEQRT_ERR_MODEL, "%s (error under --strict)", msg);
+        if ((st = (seqrt_status)(st ? st : 0))) return st;
+        char **w = sq_realloc(m->warnings, sizeof(char *) * (size_t)(m->nwarnings + 1));
+        if (!w) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
+        m->warnings = w;
+        if (!(w[m->nwarnings] = sq_strdup(msg))) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
+        m->nwarnings++;
+        sq_log(SQ_LOG_WARN, "%s", msg);
+    }
+    return SEQRT_OK;
+}
+
+seqrt_status seqrt_model_load(seqrt_model **out, const char *json_path, const seqrt_load_options *opt)
+{
+    sq_clear_error();
+    if (!out || !json_path) return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "seqrt_model_load: NULL argument");
+    *out = NULL;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    seqrt_status st = sq_read_file(json_path, SQ_MAX_DESCRIPTION_BYTES, &buf, &len);
+    if (st) return st;
+    cJSON *root = cJSON_ParseWithLength((const char *)buf, len);
+    if (!root) {
+        const char *at = cJSON_GetErrorPtr();
+        size_t off = (at && at >= (const char *)buf && at <= (const char *)buf + len) ? (size_t)(at - (const char *)buf) : 0;
+        int line = 1, col = 1;
+        for (size_t i = 0; i < off; i++) {
+            if (buf[i] == '\n') line++, col = 1;
+            else col++;
+        }
+        sq_free(buf);
+        return sq_error(SEQRT_ERR_PARSE, "%s: malformed JSON near line %d, column %d", json_path, line, col);
+    }
+    sq_free(buf);
+    seqrt_model *m = sq_calloc(1, sizeof *m);
+    if (!m) {
+        cJSON_Delete(root);
+        return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
+    }
+    if (!(m->path = sq_strdup(json_path))) st = sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
+    if (!st) st = sq_parse_description(m, json_path, root);
+    if (!st) st = resolve_weights_path(m, root, json_path, opt);
+    cJSON_Delete(root);
+    if (!st) st = load_weights(m, opt && opt->strict);
+    if (!st) st = sq_infer_model(m);
+    if (st) {
+        sq_model_destroy(m);
+        return st;
+    }
+    sq_log(SQ_LOG_INFO, "loaded model '%s' from %s: %d layers, %d weight tensors", m->name, json_path,
+           m->nlayers, m->nweights);
+    *out = m;
+    return SEQRT_OK;
+}
+
+void sq_model_destroy(seqrt_model *m)
+{
+    if (!m) return;
+    if (!m->borrowed) {
+        for (int v = 0; v < m->nvalues; v++) sq_free(m->values[v].name);
+        for (int l = 0; l < m->nlayers; l++) {
+            sq_free(m->layers[l].name);
+            sq_free(m->layers[l].list);
+            sq_free((void *)m->layers[l].w);
+        }
+        for (int s = 0; s < m->nsyms; s++) sq_free(m->sym_names[s]);
+        for (int i = 0; i < m->nwarnings; i++) sq_free(m->warnings[i]);
+        sq_weights_free(m->weights, m->nweights);
+        sq_free(m->sym_names);
+        sq_free(m->warnings);
+        sq_free(m->name);
+        sq_free(m->path);
+        sq_free(m->weights_path);
+        sq_free(m->metadata_json);
+    } else {
+        /* a streaming view owns the names of the values it added */
+        for (int v = m->nvalues - m->nstate; v < m->nvalues; v++) sq_free(m->values[v].name);
+    }
+    sq_free(m->values);
+    sq_free(m->layers);
+    sq_free(m->inputs);
+    sq_free(m->outputs);
+    sq_free(m);
+}
+
+void seqrt_model_free(seqrt_model *m) { sq_model_destroy(m); }
+
+/* ------------------------------------------------------------ accessors */
+
+const char *seqrt_model_name(const seqrt_model *m) { return m ? m->name : NULL; }
+const char *seqrt_model_metadata(const seqrt_model *m) { return m ? m->metadata_json : NULL; }
+size_t seqrt_model_input_count(const seqrt_model *m) { return m ? (size_t)m->ninputs : 0; }
+size_t seqrt_model_output_count(const seqrt_model *m) { return m ? (size_t)m->noutputs : 0; }
+size_t seqrt_model_warning_count(const seqrt_model *m) { return m ? (size_t)m->nwarnings : 0; }
+size_t seqrt_model_layer_count(const seqrt_model *m) { return m ? (size_t)m->nlayers : 0; }
+
+const char *seqrt_model_input_name(const seqrt_model *m, size_t i)
+{
+    return (m && i < (size_t)m->ninputs) ? m->values[m->inputs[i]].name : NULL;
+}
+
+seqrt_dtype seqrt_model_input_dtype(const seqrt_model *m, size_t i)
+{
+    return (m && i < (size_t)m->ninputs) ? m->values[m->inputs[i]].input_dtype : SEQRT_F32;
+}
+
+int seqrt_model_input_time_axis(const seqrt_model *m, size_t i)
+{
+    return (m && i < (size_t)m->ninputs) ? m->values[m->inputs[i]].time_axis : -1;
+}
+
+const char *seqrt_model_output_name(const seqrt_model *m, size_t i)
+{
+    return (m && i < (size_t)m->noutputs) ? m->values[m->outputs[i]].name : NULL;
+}
+
+int seqrt_model_output_time_axis(const seqrt_model *m, size_t i)
+{
+    return (m && i < (size_t)m->noutputs) ? m->values[m->outputs[i]].time_axis : -1;
+}
+
+const char *seqrt_model_warning(const seqrt_model *m, size_t i)
+{
+    return (m && i < (size_t)m->nwarnings) ? m->warnings[i] : NULL;
+}
+
+seqrt_status seqrt_model_find_input(const seqrt_model *m, const char *name, size_t *out)
+{
+    if (!m || !name || !out) return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "seqrt_model_find_input: NULL argument");
+    for (int i = 0; i < m->ninputs; i++)
+        if (!strcmp(m->values[m->inputs[i]].name, name)) {
+            *out = (size_t)i;
+            return SEQRT_OK;
+        }
+    char list[512] = "";
+    for (int i = 0; i < m->ninputs; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
+                 m->values[m->inputs[i]].name);
+    return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "the model has no input '%s' (inputs: %s)", name, list);
+}

@@ -1,0 +1,232 @@
+/*
+ * The backend registry: the built-in reference backend and the shared
+ * modules (libseqrt-onednn.so, libseqrt-opencl.so) loaded at first use with
+ * dlopen, from $SEQRT_BACKEND_PATH (colon-separated directories) or the
+ * directory of libseqrt itself. A module that is missing, or whose own
+ * libraries (oneDNN, the OpenCL ICD loader) are missing, is listed as
+ * unavailable with the reason; it is never silently replaced by another.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend.h"
+
+static const char *const g_module_names[] = {"onednn", "opencl"};
+#define SQ_NBACKENDS 3
+
+static sq_backend g_backends[SQ_NBACKENDS];
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+static void lib_dir(char *buf, size_t n)
+{
+    Dl_info info;
+    buf[0] = '\0';
+    if (dladdr((void *)&lib_dir, &info) && info.dli_fname) {
+        snprintf(buf, n, "%s", info.dli_fname);
+        char *slash = strrchr(buf, '/');
+        if (slash) *slash = '\0';
+        else snprintf(buf, n, ".");
+    }
+}
+
+static void load_module(sq_backend *b, const char *name)
+{
+    char file[64], searched[1024] = "", path[1024];
+    snprintf(file, sizeof file, "libseqrt-%s.so", name);
+    snprintf(b->name, sizeof b->name, "%s", name);
+    /* search order: $SEQRT_BACKEND_PATH, then beside libseqrt */
+    char dirs[4096] = "";
+    const char *env = getenv("SEQRT_BACKEND_PATH");
+    if (env && *env) snprintf(dirs, sizeof dirs, "%s:", env);
+    lib_dir(dirs + strlen(dirs), sizeof dirs - strlen(dirs));
+    char *save = NULL;
+    for (char *dir = strtok_r(dirs, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+        if (!*dir) continue;
+        snprintf(path, sizeof path, "%s/%s", dir, file);
+        snprintf(searched + strlen(searched), sizeof searched - strlen(searched), "%s%s",
+                 *searched ? ", " : "", dir);
+        if (access(path, F_OK) != 0) continue;
+        void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+        if (!h) {
+            const char *e = dlerror();
+            snprintf(b->reason, sizeof b->reason, "module %s cannot be loaded: %s", path, e ? e : "?");
+            snprintf(b->module, sizeof b->module, "%s", path);
+            return;
+        }
+        sq_backend_module_init_fn init = (sq_backend_module_init_fn)dlsym(h, SQ_BACKEND_MODULE_INIT);
+        if (!init) {
+            snprintf(b->reason, sizeof b->reason, "module %s has no %s entry point", path,
+                     SQ_BACKEND_MODULE_INIT);
+            dlclose(h);
+            return;
+        }
+        snprintf(b->module, sizeof b->module, "%s", path);
+        seqrt_status st = init(SQ_BACKEND_ABI, b);
+        snprintf(b->name, sizeof b->name, "%s", name);
+        if (st != SEQRT_OK && !b->reason[0])
+            snprintf(b->reason, sizeof b->reason, "%s", seqrt_last_error());
+        if (!b->reason[0] && b->ndevices == 0) snprintf(b->reason, sizeof b->reason, "no device found");
+        b->dl_handle = h; /* kept loaded for the life of the process */
+        for (size_t i = 0; i < b->ndevices; i++) {
+            b->devices[i].backend = b;
+            b->devices[i].index = i;
+        }
+        return;
+    }
+    snprintf(b->reason, sizeof b->reason, "module %s not found (searched: %s; set SEQRT_BACKEND_PATH)",
+             file, *searched ? searched : "nothing");
+}
+
+static void registry_init(void)
+{
+    sq_backend *ref = &g_backends[0];
+    if (sq_reference_backend_init(ref) != SEQRT_OK && !ref->reason[0])
+        snprintf(ref->reason, sizeof ref->reason, "%s", seqrt_last_error());
+    snprintf(ref->module, sizeof ref->module, "built-in");
+    for (size_t i = 0; i < ref->ndevices; i++) {
+        ref->devices[i].backend = ref;
+        ref->devices[i].index = i;
+    }
+    for (int i = 0; i < SQ_NBACKENDS - 1; i++) load_module(&g_backends[i + 1], g_module_names[i]);
+}
+
+static void ensure_init(void) { pthread_once(&g_once, registry_init); }
+
+size_t seqrt_backend_count(void)
+{
+    ensure_init();
+    return SQ_NBACKENDS;
+}
+
+static bool available(const sq_backend *b) { return !b->reason[0] && b->ndevices > 0; }
+
+seqrt_status seqrt_backend_get_info(size_t i, seqrt_backend_info *out)
+{
+    ensure_init();
+    if (!out || i >= SQ_NBACKENDS)
+        return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "backend index %zu is out of range [0, %d)", i, SQ_NBACKENDS);
+    const sq_backend *b = &g_backends[i];
+    out->name = b->name;
+    out->available = available(b);
+    out->reason = b->reason;
+    out->module = b->module;
+    out->device_count = available(b) ? b->ndevices : 0;
+    return SEQRT_OK;
+}
+
+seqrt_status seqrt_backend_get_device(const seqrt_device **out, size_t backend, size_t device)
+{
+    ensure_init();
+    if (!out || backend >= SQ_NBACKENDS)
+        return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "backend index %zu is out of range", backend);
+    const sq_backend *b = &g_backends[backend];
+    if (!available(b))
+        return sq_error(SEQRT_ERR_UNAVAILABLE, "backend '%s' is unavailable: %s", b->name, b->reason);
+    if (device >= b->ndevices)
+        return sq_error(SEQRT_ERR_UNAVAILABLE, "backend '%s' has %zu device(s); there is no device %zu", b->name,
+                        b->ndevices, device);
+    *out = &b->devices[device];
+    return SEQRT_OK;
+}
+
+seqrt_status seqrt_device_get_info(const seqrt_device *d, seqrt_device_info *out)
+{
+    if (!d || !out) return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "seqrt_device_get_info: NULL argument");
+    out->backend = d->backend->name;
+    out->index = d->index;
+    out->name = d->name;
+    out->description = d->description;
+    out->vendor = d->vendor;
+    out->driver = d->driver;
+    out->compute_units = d->compute_units;
+    out->memory_bytes = d->memory_bytes;
+    return SEQRT_OK;
+}
+
+static void list_backends(char *buf, size_t n)
+{
+    buf[0] = '\0';
+    for (int i = 0; i < SQ_NBACKENDS; i++) {
+        const sq_backend *b = &g_backends[i];
+        size_t used = strlen(buf);
+        if (available(b))
+            snprintf(buf + used, n - used, "%s%s (%zu device%s)", i ? ", " : "", b->name, b->ndevices,
+                     b->ndevices == 1 ? "" : "s");
+        else
+            snprintf(buf + used, n - used, "%s%s (unavailable: %s)", i ? ", " : "", b->name, b->reason);
+    }
+}
+
+static seqrt_status pick_auto(const seqrt_device **out)
+{
+    const sq_backend *ocl = &g_backends[2], *dnnl = &g_backends[1];
+    if (available(ocl))
+        for (size_t i = 0; i < ocl->ndevices; i++)
+            if (ocl->devices[i].is_gpu) {
+                sq_log(SQ_LOG_INFO, "backend auto: chose opencl:%zu (%s), an OpenCL GPU", i, ocl->devices[i].name);
+                *out = &ocl->devices[i];
+                return SEQRT_OK;
+            }
+    if (available(dnnl)) {
+        sq_log(SQ_LOG_INFO, "backend auto: chose onednn:0 (%s): no OpenCL GPU%s%s", dnnl->devices[0].name,
+               available(ocl) ? "" : " (opencl: ", available(ocl) ? "" : ocl->reason);
+        *out = &dnnl->devices[0];
+        return SEQRT_OK;
+    }
+    sq_log(SQ_LOG_INFO, "backend auto: chose reference:0: no OpenCL GPU and oneDNN unavailable (%s)", dnnl->reason);
+    *out = &g_backends[0].devices[0];
+    return SEQRT_OK;
+}
+
+seqrt_status seqrt_device_find(const seqrt_device **out, const char *spec)
+{
+    ensure_init();
+    if (!out) return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "seqrt_device_find: NULL out");
+    *out = NULL;
+    const char *from = "argument";
+    if (!spec || !*spec) {
+        spec = getenv("SEQRT_BACKEND");
+        from = "SEQRT_BACKEND";
+        if (!spec || !*spec) spec = "auto", from = "default";
+    }
+    char name[64], list[2048];
+    const char *colon = strchr(spec, ':');
+    size_t nlen = colon ? (size_t)(colon - spec) : strlen(spec);
+    list_backends(list, sizeof list);
+    if (nlen >= sizeof name)
+        return sq_error(SEQRT_ERR_UNAVAILABLE, "unknown backend '%s' (%s); available: auto, %s", spec, from, list);
+    memcpy(name, spec, nlen);
+    name[nlen] = '\0';
+    long index = 0;
+    if (colon) {
+        char *end;
+        index = strtol(colon + 1, &end, 10);
+        if (!colon[1] || *end || index < 0)
+            return sq_error(SEQRT_ERR_UNAVAILABLE, "backend '%s' (%s): device index '%s' is not a number >= 0",
+                            spec, from, colon + 1);
+    }
+    if (!strcmp(name, "auto")) {
+        if (colon)
+            return sq_error(SEQRT_ERR_UNAVAILABLE, "backend '%s' (%s): 'auto' takes no device index", spec, from);
+        return pick_auto(out);
+    }
+    for (int i = 0; i < SQ_NBACKENDS; i++) {
+        const sq_backend *b = &g_backends[i];
+        if (strcmp(b->name, name)) continue;
+        if (!available(b))
+            return sq_error(SEQRT_ERR_UNAVAILABLE, "backend '%s' (%s) is unavailable: %s; available: %s", name,
+                            from, b->reason, list);
+        if ((size_t)index >= b->ndevices)
+            return sq_error(SEQRT_ERR_UNAVAILABLE, "backend '%s' (%s) has %zu device(s); there is no device %ld",
+                            name, from, b->ndevices, index);
+        *out = &b->devices[index];
+        sq_log(SQ_LOG_INFO, "backend: %s:%ld (%s), from %s", name, index, b->devices[index].name, from);
+        return SEQRT_OK;
+    }
+    return sq_error(SEQRT_ERR_UNAVAILABLE, "unknown backend '%s' (%s); backends: auto, %s", name, from, list);
+}

@@ -1,0 +1,213 @@
+/*
+ * seqrt — run one LSTM/attention model description on any hardware.
+ *
+ * Public C API (C11). Conventions, as in oneDNN's C API:
+ *   - every object is an opaque handle;
+ *   - every call that can fail returns a seqrt_status and hands its result
+ *     back through an out-pointer given first;
+ *   - on failure, seqrt_last_error() holds a one-line message for the calling
+ *     thread naming what is wrong (layer, field, tensor, dimensions).
+ *
+ * Thread safety:
+ *   - seqrt_model: immutable after seqrt_model_load(); any number of threads
+ *     may create sessions from one model concurrently. Free it only after
+ *     every session made from it is freed.
+ *   - registry and seqrt_device: read-only after first use; thread-safe.
+ *   - seqrt_session: used by one thread at a time (no internal locking).
+ *   - seqrt_tensor: plain data; not synchronised.
+ *   - seqrt_last_error(): per thread.
+ */
+#ifndef SEQRT_H
+#define SEQRT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SEQRT_VERSION_MAJOR 0
+#define SEQRT_VERSION_MINOR 1
+#define SEQRT_VERSION_PATCH 0
+
+/* Largest tensor rank handled anywhere in seqrt. */
+#define SEQRT_MAX_RANK 6
+
+typedef enum seqrt_status {
+    SEQRT_OK = 0,
+    SEQRT_ERR_INVALID_ARGUMENT, /* API misuse: NULL pointer, index out of range */
+    SEQRT_ERR_IO,               /* a file cannot be opened, read or written */
+    SEQRT_ERR_PARSE,            /* malformed JSON, safetensors or .npy */
+    SEQRT_ERR_MODEL,            /* invalid description: op, attribute, type, value, weight */
+    SEQRT_ERR_SHAPE,            /* run inputs: wrong shape or dtype, symbols disagree */
+    SEQRT_ERR_RANGE,            /* data out of range: id outside vocabulary, length > T */
+    SEQRT_ERR_UNSUPPORTED,      /* the device does not support an op or attribute */
+    SEQRT_ERR_UNAVAILABLE,      /* unknown or unavailable backend or device */
+    SEQRT_ERR_OUT_OF_MEMORY,    /* an allocation failed */
+    SEQRT_ERR_LIMIT,            /* a size beyond seqrt's documented limits */
+    SEQRT_ERR_DEVICE,           /* the backend's runtime failed */
+    SEQRT_ERR_INTERNAL          /* a bug in seqrt: please report it */
+} seqrt_status;
+
+/* Static, never NULL: "success", "invalid model", ... */
+const char *seqrt_status_str(seqrt_status status);
+/* Detail of the last failure on this thread ("" if none). Valid until the
+ * next seqrt call on this thread. */
+const char *seqrt_last_error(void);
+/* "MAJOR.MINOR.PATCH" */
+const char *seqrt_version(void);
+
+/* ------------------------------------------------------------------ tensors */
+
+typedef enum seqrt_dtype {
+    SEQRT_F32 = 0,
+    SEQRT_I32 = 1,
+    SEQRT_I64 = 2
+} seqrt_dtype;
+
+typedef struct seqrt_tensor seqrt_tensor;
+
+/* A new tensor owning zero-filled host memory. */
+seqrt_status seqrt_tensor_create(seqrt_tensor **out, seqrt_dtype dtype, int rank,
+                                 const int64_t *dims);
+/* A tensor over caller-owned memory (no copy). `data` must hold the whole
+ * tensor in C order and outlive the tensor. */
+seqrt_status seqrt_tensor_wrap(seqrt_tensor **out, seqrt_dtype dtype, int rank,
+                               const int64_t *dims, void *data);
+void seqrt_tensor_free(seqrt_tensor *tensor);
+
+seqrt_dtype seqrt_tensor_dtype(const seqrt_tensor *tensor);
+int seqrt_tensor_rank(const seqrt_tensor *tensor);
+int64_t seqrt_tensor_dim(const seqrt_tensor *tensor, int axis); /* -1 if out of range */
+size_t seqrt_tensor_count(const seqrt_tensor *tensor);          /* elements */
+void *seqrt_tensor_data(const seqrt_tensor *tensor);
+
+/* .npy I/O (versions 1.0-3.0, C order, <f4, <i4, <i8). Saving writes a
+ * temporary file beside `path` and renames it: no partial file on failure. */
+seqrt_status seqrt_tensor_load_npy(seqrt_tensor **out, const char *path);
+seqrt_status seqrt_tensor_save_npy(const seqrt_tensor *tensor, const char *path);
+
+/* ------------------------------------------------------------------ models */
+
+typedef struct seqrt_model seqrt_model;
+
+typedef struct seqrt_load_options {
+    int strict;               /* unused weight tensors are errors, not warnings */
+    const char *weights_path; /* overrides the description's "weights" (NULL: use it) */
+} seqrt_load_options;
+
+/* Loads and validates a description and its weights: every layer, attribute,
+ * slot and weight is checked before this returns. `options` may be NULL. */
+seqrt_status seqrt_model_load(seqrt_model **out, const char *json_path,
+                              const seqrt_load_options *options);
+void seqrt_model_free(seqrt_model *model);
+
+const char *seqrt_model_name(const seqrt_model *model);
+/* The description's "metadata" object as compact JSON, or NULL. */
+const char *seqrt_model_metadata(const seqrt_model *model);
+size_t seqrt_model_input_count(const seqrt_model *model);
+const char *seqrt_model_input_name(const seqrt_model *model, size_t index);
+seqrt_dtype seqrt_model_input_dtype(const seqrt_model *model, size_t index);
+/* The time axis of input `index` in a streamable model (0, or 1 when
+ * batch_first), or -1 for a state input (h0/c0) that has no time axis. */
+int seqrt_model_input_time_axis(const seqrt_model *model, size_t index);
+seqrt_status seqrt_model_find_input(const seqrt_model *model, const char *name,
+                                    size_t *out_index);
+size_t seqrt_model_output_count(const seqrt_model *model);
+const char *seqrt_model_output_name(const seqrt_model *model, size_t index);
+/* The time axis of output `index` when it is a sequence, else -1. */
+int seqrt_model_output_time_axis(const seqrt_model *model, size_t index);
+/* Warnings found while loading (e.g. a weight tensor no layer uses). */
+size_t seqrt_model_warning_count(const seqrt_model *model);
+const char *seqrt_model_warning(const seqrt_model *model, size_t index);
+
+typedef struct seqrt_layer_info {
+    const char *name;
+    const char *op;
+    char shape[128];         /* main output, symbolic: "[T, B, 256]" */
+    uint64_t params;         /* weight elements the layer uses */
+    uint64_t flops_per_step; /* per time step and batch entry (2 per MAC) */
+} seqrt_layer_info;
+
+size_t seqrt_model_layer_count(const seqrt_model *model);
+seqrt_status seqrt_model_layer_info(const seqrt_model *model, size_t index,
+                                    seqrt_layer_info *out);
+/* 1 if the model can run in a streaming session, else 0 with the reason
+ * (naming the layer) in `why` when given. */
+int seqrt_model_streamable(const seqrt_model *model, char *why, size_t why_size);
+
+/* ------------------------------------------------------------------ registry */
+
+typedef struct seqrt_device seqrt_device; /* owned by the registry */
+
+typedef struct seqrt_backend_info {
+    const char *name;        /* "reference", "onednn", "opencl" */
+    int available;           /* 1 if it has at least one usable device */
+    const char *reason;      /* why not available ("" when available) */
+    const char *module;      /* shared module path, "built-in", or "" */
+    size_t device_count;
+} seqrt_backend_info;
+
+typedef struct seqrt_device_info {
+    const char *backend;
+    size_t index;
+    const char *name;
+    const char *description;
+    const char *vendor;
+    const char *driver;
+    int compute_units;       /* 0 if unknown */
+    uint64_t memory_bytes;   /* 0 if unknown */
+} seqrt_device_info;
+
+size_t seqrt_backend_count(void);
+seqrt_status seqrt_backend_get_info(size_t backend, seqrt_backend_info *out);
+seqrt_status seqrt_backend_get_device(const seqrt_device **out, size_t backend,
+                                      size_t device);
+/* "reference", "onednn:1", "auto", ... NULL means $SEQRT_BACKEND (default
+ * "auto": an OpenCL GPU, else oneDNN, else reference). An unknown or
+ * unavailable name fails with SEQRT_ERR_UNAVAILABLE, listing what exists. */
+seqrt_status seqrt_device_find(const seqrt_device **out, const char *spec);
+seqrt_status seqrt_device_get_info(const seqrt_device *device, seqrt_device_info *out);
+
+/* ------------------------------------------------------------------ sessions */
+
+typedef struct seqrt_session seqrt_session;
+
+typedef struct seqrt_session_options {
+    /* Carry every recurrent layer's state from one run to the next, so a
+     * sequence run in chunks gives the outputs of the whole sequence. Needs a
+     * streamable model (see seqrt_model_streamable). */
+    int streaming;
+} seqrt_session_options;
+
+/* Prepares `model` for `device` (NULL: seqrt_device_find(NULL)); weights are
+ * converted or uploaded here, once. `options` may be NULL. */
+seqrt_status seqrt_session_create(seqrt_session **out, const seqrt_model *model,
+                                  const seqrt_device *device,
+                                  const seqrt_session_options *options);
+void seqrt_session_free(seqrt_session *session);
+const seqrt_device *seqrt_session_device(const seqrt_session *session);
+
+/* Runs the model. `inputs[i]` is the model's input i (model order). Every
+ * shape, dtype, id and length is checked before any compute. */
+seqrt_status seqrt_session_run(seqrt_session *session, const seqrt_tensor *const *inputs,
+                               size_t input_count);
+/* Output i of the last run; owned by the session, valid until the next run
+ * or seqrt_session_free(). */
+seqrt_status seqrt_session_output(seqrt_session *session, size_t index,
+                                  const seqrt_tensor **out);
+/* Makes later runs write output `index` straight into caller-owned `dst`
+ * (dtype f32; its shape must match the output's, else the run fails with
+ * SEQRT_ERR_SHAPE before computing). NULL unbinds. */
+seqrt_status seqrt_session_bind_output(seqrt_session *session, size_t index,
+                                       seqrt_tensor *dst);
+/* Streaming: forget carried state; the next run starts from the model's
+ * initial states (inputs h0/c0 if wired, else zeros). */
+seqrt_status seqrt_session_reset(seqrt_session *session);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SEQRT_H */

@@ -1,0 +1,423 @@
+/*
+ * Sessions: a model prepared for one device. seqrt_session_run checks every
+ * input (dtype, rank, dims, symbols, ids, lengths) and plans every shape
+ * before the backend computes anything, then hands the backend host views of
+ * the inputs and of the output buffers (the caller's own when bound).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "backend.h"
+#include "formats.h"
+#include "shape.h"
+#include "stream.h"
+#include "tensor.h"
+
+struct seqrt_session {
+    const seqrt_model *model;     /* the user's model */
+    seqrt_model *view;            /* streaming view, or NULL */
+    const seqrt_model *exec;      /* what the backend runs: view or model */
+    const seqrt_device *device;
+    void *impl;
+    sq_shape *shapes;             /* per exec value */
+    int64_t *syms;                /* per symbol of the model */
+    sq_view *in_views;            /* per exec input */
+    const sq_view **in_ptrs;
+    sq_view *out_views;           /* per exec output */
+    sq_view **out_ptrs;
+    int32_t **conv;               /* per model input: int64 -> int32 */
+    size_t *conv_cap;
+    seqrt_tensor **outs;          /* per model output: session-owned */
+    seqrt_tensor **bound;         /* per model output: caller-owned, or NULL */
+    float **extra;                /* per exec output beyond the model's */
+    size_t *extra_cap;
+    /* streaming */
+    sq_stream_layer *rec;
+    int nrec;
+    float **state;                /* per rec * 2 */
+    size_t *state_cap;
+    bool fresh;
+    int64_t state_B;
+};
+
+static void session_destroy(seqrt_session *s)
+{
+    if (!s) return;
+    if (s->impl) s->device->iface->session->free(s->impl);
+    const seqrt_model *m = s->model, *e = s->exec;
+    if (s->conv)
+        for (int i = 0; i < m->ninputs; i++) sq_free(s->conv[i]);
+    if (s->outs)
+        for (int o = 0; o < m->noutputs; o++) seqrt_tensor_free(s->outs[o]);
+    if (s->extra && e)
+        for (int o = m->noutputs; o < e->noutputs; o++) sq_free(s->extra[o - m->noutputs]);
+    if (s->state)
+        for (int i = 0; i < 2 * s->nrec; i++) sq_free(s->state[i]);
+    sq_free(s->shapes);
+    sq_free(s->syms);
+    sq_free(s->in_views);
+    sq_free(s->in_ptrs);
+    sq_free(s->out_views);
+    sq_free(s->out_ptrs);
+    sq_free(s->conv);
+    sq_free(s->conv_cap);
+    sq_free(s->outs);
+    sq_free(s->bound);
+    sq_free(s->extra);
+    sq_free(s->extra_cap);
+    sq_free(s->rec);
+    sq_free(s->state);
+    sq_free(s->state_cap);
+    sq_model_destroy(s->view);
+    sq_free(s);
+}
+
+void seqrt_session_free(seqrt_session *s) { session_destroy(s); }
+
+const seqrt_device *seqrt_session_device(const seqrt_session *s) { return s ? s->device : NULL; }
+
+seqrt_status seqrt_session_create(seqrt_session **out, const seqrt_model *m, const seqrt_device *dev,
+                                  const seqrt_session_options *opt)
+{
+    sq_clear_error();
+    if (!out || !m) return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "seqrt_session_create: NULL argument");
+    *out = NULL;
+    seqrt_status st;
+    if (!dev && (st = seqrt_device_find(&dev, NULL))) return st;
+    /* every layer must be supported: no silent fallback to another backend */
+    if (dev->iface->supports_layer)
+        for (int l = 0; l < m->nlayers; l++) {
+            char why[512] = "";
+            const sq_layer *L = &m->layers[l];
+            if (!dev->iface->supports_layer(dev, m, L, why, sizeof why))
+                return sq_error(SEQRT_ERR_UNSUPPORTED, "backend '%s' (device %zu, %s) does not support layer '%s' (op '%s'): %s",
+                                dev->backend->name, dev->index, dev->name, L->name, sq_op_name(L->op), why);
+        }
+    seqrt_session *s = sq_calloc(1, sizeof *s);
+    if (!s) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
+    s->model = s->exec = m;
+    s->device = dev;
+    s->fresh = true;
+    if (opt && opt->streaming) {
+        if ((st = sq_stream_view_create(m, &s->view, &s->rec, &s->nrec))) goto fail;
+        s->exec = s->view;
+    }
+    const seqrt_model *e = s->exec;
+    size_t nv = (size_t)e->nvalues, ni = (size_t)e->ninputs, no = (size_t)e->noutputs;
+    size_t nextra = no - (size_t)m->noutputs;
+    s->shapes = sq_calloc(nv, sizeof *s->shapes);
+    s->syms = sq_calloc((size_t)(m->nsyms ? m->nsyms : 1), sizeof *s->syms);
+    s->in_views = sq_calloc(ni, sizeof *s->in_views);
+    s->in_ptrs = sq_calloc(ni, sizeof *s->in_ptrs);
+    s->out_views = sq_calloc(no, sizeof *s->out_views);
+    s->out_ptrs = sq_calloc(no, sizeof *s->out_ptrs);
+    s->conv = sq_calloc((size_t)m->ninputs, sizeof *s->conv);
+    s->conv_cap = sq_calloc((size_t)m->ninputs, sizeof *s->conv_cap);
+    s->outs = sq_calloc((size_t)m->noutputs, sizeof *s->outs);
+    s->bound = sq_calloc((size_t)m->noutputs, sizeof *s->bound);
+    s->extra = sq_calloc(nextra ? nextra : 1, sizeof *s->extra);
+    s->extra_cap = sq_calloc(nextra ? nextra : 1, sizeof *s->extra_cap);
+    s->state = sq_calloc((size_t)(2 * s->nrec + 1), sizeof *s->state);
+    s->state_cap = sq_calloc((size_t)(2 * s->nrec + 1), sizeof *s->state_cap);
+    if (!s->shapes || !s->syms || !s->in_views || !s->in_ptrs || !s->out_views || !s->out_ptrs || !s->conv ||
+        !s->conv_cap || !s->outs || !s->bound || !s->extra || !s->extra_cap || !s->state || !s->state_cap) {
+        st = sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory creating a session");
+        goto fail;
+    }
+    for (size_t i = 0; i < ni; i++) s->in_ptrs[i] = &s->in_views[i];
+    for (size_t o = 0; o < no; o++) s->out_ptrs[o] = &s->out_views[o];
+    if ((st = dev->iface->session_create(dev, e, &s->impl))) {
+        s->impl = NULL;
+        sq_error_prefix(st, "backend '%s' (device %zu)", dev->backend->name, dev->index);
+        goto fail;
+    }
+    sq_log(SQ_LOG_INFO, "session: model '%s' on %s:%zu (%s)%s", m->name, dev->backend->name, dev->index,
+           dev->name, s->view ? ", streaming" : "");
+    *out = s;
+    return SEQRT_OK;
+fail:
+    session_destroy(s);
+    return st;
+}
+
+/* ------------------------------------------------------------ input checks */
+
+static seqrt_status bind_input(seqrt_session *s, int i, const seqrt_tensor *t)
+{
+    const seqrt_model *m = s->model;
+    const sq_value *v = &m->values[m->inputs[i]];
+    char want[128], got[128];
+    if (!t) return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "input '%s' is NULL", v->name);
+    bool want_int = v->dtype == SEQRT_I32;
+    if (want_int != (t->dtype != SEQRT_F32))
+        return sq_error(SEQRT_ERR_SHAPE, "input '%s' must be %s, got %s", v->name,
+                        want_int ? "int32 or int64 (ids, lengths)" : "float32",
+                        t->dtype == SEQRT_F32 ? "float32" : t->dtype == SEQRT_I32 ? "int32" : "int64");
+    sq_format_dims(m, v->rank, v->dims, want, sizeof want);
+    sq_format_dims(NULL, t->rank, t->dims, got, sizeof got);
+    if (t->rank != v->rank)
+        return sq_error(SEQRT_ERR_SHAPE, "input '%s' has shape %s; expected %s (rank %d)", v->name, got, want, v->rank);
+    for (int d = 0; d < v->rank; d++) {
+        int64_t n = t->dims[d];
+        if (n == 0) return sq_error(SEQRT_ERR_SHAPE, "input '%s' has shape %s: dim %d is empty", v->name, got, d);
+        if (v->dims[d] >= 0) {
+            if (v->dims[d] != n)
+                return sq_error(SEQRT_ERR_SHAPE, "input '%s' has shape %s; expected %s (dim %d)", v->name, got, want, d);
+            continue;
+        }
+        int sym = (int)(-v->dims[d] - 1);
+        if (s->syms[sym] == 0) {
+            s->syms[sym] = n;
+        } else if (s->syms[sym] != n) {
+            return sq_error(SEQRT_ERR_SHAPE, "input '%s' has shape %s, but %s = %lld from an earlier input (dim %d)",
+                            v->name, got, m->sym_names[sym], (long long)s->syms[sym], d);
+        }
+    }
+    sq_shape *sh = &s->shapes[m->inputs[i]];
+    sh->rank = t->rank;
+    memcpy(sh->d, t->dims, sizeof sh->d);
+    /* the view the backend reads: int64 becomes int32, range-checked */
+    sq_view *iv = &s->in_views[i];
+    iv->dtype = v->dtype;
+    iv->rank = t->rank;
+    memcpy(iv->d, t->dims, sizeof iv->d);
+    iv->data = t->data;
+    if (t->dtype == SEQRT_I64) {
+        if (t->count > s->conv_cap[i]) {
+            sq_free(s->conv[i]);
+            s->conv_cap[i] = 0;
+            if (!(s->conv[i] = sq_malloc(t->count * sizeof(int32_t))))
+                return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory converting input '%s'", v->name);
+            s->conv_cap[i] = t->count;
+        }
+        const int64_t *src = t->data;
+        for (size_t k = 0; k < t->count; k++) {
+            if (src[k] < INT32_MIN || src[k] > INT32_MAX)
+                return sq_error(SEQRT_ERR_RANGE, "input '%s': value %lld at flat index %zu does not fit in int32",
+                                v->name, (long long)src[k], k);
+            s->conv[i][k] = (int32_t)src[k];
+        }
+        iv->data = s->conv[i];
+    }
+    return SEQRT_OK;
+}
+
+/* Flat index -> "[i, j, k]" for messages. */
+static void format_index(const sq_shape *sh, size_t flat, char *buf, size_t n)
+{
+    int64_t idx[SEQRT_MAX_RANK];
+    for (int d = sh->rank - 1; d >= 0; d--) {
+        idx[d] = (int64_t)flat % sh->d[d];
+        flat /= (size_t)sh->d[d];
+    }
+    sq_format_dims(NULL, sh->rank, idx, buf, n);
+}
+
+/* Ids within the vocabulary, lengths within [0, T]. Integer values are
+ * always model inputs (no op produces one). */
+static seqrt_status check_int_data(seqrt_session *s)
+{
+    const seqrt_model *m = s->model;
+    for (int l = 0; l < m->nlayers; l++) {
+        const sq_layer *L = &m->layers[l];
+        for (int slot = 0; slot < SQ_MAX_SLOTS; slot++) {
+            int v = L->in[slot];
+            if (v < 0 || m->values[v].dtype != SEQRT_I32) continue;
+            const sq_view *iv = &s->in_views[m->values[v].input_index];
+            const int32_t *x = iv->data;
+            const sq_shape *sh = &s->shapes[v];
+            size_t n = (size_t)sq_view_count(iv);
+            int64_t hi;
+            const char *what;
+            if (slot == SQ_SLOT_LENGTHS) {
+                int tv = L->in[L->op == SQ_OP_ATTENTION || L->op == SQ_OP_MULTIHEAD_ATTENTION
+                                   ? (L->in[SQ_SLOT_KEYS] >= 0 ? SQ_SLOT_KEYS : SQ_SLOT_QUERY)
+                                   : SQ_SLOT_X];
+                hi = s->shapes[tv].d[m->batch_first ? 1 : 0];
+                what = "length";
+                for (size_t k = 0; k < n; k++)
+                    if (x[k] < 0 || x[k] > hi) {
+                        char at[64];
+                        format_index(sh, k, at, sizeof at);
+                        return sq_error(SEQRT_ERR_RANGE, "layer '%s': %s %d of input '%s' at %s is outside [0, %lld] (T)",
+                                        L->name, what, x[k], m->values[v].name, at, (long long)hi);
+                    }
+            } else {
+                hi = L->op == SQ_OP_EMBEDDING ? L->a.num_embeddings : L->a.depth;
+                what = L->op == SQ_OP_EMBEDDING ? "id" : "index";
+                for (size_t k = 0; k < n; k++)
+                    if (x[k] < 0 || x[k] >= hi) {
+                        char at[64];
+                        format_index(sh, k, at, sizeof at);
+                        return sq_error(SEQRT_ERR_RANGE, "layer '%s' (%s): %s %d of input '%s' at %s is outside [0, %lld)",
+                                        L->name, sq_op_name(L->op), what, x[k], m->values[v].name, at, (long long)hi);
+                    }
+            }
+        }
+    }
+    return SEQRT_OK;
+}
+
+/* ------------------------------------------------------------ outputs */
+
+static seqrt_status prepare_outputs(seqrt_session *s)
+{
+    const seqrt_model *m = s->model, *e = s->exec;
+    for (int o = 0; o < e->noutputs; o++) {
+        const sq_shape *sh = &s->shapes[e->outputs[o]];
+        sq_view *ov = &s->out_views[o];
+        ov->dtype = SEQRT_F32;
+        ov->rank = sh->rank;
+        memcpy(ov->d, sh->d, sizeof ov->d);
+        int64_t count;
+        if (!sq_dims_count(sh->rank, sh->d, &count))
+            return sq_error(SEQRT_ERR_LIMIT, "output '%s' is too large", e->values[e->outputs[o]].name);
+        if (o >= m->noutputs) { /* a final state of a streaming view */
+            int x = o - m->noutputs;
+            if ((size_t)count > s->extra_cap[x]) {
+                sq_free(s->extra[x]);
+                s->extra_cap[x] = 0;
+                if (!(s->extra[x] = sq_malloc((size_t)count * sizeof(float))))
+                    return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
+                s->extra_cap[x] = (size_t)count;
+            }
+            ov->data = s->extra[x];
+            continue;
+        }
+        const char *name = m->values[m->outputs[o]].name;
+        seqrt_tensor *b = s->bound[o];
+        if (b) {
+            bool ok = b->dtype == SEQRT_F32 && b->rank == sh->rank;
+            for (int d = 0; ok && d < sh->rank; d++) ok = b->dims[d] == sh->d[d];
+            if (!ok) {
+                char want[128], got[128];
+                sq_format_dims(NULL, sh->rank, sh->d, want, sizeof want);
+                sq_format_dims(NULL, b->rank, b->dims, got, sizeof got);
+                return sq_error(SEQRT_ERR_SHAPE, "output '%s': the bound buffer is %s %s; this run needs float32 %s",
+                                name, b->dtype == SEQRT_F32 ? "float32" : "integer", got, want);
+            }
+            ov->data = b->data;
+            continue;
+        }
+        seqrt_tensor *t = s->outs[o];
+        bool same = t && t->rank == sh->rank && !memcmp(t->dims, sh->d, sizeof(int64_t) * (size_t)sh->rank);
+        if (!same) {
+            seqrt_tensor_free(s->outs[o]);
+            s->outs[o] = NULL;
+            seqrt_status st = seqrt_tensor_create(&s->outs[o], SEQRT_F32, sh->rank, sh->d);
+            if (st) return sq_error_prefix(st, "output '%s'", name);
+        }
+        ov->data = s->outs[o]->data;
+    }
+    return SEQRT_OK;
+}
+
+/* ------------------------------------------------------------ streaming */
+
+static seqrt_status prepare_state(seqrt_session *s)
+{
+    const seqrt_model *m = s->model;
+    for (int r = 0; r < s->nrec; r++) {
+        const sq_stream_layer *sl = &s->rec[r];
+        for (int k = 0; k < 2; k++) {
+            if (sl->state_input[k] < 0) continue;
+            const sq_shape *sh = &s->shapes[sl->final_value[k]];
+            int64_t count = sh->d[0] * sh->d[1] * sh->d[2];
+            int idx = 2 * r + k;
+            if (!s->fresh && sh->d[1] != s->state_B)
+                return sq_error(SEQRT_ERR_SHAPE,
+                                "streaming: this run has batch size %lld but the carried state has %lld; "
+                                "reset the session to change it",
+                                (long long)sh->d[1], (long long)s->state_B);
+            if ((size_t)count > s->state_cap[idx]) {
+                sq_free(s->state[idx]);
+                s->state_cap[idx] = 0;
+                if (!(s->state[idx] = sq_calloc((size_t)count, sizeof(float))))
+                    return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory for streaming state");
+                s->state_cap[idx] = (size_t)count;
+            }
+            if (s->fresh) {
+                if (sl->user_input[k] >= 0)
+                    memcpy(s->state[idx], s->in_views[sl->user_input[k]].data, (size_t)count * sizeof(float));
+                else
+                    memset(s->state[idx], 0, (size_t)count * sizeof(float));
+            }
+            s->shapes[sl->state_value[k]] = *sh;
+            sq_view *iv = &s->in_views[sl->state_input[k]];
+            iv->dtype = SEQRT_F32;
+            iv->rank = 3;
+            memcpy(iv->d, sh->d, sizeof iv->d);
+            iv->data = s->state[idx];
+        }
+    }
+    (void)m;
+    return SEQRT_OK;
+}
+
+static void carry_state(seqrt_session *s)
+{
+    for (int r = 0; r < s->nrec; r++) {
+        const sq_stream_layer *sl = &s->rec[r];
+        for (int k = 0; k < 2; k++) {
+            if (sl->state_input[k] < 0) continue;
+            const sq_view *fv = &s->out_views[sl->final_output[k]];
+            memcpy(s->state[2 * r + k], fv->data, (size_t)sq_view_count(fv) * sizeof(float));
+            s->state_B = fv->d[1];
+        }
+    }
+    s->fresh = false;
+}
+
+seqrt_status seqrt_session_reset(seqrt_session *s)
+{
+    sq_clear_error();
+    if (!s) return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "seqrt_session_reset: NULL session");
+    s->fresh = true;
+    return SEQRT_OK;
+}
+
+/* ------------------------------------------------------------ run */
+
+seqrt_status seqrt_session_run(seqrt_session *s, const seqrt_tensor *const *inputs, size_t n)
+{
+    sq_clear_error();
+    if (!s || (!inputs && n)) return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "seqrt_session_run: NULL argument");
+    const seqrt_model *m = s->model;
+    if (n != (size_t)m->ninputs)
+        return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "the model takes %d input(s), %zu given", m->ninputs, n);
+    memset(s->syms, 0, sizeof *s->syms * (size_t)(m->nsyms ? m->nsyms : 1));
+    seqrt_status st;
+    for (int i = 0; i < m->ninputs; i++)
+        if ((st = bind_input(s, i, inputs[i]))) return st;
+    if ((st = sq_infer_plan(m, s->shapes))) return st;
+    if ((st = check_int_data(s))) return st;
+    if (s->view && (st = prepare_state(s))) return st;
+    if ((st = prepare_outputs(s))) return st;
+    sq_plan plan = {s->exec->nvalues, s->shapes};
+    st = s->device->iface->session->run(s->impl, &plan, s->in_ptrs, s->out_ptrs);
+    if (st) return sq_error_prefix(st, "backend '%s' (device %zu)", s->device->backend->name, s->device->index);
+    if (s->view) carry_state(s);
+    return SEQRT_OK;
+}
+
+seqrt_status seqrt_session_output(seqrt_session *s, size_t i, const seqrt_tensor **out)
+{
+    if (!s || !out || i >= (size_t)s->model->noutputs)
+        return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "seqrt_session_output: bad argument (index %zu)", i);
+    if (s->bound[i]) {
+        *out = s->bound[i];
+        return SEQRT_OK;
+    }
+    if (!s->outs[i])
+        return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "output %zu: the session has not run yet", i);
+    *out = s->outs[i];
+    return SEQRT_OK;
+}
+
+seqrt_status seqrt_session_bind_output(seqrt_session *s, size_t i, seqrt_tensor *dst)
+{
+    if (!s || i >= (size_t)s->model->noutputs)
+        return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "seqrt_session_bind_output: bad argument (index %zu)", i);
+    s->bound[i] = dst;
+    return SEQRT_OK;
+}

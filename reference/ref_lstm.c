@@ -1,0 +1,59 @@
+/*
+ * Reference LSTM cell (op "lstm"), one direction, one step, as in the spec:
+ *
+ *   a   = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh      (rows i, f, g, o)
+ *   i   = σ(a_i + p_i ⊙ c_{t-1})                     (peephole term only when peephole)
+ *   f   = σ(a_f + p_f ⊙ c_{t-1})
+ *   i   = 1 - f                                      (when coupled; a_i, p_i ignored)
+ *   g   = tanh(a_g)
+ *   c_t = f ⊙ c_{t-1} + i ⊙ g
+ *   o   = σ(a_o + p_o ⊙ c_t)
+ *   h_t = o ⊙ tanh(c_t);   h_t = W_hr h_t            (when proj_size > 0)
+ *
+ * Everything is evaluated in double. c_t and h_t are the stored state, so
+ * they are rounded to float once per step; o and tanh(c_t) use the stored
+ * c_t. With a projection, o ⊙ tanh(c_t) is an intermediate and stays double.
+ */
+#include <math.h>
+
+#include "ref_recurrent.h"
+
+static void lstm_cell(const sq_rec_dir *dir, const double *ax, const double *ah, double *tmp,
+                      float *h, float *c)
+{
+    const int64_t H = dir->H;
+    const bool coupled = dir->L->a.coupled;
+    const float *p_i = dir->p_i, *p_f = dir->p_f, *p_o = dir->p_o; /* NULL: no peephole */
+    const bool projected = dir->w_hr != NULL;
+
+    for (int64_t j = 0; j < H; j++) {
+        const double a_i = ax[j] + ah[j];
+        const double a_f = ax[H + j] + ah[H + j];
+        const double a_g = ax[2 * H + j] + ah[2 * H + j];
+        const double a_o = ax[3 * H + j] + ah[3 * H + j];
+        const double c_prev = c[j];
+
+        const double f = sq_ref_sigmoid(a_f + (p_f ? (double)p_f[j] * c_prev : 0.0));
+        const double i = coupled ? 1.0 - f
+                                 : sq_ref_sigmoid(a_i + (p_i ? (double)p_i[j] * c_prev : 0.0));
+        const double g = tanh(a_g);
+        const float c_t = (float)(f * c_prev + i * g); /* stored state */
+        const double o = sq_ref_sigmoid(a_o + (p_o ? (double)p_o[j] * (double)c_t : 0.0));
+        const double h_t = o * tanh((double)c_t);
+
+        c[j] = c_t;
+        if (projected) tmp[j] = h_t;
+        else h[j] = (float)h_t;
+    }
+    /* Projection: h_t = W_hr (o ⊙ tanh(c_t)), W_hr is [H_out, H]. W_hh h_{t-1}
+     * was taken by the driver before this call, so h is free to overwrite. */
+    if (projected)
+        for (int64_t p = 0; p < dir->H_out; p++)
+            h[p] = (float)sq_rec_dot_fd(dir->w_hr + p * H, tmp, H);
+}
+
+seqrt_status sq_ref_lstm(const sq_op_args *a)
+{
+    /* Every gate block takes W_hh h_{t-1} + b_hh. */
+    return sq_rec_run(a, 4, lstm_cell);
+}

@@ -1,0 +1,140 @@
+/*
+ * Every golden case under conformance/data/golden/ (PyTorch goldens, ONNX's
+ * own node-test vectors, and the float64 implementation of the golden tool
+ * for peephole/coupled) run on the reference backend and compared with the
+ * spec's rule. The expected values are independent of seqrt: they were
+ * computed by tools/make_goldens.py with PyTorch / ONNX / NumPy.
+ */
+#include <cjson/cJSON.h>
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <criterion/parameterized.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../conformance/compare.h"
+#include "seqrt.h"
+
+#define GOLDEN_DIR SEQRT_SOURCE_DIR "/conformance/data/golden"
+
+typedef struct golden_case {
+    char name[120];
+} golden_case;
+
+static int cmp_case(const void *a, const void *b)
+{
+    return strcmp(((const golden_case *)a)->name, ((const golden_case *)b)->name);
+}
+
+ParameterizedTestParameters(goldens, reference)
+{
+    DIR *d = opendir(GOLDEN_DIR);
+    size_t n = 0, cap = 256;
+    golden_case *cases = cr_malloc(sizeof *cases * cap);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) && n < cap) {
+            char path[1024];
+            snprintf(path, sizeof path, "%s/%s/model.json", GOLDEN_DIR, e->d_name);
+            FILE *f = fopen(path, "r");
+            if (!f) continue;
+            fclose(f);
+            snprintf(cases[n++].name, sizeof cases[0].name, "%s", e->d_name);
+        }
+        closedir(d);
+    }
+    qsort(cases, n, sizeof *cases, cmp_case);
+    return cr_make_param_array(golden_case, cases, n);
+}
+
+static void read_tolerance(const char *dir, double *atol, double *rtol)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/case.json", dir);
+    *atol = SQ_DEFAULT_ATOL;
+    *rtol = SQ_DEFAULT_RTOL;
+    FILE *f = fopen(path, "rb");
+    if (!f) return;
+    char buf[8192];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    cJSON *j = cJSON_Parse(buf);
+    if (!j) return;
+    const cJSON *a = cJSON_GetObjectItem(j, "atol"), *r = cJSON_GetObjectItem(j, "rtol");
+    if (cJSON_IsNumber(a)) *atol = a->valuedouble;
+    if (cJSON_IsNumber(r)) *rtol = r->valuedouble;
+    cJSON_Delete(j);
+}
+
+/* Runs one case on `device`; `chunk` > 0 streams it in chunks (unused here). */
+static void run_case(const char *name, const seqrt_device *device)
+{
+    char dir[1024], path[1200];
+    snprintf(dir, sizeof dir, "%s/%s", GOLDEN_DIR, name);
+    snprintf(path, sizeof path, "%s/model.json", dir);
+    seqrt_model *model = NULL;
+    cr_assert(eq(int, seqrt_model_load(&model, path, NULL), SEQRT_OK), "%s: load: %s", name, seqrt_last_error());
+    size_t nin = seqrt_model_input_count(model), nout = seqrt_model_output_count(model);
+    seqrt_tensor **inputs = calloc(nin, sizeof *inputs);
+    for (size_t i = 0; i < nin; i++) {
+        snprintf(path, sizeof path, "%s/input.%s.npy", dir, seqrt_model_input_name(model, i));
+        cr_assert(eq(int, seqrt_tensor_load_npy(&inputs[i], path), SEQRT_OK), "%s: %s", name, seqrt_last_error());
+    }
+    seqrt_session *s = NULL;
+    cr_assert(eq(int, seqrt_session_create(&s, model, device, NULL), SEQRT_OK), "%s: session: %s", name,
+              seqrt_last_error());
+    cr_assert(eq(int, seqrt_session_run(s, (const seqrt_tensor *const *)inputs, nin), SEQRT_OK), "%s: run: %s",
+              name, seqrt_last_error());
+    double atol, rtol;
+    read_tolerance(dir, &atol, &rtol);
+    for (size_t o = 0; o < nout; o++) {
+        char value[256];
+        snprintf(value, sizeof value, "%s", seqrt_model_output_name(model, o));
+        for (char *c = value; *c; c++)
+            if (*c == ':') *c = '.';
+        snprintf(path, sizeof path, "%s/expected.%s.npy", dir, value);
+        seqrt_tensor *want = NULL;
+        const seqrt_tensor *got = NULL;
+        cr_assert(eq(int, seqrt_tensor_load_npy(&want, path), SEQRT_OK), "%s: %s", name, seqrt_last_error());
+        cr_assert(eq(int, seqrt_session_output(s, o, &got), SEQRT_OK));
+        cr_assert(eq(int, seqrt_tensor_rank(got), seqrt_tensor_rank(want)), "%s: output %s: rank", name, value);
+        for (int d = 0; d < seqrt_tensor_rank(want); d++)
+            cr_assert(eq(i64, seqrt_tensor_dim(got, d), seqrt_tensor_dim(want, d)), "%s: output %s: dim %d", name,
+                      value, d);
+        sq_compare_result r;
+        int ok = sq_compare(seqrt_tensor_data(got), seqrt_tensor_data(want), seqrt_tensor_count(want), atol, rtol, &r);
+        cr_expect(ok,
+                  "%s: output %s: %zu of %zu elements outside atol %g + rtol %g (first at %zu: got %.9g, expected "
+                  "%.9g; max abs %.3g, max rel %.3g, nonfinite mismatches %zu)",
+                  name, value, r.failures, r.count, atol, rtol, r.first_bad, r.got_bad, r.ref_bad, r.max_abs,
+                  r.max_rel, r.nonfinite_mismatch);
+        seqrt_tensor_free(want);
+    }
+    seqrt_session_free(s);
+    for (size_t i = 0; i < nin; i++) seqrt_tensor_free(inputs[i]);
+    free(inputs);
+    seqrt_model_free(model);
+}
+
+ParameterizedTest(golden_case *c, goldens, reference)
+{
+    const seqrt_device *ref = NULL;
+    cr_assert(eq(int, seqrt_device_find(&ref, "reference"), SEQRT_OK), "%s", seqrt_last_error());
+    run_case(c->name, ref);
+}
+
+Test(goldens, present)
+{
+    /* the suite must not pass vacuously */
+    DIR *d = opendir(GOLDEN_DIR);
+    cr_assert(d != NULL, "no golden directory at %s", GOLDEN_DIR);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.') n++;
+    closedir(d);
+    cr_assert(gt(int, n, 40), "only %d golden cases found", n);
+}

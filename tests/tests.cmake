@@ -1,0 +1,18 @@
+# Tests (Criterion executables and scripts), run by ctest.
+find_library(CRITERION_LIB criterion REQUIRED)
+
+function(seqrt_criterion_test name)
+  add_executable(${name} ${ARGN})
+  target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/api ${CMAKE_SOURCE_DIR}/reference)
+  target_link_libraries(${name} PRIVATE seqrt ${CRITERION_LIB} PkgConfig::CJSON m)
+  target_compile_definitions(${name} PRIVATE SEQRT_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+  # --jobs 1: some tests are timing-free but heavy; keep output readable
+  add_test(NAME ${name} COMMAND ${name} --jobs 2)
+  set_tests_properties(${name} PROPERTIES TIMEOUT 600)
+endfunction()
+
+# Unit tests of the file formats link the parser sources directly, so they
+# can reach the internal API.
+seqrt_criterion_test(test_npy tests/test_npy.c)
+seqrt_criterion_test(test_safetensors tests/test_safetensors.c)
+seqrt_criterion_test(test_goldens tests/test_goldens.c conformance/compare.c)
