@@ -30,6 +30,7 @@ static int cmp_weight_name(const void *a, const void *b)
 
 static sq_weight *find_weight(seqrt_model *m, const char *name)
 {
+    if (m->nweights == 0) return NULL; /* m->weights is NULL: bsearch must not see it */
     sq_weight key = {0};
     key.name = (char *)name;
     return bsearch(&key, m->weights, (size_t)m->nweights, sizeof key, cmp_weight_name);
@@ -122,7 +123,7 @@ static seqrt_status load_weights(seqrt_model *m, bool strict)
 {
     seqrt_status st = sq_safetensors_load(m->weights_path, &m->weights, &m->nweights);
     if (st) return st;
-    qsort(m->weights, (size_t)m->nweights, sizeof *m->weights, cmp_weight_name);
+    if (m->nweights > 1) qsort(m->weights, (size_t)m->nweights, sizeof *m->weights, cmp_weight_name);
     for (int l = 0; l < m->nlayers; l++)
         if ((st = bind_layer_weights(m, &m->layers[l]))) return st;
     for (int i = 0; i < m->nweights; i++) {
@@ -145,15 +146,30 @@ static seqrt_status load_weights(seqrt_model *m, bool strict)
 seqrt_status seqrt_model_load(seqrt_model **out, const char *json_path, const seqrt_load_options *opt)
 {
     sq_clear_error();
+    if (out) *out = NULL; /* on every failure, NULL arguments included */
     if (!out || !json_path) return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "seqrt_model_load: NULL argument");
-    *out = NULL;
     uint8_t *buf = NULL;
     size_t len = 0;
     seqrt_status st = sq_read_file(json_path, SQ_MAX_DESCRIPTION_BYTES, &buf, &len);
     if (st) return st;
-    cJSON *root = cJSON_ParseWithLength((const char *)buf, len);
+    /* The end of the parse (or the error position) comes back through
+     * return_parse_end, not cJSON's global error pointer, which other
+     * threads may overwrite. Anything but whitespace after the top-level
+     * value is an error too (cJSON_ParseWithLength would accept it). */
+    const char *at = NULL;
+    const char *trailing = "";
+    cJSON *root = cJSON_ParseWithLengthOpts((const char *)buf, len, &at, 0);
+    if (root) {
+        for (const char *p = at; p && p < (const char *)buf + len; p++)
+            if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
+                cJSON_Delete(root);
+                root = NULL;
+                at = p;
+                trailing = " (unexpected data after the top-level value)";
+                break;
+            }
+    }
     if (!root) {
-        const char *at = cJSON_GetErrorPtr();
         size_t off = (at && at >= (const char *)buf && at <= (const char *)buf + len) ? (size_t)(at - (const char *)buf) : 0;
         int line = 1, col = 1;
         for (size_t i = 0; i < off; i++) {
@@ -161,7 +177,8 @@ seqrt_status seqrt_model_load(seqrt_model **out, const char *json_path, const se
             else col++;
         }
         sq_free(buf);
-        return sq_error(SEQRT_ERR_PARSE, "%s: malformed JSON near line %d, column %d", json_path, line, col);
+        return sq_error(SEQRT_ERR_PARSE, "%s: malformed JSON near line %d, column %d%s", json_path, line, col,
+                        trailing);
     }
     sq_free(buf);
     seqrt_model *m = sq_calloc(1, sizeof *m);

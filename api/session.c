@@ -80,8 +80,8 @@ seqrt_status seqrt_session_create(seqrt_session **out, const seqrt_model *m, con
                                   const seqrt_session_options *opt)
 {
     sq_clear_error();
+    if (out) *out = NULL; /* on every failure, NULL arguments included */
     if (!out || !m) return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "seqrt_session_create: NULL argument");
-    *out = NULL;
     seqrt_status st;
     if (!dev && (st = seqrt_device_find(&dev, NULL))) return st;
     /* every layer must be supported: no silent fallback to another backend */
@@ -160,11 +160,13 @@ static seqrt_status bind_input(seqrt_session *s, int i, const seqrt_tensor *t)
     for (int d = 0; d < v->rank; d++) {
         int64_t n = t->dims[d];
         if (n == 0) return sq_error(SEQRT_ERR_SHAPE, "input '%s' has shape %s: dim %d is empty", v->name, got, d);
-        if (v->dims[d] >= 0) {
+        /* a streaming session takes chunks of any length on the time axis */
+        if (v->dims[d] >= 0 && !(s->view && d == v->time_axis)) {
             if (v->dims[d] != n)
                 return sq_error(SEQRT_ERR_SHAPE, "input '%s' has shape %s; expected %s (dim %d)", v->name, got, want, d);
             continue;
         }
+        if (v->dims[d] >= 0) continue;
         int sym = (int)(-v->dims[d] - 1);
         if (s->syms[sym] == 0) {
             s->syms[sym] = n;

@@ -16,3 +16,13 @@ endfunction()
 seqrt_criterion_test(test_npy tests/test_npy.c)
 seqrt_criterion_test(test_safetensors tests/test_safetensors.c)
 seqrt_criterion_test(test_goldens tests/test_goldens.c conformance/compare.c)
+seqrt_criterion_test(test_model_errors tests/test_model_errors.c)
+seqrt_criterion_test(test_session tests/test_session.c)
+
+# CLI: the program's own behaviour (help, errors, atomic outputs, --chunk).
+add_executable(npy_allclose tests/npy_allclose.c)
+target_link_libraries(npy_allclose PRIVATE seqrt m)
+add_test(NAME cli_test
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli_test.sh $<TARGET_FILE:seqrt-cli> ${CMAKE_SOURCE_DIR}
+                 $<TARGET_FILE:npy_allclose>)
+set_tests_properties(cli_test PROPERTIES TIMEOUT 300)
