@@ -248,6 +248,20 @@ const char *seqrt_model_input_name(const seqrt_model *m, size_t i)
     return (m && i < (size_t)m->ninputs) ? m->values[m->inputs[i]].name : NULL;
 }
 
+int seqrt_model_batch_first(const seqrt_model *m) { return m && m->batch_first; }
+
+seqrt_status seqrt_model_input_shape(const seqrt_model *m, size_t i, int *rank, int64_t *dims, char *text,
+                                     size_t text_size)
+{
+    if (!m || i >= (size_t)m->ninputs)
+        return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "seqrt_model_input_shape: input index %zu is out of range", i);
+    const sq_value *v = &m->values[m->inputs[i]];
+    if (rank) *rank = v->rank;
+    for (int d = 0; dims && d < v->rank; d++) dims[d] = v->dims[d] >= 0 ? v->dims[d] : -1;
+    if (text && text_size) sq_format_dims(m, v->rank, v->dims, text, text_size);
+    return SEQRT_OK;
+}
+
 seqrt_dtype seqrt_model_input_dtype(const seqrt_model *m, size_t i)
 {
     return (m && i < (size_t)m->ninputs) ? m->values[m->inputs[i]].input_dtype : SEQRT_F32;

@@ -106,9 +106,16 @@ void seqrt_model_free(seqrt_model *model);
 const char *seqrt_model_name(const seqrt_model *model);
 /* The description's "metadata" object as compact JSON, or NULL. */
 const char *seqrt_model_metadata(const seqrt_model *model);
+/* 1 if sequences are [B, T, F] (the description's batch_first), else 0. */
+int seqrt_model_batch_first(const seqrt_model *model);
 size_t seqrt_model_input_count(const seqrt_model *model);
 const char *seqrt_model_input_name(const seqrt_model *model, size_t index);
 seqrt_dtype seqrt_model_input_dtype(const seqrt_model *model, size_t index);
+/* Declared shape of input `index`: its rank, its dims (-1 for a symbolic
+ * dim; `dims` holds SEQRT_MAX_RANK entries, may be NULL) and, when `text`
+ * is given, a printable form such as "[T, B, 32]". */
+seqrt_status seqrt_model_input_shape(const seqrt_model *model, size_t index, int *rank,
+                                     int64_t *dims, char *text, size_t text_size);
 /* The time axis of input `index` in a streamable model (0, or 1 when
  * batch_first), or -1 for a state input (h0/c0) that has no time axis. */
 int seqrt_model_input_time_axis(const seqrt_model *model, size_t index);

@@ -21,27 +21,57 @@
 
 typedef struct golden_case {
     char name[120];
+    char device[48]; /* "reference:0", "onednn:0", ... */
 } golden_case;
 
 static int cmp_case(const void *a, const void *b)
 {
-    return strcmp(((const golden_case *)a)->name, ((const golden_case *)b)->name);
+    const golden_case *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : strcmp(x->device, y->device);
 }
 
-ParameterizedTestParameters(goldens, reference)
+/* Every available device of every backend ($SEQRT_TEST_BACKENDS, a comma
+ * separated list of backend names, narrows it). */
+static size_t list_devices(char specs[][48], size_t max)
 {
+    size_t n = 0;
+    const char *only = getenv("SEQRT_TEST_BACKENDS");
+    for (size_t b = 0; b < seqrt_backend_count(); b++) {
+        seqrt_backend_info info;
+        if (seqrt_backend_get_info(b, &info) != SEQRT_OK || !info.available) continue;
+        if (only && *only) {
+            char list[256];
+            snprintf(list, sizeof list, ",%s,", only);
+            char key[64];
+            snprintf(key, sizeof key, ",%s,", info.name);
+            if (!strstr(list, key)) continue;
+        }
+        for (size_t d = 0; d < info.device_count && n < max; d++)
+            snprintf(specs[n++], 48, "%s:%zu", info.name, d);
+    }
+    return n;
+}
+
+ParameterizedTestParameters(goldens, every_device)
+{
+    char devices[16][48];
+    size_t ndev = list_devices(devices, 16);
     DIR *d = opendir(GOLDEN_DIR);
-    size_t n = 0, cap = 256;
+    size_t n = 0, cap = 512 * (ndev ? ndev : 1);
     golden_case *cases = cr_malloc(sizeof *cases * cap);
     if (d) {
         struct dirent *e;
-        while ((e = readdir(d)) && n < cap) {
+        while ((e = readdir(d))) {
             char path[1024];
             snprintf(path, sizeof path, "%s/%s/model.json", GOLDEN_DIR, e->d_name);
             FILE *f = fopen(path, "r");
             if (!f) continue;
             fclose(f);
-            snprintf(cases[n++].name, sizeof cases[0].name, "%s", e->d_name);
+            for (size_t k = 0; k < ndev && n < cap; k++) {
+                snprintf(cases[n].name, sizeof cases[0].name, "%s", e->d_name);
+                snprintf(cases[n++].device, sizeof cases[0].device, "%s", devices[k]);
+            }
         }
         closedir(d);
     }
@@ -69,8 +99,8 @@ static void read_tolerance(const char *dir, double *atol, double *rtol)
     cJSON_Delete(j);
 }
 
-/* Runs one case on `device`; `chunk` > 0 streams it in chunks (unused here). */
-static void run_case(const char *name, const seqrt_device *device)
+/* Runs one case on `device` and compares every output with the golden. */
+static void run_case(const char *name, const char *spec, const seqrt_device *device)
 {
     char dir[1024], path[1200];
     snprintf(dir, sizeof dir, "%s/%s", GOLDEN_DIR, name);
@@ -84,10 +114,10 @@ static void run_case(const char *name, const seqrt_device *device)
         cr_assert(eq(int, seqrt_tensor_load_npy(&inputs[i], path), SEQRT_OK), "%s: %s", name, seqrt_last_error());
     }
     seqrt_session *s = NULL;
-    cr_assert(eq(int, seqrt_session_create(&s, model, device, NULL), SEQRT_OK), "%s: session: %s", name,
-              seqrt_last_error());
-    cr_assert(eq(int, seqrt_session_run(s, (const seqrt_tensor *const *)inputs, nin), SEQRT_OK), "%s: run: %s",
-              name, seqrt_last_error());
+    cr_assert(eq(int, seqrt_session_create(&s, model, device, NULL), SEQRT_OK), "%s on %s: session: %s", name,
+              spec, seqrt_last_error());
+    cr_assert(eq(int, seqrt_session_run(s, (const seqrt_tensor *const *)inputs, nin), SEQRT_OK), "%s on %s: run: %s",
+              name, spec, seqrt_last_error());
     double atol, rtol;
     read_tolerance(dir, &atol, &rtol);
     for (size_t o = 0; o < nout; o++) {
@@ -107,9 +137,9 @@ static void run_case(const char *name, const seqrt_device *device)
         sq_compare_result r;
         int ok = sq_compare(seqrt_tensor_data(got), seqrt_tensor_data(want), seqrt_tensor_count(want), atol, rtol, &r);
         cr_expect(ok,
-                  "%s: output %s: %zu of %zu elements outside atol %g + rtol %g (first at %zu: got %.9g, expected "
+                  "%s on %s: output %s: %zu of %zu elements outside atol %g + rtol %g (first at %zu: got %.9g, expected "
                   "%.9g; max abs %.3g, max rel %.3g, nonfinite mismatches %zu)",
-                  name, value, r.failures, r.count, atol, rtol, r.first_bad, r.got_bad, r.ref_bad, r.max_abs,
+                  name, spec, value, r.failures, r.count, atol, rtol, r.first_bad, r.got_bad, r.ref_bad, r.max_abs,
                   r.max_rel, r.nonfinite_mismatch);
         seqrt_tensor_free(want);
     }
@@ -119,11 +149,11 @@ static void run_case(const char *name, const seqrt_device *device)
     seqrt_model_free(model);
 }
 
-ParameterizedTest(golden_case *c, goldens, reference)
+ParameterizedTest(golden_case *c, goldens, every_device)
 {
-    const seqrt_device *ref = NULL;
-    cr_assert(eq(int, seqrt_device_find(&ref, "reference"), SEQRT_OK), "%s", seqrt_last_error());
-    run_case(c->name, ref);
+    const seqrt_device *dev = NULL;
+    cr_assert(eq(int, seqrt_device_find(&dev, c->device), SEQRT_OK), "%s", seqrt_last_error());
+    run_case(c->name, c->device, dev);
 }
 
 Test(goldens, present)

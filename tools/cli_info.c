@@ -45,8 +45,8 @@ static void format_count(uint64_t v, char *buf, size_t size)
 static int print_inputs(const seqrt_model *m)
 {
     cli_table t;
-    cli_table_init(&t, 3);
-    const char *head[] = {"NAME", "DTYPE", "TIME AXIS"};
+    cli_table_init(&t, 4);
+    const char *head[] = {"NAME", "DTYPE", "SHAPE", "TIME AXIS"};
     int ok = cli_table_row(&t, head);
     size_t n = seqrt_model_input_count(m);
     for (size_t i = 0; i < n && ok; i++) {
@@ -56,7 +56,9 @@ static int print_inputs(const seqrt_model *m)
             snprintf(ax, sizeof ax, "%d", axis);
         else
             snprintf(ax, sizeof ax, "-");
-        const char *row[] = {seqrt_model_input_name(m, i), cli_dtype_name(seqrt_model_input_dtype(m, i)), ax};
+        char shape[128] = "?";
+        seqrt_model_input_shape(m, i, NULL, NULL, shape, sizeof shape);
+        const char *row[] = {seqrt_model_input_name(m, i), cli_dtype_name(seqrt_model_input_dtype(m, i)), shape, ax};
         ok = cli_table_row(&t, row);
     }
     if (ok) {
@@ -137,17 +139,6 @@ static int print_outputs(const seqrt_model *m)
     return ok;
 }
 
-/* batch_first as the inputs' time axes show it: "true", "false" or NULL. */
-static const char *batch_first(const seqrt_model *m)
-{
-    for (size_t i = 0; i < seqrt_model_input_count(m); i++) {
-        int axis = seqrt_model_input_time_axis(m, i);
-        if (axis == 1) return "true";
-        if (axis == 0) return "false";
-    }
-    return NULL;
-}
-
 int cli_cmd_info(int argc, char **argv)
 {
     const char *path = NULL, *weights = NULL, *v;
@@ -182,10 +173,9 @@ int cli_cmd_info(int argc, char **argv)
         cli_warning("%s", seqrt_model_warning(m, k));
 
     int rc = CLI_EXIT_OK;
-    const char *bf = batch_first(m);
     printf("model:        %s\n", seqrt_model_name(m));
     printf("description:  %s\n", path);
-    printf("batch_first:  %s\n", bf ? bf : "- (no input has a time axis)");
+    printf("batch_first:  %s\n", seqrt_model_batch_first(m) ? "true" : "false");
     const char *meta = seqrt_model_metadata(m);
     if (meta) {
         size_t len = strlen(meta);
