@@ -85,7 +85,7 @@ static seqrt_status add_value(loader *ld, const char *name, int producer, int *o
     return SEQRT_OK;
 }
 
-static seqrt_status add_warning(seqrt_model *m, const char *text)
+seqrt_status sq_model_add_warning(seqrt_model *m, const char *text)
 {
     char **w = sq_realloc(m->warnings, sizeof(char *) * (size_t)(m->nwarnings + 1));
     if (!w) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
@@ -549,7 +549,7 @@ seqrt_status sq_parse_description(seqrt_model *m, const char *file, const cJSON 
             char msg[300];
             snprintf(msg, sizeof msg, "%s: input '%s' is not used by any layer", file,
                      m->values[m->inputs[i]].name);
-            if ((st = add_warning(m, msg))) return st;
+            if ((st = sq_model_add_warning(m, msg))) return st;
         }
     }
     return SEQRT_OK;

@@ -22,6 +22,7 @@
 
 /* model.c */
 seqrt_status sq_parse_description(seqrt_model *m, const char *file, const cJSON *root);
+seqrt_status sq_model_add_warning(seqrt_model *m, const char *text);
 
 static int cmp_weight_name(const void *a, const void *b)
 {
@@ -132,12 +133,7 @@ static seqrt_status load_weights(seqrt_model *m, bool strict)
         snprintf(msg, sizeof msg, "%s: tensor '%s' is not used by any layer", m->weights_path,
                  m->weights[i].name);
         if (strict) return sq_error(SEQRT_ERR_MODEL, "%s (error under --strict)", msg);
-        if ((st = (seqrt_status)(st ? st : 0))) return st;
-        char **w = sq_realloc(m->warnings, sizeof(char *) * (size_t)(m->nwarnings + 1));
-        if (!w) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
-        m->warnings = w;
-        if (!(w[m->nwarnings] = sq_strdup(msg))) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
-        m->nwarnings++;
+        if ((st = sq_model_add_warning(m, msg))) return st;
         sq_log(SQ_LOG_WARN, "%s", msg);
     }
     return SEQRT_OK;
