@@ -25,6 +25,9 @@
 #define SQ_MAX_ELEMENTS ((int64_t)1 << 34)
 /* Largest number of layers in a description (and of num_layers). */
 #define SQ_MAX_LAYERS 4096
+/* Longest name of an input or a layer (value and weight names are built
+ * from it in fixed buffers: "<layer>:<extra>", "<layer>.<param>"). */
+#define SQ_MAX_NAME 255
 
 /* ------------------------------------------------------------ errors, log */
 
@@ -230,6 +233,13 @@ struct seqrt_model {
     int nstate;              /* streaming view: state inputs appended (see session.c) */
 };
 
+/* seqrt_model_load for a description held in memory (`json`, `json_len`
+ * bytes) whose weights are a safetensors image in memory (`weights`,
+ * `weights_len` bytes; NULL: no tensors at all). `name` stands for the
+ * description's path in messages and in the weights-path check. The
+ * fuzzers' entry point (conformance/fuzz). */
+seqrt_status sq_model_load_memory(seqrt_model **out, const char *name, const uint8_t *json, size_t json_len,
+                                  const uint8_t *weights, size_t weights_len, const seqrt_load_options *opt);
 /* Frees a model (or a streaming view of one). */
 void sq_model_destroy(seqrt_model *m);
 /* "[T, B, 32]" for a shape whose negative dims are symbols of `m`. */

@@ -133,6 +133,9 @@ static seqrt_status parse_inputs(loader *ld, const cJSON *arr)
                             "%s: inputs[%d]: field 'name' must be a name matching [A-Za-z_][A-Za-z0-9_.]*",
                             ld->file, i);
         const char *nm = name->valuestring;
+        if (strlen(nm) > SQ_MAX_NAME)
+            return sq_error(SEQRT_ERR_LIMIT, "%s: inputs[%d]: name of %zu characters exceeds the limit of %d",
+                            ld->file, i, strlen(nm), SQ_MAX_NAME);
         if (sq_model_find_value(m, nm) >= 0)
             return sq_error(SEQRT_ERR_MODEL, "%s: input '%s' is declared twice", ld->file, nm);
         seqrt_dtype dt;
@@ -370,6 +373,9 @@ static seqrt_status parse_layer(loader *ld, const cJSON *obj, int index)
                         "%s: layers[%d]: field 'name' must be a name matching [A-Za-z_][A-Za-z0-9_.]*%s%s%s",
                         ld->file, index, cJSON_IsString(name) ? " (got \"" : "",
                         cJSON_IsString(name) ? name->valuestring : "", cJSON_IsString(name) ? "\")" : "");
+    if (strlen(name->valuestring) > SQ_MAX_NAME)
+        return sq_error(SEQRT_ERR_LIMIT, "%s: layers[%d]: name of %zu characters exceeds the limit of %d", ld->file,
+                        index, strlen(name->valuestring), SQ_MAX_NAME);
     if (!(L->name = sq_strdup(name->valuestring))) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
     m->nlayers = index + 1;
     const cJSON *opj = cJSON_GetObjectItemCaseSensitive(obj, "op");

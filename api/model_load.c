@@ -120,9 +120,12 @@ static seqrt_status resolve_weights_path(seqrt_model *m, const cJSON *root, cons
     return SEQRT_OK;
 }
 
-static seqrt_status load_weights(seqrt_model *m, bool strict)
+/* The weights come from m->weights_path, or from `image` (a safetensors file
+ * held in memory, `image_len` bytes) when it is not NULL. */
+static seqrt_status load_weights(seqrt_model *m, bool strict, const uint8_t *image, size_t image_len)
 {
-    seqrt_status st = sq_safetensors_load(m->weights_path, &m->weights, &m->nweights);
+    seqrt_status st = image ? sq_safetensors_parse(image, image_len, m->weights_path, &m->weights, &m->nweights)
+                            : sq_safetensors_load(m->weights_path, &m->weights, &m->nweights);
     if (st) return st;
     if (m->nweights > 1) qsort(m->weights, (size_t)m->nweights, sizeof *m->weights, cmp_weight_name);
     for (int l = 0; l < m->nlayers; l++)
@@ -139,15 +142,12 @@ static seqrt_status load_weights(seqrt_model *m, bool strict)
     return SEQRT_OK;
 }
 
-seqrt_status seqrt_model_load(seqrt_model **out, const char *json_path, const seqrt_load_options *opt)
+/* Parses, validates and binds a description held in `buf` (`len` bytes,
+ * freed here); `json_path` is its path (or the name standing for it). */
+static seqrt_status load_description(seqrt_model **out, const char *json_path, uint8_t *buf, size_t len,
+                                     const uint8_t *weights, size_t weights_len, const seqrt_load_options *opt)
 {
-    sq_clear_error();
-    if (out) *out = NULL; /* on every failure, NULL arguments included */
-    if (!out || !json_path) return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "seqrt_model_load: NULL argument");
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    seqrt_status st = sq_read_file(json_path, SQ_MAX_DESCRIPTION_BYTES, &buf, &len);
-    if (st) return st;
+    seqrt_status st = SEQRT_OK;
     /* The end of the parse (or the error position) comes back through
      * return_parse_end, not cJSON's global error pointer, which other
      * threads may overwrite. Anything but whitespace after the top-level
@@ -186,7 +186,7 @@ seqrt_status seqrt_model_load(seqrt_model **out, const char *json_path, const se
     if (!st) st = sq_parse_description(m, json_path, root);
     if (!st) st = resolve_weights_path(m, root, json_path, opt);
     cJSON_Delete(root);
-    if (!st) st = load_weights(m, opt && opt->strict);
+    if (!st) st = load_weights(m, opt && opt->strict, weights, weights_len);
     if (!st) st = sq_infer_model(m);
     if (st) {
         sq_model_destroy(m);
@@ -196,6 +196,37 @@ seqrt_status seqrt_model_load(seqrt_model **out, const char *json_path, const se
            m->nlayers, m->nweights);
     *out = m;
     return SEQRT_OK;
+}
+
+seqrt_status seqrt_model_load(seqrt_model **out, const char *json_path, const seqrt_load_options *opt)
+{
+    sq_clear_error();
+    if (out) *out = NULL; /* on every failure, NULL arguments included */
+    if (!out || !json_path) return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "seqrt_model_load: NULL argument");
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    seqrt_status st = sq_read_file(json_path, SQ_MAX_DESCRIPTION_BYTES, &buf, &len);
+    if (st) return st;
+    return load_description(out, json_path, buf, len, NULL, 0, opt);
+}
+
+seqrt_status sq_model_load_memory(seqrt_model **out, const char *name, const uint8_t *json, size_t json_len,
+                                  const uint8_t *weights, size_t weights_len, const seqrt_load_options *opt)
+{
+    sq_clear_error();
+    if (out) *out = NULL;
+    if (!out || !name || (!json && json_len) || (!weights && weights_len))
+        return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "sq_model_load_memory: NULL argument");
+    if (json_len > SQ_MAX_DESCRIPTION_BYTES)
+        return sq_error(SEQRT_ERR_LIMIT, "%s: description is %zu bytes, more than the limit of %zu bytes", name,
+                        json_len, SQ_MAX_DESCRIPTION_BYTES);
+    uint8_t *buf = sq_malloc(json_len);
+    if (!buf) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
+    if (json_len) memcpy(buf, json, json_len);
+    /* no image: a safetensors file with no tensors ("{}") */
+    static const uint8_t empty[10] = {2, 0, 0, 0, 0, 0, 0, 0, '{', '}'};
+    if (!weights) weights = empty, weights_len = sizeof empty;
+    return load_description(out, name, buf, json_len, weights, weights_len, opt);
 }
 
 void sq_model_destroy(seqrt_model *m)

@@ -5,6 +5,12 @@
  * directory of libseqrt itself. A module that is missing, or whose own
  * libraries (oneDNN, the OpenCL ICD loader) are missing, is listed as
  * unavailable with the reason; it is never silently replaced by another.
+ *
+ * $SEQRT_EXTRA_BACKENDS (comma-separated module names, e.g. "perturb") adds
+ * modules after the built-in list, loaded the same way (libseqrt-<name>.so):
+ * the conformance tests load a test-only backend through it. At most
+ * SQ_MAX_EXTRA; a name that is not [a-z0-9_]+ or that is already listed is
+ * ignored with a warning; "auto" never chooses an extra backend.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -17,9 +23,11 @@
 #include "backend.h"
 
 static const char *const g_module_names[] = {"onednn", "opencl"};
-#define SQ_NBACKENDS 3
+#define SQ_NBUILTIN 3
+#define SQ_MAX_EXTRA 4
 
-static sq_backend g_backends[SQ_NBACKENDS];
+static sq_backend g_backends[SQ_NBUILTIN + SQ_MAX_EXTRA];
+static size_t g_nbackends = SQ_NBUILTIN; /* built-ins + $SEQRT_EXTRA_BACKENDS */
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
 static void lib_dir(char *buf, size_t n)
@@ -82,6 +90,38 @@ static void load_module(sq_backend *b, const char *name)
              file, *searched ? searched : "nothing");
 }
 
+static bool valid_module_name(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 24) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') || name[i] == '_'))
+            return false;
+    return true;
+}
+
+static void load_extra_modules(void)
+{
+    const char *env = getenv("SEQRT_EXTRA_BACKENDS");
+    if (!env || !*env) return;
+    char list[512], *save = NULL;
+    snprintf(list, sizeof list, "%s", env);
+    for (char *name = strtok_r(list, ", ", &save); name; name = strtok_r(NULL, ", ", &save)) {
+        bool listed = false;
+        for (size_t i = 0; i < g_nbackends; i++) listed = listed || !strcmp(g_backends[i].name, name);
+        if (!valid_module_name(name) || listed || !strcmp(name, "auto")) {
+            sq_log(SQ_LOG_WARN, "SEQRT_EXTRA_BACKENDS: ignoring '%s' (%s)", name,
+                   listed ? "already listed" : "not a module name [a-z0-9_]+");
+            continue;
+        }
+        if (g_nbackends == SQ_NBUILTIN + SQ_MAX_EXTRA) {
+            sq_log(SQ_LOG_WARN, "SEQRT_EXTRA_BACKENDS: at most %d extra backends; ignoring '%s'", SQ_MAX_EXTRA, name);
+            continue;
+        }
+        load_module(&g_backends[g_nbackends++], name);
+    }
+}
+
 static void registry_init(void)
 {
     sq_backend *ref = &g_backends[0];
@@ -92,7 +132,8 @@ static void registry_init(void)
         ref->devices[i].backend = ref;
         ref->devices[i].index = i;
     }
-    for (int i = 0; i < SQ_NBACKENDS - 1; i++) load_module(&g_backends[i + 1], g_module_names[i]);
+    for (int i = 0; i < SQ_NBUILTIN - 1; i++) load_module(&g_backends[i + 1], g_module_names[i]);
+    load_extra_modules();
 }
 
 static void ensure_init(void) { pthread_once(&g_once, registry_init); }
@@ -100,7 +141,7 @@ static void ensure_init(void) { pthread_once(&g_once, registry_init); }
 size_t seqrt_backend_count(void)
 {
     ensure_init();
-    return SQ_NBACKENDS;
+    return g_nbackends;
 }
 
 static bool available(const sq_backend *b) { return !b->reason[0] && b->ndevices > 0; }
@@ -108,8 +149,8 @@ static bool available(const sq_backend *b) { return !b->reason[0] && b->ndevices
 seqrt_status seqrt_backend_get_info(size_t i, seqrt_backend_info *out)
 {
     ensure_init();
-    if (!out || i >= SQ_NBACKENDS)
-        return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "backend index %zu is out of range [0, %d)", i, SQ_NBACKENDS);
+    if (!out || i >= g_nbackends)
+        return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "backend index %zu is out of range [0, %zu)", i, g_nbackends);
     const sq_backend *b = &g_backends[i];
     out->name = b->name;
     out->available = available(b);
@@ -122,7 +163,7 @@ seqrt_status seqrt_backend_get_info(size_t i, seqrt_backend_info *out)
 seqrt_status seqrt_backend_get_device(const seqrt_device **out, size_t backend, size_t device)
 {
     ensure_init();
-    if (!out || backend >= SQ_NBACKENDS)
+    if (!out || backend >= g_nbackends)
         return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "backend index %zu is out of range", backend);
     const sq_backend *b = &g_backends[backend];
     if (!available(b))
@@ -151,7 +192,7 @@ seqrt_status seqrt_device_get_info(const seqrt_device *d, seqrt_device_info *out
 static void list_backends(char *buf, size_t n)
 {
     buf[0] = '\0';
-    for (int i = 0; i < SQ_NBACKENDS; i++) {
+    for (size_t i = 0; i < g_nbackends; i++) {
         const sq_backend *b = &g_backends[i];
         size_t used = strlen(buf);
         if (available(b))
@@ -215,7 +256,7 @@ seqrt_status seqrt_device_find(const seqrt_device **out, const char *spec)
             return sq_error(SEQRT_ERR_UNAVAILABLE, "backend '%s' (%s): 'auto' takes no device index", spec, from);
         return pick_auto(out);
     }
-    for (int i = 0; i < SQ_NBACKENDS; i++) {
+    for (size_t i = 0; i < g_nbackends; i++) {
         const sq_backend *b = &g_backends[i];
         if (strcmp(b->name, name)) continue;
         if (!available(b))

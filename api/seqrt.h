@@ -8,13 +8,20 @@
  *   - on failure, seqrt_last_error() holds a one-line message for the calling
  *     thread naming what is wrong (layer, field, tensor, dimensions).
  *
- * Thread safety:
+ * Thread safety (tests/test_concurrency.c, also under ThreadSanitizer):
  *   - seqrt_model: immutable after seqrt_model_load(); any number of threads
- *     may create sessions from one model concurrently. Free it only after
- *     every session made from it is freed.
- *   - registry and seqrt_device: read-only after first use; thread-safe.
- *   - seqrt_session: used by one thread at a time (no internal locking).
- *   - seqrt_tensor: plain data; not synchronised.
+ *     may create sessions from one model and run them concurrently. Free it
+ *     only after every session made from it is freed.
+ *   - seqrt_model_load(), seqrt_tensor_load_npy(), seqrt_tensor_save_npy()
+ *     (to different paths): may run in several threads at once.
+ *   - registry and seqrt_device: initialised once at first use (from any
+ *     thread), read-only after; thread-safe.
+ *   - seqrt_session: used by one thread at a time (no internal locking); it
+ *     may move from one thread to another between calls. Sessions, also of
+ *     one model, run in parallel.
+ *   - seqrt_tensor: plain data; not synchronised. Runs only read their
+ *     inputs, so concurrent runs may share input tensors; a tensor must not
+ *     be written while a run reads it, nor a bound output read during a run.
  *   - seqrt_last_error(): per thread.
  */
 #ifndef SEQRT_H

@@ -35,8 +35,8 @@ static seqrt_status make(seqrt_tensor **out, seqrt_dtype dtype, int rank, const 
     if (owned && !data) {
         t->data = sq_calloc(t->count ? t->count : 1, sq_dtype_size(dtype));
         if (!t->data) {
-            sq_free(t);
-            return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory for a tensor of %zu elements", t->count);
+            sq_free(t); /* the message must not read t->count after this */
+            return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory for a tensor of %zu elements", (size_t)count);
         }
     }
     *out = t;

@@ -5,6 +5,7 @@
  * spec's rule. The expected values are independent of seqrt: they were
  * computed by tools/make_goldens.py with PyTorch / ONNX / NumPy.
  */
+#define _POSIX_C_SOURCE 200809L
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -167,4 +168,20 @@ Test(goldens, present)
         if (e->d_name[0] != '.') n++;
     closedir(d);
     cr_assert(gt(int, n, 40), "only %d golden cases found", n);
+}
+
+Test(goldens, requested_backends_available)
+{
+    /* A backend named in $SEQRT_TEST_BACKENDS must be there: a module that
+     * fails to load must fail the run, not skip its cases silently. */
+    const char *only = getenv("SEQRT_TEST_BACKENDS");
+    if (!only || !*only) return;
+    char list[256];
+    snprintf(list, sizeof list, "%s", only);
+    char *save = NULL;
+    for (char *name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+        const seqrt_device *dev = NULL;
+        cr_expect(eq(int, seqrt_device_find(&dev, name), SEQRT_OK), "SEQRT_TEST_BACKENDS names '%s': %s", name,
+                  seqrt_last_error());
+    }
 }

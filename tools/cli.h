@@ -29,11 +29,15 @@
 int cli_cmd_run(int argc, char **argv);      /* argv[0] == "run" */
 int cli_cmd_info(int argc, char **argv);     /* argv[0] == "info" */
 int cli_cmd_backends(int argc, char **argv); /* argv[0] == "backends" */
+int cli_cmd_generate(int argc, char **argv); /* argv[0] == "generate" */
+int cli_cmd_classify(int argc, char **argv); /* argv[0] == "classify" */
 
 void cli_help_main(FILE *f);
 void cli_help_run(FILE *f);
 void cli_help_info(FILE *f);
 void cli_help_backends(FILE *f);
+void cli_help_generate(FILE *f);
+void cli_help_classify(FILE *f);
 void cli_help_environment(FILE *f);
 
 /* ------------------------------------------------------------ messages */

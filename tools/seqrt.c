@@ -42,6 +42,12 @@ void cli_help_main(FILE *f)
           "  info MODEL.json [--strict] [--weights FILE]\n"
           "                      describe a model: inputs, layers, shapes, parameter\n"
           "                      count, FLOPs per step, outputs, whether it can stream\n"
+          "  generate MODEL.json [--prompt TEXT] [--tokens N] [--temperature X] [--seed S]\n"
+          "                      sample text from a language model one token at a time\n"
+          "                      (streaming session; vocabulary from metadata.vocab)\n"
+          "  classify MODEL.json [--text TEXT ...]\n"
+          "                      label each text (or each line of stdin) with a\n"
+          "                      classifier; print every label's probability\n"
           "  backends            list every backend and device, available or why not\n"
           "  help [COMMAND]      show this help, or a command's\n"
           "\n"
@@ -187,16 +193,20 @@ static int cmd_help(int argc, char **argv)
         cli_help_info(stdout);
     else if (!strcmp(c, "backends"))
         cli_help_backends(stdout);
+    else if (!strcmp(c, "generate"))
+        cli_help_generate(stdout);
+    else if (!strcmp(c, "classify"))
+        cli_help_classify(stdout);
     else if (!strcmp(c, "help"))
         cli_help_main(stdout);
     else
-        return cli_usage_error(NULL, "unknown command '%s' (commands: run, info, backends, help)", c);
+        return cli_usage_error(NULL, "unknown command '%s' (commands: run, info, generate, classify, backends, help)", c);
     return CLI_EXIT_OK;
 }
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) return cli_usage_error(NULL, "no command given (commands: run, info, backends, help)");
+    if (argc < 2) return cli_usage_error(NULL, "no command given (commands: run, info, generate, classify, backends, help)");
     const char *cmd = argv[1];
     int rc;
     if (cli_is_help(cmd)) {
@@ -211,12 +221,16 @@ int main(int argc, char **argv)
         rc = cli_cmd_info(argc - 1, argv + 1);
     } else if (!strcmp(cmd, "backends")) {
         rc = cli_cmd_backends(argc - 1, argv + 1);
+    } else if (!strcmp(cmd, "generate")) {
+        rc = cli_cmd_generate(argc - 1, argv + 1);
+    } else if (!strcmp(cmd, "classify")) {
+        rc = cli_cmd_classify(argc - 1, argv + 1);
     } else if (!strcmp(cmd, "help")) {
         rc = cmd_help(argc - 1, argv + 1);
     } else if (cmd[0] == '-') {
         rc = cli_usage_error(NULL, "unknown option '%s'", cmd);
     } else {
-        rc = cli_usage_error(NULL, "unknown command '%s' (commands: run, info, backends, help)", cmd);
+        rc = cli_usage_error(NULL, "unknown command '%s' (commands: run, info, generate, classify, backends, help)", cmd);
     }
     /* A failed write to stdout (e.g. a full disk) is an error too. */
     if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -1,0 +1,324 @@
+/*
+ * oneDNN backend module (libseqrt-onednn.so): module entry point, the CPU
+ * device, and sessions.
+ *
+ * A session prepares every layer once (dn_op.prepare: weights reordered
+ * into the layouts the primitives prefer) and runs the layers in order over
+ * host buffers, like the core's host executor, giving each op its own
+ * prepared state and primitive cache. oneDNN's CPU engine computes with
+ * every core (its OpenMP runtime); denormals are flushed to zero on those
+ * threads for the duration of a run (dn_denormals_enter), as oneDNN advises
+ * for performance, and each thread's mode is restored afterwards.
+ *
+ * SEQRT_ONEDNN_RNN = auto (default), primitive or loop picks the engine of
+ * the recurrent layers (see dnnl_rnn.h); the conformance suite runs under
+ * each.
+ */
+#define _GNU_SOURCE
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dnnl_common.h"
+#include "formats.h"
+
+static const dn_op *const g_ops[SQ_OP_COUNT] = {
+    [SQ_OP_EMBEDDING] = &dn_op_embedding,
+    [SQ_OP_ONE_HOT] = &dn_op_one_hot,
+    [SQ_OP_LSTM] = &dn_op_lstm,
+    [SQ_OP_GRU] = &dn_op_gru,
+    [SQ_OP_RNN] = &dn_op_rnn,
+    [SQ_OP_LINEAR] = &dn_op_linear,
+    [SQ_OP_ACTIVATION] = &dn_op_activation,
+    [SQ_OP_SOFTMAX] = &dn_op_softmax,
+    [SQ_OP_LOG_SOFTMAX] = &dn_op_softmax,
+    [SQ_OP_DROPOUT] = &dn_op_dropout,
+    [SQ_OP_ADD] = &dn_op_add,
+    [SQ_OP_MUL] = &dn_op_mul,
+    [SQ_OP_CONCAT] = &dn_op_concat,
+    [SQ_OP_SELECT] = &dn_op_select,
+    [SQ_OP_LAST_STEP] = &dn_op_last_step,
+    [SQ_OP_MEAN_POOL] = &dn_op_mean_pool,
+    [SQ_OP_ATTENTION] = &dn_op_attention,
+    [SQ_OP_ATTENTION_POOL] = &dn_op_attention_pool,
+    [SQ_OP_MULTIHEAD_ATTENTION] = &dn_op_mha,
+};
+
+/* ------------------------------------------------------------ sessions */
+
+static void session_free(void *impl)
+{
+    dn_session *s = impl;
+    if (!s) return;
+    const seqrt_model *m = s->m;
+    if (s->state)
+        for (int l = 0; l < m->nlayers; l++)
+            if (s->state[l]) g_ops[m->layers[l].op]->release(s->state[l]);
+    if (s->buf)
+        for (int v = 0; v < m->nvalues; v++) free(s->buf[v]);
+    dn_cache_clear(&s->misc);
+    if (s->stream) dnnl_stream_destroy(s->stream);
+    free(s->state);
+    free(s->buf);
+    free(s->cap);
+    free(s->views);
+    free(s->out_of);
+    free(s);
+}
+
+static seqrt_status parse_rnn_mode(int *mode)
+{
+    const char *e = getenv("SEQRT_ONEDNN_RNN");
+    *mode = DN_RNN_AUTO;
+    if (!e || !*e || !strcmp(e, "auto")) return SEQRT_OK;
+    if (!strcmp(e, "primitive")) *mode = DN_RNN_PRIMITIVE;
+    else if (!strcmp(e, "loop")) *mode = DN_RNN_LOOP;
+    else
+        return sq_error(SEQRT_ERR_INVALID_ARGUMENT,
+                        "SEQRT_ONEDNN_RNN='%s' is not one of auto, primitive, loop", e);
+    return SEQRT_OK;
+}
+
+static seqrt_status session_create(const seqrt_device *dev, const seqrt_model *m, void **out)
+{
+    (void)dev;
+    dn_session *s = calloc(1, sizeof *s);
+    if (!s) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
+    s->m = m;
+    seqrt_status st = parse_rnn_mode(&s->rnn_mode);
+    if (st) {
+        free(s);
+        return st;
+    }
+    s->nthreads = omp_get_max_threads();
+    const size_t nv = (size_t)m->nvalues;
+    s->state = calloc((size_t)(m->nlayers ? m->nlayers : 1), sizeof *s->state);
+    s->buf = calloc(nv, sizeof *s->buf);
+    s->cap = calloc(nv, sizeof *s->cap);
+    s->views = calloc(nv, sizeof *s->views);
+    s->out_of = calloc(nv, sizeof *s->out_of);
+    if (!s->state || !s->buf || !s->cap || !s->views || !s->out_of) {
+        session_free(s);
+        return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
+    }
+    for (size_t v = 0; v < nv; v++) s->out_of[v] = -1;
+    for (int o = 0; o < m->noutputs; o++) s->out_of[m->outputs[o]] = o;
+    dnnl_status_t ds = dnnl_stream_create(&s->stream, dn_engine, dnnl_stream_default_flags);
+    if (ds != dnnl_success) {
+        s->stream = NULL;
+        session_free(s);
+        return dn_fail(ds, "dnnl_stream_create");
+    }
+    unsigned saved[256];
+    const int nsaved = s->nthreads < 256 ? s->nthreads : 256;
+    dn_denormals_enter(saved, nsaved);
+    for (int l = 0; l < m->nlayers && !st; l++) {
+        const sq_layer *L = &m->layers[l];
+        const dn_op *op = g_ops[L->op];
+        if (op->prepare && (st = op->prepare(s, L, &s->state[l])))
+            sq_error_prefix(st, "layer '%s' (%s)", L->name, sq_op_name(L->op));
+    }
+    if (!st && dnnl_stream_wait(s->stream) != dnnl_success)
+        st = sq_error(SEQRT_ERR_DEVICE, "oneDNN stream wait failed");
+    dn_denormals_leave(saved, nsaved);
+    if (st) {
+        session_free(s);
+        return st;
+    }
+    *out = s;
+    return SEQRT_OK;
+}
+
+static seqrt_status bind_values(dn_session *s, const sq_plan *plan, const sq_view *const *inputs,
+                                sq_view *const *outputs)
+{
+    const seqrt_model *m = s->m;
+    for (int i = 0; i < m->ninputs; i++) s->views[m->inputs[i]] = *inputs[i];
+    for (int l = 0; l < m->nlayers; l++) {
+        const sq_layer *L = &m->layers[l];
+        for (int o = 0; o < SQ_MAX_OUTS; o++) {
+            const int v = L->out[o];
+            if (v < 0) continue;
+            if (s->out_of[v] >= 0) {
+                s->views[v] = *outputs[s->out_of[v]];
+                continue;
+            }
+            const sq_shape *sh = &plan->shapes[v];
+            int64_t count;
+            if (!sq_dims_count(sh->rank, sh->d, &count))
+                return sq_error(SEQRT_ERR_LIMIT, "value '%s' is too large", m->values[v].name);
+            const size_t bytes = (size_t)count * sizeof(float);
+            if (bytes > s->cap[v] || !s->buf[v]) {
+                free(s->buf[v]);
+                s->cap[v] = 0;
+                if (!(s->buf[v] = aligned_alloc(64, (bytes + 63) / 64 * 64 + 64)))
+                    return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory for value '%s' (%zu bytes)",
+                                    m->values[v].name, bytes);
+                s->cap[v] = bytes;
+            }
+            sq_view *vw = &s->views[v];
+            vw->dtype = SEQRT_F32;
+            vw->rank = sh->rank;
+            memcpy(vw->d, sh->d, sizeof vw->d);
+            vw->data = s->buf[v];
+        }
+    }
+    return SEQRT_OK;
+}
+
+static seqrt_status run_layers(dn_session *s)
+{
+    const seqrt_model *m = s->m;
+    for (int l = 0; l < m->nlayers; l++) {
+        const sq_layer *L = &m->layers[l];
+        sq_op_args a;
+        memset(&a, 0, sizeof a);
+        a.model = m;
+        a.layer = L;
+        a.batch_first = m->batch_first;
+        const sq_view *list[64];
+        const sq_view **lp = list;
+        if (L->nlist > 64 && !(lp = calloc((size_t)L->nlist, sizeof *lp)))
+            return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
+        for (int k = 0; k < SQ_MAX_SLOTS; k++) a.in[k] = L->in[k] >= 0 ? &s->views[L->in[k]] : NULL;
+        for (int k = 0; k < L->nlist; k++) lp[k] = &s->views[L->list[k]];
+        a.list = lp;
+        a.nlist = L->nlist;
+        for (int o = 0; o < SQ_MAX_OUTS; o++) a.out[o] = L->out[o] >= 0 ? &s->views[L->out[o]] : NULL;
+        seqrt_status st = g_ops[L->op]->run(s, &a, s->state[l]);
+        if (lp != list) free(lp);
+        if (st) return st;
+    }
+    return SEQRT_OK;
+}
+
+static seqrt_status session_run(void *impl, const sq_plan *plan, const sq_view *const *inputs,
+                                sq_view *const *outputs)
+{
+    dn_session *s = impl;
+    const seqrt_model *m = s->m;
+    seqrt_status st = bind_values(s, plan, inputs, outputs);
+    if (st) return st;
+    unsigned saved[256];
+    const int nsaved = s->nthreads < 256 ? s->nthreads : 256;
+    dn_denormals_enter(saved, nsaved);
+    st = run_layers(s);
+    if (!st && dnnl_stream_wait(s->stream) != dnnl_success)
+        st = sq_error(SEQRT_ERR_DEVICE, "oneDNN stream wait failed");
+    dn_denormals_leave(saved, nsaved);
+    if (st) return st;
+    /* outputs that are model inputs themselves */
+    for (int o = 0; o < m->noutputs; o++) {
+        const int v = m->outputs[o];
+        if (m->values[v].producer >= 0) continue;
+        const sq_view *iv = &s->views[v];
+        memcpy(outputs[o]->data, iv->data, (size_t)sq_view_count(iv) * sq_dtype_size(iv->dtype));
+    }
+    return SEQRT_OK;
+}
+
+static bool supports_layer(const seqrt_device *dev, const seqrt_model *m, const sq_layer *L, char *why,
+                           size_t why_size)
+{
+    (void)dev;
+    (void)m;
+    if ((int)L->op < 0 || L->op >= SQ_OP_COUNT || !g_ops[L->op]) {
+        snprintf(why, why_size, "op '%s' is not implemented by the oneDNN backend", sq_op_name(L->op));
+        return false;
+    }
+    return true;
+}
+
+static const sq_session_iface g_session = {session_run, session_free};
+static const sq_device_iface g_device = {supports_layer, session_create, &g_session};
+
+/* ------------------------------------------------------------ module */
+
+static seqrt_device g_devices[1];
+
+static void cpu_name(char *buf, size_t n, char *vendor, size_t vn)
+{
+    snprintf(buf, n, "CPU");
+    snprintf(vendor, vn, "unknown");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return;
+    char line[512];
+    bool got_name = false, got_vendor = false;
+    while (fgets(line, sizeof line, f) && !(got_name && got_vendor)) {
+        char *colon = strchr(line, ':');
+        if (!colon) continue;
+        char *val = colon + 1;
+        while (*val == ' ' || *val == '\t') val++;
+        val[strcspn(val, "\n")] = '\0';
+        if (!got_name && !strncmp(line, "model name", 10)) {
+            snprintf(buf, n, "%s", val);
+            got_name = true;
+        } else if (!got_vendor && !strncmp(line, "vendor_id", 9)) {
+            snprintf(vendor, vn, "%s", val);
+            got_vendor = true;
+        }
+    }
+    fclose(f);
+}
+
+static const char *isa_name(dnnl_cpu_isa_t isa)
+{
+    switch (isa) {
+    case dnnl_cpu_isa_sse41: return "SSE4.1";
+    case dnnl_cpu_isa_avx: return "AVX";
+    case dnnl_cpu_isa_avx2: return "AVX2";
+    case dnnl_cpu_isa_avx512_mic: return "AVX-512 (MIC)";
+    case dnnl_cpu_isa_avx512_mic_4ops: return "AVX-512 (MIC 4ops)";
+    case dnnl_cpu_isa_avx512_core: return "AVX-512";
+    case dnnl_cpu_isa_avx512_core_vnni: return "AVX-512 VNNI";
+    case dnnl_cpu_isa_avx512_core_bf16: return "AVX-512 BF16";
+    case dnnl_cpu_isa_avx512_core_amx: return "AVX-512 AMX";
+    case dnnl_cpu_isa_avx2_vnni: return "AVX2 VNNI";
+    default: return "baseline x86-64";
+    }
+}
+
+__attribute__((visibility("default"))) seqrt_status seqrt_backend_module_init(int abi, sq_backend *b)
+{
+    snprintf(b->name, sizeof b->name, "onednn");
+    if (abi != SQ_BACKEND_ABI) {
+        snprintf(b->reason, sizeof b->reason, "module built for backend ABI %d, libseqrt has %d", SQ_BACKEND_ABI, abi);
+        return SEQRT_ERR_UNAVAILABLE;
+    }
+    if (!dn_engine) {
+        if (dnnl_engine_get_count(dnnl_cpu) < 1) {
+            snprintf(b->reason, sizeof b->reason, "oneDNN reports no CPU engine");
+            return SEQRT_ERR_UNAVAILABLE;
+        }
+        dnnl_status_t ds = dnnl_engine_create(&dn_engine, dnnl_cpu, 0);
+        if (ds != dnnl_success) {
+            dn_engine = NULL;
+            snprintf(b->reason, sizeof b->reason, "oneDNN cannot create its CPU engine (status %d)", (int)ds);
+            return SEQRT_ERR_UNAVAILABLE;
+        }
+    }
+    seqrt_device *d = &g_devices[0];
+    memset(d, 0, sizeof *d);
+    char cpu[128], vendor[64];
+    cpu_name(cpu, sizeof cpu, vendor, sizeof vendor);
+    const dnnl_version_t *v = dnnl_version();
+    const int threads = omp_get_max_threads();
+    snprintf(d->name, sizeof d->name, "%s", cpu);
+    snprintf(d->description, sizeof d->description, "oneDNN CPU engine: %d thread%s, %s; LSTM/GRU/RNN primitives, matmul",
+             threads, threads == 1 ? "" : "s", isa_name(dnnl_get_effective_cpu_isa()));
+    snprintf(d->vendor, sizeof d->vendor, "%s", vendor);
+    if (v->hash && strcmp(v->hash, "N/A"))
+        snprintf(d->driver, sizeof d->driver, "oneDNN %d.%d.%d (%s)", v->major, v->minor, v->patch, v->hash);
+    else
+        snprintf(d->driver, sizeof d->driver, "oneDNN %d.%d.%d", v->major, v->minor, v->patch);
+    d->compute_units = threads;
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    d->memory_bytes = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+    d->is_gpu = false;
+    d->iface = &g_device;
+    b->devices = g_devices;
+    b->ndevices = 1;
+    return SEQRT_OK;
+}

@@ -1,0 +1,266 @@
+/*
+ * oneDNN backend: what every op file shares — the engine, the session and
+ * its value buffers, memory-descriptor helpers, the per-layer primitive
+ * cache, scratch buffers and the mapping of oneDNN's status codes to
+ * seqrt's.
+ *
+ * Execution model: a session walks the layers in order (dnnl_backend.c);
+ * each layer has an op (dn_op) with a prepare step run once at session
+ * creation (weights reordered into the layout the primitives prefer, biases
+ * summed, gate rows permuted) and a run step that builds or finds its
+ * primitives in the layer's cache (keyed by the shapes of this run) and
+ * executes them over the host buffers of the values.
+ */
+#ifndef SEQRT_DNNL_COMMON_H
+#define SEQRT_DNNL_COMMON_H
+
+#include <oneapi/dnnl/dnnl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend.h"
+
+/* ------------------------------------------------------------ errors */
+
+/* Maps a oneDNN status to seqrt's and sets the thread's last error:
+ * "<what>: oneDNN <status text>". */
+seqrt_status dn_fail(dnnl_status_t st, const char *what);
+/* Evaluates a oneDNN call; on failure returns the mapped status from the
+ * enclosing function (which must return seqrt_status). */
+#define DN_TRY(call)                                                       \
+    do {                                                                   \
+        dnnl_status_t dn_st_ = (call);                                     \
+        if (dn_st_ != dnnl_success) return dn_fail(dn_st_, #call);         \
+    } while (0)
+/* Same, for a seqrt_status expression. */
+#define SQ_TRY(expr)                                                       \
+    do {                                                                   \
+        seqrt_status sq_st_ = (expr);                                      \
+        if (sq_st_ != SEQRT_OK) return sq_st_;                             \
+    } while (0)
+
+/* ------------------------------------------------------------ engine */
+
+/* The CPU engine shared by every session (created by the module init). */
+extern dnnl_engine_t dn_engine;
+
+/* ------------------------------------------------------------ memory descriptors */
+
+/* A dense row-major (C order) f32/s32 descriptor of `rank` dims. */
+dnnl_memory_desc_t dn_md(int rank, const int64_t *dims, dnnl_data_type_t dt);
+/* A strided descriptor. */
+dnnl_memory_desc_t dn_md_strided(int rank, const int64_t *dims, const int64_t *strides,
+                                 dnnl_data_type_t dt);
+/* dn_md with a format tag. */
+dnnl_memory_desc_t dn_md_tag(int rank, const int64_t *dims, dnnl_data_type_t dt,
+                             dnnl_format_tag_t tag);
+/* Shorthands for 1-, 2- and 3-D dense f32 descriptors. */
+dnnl_memory_desc_t dn_md1(int64_t a);
+dnnl_memory_desc_t dn_md2(int64_t a, int64_t b);
+dnnl_memory_desc_t dn_md3(int64_t a, int64_t b, int64_t c);
+/* Strided 2-D / 3-D / 4-D f32 descriptors. */
+dnnl_memory_desc_t dn_md2s(int64_t a, int64_t b, int64_t sa, int64_t sb);
+dnnl_memory_desc_t dn_md3s(int64_t a, int64_t b, int64_t c, int64_t sa, int64_t sb, int64_t sc);
+dnnl_memory_desc_t dn_md4s(int64_t a, int64_t b, int64_t c, int64_t d, int64_t sa, int64_t sb,
+                           int64_t sc, int64_t sd);
+
+/* ------------------------------------------------------------ primitives */
+
+/* One primitive with the memory descriptors it was made for. */
+typedef struct dn_prim {
+    dnnl_primitive_t p;
+    const_dnnl_primitive_desc_t pd; /* owned by p */
+} dn_prim;
+
+/* Creates a primitive from `pd` and destroys `pd` (also on failure). */
+seqrt_status dn_prim_create(dn_prim *out, dnnl_primitive_desc_t pd, const char *what);
+void dn_prim_destroy(dn_prim *p);
+
+/* A small least-recently-used cache of primitives keyed by bytes (a zeroed
+ * struct describing the shapes and options the primitive was made for). */
+#define DN_CACHE_MAX 24
+typedef struct dn_cache_entry {
+    void *key;
+    size_t nkey;
+    uint64_t used;
+    dn_prim prim;
+} dn_cache_entry;
+typedef struct dn_cache {
+    dn_cache_entry e[DN_CACHE_MAX];
+    int n;
+    uint64_t clock;
+} dn_cache;
+
+/* The cached primitive for `key`, or NULL. */
+dn_prim *dn_cache_find(dn_cache *c, const void *key, size_t nkey);
+/* Creates a primitive from `pd` (consumed) and stores it under `key`,
+ * evicting the least recently used entry when full. */
+seqrt_status dn_cache_put(dn_cache *c, const void *key, size_t nkey, dnnl_primitive_desc_t pd,
+                          dn_prim **out, const char *what);
+void dn_cache_clear(dn_cache *c);
+
+/* One argument of an execution: host memory described by `md`. */
+typedef struct dn_arg {
+    int arg;                       /* DNNL_ARG_* */
+    const dnnl_memory_desc_t *md;  /* NULL: the primitive's own descriptor for `arg` */
+    void *ptr;
+} dn_arg;
+
+struct dn_session;
+/* Executes `p` on the session's stream over host pointers. */
+seqrt_status dn_exec(struct dn_session *s, const dn_prim *p, int n, const dn_arg *args);
+/* A memory object over host memory (for hot loops that keep them). */
+seqrt_status dn_mem(dnnl_memory_t *out, const dnnl_memory_desc_t *md, void *ptr);
+/* A memory object owning storage in `md`'s layout. */
+seqrt_status dn_mem_alloc(dnnl_memory_t *out, const dnnl_memory_desc_t *md);
+void *dn_mem_ptr(dnnl_memory_t m);
+/* Reorders host data `src` (described by `src_md`) into `dst` (a memory
+ * object): weights preparation. */
+seqrt_status dn_reorder_into(struct dn_session *s, const dnnl_memory_desc_t *src_md, const void *src,
+                             dnnl_memory_t dst);
+/* Executes a reorder between two host buffers (cached in `c`). */
+seqrt_status dn_reorder(struct dn_session *s, dn_cache *c, const dnnl_memory_desc_t *src_md,
+                        const void *src, const dnnl_memory_desc_t *dst_md, void *dst);
+
+/* A matmul over host buffers, created on first use and cached in `c`:
+ * dst = post(src · wei + bias). `bias` may be NULL; `post_alg` 0 means no
+ * eltwise post-op (else dnnl_eltwise_* with alpha, beta). Descriptors may
+ * be strided and batched (rank 2-4, weights broadcast over batch dims of
+ * size 1). */
+struct dn_session;
+seqrt_status dn_matmul(struct dn_session *s, dn_cache *c, const dnnl_memory_desc_t *src, const void *a,
+                       const dnnl_memory_desc_t *wei, const void *w, const dnnl_memory_desc_t *bias, const void *b,
+                       const dnnl_memory_desc_t *dst, void *y, dnnl_alg_kind_t post_alg, float alpha, float beta);
+/* An element-wise op over `n` contiguous floats (cached in `c`). */
+seqrt_status dn_eltwise(struct dn_session *s, dn_cache *c, dnnl_alg_kind_t alg, float alpha, float beta,
+                        const float *x, float *y, int64_t n);
+
+/* A linear map y = post(x W^T + b) over rows of K features, its weights
+ * reordered once (at session creation) into the layout the matmul prefers
+ * and its primitive made with a run-time number of rows, so no run pays
+ * for a primitive creation (dnnl_linear.c). */
+typedef struct dn_lin {
+    int64_t K, N;
+    dnnl_memory_t w;
+    const float *bias;            /* [N] or NULL (the model's tensor) */
+    dn_prim p;
+} dn_lin;
+/* `w` is [N, K] (PyTorch's Linear) when w_is_nk, else [K, N]. */
+seqrt_status dn_lin_prepare(struct dn_session *s, dn_lin *l, int64_t K, int64_t N, const float *w, bool w_is_nk,
+                            const float *bias, dnnl_alg_kind_t post_alg, float alpha);
+/* x [rows, K] and y [rows, N], dense. */
+seqrt_status dn_lin_run(struct dn_session *s, const dn_lin *l, int64_t rows, const float *x, float *y);
+void dn_lin_free(dn_lin *l);
+
+/* ------------------------------------------------------------ session */
+
+/* Growable host scratch buffer. */
+typedef struct dn_buf {
+    void *p;
+    size_t cap;
+} dn_buf;
+/* Makes `b` hold at least `bytes` (64-byte aligned; contents not kept). */
+seqrt_status dn_buf_reserve(dn_buf *b, size_t bytes);
+void dn_buf_free(dn_buf *b);
+static inline float *dn_buf_f(const dn_buf *b) { return (float *)b->p; }
+
+/* Which recurrent engine a session uses (SEQRT_ONEDNN_RNN). */
+enum { DN_RNN_AUTO, DN_RNN_PRIMITIVE, DN_RNN_LOOP };
+
+typedef struct dn_layer_state dn_layer_state;
+
+typedef struct dn_session {
+    const seqrt_model *m;
+    dnnl_stream_t stream;
+    int rnn_mode;                 /* DN_RNN_* */
+    int nthreads;
+    void **state;                 /* per layer: the op's prepared state */
+    /* value buffers (as the core's host executor) */
+    void **buf;
+    size_t *cap;
+    sq_view *views;
+    int *out_of;
+    dn_cache misc;                /* reorders shared by the session */
+} dn_session;
+
+/* Per-op implementation. `prepare` runs at session creation (may be
+ * NULL), `run` computes one layer, `release` frees the prepared state. */
+typedef struct dn_op {
+    seqrt_status (*prepare)(dn_session *s, const sq_layer *L, void **state);
+    seqrt_status (*run)(dn_session *s, const sq_op_args *a, void *state);
+    void (*release)(void *state);
+} dn_op;
+
+/* The state of ops without weights: a primitive cache and scratch. */
+typedef struct dn_simple {
+    dn_cache cache;
+    dn_buf buf[4];
+} dn_simple;
+seqrt_status dn_simple_prepare(dn_session *s, const sq_layer *L, void **state);
+void dn_simple_release(void *state);
+
+/* Ops of each file. */
+extern const dn_op dn_op_lstm, dn_op_gru, dn_op_rnn;                  /* dnnl_rnn.c */
+extern const dn_op dn_op_linear;                                     /* dnnl_linear.c */
+extern const dn_op dn_op_softmax;                                    /* dnnl_softmax.c */
+extern const dn_op dn_op_activation, dn_op_add, dn_op_mul, dn_op_dropout; /* dnnl_eltwise.c */
+extern const dn_op dn_op_attention, dn_op_attention_pool;            /* dnnl_attention.c */
+extern const dn_op dn_op_mha;                                        /* dnnl_mha.c */
+extern const dn_op dn_op_embedding, dn_op_one_hot, dn_op_concat, dn_op_select,
+    dn_op_last_step, dn_op_mean_pool;                                /* dnnl_misc.c */
+
+/* ------------------------------------------------------------ helpers shared by ops */
+
+/* A weight of layer L, or NULL when absent. */
+static inline const sq_weight *dn_weight(const sq_layer *L, int i)
+{
+    return i < L->nw ? L->w[i] : NULL;
+}
+/* Time and batch extents of a rank-3 sequence view. */
+static inline int64_t dn_seq_T(const sq_view *v, bool bf) { return v->d[bf ? 1 : 0]; }
+static inline int64_t dn_seq_B(const sq_view *v, bool bf) { return v->d[bf ? 0 : 1]; }
+/* A rank-3 sequence [T, B, F] / [B, T, F] as the strided logical view
+ * [B, T, F] (batch outermost), whichever its layout. */
+dnnl_memory_desc_t dn_seq_as_btf(const sq_view *v, bool bf);
+/* Valid steps of batch entry b (T without lengths). */
+static inline int64_t dn_len(const int32_t *lens, int64_t b, int64_t T)
+{
+    if (!lens) return T;
+    int64_t n = lens[b];
+    return n < 0 ? 0 : n > T ? T : n;
+}
+/* True when lengths are given and some entry is shorter than T. */
+bool dn_lengths_matter(const int32_t *lens, int64_t B, int64_t T);
+
+/* A copy of the sequence `x` ([B, T, F] view via dn_seq_as_btf) in which
+ * the padded steps t >= len[b] hold zeros, laid out as dense [B, T, F]:
+ * ops that reduce over time never read the caller's padding (which may hold
+ * anything, NaN included). */
+seqrt_status dn_masked_btf(dn_session *s, dn_cache *c, const sq_view *x, bool bf, const int32_t *lens,
+                           dn_buf *out);
+/* Masked softmax over the last axis of `scores` ([rows, n] dense), where
+ * row r may use its first nvalid(r) entries: the others get weight exactly
+ * 0 and a row with no valid entry is all zeros. `valid` gives nvalid per
+ * row. The softmax itself is oneDNN's. */
+seqrt_status dn_masked_softmax(dn_session *s, dn_cache *c, float *scores, int64_t rows, int64_t n,
+                               const int64_t *valid);
+
+/* NaN and Inf. oneDNN's kernels clamp their inputs (exp, max), so a NaN
+ * or an Inf does not always come out where the reference (and PyTorch) puts
+ * it; these restore the reference's rule after a primitive, at the cost of
+ * one scan when every value is finite. */
+bool dn_any_nonfinite(const float *x, int64_t n);
+/* y[i] = x[i] wherever x[i] is NaN (element-wise ops: NaN in, NaN out). */
+void dn_keep_nan(const float *x, float *y, int64_t n);
+/* For a softmax over rows of `n` entries (stride `inc` between entries,
+ * first entries at row_base(r)): 1 when the row makes the reference's
+ * softmax all NaN — a NaN or +Inf among the entries, or all of them -Inf. */
+bool dn_softmax_row_nan(const float *row, int64_t n, int64_t inc);
+
+/* Flush denormals (FTZ/DAZ) on every thread oneDNN uses for the duration
+ * of a run, restoring each thread's previous mode afterwards. */
+void dn_denormals_enter(unsigned *saved, int nsaved);
+void dn_denormals_leave(const unsigned *saved, int nsaved);
+
+#endif /* SEQRT_DNNL_COMMON_H */

@@ -1,0 +1,78 @@
+/*
+ * oneDNN backend: element-wise ops — activation (relu, tanh, sigmoid, gelu
+ * in its erf form) on the eltwise primitive, add and mul on the binary
+ * primitive, all over the flat tensor; dropout is the identity at
+ * inference (a copy).
+ */
+#include <string.h>
+
+#include "dnnl_common.h"
+
+static seqrt_status activation_run(dn_session *s, const sq_op_args *a, void *state)
+{
+    dn_simple *st = state;
+    const sq_view *x = a->in[SQ_SLOT_X];
+    dnnl_alg_kind_t alg;
+    switch (a->layer->a.function) {
+    case SQ_ACT_RELU: alg = dnnl_eltwise_relu; break;
+    case SQ_ACT_TANH: alg = dnnl_eltwise_tanh; break;
+    case SQ_ACT_SIGMOID: alg = dnnl_eltwise_logistic; break;
+    case SQ_ACT_GELU: alg = dnnl_eltwise_gelu_erf; break;
+    default:
+        return sq_error(SEQRT_ERR_UNSUPPORTED, "layer '%s': activation %d", a->layer->name, a->layer->a.function);
+    }
+    float *y = sq_vf(a->out[SQ_OUT_MAIN]);
+    SQ_TRY(dn_eltwise(s, &st->cache, alg, 0.0f, 0.0f, sq_vf(x), y, sq_view_count(x)));
+    dn_keep_nan(sq_vf(x), y, sq_view_count(x)); /* oneDNN's relu maps NaN to 0 */
+    return SEQRT_OK;
+}
+
+static seqrt_status binary_run(dn_session *s, const sq_op_args *a, dn_simple *st, dnnl_alg_kind_t alg)
+{
+    const sq_view *x = a->in[SQ_SLOT_A], *y = a->in[SQ_SLOT_B];
+    const int64_t n = sq_view_count(x);
+    if (n == 0) return SEQRT_OK;
+    struct {
+        int kind;
+        dnnl_alg_kind_t alg;
+        int64_t n;
+    } key = {0x42494e41, alg, n};
+    dnnl_memory_desc_t md = dn_md1(n);
+    dn_prim *p = dn_cache_find(&st->cache, &key, sizeof key);
+    if (!p) {
+        dnnl_binary_desc_t d;
+        DN_TRY(dnnl_binary_desc_init(&d, alg, &md, &md, &md));
+        dnnl_primitive_desc_t pd;
+        DN_TRY(dnnl_primitive_desc_create(&pd, &d, NULL, dn_engine, NULL));
+        SQ_TRY(dn_cache_put(&st->cache, &key, sizeof key, pd, &p, "binary"));
+    }
+    dn_arg args[3] = {{DNNL_ARG_SRC_0, &md, x->data}, {DNNL_ARG_SRC_1, &md, y->data},
+                      {DNNL_ARG_DST, &md, a->out[SQ_OUT_MAIN]->data}};
+    return dn_exec(s, p, 3, args);
+}
+
+static seqrt_status add_run(dn_session *s, const sq_op_args *a, void *state)
+{
+    return binary_run(s, a, state, dnnl_binary_add);
+}
+
+static seqrt_status mul_run(dn_session *s, const sq_op_args *a, void *state)
+{
+    return binary_run(s, a, state, dnnl_binary_mul);
+}
+
+static seqrt_status dropout_run(dn_session *s, const sq_op_args *a, void *state)
+{
+    (void)s;
+    (void)state;
+    const sq_view *x = a->in[SQ_SLOT_X];
+    sq_view *y = a->out[SQ_OUT_MAIN];
+    const size_t bytes = (size_t)sq_view_count(x) * 4; /* f32 and i32 alike */
+    if (y->data != x->data && bytes) memcpy(y->data, x->data, bytes);
+    return SEQRT_OK;
+}
+
+const dn_op dn_op_activation = {dn_simple_prepare, activation_run, dn_simple_release};
+const dn_op dn_op_add = {dn_simple_prepare, add_run, dn_simple_release};
+const dn_op dn_op_mul = {dn_simple_prepare, mul_run, dn_simple_release};
+const dn_op dn_op_dropout = {NULL, dropout_run, NULL};

@@ -1,0 +1,336 @@
+/*
+ * oneDNN backend: the loop engine of the recurrent layers (see dnnl_rnn.h).
+ *
+ * For each stacked layer k and direction d:
+ *   1. G = X W_ih^T + b for every step at once: one matmul primitive over
+ *      T*B rows (runtime M, created at session creation);
+ *   2. for each step s: the step's gates G[s] += h W_hh^T (a matmul primitive
+ *      with a sum post-op, created once per batch size), then the cell
+ *      (dnnl_cell.c), then the new h is copied to the output sequence.
+ * The step matmul's weights are reordered once, at session creation, into
+ * the blocked layout its implementation prefers.
+ *
+ * Variable lengths, exactly as the spec says. All entries step in lockstep;
+ * at step s entry b runs iff s < len[b]; an entry that has finished keeps
+ * its state (the cell skips its row; its row of the step matmul is computed
+ * and ignored — rows of a matmul are independent, so nothing leaks into the
+ * others), so after the loop the state is the one after the entry's own
+ * last step (the initial state when len[b] = 0): h_n and c_n. Outputs at
+ * padded steps are 0. The reverse direction must start at each entry's own
+ * last step: it runs over a copy of the input whose valid prefix is
+ * reversed per entry (x'[s, b] = x[len[b]-1-s, b], dnnl_lengths.c), and its
+ * output for step s goes to time len[b]-1-s.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dnnl_rnn.h"
+
+/* ------------------------------------------------------------ matmuls */
+
+typedef struct mm_key {
+    int kind;
+    int64_t M, K, N;
+    int sum, bias;
+    dnnl_memory_desc_t w;
+} mm_key;
+
+/* A matmul [M, K] x [K, N] (M may be DNNL_RUNTIME_DIM_VAL; wmd NULL: any). */
+static seqrt_status loop_pd(int64_t M, int64_t K, int64_t N, const dnnl_memory_desc_t *wmd, bool sum, bool bias,
+                            dnnl_primitive_desc_t *pd)
+{
+    dnnl_memory_desc_t src = dn_md2(M, K), dst = dn_md2(M, N), b = dn_md2(1, N);
+    int64_t dw[2] = {K, N};
+    dnnl_memory_desc_t w = wmd ? *wmd : dn_md_tag(2, dw, dnnl_f32, dnnl_format_tag_any);
+    if (M == DNNL_RUNTIME_DIM_VAL) {
+        int64_t ds[2] = {M, K}, dd[2] = {M, N}, ss[2] = {K, 1}, sd[2] = {N, 1};
+        src = dn_md_strided(2, ds, ss, dnnl_f32);
+        dst = dn_md_strided(2, dd, sd, dnnl_f32);
+    }
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_post_ops_t po = NULL;
+    if (sum) {
+        DN_TRY(dnnl_primitive_attr_create(&attr));
+        DN_TRY(dnnl_post_ops_create(&po));
+        DN_TRY(dnnl_post_ops_append_sum(po, 1.0f));
+        DN_TRY(dnnl_primitive_attr_set_post_ops(attr, po));
+    }
+    dnnl_matmul_desc_t d;
+    dnnl_status_t st = dnnl_matmul_desc_init(&d, &src, &w, bias ? &b : NULL, &dst);
+    if (st == dnnl_success) st = dnnl_primitive_desc_create(pd, &d, attr, dn_engine, NULL);
+    if (po) dnnl_post_ops_destroy(po);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    if (st != dnnl_success) return dn_fail(st, "matmul descriptor");
+    return SEQRT_OK;
+}
+
+static seqrt_status loop_prim(dn_rnn *r, int64_t M, int64_t K, int64_t N, const dnnl_memory_desc_t *wmd, bool sum,
+                              bool bias, dn_prim **out)
+{
+    mm_key key;
+    memset(&key, 0, sizeof key);
+    key.kind = 0x4d4d4c50;
+    key.M = M;
+    key.K = K;
+    key.N = N;
+    key.sum = sum;
+    key.bias = bias;
+    key.w = *wmd;
+    if ((*out = dn_cache_find(&r->cache, &key, sizeof key))) return SEQRT_OK;
+    dnnl_primitive_desc_t pd;
+    SQ_TRY(loop_pd(M, K, N, wmd, sum, bias, &pd));
+    return dn_cache_put(&r->cache, &key, sizeof key, pd, out, "matmul");
+}
+
+seqrt_status dn_mmx_init(dn_session *s, dn_rnn *r, dn_mmx *x, int64_t M, int64_t K, int64_t N,
+                         const dnnl_memory_desc_t *wmd, bool sum, bool bias)
+{
+    (void)s;
+    memset(x, 0, sizeof *x);
+    SQ_TRY(loop_prim(r, M, K, N, wmd, sum, bias, &x->p));
+    dnnl_memory_desc_t src = dn_md2(M, K), dst = dn_md2(M, N), b = dn_md2(1, N);
+    SQ_TRY(dn_mem(&x->src, &src, NULL));
+    SQ_TRY(dn_mem(&x->dst, &dst, NULL));
+    if (bias) SQ_TRY(dn_mem(&x->bias, &b, NULL));
+    return SEQRT_OK;
+}
+
+seqrt_status dn_mmx_run(dn_session *s, dn_mmx *x, const float *src, dnnl_memory_t wei, const float *bias, float *dst)
+{
+    DN_TRY(dnnl_memory_set_data_handle(x->src, (void *)src));
+    DN_TRY(dnnl_memory_set_data_handle(x->dst, dst));
+    dnnl_exec_arg_t a[4] = {{DNNL_ARG_SRC, x->src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, x->dst}, {0, NULL}};
+    int n = 3;
+    if (x->bias) {
+        DN_TRY(dnnl_memory_set_data_handle(x->bias, (void *)bias));
+        a[n++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, x->bias};
+    }
+    DN_TRY(dnnl_primitive_execute(x->p->p, s->stream, n, a));
+    return SEQRT_OK;
+}
+
+void dn_mmx_free(dn_mmx *x)
+{
+    if (x->src) dnnl_memory_destroy(x->src);
+    if (x->dst) dnnl_memory_destroy(x->dst);
+    if (x->bias) dnnl_memory_destroy(x->bias);
+    memset(x, 0, sizeof *x);
+}
+
+/* ------------------------------------------------------------ preparation */
+
+/* The weights layout of a step matmul [M, K] x [K, N]: what the matmul
+ * prefers at the nominal batch, if every batch size accepts it; else plain. */
+static seqrt_status step_wmd(int64_t M, int64_t K, int64_t N, bool sum, bool bias, dnnl_memory_desc_t *out)
+{
+    dnnl_primitive_desc_t pd;
+    SQ_TRY(loop_pd(M, K, N, NULL, sum, bias, &pd));
+    *out = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    dnnl_primitive_desc_destroy(pd);
+    static const int64_t probe[] = {1, 7, 64, 1024};
+    for (size_t i = 0; i < sizeof probe / sizeof probe[0]; i++) {
+        if (loop_pd(probe[i], K, N, out, sum, bias, &pd) != SEQRT_OK) {
+            int64_t d[2] = {K, N};
+            *out = dn_md_tag(2, d, dnnl_f32, dnnl_ab);
+            sq_clear_error();
+            return SEQRT_OK;
+        }
+        dnnl_primitive_desc_destroy(pd);
+    }
+    return SEQRT_OK;
+}
+
+/* Reorders a [K, N] matrix stored as its transpose (N rows of K, the
+ * PyTorch layout, at `src`) into a new memory object laid out as `md`. */
+static seqrt_status load_t(dn_session *s, const dnnl_memory_desc_t *md, const float *src, int64_t K, int64_t N,
+                           dnnl_memory_t *out)
+{
+    dnnl_memory_desc_t from = dn_md2s(K, N, 1, K);
+    SQ_TRY(dn_mem_alloc(out, md));
+    dnnl_primitive_desc_t pd;
+    DN_TRY(dnnl_reorder_primitive_desc_create(&pd, &from, dn_engine, md, dn_engine, NULL));
+    dn_prim p;
+    SQ_TRY(dn_prim_create(&p, pd, "weights reorder"));
+    dn_arg a[2] = {{DNNL_ARG_FROM, &from, (void *)src}, {DNNL_ARG_TO, md, dn_mem_ptr(*out)}};
+    seqrt_status st = dn_exec(s, &p, 2, a);
+    dn_prim_destroy(&p);
+    return st;
+}
+
+/* The loop engine's biases of layer k, direction d (PyTorch's gate order):
+ * bx = b_ih + b_hh, except the linear-before-reset GRU's n block (b_in),
+ * whose b_hn goes to the step matmul's bias bh = {0, 0, b_hn}. */
+static seqrt_status load_bias(const dn_rnn *r, int k, int d, dn_loop_dir *w)
+{
+    const sq_layer *L = r->L;
+    const int64_t H = r->H, GH = r->G * H;
+    if (!(w->bx = calloc((size_t)GH, sizeof(float))) || (r->lbr && !(w->bh = calloc((size_t)GH, sizeof(float)))))
+        return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
+    if (!L->a.bias) return SEQRT_OK;
+    const sq_weight *bi = sq_rnn_weight(L, k, d, SQ_RB_IH), *bh = sq_rnn_weight(L, k, d, SQ_RB_HH);
+    for (int64_t j = 0; j < GH; j++) {
+        const bool apart = r->lbr && j >= 2 * H;
+        w->bx[j] = (bi ? bi->data[j] : 0.0f) + (bh && !apart ? bh->data[j] : 0.0f);
+        if (apart && bh) w->bh[j] = bh->data[j];
+    }
+    return SEQRT_OK;
+}
+
+seqrt_status dn_rnn_loop_prepare(dn_session *s, dn_rnn *r)
+{
+    if (r->loop_ready) return SEQRT_OK;
+    const int64_t H = r->H, Ho = r->Ho, GH = r->G * H;
+    const bool plain_gru = r->op == SQ_OP_GRU && !r->lbr;
+    const bool lstm_like = r->op != SQ_OP_GRU; /* gates summed into G in place */
+    /* nominal batch: the model's own when fixed */
+    const sq_value *xv = &s->m->values[r->L->in[SQ_SLOT_X]];
+    int64_t Bn = xv->dims[s->m->batch_first ? 0 : 1];
+    if (Bn <= 0) Bn = 16;
+    r->proj_rt = getenv("SEQRT_ONEDNN_PROJ") && !strcmp(getenv("SEQRT_ONEDNN_PROJ"), "runtime");
+    for (int k = 0; k < (r->nl > 1 ? 2 : 1); k++) {
+        if (!r->proj_rt) {
+            SQ_TRY(step_wmd(256, dn_rnn_in(r, k), GH, false, true, &r->wx_md[k]));
+            continue;
+        }
+        dnnl_primitive_desc_t pd;
+        dn_prim *p;
+        SQ_TRY(loop_pd(DNNL_RUNTIME_DIM_VAL, dn_rnn_in(r, k), GH, NULL, false, true, &pd));
+        r->wx_md[k] = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+        dnnl_primitive_desc_destroy(pd);
+        /* the projection primitive itself is made now: the first run pays nothing for it */
+        SQ_TRY(loop_prim(r, DNNL_RUNTIME_DIM_VAL, dn_rnn_in(r, k), GH, &r->wx_md[k], false, true, &p));
+    }
+    SQ_TRY(step_wmd(Bn, Ho, plain_gru ? 2 * H : GH, lstm_like, r->lbr, &r->wh_md));
+    if (plain_gru) SQ_TRY(step_wmd(Bn, H, H, false, false, &r->who_md));
+    if (r->P) SQ_TRY(step_wmd(Bn, H, r->P, false, false, &r->wr_md));
+    for (int k = 0; k < r->nl; k++)
+        for (int d = 0; d < r->D; d++) {
+            dn_loop_dir *w = &r->dir[k * r->D + d];
+            const sq_layer *L = r->L;
+            const int64_t in = dn_rnn_in(r, k);
+            const float *wi = sq_rnn_weight(L, k, d, SQ_RW_HH)->data;
+            seqrt_status st = load_t(s, &r->wx_md[k ? 1 : 0], sq_rnn_weight(L, k, d, SQ_RW_IH)->data, in, GH, &w->wx);
+            if (!st) st = load_t(s, &r->wh_md, wi, Ho, plain_gru ? 2 * H : GH, &w->wh);
+            if (!st && plain_gru) st = load_t(s, &r->who_md, wi + 2 * H * H, H, H, &w->who);
+            if (!st && r->P) st = load_t(s, &r->wr_md, sq_rnn_weight(L, k, d, SQ_RW_HR)->data, H, r->P, &w->wr);
+            if (!st) st = load_bias(r, k, d, w);
+            if (st) return sq_error_prefix(st, "layer '%s'", r->L->name);
+        }
+    if (dnnl_stream_wait(s->stream) != dnnl_success) return sq_error(SEQRT_ERR_DEVICE, "stream wait failed");
+    r->loop_ready = true;
+    return SEQRT_OK;
+}
+
+/* ------------------------------------------------------------ run */
+
+/* One direction of stacked layer k. `src` is the time-major input
+ * [T, B, in] as this direction reads it (reverse with lengths: the
+ * reversed prefixes); `y` the time-major output [T, B, D*Ho]. */
+static seqrt_status run_dir(dn_session *s, dn_rnn *r, const dn_rnn_run *run, int k, int d, const float *src,
+                            float *y, float *gates)
+{
+    const int64_t T = run->T, B = run->B, H = r->H, Ho = r->Ho, GH = r->G * H, F = r->D * Ho;
+    const int64_t in = dn_rnn_in(r, k), rows = (int64_t)(k * r->D + d) * B;
+    const dn_loop_dir *w = &r->dir[k * r->D + d];
+    const int32_t *lens = run->lens;
+
+    /* 1. every step's input projection at once */
+    dn_prim *pj;
+    SQ_TRY(loop_prim(r, r->proj_rt ? DNNL_RUNTIME_DIM_VAL : T * B, in, GH, &r->wx_md[k ? 1 : 0], false, true, &pj));
+    dnnl_memory_desc_t msrc = dn_md2(T * B, in), mdst = dn_md2(T * B, GH), mb = dn_md2(1, GH);
+    dn_arg pa[4] = {{DNNL_ARG_SRC, &msrc, (void *)src},
+                    {DNNL_ARG_WEIGHTS, NULL, dn_mem_ptr(w->wx)},
+                    {DNNL_ARG_BIAS, &mb, w->bx},
+                    {DNNL_ARG_DST, &mdst, gates}};
+    SQ_TRY(dn_exec(s, pj, 4, pa));
+
+    /* 2. the steps */
+    dn_loop_step c;
+    memset(&c, 0, sizeof c);
+    c.s = s;
+    c.r = r;
+    c.w = w;
+    c.B = B;
+    const size_t nstate = (size_t)(B * Ho + B * H + B * GH + B * H) + (size_t)B;
+    SQ_TRY(dn_buf_reserve(&r->state, sizeof(float) * nstate));
+    c.h = dn_buf_f(&r->state);
+    c.c = c.h + B * Ho;
+    c.aux = c.c + B * H;
+    c.aux2 = c.aux + B * GH;
+    uint8_t *active = lens ? (uint8_t *)(c.aux2 + B * H) : NULL;
+    c.active = active;
+    c.peep = r->peep ? r->peep[k] + (int64_t)d * 3 * H : NULL;
+    c.coupled = r->op == SQ_OP_LSTM && r->L->a.coupled;
+    if (run->h0) memcpy(c.h, run->h0 + rows * Ho, sizeof(float) * (size_t)(B * Ho));
+    else memset(c.h, 0, sizeof(float) * (size_t)(B * Ho));
+    if (run->c0) memcpy(c.c, run->c0 + rows * H, sizeof(float) * (size_t)(B * H));
+    else memset(c.c, 0, sizeof(float) * (size_t)(B * H));
+
+    seqrt_status st = r->op == SQ_OP_LSTM ? dn_lstm_loop_init(&c) : dn_gru_rnn_loop_init(&c);
+    for (int64_t step = 0; step < T && !st; step++) {
+        /* the gates' row: reverse without lengths walks G backwards */
+        const int64_t tg = d == 1 && !lens ? T - 1 - step : step;
+        c.g = gates + tg * B * GH;
+        if (lens) {
+            bool any = false;
+            for (int64_t b = 0; b < B; b++) any |= (active[b] = step < lens[b]) != 0;
+            if (!any) break; /* every entry has finished */
+        }
+        st = r->op == SQ_OP_LSTM ? dn_lstm_loop_step(&c) : dn_gru_rnn_loop_step(&c);
+        if (st) break;
+        /* the output: y[t, b, d*Ho ...] = h[b] */
+        if (!lens) {
+            dn_copy_rows(B, Ho, NULL, c.h, Ho, y + tg * B * F + d * Ho, F);
+        } else {
+            for (int64_t b = 0; b < B; b++) {
+                if (!active[b]) continue;
+                const int64_t t = d == 0 ? step : lens[b] - 1 - step;
+                memcpy(y + (t * B + b) * F + d * Ho, c.h + b * Ho, sizeof(float) * (size_t)Ho);
+            }
+        }
+    }
+    for (int i = 0; i < 3; i++) dn_mmx_free(&c.mm[i]);
+    if (st) return st;
+    memcpy(run->hn + rows * Ho, c.h, sizeof(float) * (size_t)(B * Ho));
+    if (run->cn) memcpy(run->cn + rows * H, c.c, sizeof(float) * (size_t)(B * H));
+    return SEQRT_OK;
+}
+
+seqrt_status dn_rnn_loop_run(dn_session *s, dn_rnn *r, const dn_rnn_run *run)
+{
+    const int64_t T = run->T, B = run->B, F = r->D * r->Ho, GH = r->G * r->H;
+    const size_t seq = (size_t)(T * B * F);
+    /* inter-layer sequences: layer k writes seq[k % 2]; the last layer
+     * writes the output itself unless it is batch-first */
+    if (r->nl > 1 || run->bf) SQ_TRY(dn_buf_reserve(&r->seq[0], sizeof(float) * seq));
+    if (r->nl > 1) SQ_TRY(dn_buf_reserve(&r->seq[1], sizeof(float) * seq));
+    SQ_TRY(dn_buf_reserve(&r->gates, sizeof(float) * (size_t)(T * B * GH)));
+    const float *x = run->x;
+    if (run->bf) { /* time-major copy of the input */
+        SQ_TRY(dn_buf_reserve(&r->gath, sizeof(float) * (size_t)(T * B * r->I)));
+        dnnl_memory_desc_t from = dn_md3s(T, B, r->I, r->I, T * r->I, 1), to = dn_md3(T, B, r->I);
+        SQ_TRY(dn_reorder(s, &r->cache, &from, run->x, &to, r->gath.p));
+        x = dn_buf_f(&r->gath);
+    }
+    for (int k = 0; k < r->nl; k++) {
+        const bool last = k == r->nl - 1;
+        const float *src = k == 0 ? x : dn_buf_f(&r->seq[(k - 1) % 2]);
+        float *y = last && !run->bf ? run->y : dn_buf_f(&r->seq[k % 2]);
+        if (run->lens) memset(y, 0, sizeof(float) * seq); /* padded steps stay 0 */
+        for (int d = 0; d < r->D; d++) {
+            const float *dsrc = src;
+            if (d == 1 && run->lens) {
+                const int64_t in = dn_rnn_in(r, k);
+                SQ_TRY(dn_buf_reserve(&r->tmp, sizeof(float) * (size_t)(T * B * in)));
+                dn_reverse_prefixes(dn_buf_f(&r->tmp), src, T, B, in, run->lens);
+                dsrc = dn_buf_f(&r->tmp);
+            }
+            SQ_TRY(run_dir(s, r, run, k, d, dsrc, y, dn_buf_f(&r->gates)));
+        }
+    }
+    if (run->bf) { /* back to batch-first */
+        dnnl_memory_desc_t from = dn_md3(T, B, F), to = dn_md3s(T, B, F, F, T * F, 1);
+        SQ_TRY(dn_reorder(s, &r->cache, &from, dn_buf_f(&r->seq[(r->nl - 1) % 2]), &to, run->y));
+    }
+    return SEQRT_OK;
+}

@@ -1,0 +1,40 @@
+/*
+ * lstm on the per-step path: per step, hg = h W_hh^T (one GEMM batched over
+ * directions), then sq_lstm_cell (gates, peepholes, coupled input gate,
+ * c and h; rows that finished are left alone). With a projection the cell
+ * writes o * tanh(c) to htmp, a second batched GEMM gives W_hr htmp, and
+ * sq_rec_commit stores it as h and output for the rows that ran.
+ */
+#include "ocl_recurrent.h"
+
+static seqrt_status lstm_step(const sq_ocl_rec_run *c, int step)
+{
+    sq_ocl_session *s = c->s;
+    sq_ocl_rec *r = c->r;
+    const sq_ocl_rec_layer *w = c->w;
+    const int D = r->D, B = c->B;
+    const size_t wg = (size_t)s->dev->choice.profile.wg;
+    seqrt_status st = sq_ocl_rec_hh_gemm(c, r->h.mem, r->Ho, 0, 4 * r->H);
+    if (st) return st;
+    cl_mem b_ih = w->b_ih ? w->b_ih : s->dummy, b_hh = w->b_hh ? w->b_hh : s->dummy;
+    cl_mem peep = w->peep ? w->peep : s->dummy;
+    st = SQ_LAUNCH(s, K_sq_lstm_cell, (size_t)D * (size_t)B * (size_t)r->H, wg, KA_MEM(r->xg.mem), KA_MEM(r->hg.mem),
+                   KA_MEM(b_ih), KA_MEM(b_hh), KA_MEM(peep), KA_MEM(c->lens), KA_INT(c->has_len), KA_MEM(r->h.mem),
+                   KA_MEM(r->c.mem), KA_MEM(r->htmp.mem), KA_MEM(c->y), KA_INT(step), KA_INT(c->T), KA_INT(B),
+                   KA_INT(r->H), KA_INT(r->Ho), KA_INT(D), KA_INT(c->bf), KA_INT(r->flags));
+    if (st || !(r->flags & SQ_RF_PROJ)) return st;
+    const size_t H = (size_t)r->H, P = (size_t)r->Ho;
+    sq_ocl_gemm g = {false, true, (size_t)B, P, H, 1.0f, 0.0f,          r->htmp.mem, w->w_hr,       r->hp.mem,
+                     0,     0,    0,         H, H, P,    (size_t)B * H, P * H,       (size_t)B * P, (size_t)D};
+    if ((st = sq_ocl_gemm_run(s, &g))) return st;
+    return SQ_LAUNCH(s, K_sq_rec_commit, (size_t)D * (size_t)B * P, wg, KA_MEM(r->hp.mem), KA_MEM(c->lens),
+                     KA_INT(c->has_len), KA_MEM(r->h.mem), KA_MEM(c->y), KA_INT(step), KA_INT(c->T), KA_INT(B),
+                     KA_INT(P), KA_INT(D), KA_INT(c->bf));
+}
+
+static seqrt_status run_lstm(sq_ocl_session *s, const sq_layer *L, void *state)
+{
+    return sq_ocl_rec_execute(s, L, state, lstm_step);
+}
+
+const sq_ocl_op sq_ocl_op_lstm = {sq_ocl_rec_prepare, run_lstm, sq_ocl_rec_release};

@@ -1,0 +1,202 @@
+/*
+ * The simple ops on the device: embedding, one_hot, linear (CLBlast GEMM +
+ * bias kernel), activation, dropout (a copy), add, mul, concat and select
+ * (rectangular buffer copies), last_step and mean_pool.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ocl_internal.h"
+
+static size_t wg_of(sq_ocl_session *s) { return (size_t)s->dev->choice.profile.wg; }
+
+static int64_t count_of(const sq_shape *sh)
+{
+    int64_t n = 1;
+    for (int i = 0; i < sh->rank; i++) n *= sh->d[i];
+    return n;
+}
+
+/* ------------------------------------------------------------ weights held by an op */
+
+typedef struct mats {
+    cl_mem m[4];
+} mats;
+
+static void mats_release(void *state)
+{
+    mats *w = state;
+    if (!w) return;
+    for (int i = 0; i < 4; i++) sq_ocl_release_mem(&w->m[i]);
+    sq_free(w);
+}
+
+/* Uploads L->w[0 .. n) (absent ones stay NULL). */
+static seqrt_status upload_weights(sq_ocl_session *s, const sq_layer *L, int n, void **state)
+{
+    mats *w = sq_calloc(1, sizeof *w);
+    if (!w) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
+    for (int i = 0; i < n && i < 4; i++) {
+        const sq_weight *x = sq_ocl_weight(L, i);
+        if (!x) continue;
+        seqrt_status st = sq_ocl_upload(s, x->data, (size_t)x->count, &w->m[i], x->name);
+        if (st) {
+            mats_release(w);
+            return st;
+        }
+    }
+    *state = w;
+    return SEQRT_OK;
+}
+
+static seqrt_status prepare_one(sq_ocl_session *s, const sq_layer *L, void **state)
+{
+    return upload_weights(s, L, 1, state);
+}
+
+static seqrt_status prepare_two(sq_ocl_session *s, const sq_layer *L, void **state)
+{
+    return upload_weights(s, L, 2, state);
+}
+
+/* ------------------------------------------------------------ embedding, one_hot */
+
+static seqrt_status run_embedding(sq_ocl_session *s, const sq_layer *L, void *state)
+{
+    mats *w = state;
+    cl_mem ids = sq_ocl_in(s, L, SQ_SLOT_X), y = sq_ocl_out(s, L, SQ_OUT_MAIN);
+    int64_t n = count_of(sq_ocl_in_shape(s, L, SQ_SLOT_X)), E = L->a.embedding_dim;
+    return SQ_LAUNCH(s, K_sq_embedding, (size_t)(n * E), wg_of(s), KA_MEM(ids), KA_MEM(w->m[0]), KA_MEM(y), KA_INT(n),
+                     KA_INT(E));
+}
+
+static seqrt_status run_one_hot(sq_ocl_session *s, const sq_layer *L, void *state)
+{
+    (void)state;
+    cl_mem ids = sq_ocl_in(s, L, SQ_SLOT_X), y = sq_ocl_out(s, L, SQ_OUT_MAIN);
+    int64_t n = count_of(sq_ocl_in_shape(s, L, SQ_SLOT_X)), depth = L->a.depth;
+    return SQ_LAUNCH(s, K_sq_one_hot, (size_t)(n * depth), wg_of(s), KA_MEM(ids), KA_MEM(y), KA_INT(n), KA_INT(depth));
+}
+
+/* ------------------------------------------------------------ linear */
+
+static seqrt_status run_linear(sq_ocl_session *s, const sq_layer *L, void *state)
+{
+    mats *w = state;
+    cl_mem x = sq_ocl_in(s, L, SQ_SLOT_X), y = sq_ocl_out(s, L, SQ_OUT_MAIN);
+    const sq_shape *sh = sq_ocl_in_shape(s, L, SQ_SLOT_X);
+    const size_t in = (size_t)L->a.in_features, out = (size_t)L->a.out_features;
+    size_t rows = (size_t)(count_of(sh) / (sh->d[sh->rank - 1] ? sh->d[sh->rank - 1] : 1));
+    if (sh->d[sh->rank - 1] == 0) rows = 0;
+    sq_ocl_gemm g = {false, true, rows, out, in, 1.0f, 0.0f, x, w->m[0], y, 0, 0, 0, in, in, out, 0, 0, 0, 1};
+    seqrt_status st = sq_ocl_gemm_run(s, &g);
+    if (st || !w->m[1]) return st;
+    return SQ_LAUNCH(s, K_sq_add_bias, rows * out, wg_of(s), KA_MEM(y), KA_MEM(w->m[1]), KA_INT(rows), KA_INT(out));
+}
+
+/* ------------------------------------------------------------ elementwise */
+
+static seqrt_status run_activation(sq_ocl_session *s, const sq_layer *L, void *state)
+{
+    (void)state;
+    cl_mem x = sq_ocl_in(s, L, SQ_SLOT_X), y = sq_ocl_out(s, L, SQ_OUT_MAIN);
+    int64_t n = count_of(sq_ocl_in_shape(s, L, SQ_SLOT_X));
+    return SQ_LAUNCH(s, K_sq_activation, (size_t)n, wg_of(s), KA_MEM(x), KA_MEM(y), KA_INT(n), KA_INT(L->a.function));
+}
+
+static seqrt_status run_binary(sq_ocl_session *s, const sq_layer *L, void *state)
+{
+    (void)state;
+    cl_mem a = sq_ocl_in(s, L, SQ_SLOT_A), b = sq_ocl_in(s, L, SQ_SLOT_B), y = sq_ocl_out(s, L, SQ_OUT_MAIN);
+    int64_t n = count_of(sq_ocl_out_shape(s, L, SQ_OUT_MAIN));
+    size_t vec = (size_t)s->dev->choice.profile.vec;
+    return SQ_LAUNCH(s, K_sq_binary, ((size_t)n + vec - 1) / vec, wg_of(s), KA_MEM(a), KA_MEM(b), KA_MEM(y), KA_INT(n),
+                     KA_INT(L->op == SQ_OP_MUL));
+}
+
+static seqrt_status run_dropout(sq_ocl_session *s, const sq_layer *L, void *state)
+{
+    (void)state;
+    int64_t n = count_of(sq_ocl_in_shape(s, L, SQ_SLOT_X));
+    return sq_ocl_copy(s, sq_ocl_in(s, L, SQ_SLOT_X), 0, sq_ocl_out(s, L, SQ_OUT_MAIN), 0, (size_t)n);
+}
+
+/* ------------------------------------------------------------ concat, select */
+
+/* Copies `outer` rows of `row` floats between buffers with row pitches. */
+static seqrt_status copy_rows(sq_ocl_session *s, cl_mem src, size_t src_off, size_t src_pitch, cl_mem dst,
+                              size_t dst_off, size_t dst_pitch, size_t row, size_t outer)
+{
+    if (!row || !outer) return SEQRT_OK;
+    if (outer == 1 || (row == src_pitch && row == dst_pitch))
+        return sq_ocl_copy(s, src, src_off, dst, dst_off, row * outer);
+    size_t so[3] = {src_off * 4, 0, 0}, dso[3] = {dst_off * 4, 0, 0}, region[3] = {row * 4, outer, 1};
+    SQ_CLF("clEnqueueCopyBufferRect",
+           clEnqueueCopyBufferRect(s->q, src, dst, so, dso, region, src_pitch * 4, 0, dst_pitch * 4, 0, 0, NULL, NULL),
+           "clEnqueueCopyBufferRect(%zu rows of %zu floats)", outer, row);
+    return SEQRT_OK;
+}
+
+static int64_t norm_axis(int64_t axis, int rank) { return axis < 0 ? axis + rank : axis; }
+
+static seqrt_status run_concat(sq_ocl_session *s, const sq_layer *L, void *state)
+{
+    (void)state;
+    const sq_shape *out = sq_ocl_out_shape(s, L, SQ_OUT_MAIN);
+    cl_mem y = sq_ocl_out(s, L, SQ_OUT_MAIN);
+    int64_t axis = norm_axis(L->a.axis, out->rank);
+    int64_t outer = 1, inner = 1;
+    for (int64_t i = 0; i < axis; i++) outer *= out->d[i];
+    for (int64_t i = axis + 1; i < out->rank; i++) inner *= out->d[i];
+    const int64_t out_row = out->d[axis] * inner;
+    int64_t start = 0;
+    for (int k = 0; k < L->nlist; k++) {
+        int v = L->list[k];
+        const sq_shape *xs = &s->plan->shapes[v];
+        int64_t row = xs->d[axis] * inner;
+        seqrt_status st =
+            copy_rows(s, s->vals[v].mem, 0, (size_t)row, y, (size_t)start, (size_t)out_row, (size_t)row, (size_t)outer);
+        if (st) return st;
+        start += row;
+    }
+    return SEQRT_OK;
+}
+
+static seqrt_status run_select(sq_ocl_session *s, const sq_layer *L, void *state)
+{
+    (void)state;
+    const sq_shape *xs = sq_ocl_in_shape(s, L, SQ_SLOT_X);
+    int64_t axis = norm_axis(L->a.axis, xs->rank);
+    int64_t n = xs->d[axis], index = L->a.index < 0 ? L->a.index + n : L->a.index;
+    int64_t outer = 1, inner = 1;
+    for (int64_t i = 0; i < axis; i++) outer *= xs->d[i];
+    for (int64_t i = axis + 1; i < xs->rank; i++) inner *= xs->d[i];
+    return copy_rows(s, sq_ocl_in(s, L, SQ_SLOT_X), (size_t)(index * inner), (size_t)(n * inner),
+                     sq_ocl_out(s, L, SQ_OUT_MAIN), 0, (size_t)inner, (size_t)inner, (size_t)outer);
+}
+
+/* ------------------------------------------------------------ last_step, mean_pool */
+
+static seqrt_status run_pool(sq_ocl_session *s, const sq_layer *L, void *state)
+{
+    (void)state;
+    const bool bf = s->model->batch_first;
+    const sq_shape *xs = sq_ocl_in_shape(s, L, SQ_SLOT_X);
+    const int64_t T = xs->d[bf ? 1 : 0], B = xs->d[bf ? 0 : 1], F = xs->d[2];
+    cl_mem lens = sq_ocl_in(s, L, SQ_SLOT_LENGTHS);
+    const int has_len = lens != NULL;
+    if (!lens) lens = s->dummy;
+    cl_mem x = sq_ocl_in(s, L, SQ_SLOT_X), y = sq_ocl_out(s, L, SQ_OUT_MAIN);
+    return SQ_LAUNCH(s, L->op == SQ_OP_LAST_STEP ? K_sq_last_step : K_sq_mean_pool, (size_t)(B * F), wg_of(s),
+                     KA_MEM(x), KA_MEM(lens), KA_INT(has_len), KA_MEM(y), KA_INT(T), KA_INT(B), KA_INT(F), KA_INT(bf));
+}
+
+const sq_ocl_op sq_ocl_op_embedding = {prepare_one, run_embedding, mats_release};
+const sq_ocl_op sq_ocl_op_one_hot = {NULL, run_one_hot, NULL};
+const sq_ocl_op sq_ocl_op_linear = {prepare_two, run_linear, mats_release};
+const sq_ocl_op sq_ocl_op_activation = {NULL, run_activation, NULL};
+const sq_ocl_op sq_ocl_op_dropout = {NULL, run_dropout, NULL};
+const sq_ocl_op sq_ocl_op_binary = {NULL, run_binary, NULL};
+const sq_ocl_op sq_ocl_op_concat = {NULL, run_concat, NULL};
+const sq_ocl_op sq_ocl_op_select = {NULL, run_select, NULL};
+const sq_ocl_op sq_ocl_op_pool = {NULL, run_pool, NULL};

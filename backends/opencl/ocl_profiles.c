@@ -1,0 +1,188 @@
+/*
+ * Vendor dispatch, part 2: the kernel profiles, as data. In the spirit of
+ * CLBlast's database, the table is keyed vendor -> architecture -> device,
+ * with a "default" entry at each level:
+ *
+ *   1. the vendor: the device's own (ocl_vendor.c) or SEQRT_OPENCL_VENDOR;
+ *   2. the architecture: an exact key ("SM8.6", "gfx1030", "Xe-HPG", "cpu"),
+ *      else the vendor's "default";
+ *   3. the device: the longest device-name prefix listed under that
+ *      architecture, else its "default".
+ *
+ * Every vendor has a "default"/"default" row, so any device gets a profile.
+ * Each row gives the work-group sizes, vector width, whether subgroups are
+ * used, when the persistent recurrent kernel runs (batch, hidden size and
+ * local memory bounds), whether the oneDNN route applies (Intel GPUs) and
+ * the CLBlast parameters to override. The values come from each vendor's
+ * optimisation guides (wavefront/warp/SIMD widths, local memory per
+ * work-group) and, for PoCL, from measurements (docs/opencl.md).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ocl_internal.h"
+
+/* ------------------------------------------------------------ CLBlast overrides */
+
+/* CLBlast chooses between its one-kernel "direct" GEMM and the tiled
+ * "indirect" one by m*n*k against XGEMM_MIN_INDIRECT_SIZE^3; recurrent steps
+ * (m = batch) belong on the direct kernel. */
+#define GEMM_ROUTINE(size) {"GemmRoutine", 1, {"XGEMM_MIN_INDIRECT_SIZE"}, {size}}
+#define XGEMM_DIRECT(kwid, mdimad, mdimcd, ndimbd, ndimcd, pada, padb, vwmd, vwnd, wgd)                         \
+    {"XgemmDirect", 10, {"KWID", "MDIMAD", "MDIMCD", "NDIMBD", "NDIMCD", "PADA", "PADB", "VWMD", "VWND", "WGD"},  \
+     {kwid, mdimad, mdimcd, ndimbd, ndimcd, pada, padb, vwmd, vwnd, wgd}}
+
+/* PoCL on x86 (measured on a 2-core AVX-512 host, docs/opencl.md): none of
+ * eight XgemmDirect candidates beat CLBlast's own default at the recurrent
+ * step's shape (16x1024x256), and its indirect kernel was slower than the
+ * direct one at the input projections' (1600x2048x128): keep every GEMM of
+ * an LSTM-sized layer on the direct kernel, with CLBlast's parameters. */
+static const sq_ocl_clblast_override g_cpu_clblast[] = {
+    GEMM_ROUTINE(1024),
+};
+/* NVIDIA: keep per-step GEMMs direct up to larger sizes; 32x32 tiles. */
+static const sq_ocl_clblast_override g_nvidia_clblast[] = {
+    GEMM_ROUTINE(1024),
+    XGEMM_DIRECT(2, 8, 8, 16, 16, 1, 1, 4, 2, 32),
+};
+/* AMD: 16x16 work-groups (four wavefronts of 64), 16x16 tiles. */
+static const sq_ocl_clblast_override g_amd_clblast[] = {
+    GEMM_ROUTINE(512),
+    XGEMM_DIRECT(2, 16, 16, 8, 8, 1, 1, 1, 1, 16),
+};
+/* Intel GPUs: SIMD8-friendly 8x8 work-groups. */
+static const sq_ocl_clblast_override g_intel_clblast[] = {
+    GEMM_ROUTINE(384),
+    XGEMM_DIRECT(2, 8, 8, 8, 8, 1, 1, 2, 2, 32),
+};
+#define N_OF(a) (int)(sizeof(a) / sizeof((a)[0]))
+
+/* ------------------------------------------------------------ the table */
+
+/*  wg, reduce_wg, vec, softmax_wg_min, subgroups,
+ *  persistent: max_batch, max_hidden, local_kib, wg,  onednn, clblast overrides */
+const sq_ocl_profile_entry sq_ocl_profile_table[] = {
+    /* ---- generic: PoCL and other CPU runtimes, unknown GPUs */
+    {"generic", "default", "default", {64, 64, 4, 2048, false, 8, 64, 32, 64, false, NULL, 0}},
+    {"generic", "gpu", "default", {128, 128, 4, 1024, false, 8, 64, 32, 128, false, NULL, 0}},
+    /* CPU: local memory is ordinary memory, work-groups are loops. The
+     * persistent kernel beat the per-step path on PoCL up to B = 4 with
+     * H <= 128 (2x at B = 4, H = 64); from B = 16 on, CLBlast's GEMM wins. */
+    {"generic", "cpu", "default",
+     {64, 64, 8, 4096, false, 4, 128, 512, 64, false, g_cpu_clblast, N_OF(g_cpu_clblast)}},
+
+    /* ---- AMD: wavefronts of 64 (GCN/CDNA) or 32 (RDNA), 64 KiB LDS */
+    {"amd", "default", "default",
+     {256, 256, 4, 1024, false, 16, 128, 64, 256, false, g_amd_clblast, N_OF(g_amd_clblast)}},
+    {"amd", "gfx90a", "default",
+     {256, 256, 4, 1024, false, 32, 128, 64, 256, false, g_amd_clblast, N_OF(g_amd_clblast)}},
+    {"amd", "gfx1030", "default",
+     {128, 128, 4, 1024, false, 16, 128, 64, 128, false, g_amd_clblast, N_OF(g_amd_clblast)}},
+
+    /* ---- Intel GPUs: SIMD8-32, 64 KiB SLM; subgroups; oneDNN route */
+    {"intel", "default", "default",
+     {128, 128, 4, 1024, true, 8, 64, 64, 128, true, g_intel_clblast, N_OF(g_intel_clblast)}},
+    {"intel", "Gen9", "default",
+     {128, 128, 4, 1024, true, 8, 64, 64, 128, true, g_intel_clblast, N_OF(g_intel_clblast)}},
+    {"intel", "Xe-HPG", "default",
+     {256, 256, 4, 1024, true, 16, 128, 64, 256, true, g_intel_clblast, N_OF(g_intel_clblast)}},
+    {"intel", "Xe-HPC", "default",
+     {256, 256, 4, 1024, true, 32, 128, 128, 256, true, g_intel_clblast, N_OF(g_intel_clblast)}},
+
+    /* ---- NVIDIA: warps of 32, 48 KiB of local memory per work-group */
+    {"nvidia", "default", "default",
+     {128, 256, 4, 1024, false, 32, 96, 48, 256, false, g_nvidia_clblast, N_OF(g_nvidia_clblast)}},
+    {"nvidia", "SM8.0", "default",
+     {256, 256, 4, 1024, false, 64, 96, 48, 256, false, g_nvidia_clblast, N_OF(g_nvidia_clblast)}},
+    {"nvidia", "SM8.6", "default",
+     {128, 256, 4, 1024, false, 32, 96, 48, 256, false, g_nvidia_clblast, N_OF(g_nvidia_clblast)}},
+    {"nvidia", "SM8.9", "default",
+     {128, 256, 4, 1024, false, 32, 96, 48, 256, false, g_nvidia_clblast, N_OF(g_nvidia_clblast)}},
+};
+const int sq_ocl_profile_table_size = N_OF(sq_ocl_profile_table);
+
+/* ------------------------------------------------------------ lookup */
+
+static int pow2_floor(size_t v)
+{
+    int p = 1;
+    while ((size_t)p * 2 <= v && p < (1 << 14)) p *= 2;
+    return p;
+}
+
+/* Index of the row for (vendor, arch, device name), or -1. */
+static int lookup(const char *vendor, const char *arch, const char *device)
+{
+    int best = -1, best_score = -1;
+    size_t best_len = 0;
+    for (int i = 0; i < sq_ocl_profile_table_size; i++) {
+        const sq_ocl_profile_entry *e = &sq_ocl_profile_table[i];
+        if (strcmp(e->vendor, vendor)) continue;
+        int score;
+        if (!strcmp(e->arch, arch)) score = 2;
+        else if (!strcmp(e->arch, "default")) score = 0;
+        else continue;
+        size_t len = 0;
+        if (strcmp(e->device, "default")) {
+            len = strlen(e->device);
+            if (strncmp(device, e->device, len)) continue;
+            score += 1;
+        }
+        if (score > best_score || (score == best_score && len > best_len)) {
+            best = i;
+            best_score = score;
+            best_len = len;
+        }
+    }
+    return best;
+}
+
+seqrt_status sq_ocl_choose_profile(const sq_ocl_desc *d, const char *forced, sq_ocl_choice *out)
+{
+    memset(out, 0, sizeof *out);
+    char vwhy[256];
+    out->actual = sq_ocl_vendor_normalise(d, vwhy, sizeof vwhy);
+    out->vendor = out->actual;
+    if (forced && *forced) {
+        if (!sq_ocl_vendor_parse(forced, &out->vendor))
+            return sq_error(SEQRT_ERR_UNAVAILABLE,
+                            "SEQRT_OPENCL_VENDOR='%s' is not a vendor profile; valid values: amd, intel, nvidia, "
+                            "generic",
+                            forced);
+        out->forced = true;
+    }
+    sq_ocl_arch(d, out->vendor, out->arch, sizeof out->arch);
+    const char *vname = sq_ocl_vendor_name(out->vendor);
+    int row = lookup(vname, out->arch, d->name);
+    if (row < 0) row = lookup("generic", "default", d->name); /* never: every vendor has a default */
+    if (row < 0) return sq_error(SEQRT_ERR_INTERNAL, "opencl: the profile table has no generic/default row");
+    const sq_ocl_profile_entry *e = &sq_ocl_profile_table[row];
+    out->profile = e->p;
+    snprintf(out->name, sizeof out->name, "%s/%s/%s", e->vendor, e->arch, e->device);
+
+    /* Fit the profile to the device. */
+    sq_ocl_profile *p = &out->profile;
+    size_t maxwg = d->max_wg ? d->max_wg : 1;
+    if (p->wg > 0 && (size_t)p->wg > maxwg) p->wg = pow2_floor(maxwg);
+    if (p->reduce_wg < 1) p->reduce_wg = 1;
+    if ((size_t)p->reduce_wg > maxwg) p->reduce_wg = pow2_floor(maxwg);
+    p->reduce_wg = pow2_floor((size_t)p->reduce_wg);
+    if ((size_t)p->persistent_wg > maxwg) p->persistent_wg = pow2_floor(maxwg);
+    if (p->persistent_wg < 1) p->persistent_wg = 1;
+    if (p->vec != 1 && p->vec != 2 && p->vec != 4 && p->vec != 8) p->vec = 1;
+    bool wanted_subgroups = p->subgroups;
+    p->subgroups = p->subgroups && d->has_subgroups;
+    if (d->local_mem && (cl_ulong)p->persistent_local_kib * 1024 > d->local_mem)
+        p->persistent_local_kib = (int)(d->local_mem / 1024);
+
+    if (out->forced)
+        snprintf(out->why, sizeof out->why,
+                 "forced by SEQRT_OPENCL_VENDOR=%s (the device itself is %s: %s); profile %s%s", forced,
+                 sq_ocl_vendor_name(out->actual), vwhy, out->name,
+                 wanted_subgroups && !p->subgroups ? "; subgroups off: the device lacks cl_khr_subgroups" : "");
+    else
+        snprintf(out->why, sizeof out->why, "%s: %s; architecture '%s'; profile %s%s", vname, vwhy, out->arch,
+                 out->name,
+                 wanted_subgroups && !p->subgroups ? "; subgroups off: the device lacks cl_khr_subgroups" : "");
+    return SEQRT_OK;
+}

@@ -1,0 +1,39 @@
+/*
+ * softmax and log_softmax along any axis, and the masked softmax of the
+ * attention ops. Long contiguous rows (a vocabulary) take one work-group
+ * per row (the profile's reduce_wg items, subgroup sums where enabled);
+ * other rows one work-item each.
+ */
+#include "ocl_internal.h"
+
+static seqrt_status run_softmax(sq_ocl_session *s, const sq_layer *L, void *state)
+{
+    (void)state;
+    const sq_shape *xs = sq_ocl_in_shape(s, L, SQ_SLOT_X);
+    int64_t axis = L->a.axis < 0 ? L->a.axis + xs->rank : L->a.axis;
+    int64_t outer = 1, inner = 1, n = xs->d[axis];
+    for (int64_t i = 0; i < axis; i++) outer *= xs->d[i];
+    for (int64_t i = axis + 1; i < xs->rank; i++) inner *= xs->d[i];
+    cl_mem x = sq_ocl_in(s, L, SQ_SLOT_X), y = sq_ocl_out(s, L, SQ_OUT_MAIN);
+    const int log_form = L->op == SQ_OP_LOG_SOFTMAX;
+    const sq_ocl_profile *p = &s->dev->choice.profile;
+    if (n == 0 || outer * inner == 0) return SEQRT_OK;
+    if (inner == 1 && n >= p->softmax_wg_min && sq_ocl_wg_fits(s, K_sq_softmax_wg, (size_t)p->reduce_wg)) {
+        size_t wg = (size_t)p->reduce_wg;
+        return SQ_LAUNCH(s, K_sq_softmax_wg, (size_t)outer * wg, wg, KA_MEM(x), KA_MEM(y), KA_INT(outer), KA_INT(n),
+                         KA_INT(log_form));
+    }
+    return SQ_LAUNCH(s, K_sq_softmax_rows, (size_t)(outer * inner), (size_t)p->wg, KA_MEM(x), KA_MEM(y), KA_INT(outer),
+                     KA_INT(n), KA_INT(inner), KA_INT(log_form));
+}
+
+seqrt_status sq_ocl_masked_softmax(sq_ocl_session *s, cl_mem scores, size_t rows, int Tk, int Tq, int heads,
+                                   cl_mem lens, bool causal)
+{
+    const int has_len = lens != NULL;
+    if (!lens) lens = s->dummy;
+    return SQ_LAUNCH(s, K_sq_masked_softmax, rows, (size_t)s->dev->choice.profile.wg, KA_MEM(scores), KA_INT(rows),
+                     KA_INT(Tk), KA_INT(Tq), KA_INT(heads), KA_MEM(lens), KA_INT(has_len), KA_INT(causal));
+}
+
+const sq_ocl_op sq_ocl_op_softmax = {NULL, run_softmax, NULL};

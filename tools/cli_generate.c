@@ -1,0 +1,333 @@
+/*
+ * seqrt command-line program: the `generate` command. Samples text from a
+ * language model one token at a time through a streaming session: the
+ * prompt runs as one chunk, then each sampled token runs as a chunk of one
+ * step, the recurrent state carried between runs (the prefix is never run
+ * again).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "cli_text.h"
+
+void cli_help_generate(FILE *f)
+{
+    fputs("usage: seqrt generate MODEL.json [--prompt TEXT] [--tokens N] [--temperature X]\n"
+          "                      [--seed S] [options]\n"
+          "\n"
+          "Samples text from a language model, one token per step, through a streaming\n"
+          "session: the prompt runs once, then each sampled token is fed back as one\n"
+          "step with the recurrent state carried over. Prints the prompt and then each\n"
+          "token as it is sampled. The same model, seed and backend give the same text.\n"
+          "\n"
+          "The model must be streamable (see 'seqrt info'), take one input of token\n"
+          "ids ([T, B], or [B, T] when batch_first), and have as its first output the\n"
+          "next-token distribution ([T, B, V]). Its metadata gives the text of each\n"
+          "token id (\"vocab\": [...], V entries) and may say what the output holds\n"
+          "(\"output\": \"probs\" or \"logits\"; default: probs when the output layer is a\n"
+          "softmax) and a default prompt (\"prompt\").\n"
+          "\n"
+          "options:\n"
+          "  --prompt TEXT        text to start from (default: metadata.prompt, else the\n"
+          "                       first vocabulary entry); every character must be in\n"
+          "                       the vocabulary\n"
+          "  --tokens N           how many tokens to sample (default 200)\n"
+          "  --temperature X      divides the logits (log-probabilities) before sampling:\n"
+          "                       < 1 is more conservative, > 1 more random; 0 always\n"
+          "                       takes the most likely token (default 0.8)\n"
+          "  --seed S             seed of the sampler, 0 to 2^64-1 (default 1)\n"
+          "  --backend B          reference, onednn, opencl or auto, optionally :N\n"
+          "                       (default: $SEQRT_BACKEND, else auto)\n"
+          "  --strict             a weight tensor no layer uses is an error\n"
+          "  --weights FILE       weights to use instead of the description's\n"
+          "  --verbose            report the device and the speed on stderr\n"
+          "  -h, --help           show this help\n"
+          "\n",
+          f);
+    cli_help_environment(f);
+}
+
+typedef struct gen_args {
+    const char *model, *prompt, *backend, *weights;
+    int64_t tokens;
+    double temperature;
+    uint64_t seed;
+    int strict, verbose;
+} gen_args;
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    if (!s || !*s) return 0;
+    uint64_t v = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9') return 0;
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10) return 0;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 1;
+}
+
+/* Returns CLI_EXIT_OK, CLI_EXIT_USAGE, or -1 after printing help. */
+static int parse_args(int argc, char **argv, gen_args *a)
+{
+    const char *v;
+    int r;
+    a->tokens = 200;
+    a->temperature = 0.8;
+    a->seed = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (cli_is_help(arg)) {
+            cli_help_generate(stdout);
+            return -1;
+        }
+        if ((r = cli_option_value(argc, argv, &i, "--prompt", &v, "generate")) != 0) {
+            if (r < 0) return CLI_EXIT_USAGE;
+            a->prompt = v;
+        } else if ((r = cli_option_value(argc, argv, &i, "--tokens", &v, "generate")) != 0) {
+            if (r < 0) return CLI_EXIT_USAGE;
+            if (!cli_parse_positive(v, &a->tokens))
+                return cli_usage_error("generate", "--tokens '%s': expected a whole number >= 1", v);
+        } else if ((r = cli_option_value(argc, argv, &i, "--temperature", &v, "generate")) != 0) {
+            if (r < 0) return CLI_EXIT_USAGE;
+            char *end;
+            errno = 0;
+            double t = strtod(v, &end);
+            if (!*v || *end || errno || !isfinite(t) || t < 0)
+                return cli_usage_error("generate", "--temperature '%s': expected a number >= 0", v);
+            a->temperature = t;
+        } else if ((r = cli_option_value(argc, argv, &i, "--seed", &v, "generate")) != 0) {
+            if (r < 0) return CLI_EXIT_USAGE;
+            if (!parse_u64(v, &a->seed))
+                return cli_usage_error("generate", "--seed '%s': expected a whole number from 0 to 2^64-1", v);
+        } else if ((r = cli_option_value(argc, argv, &i, "--backend", &v, "generate")) != 0) {
+            if (r < 0) return CLI_EXIT_USAGE;
+            if (!*v) return cli_usage_error("generate", "--backend: the backend name is empty");
+            a->backend = v;
+        } else if ((r = cli_option_value(argc, argv, &i, "--weights", &v, "generate")) != 0) {
+            if (r < 0) return CLI_EXIT_USAGE;
+            if (!*v) return cli_usage_error("generate", "--weights: the file name is empty");
+            a->weights = v;
+        } else if (!strcmp(arg, "--strict")) {
+            a->strict = 1;
+        } else if (!strcmp(arg, "--verbose") || !strcmp(arg, "-v")) {
+            a->verbose = 1;
+        } else if (arg[0] == '-' && arg[1] != '\0') {
+            return cli_usage_error("generate", "unknown option '%s'", arg);
+        } else if (a->model) {
+            return cli_usage_error("generate", "unexpected argument '%s' (the model is '%s')", arg, a->model);
+        } else {
+            a->model = arg;
+        }
+    }
+    if (!a->model) return cli_usage_error("generate", "no model given");
+    return CLI_EXIT_OK;
+}
+
+/* Checks that the model takes one input of token ids; sets its time axis. */
+static int check_inputs(const seqrt_model *m, int *time_axis)
+{
+    size_t n = seqrt_model_input_count(m);
+    const char *name = seqrt_model_name(m);
+    if (n != 1) {
+        cli_error("generate: model '%s' has %zu inputs; it needs exactly one, the token ids "
+                  "([T, B] int32)", name, n);
+        return CLI_EXIT_FAIL;
+    }
+    int rank = 0;
+    char shape[128] = "";
+    seqrt_model_input_shape(m, 0, &rank, NULL, shape, sizeof shape);
+    seqrt_dtype dt = seqrt_model_input_dtype(m, 0);
+    int axis = seqrt_model_input_time_axis(m, 0);
+    if ((dt != SEQRT_I32 && dt != SEQRT_I64) || rank != 2 || axis < 0) {
+        cli_error("generate: model '%s': input '%s' is %s %s; it must be token ids, int32 [T, B]%s", name,
+                  seqrt_model_input_name(m, 0), cli_dtype_name(dt), shape,
+                  seqrt_model_batch_first(m) ? " ([B, T] as the model is batch_first)" : "");
+        return CLI_EXIT_FAIL;
+    }
+    *time_axis = axis;
+    return CLI_EXIT_OK;
+}
+
+/* The next-token scores: the last step of output 0, checked to be [.., V]. */
+static int last_step(seqrt_session *s, const seqrt_model *m, size_t steps, size_t V, const float **x)
+{
+    const seqrt_tensor *t = NULL;
+    seqrt_status st = seqrt_session_output(s, 0, &t);
+    if (st != SEQRT_OK) return cli_lib_error(st, "generate: output '%s'", seqrt_model_output_name(m, 0));
+    int rank = seqrt_tensor_rank(t);
+    char dims[128];
+    cli_format_dims(t, dims, sizeof dims);
+    if (seqrt_tensor_dtype(t) != SEQRT_F32 || rank < 1 || (size_t)seqrt_tensor_dim(t, rank - 1) != V ||
+        seqrt_tensor_count(t) != steps * V) {
+        cli_error("generate: model '%s': output '%s' is %s for %zu step%s; it must hold a score for each of "
+                  "the %zu vocabulary entries at each step ([T, B, %zu])",
+                  seqrt_model_name(m), seqrt_model_output_name(m, 0), dims, steps, steps == 1 ? "" : "s", V, V);
+        return CLI_EXIT_FAIL;
+    }
+    *x = (const float *)seqrt_tensor_data(t) + (steps - 1) * V;
+    return CLI_EXIT_OK;
+}
+
+/* Runs `n` token ids as one chunk (batch of one). */
+static int run_chunk(seqrt_session *s, const seqrt_model *m, int time_axis, int32_t *ids, size_t n)
+{
+    int64_t dims[2] = {1, 1};
+    dims[time_axis] = (int64_t)n;
+    seqrt_tensor *t = NULL;
+    seqrt_status st = seqrt_tensor_wrap(&t, SEQRT_I32, 2, dims, ids);
+    if (st == SEQRT_OK) {
+        const seqrt_tensor *in[1] = {t};
+        st = seqrt_session_run(s, in, 1);
+    }
+    seqrt_tensor_free(t);
+    if (st != SEQRT_OK) return cli_lib_error(st, "generate: run of model '%s'", seqrt_model_name(m));
+    return CLI_EXIT_OK;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int cli_cmd_generate(int argc, char **argv)
+{
+    gen_args a;
+    memset(&a, 0, sizeof a);
+    int rc = parse_args(argc, argv, &a);
+    if (rc != CLI_EXIT_OK) return rc < 0 ? CLI_EXIT_OK : rc;
+
+    seqrt_model *model = NULL;
+    seqrt_session *session = NULL;
+    cli_textmodel tm;
+    memset(&tm, 0, sizeof tm);
+    int32_t *ids = NULL;
+    double *p = NULL;
+    seqrt_status st;
+    seqrt_load_options lo = {a.strict, a.weights};
+    if ((st = seqrt_model_load(&model, a.model, &lo)) != SEQRT_OK) {
+        rc = cli_lib_error(st, "cannot load model");
+        goto done;
+    }
+    for (size_t k = 0; k < seqrt_model_warning_count(model); k++)
+        cli_warning("%s", seqrt_model_warning(model, k));
+    char why[512];
+    if (!seqrt_model_streamable(model, why, sizeof why)) {
+        cli_error("generate: model '%s' cannot run one step at a time: %s", seqrt_model_name(model), why);
+        rc = CLI_EXIT_FAIL;
+        goto done;
+    }
+    int time_axis = 0;
+    if ((rc = check_inputs(model, &time_axis)) != CLI_EXIT_OK) goto done;
+    if ((rc = cli_textmodel_load(&tm, model, "generate", 0)) != CLI_EXIT_OK) goto done;
+
+    const char *prompt = a.prompt ? a.prompt : tm.prompt ? tm.prompt : tm.vocab[0];
+    size_t nprompt = 0;
+    if (!*prompt) {
+        cli_error("generate: the prompt is empty: give at least one character (--prompt TEXT)");
+        rc = CLI_EXIT_USAGE;
+        goto done;
+    }
+    if ((rc = cli_tokenize(&tm, prompt, "generate: the prompt", &ids, &nprompt)) != CLI_EXIT_OK) goto done;
+    if (nprompt == 0) {
+        cli_error("generate: the prompt gives no token");
+        rc = CLI_EXIT_FAIL;
+        goto done;
+    }
+    if (!(p = malloc(tm.nvocab * sizeof *p))) {
+        cli_error("out of memory");
+        rc = CLI_EXIT_FAIL;
+        goto done;
+    }
+
+    const seqrt_device *dev = NULL;
+    if ((st = seqrt_device_find(&dev, a.backend)) != SEQRT_OK) {
+        rc = cli_lib_error(st, "%s", a.backend ? "--backend" : "backend");
+        goto done;
+    }
+    seqrt_session_options so = {1};
+    if ((st = seqrt_session_create(&session, model, dev, &so)) != SEQRT_OK) {
+        rc = cli_lib_error(st, "cannot prepare the model");
+        goto done;
+    }
+    if (a.verbose) {
+        seqrt_device_info di;
+        if (seqrt_device_get_info(dev, &di) == SEQRT_OK)
+            fprintf(stderr, "seqrt: generating with model '%s' on %s:%zu (%s), seed %llu, temperature %g\n",
+                    seqrt_model_name(model), di.backend, di.index, di.name, (unsigned long long)a.seed,
+                    a.temperature);
+    }
+
+    cli_rng rng;
+    cli_rng_seed(&rng, a.seed);
+    double t0 = now_s();
+    /* The prompt: one chunk of nprompt steps. */
+    if ((rc = run_chunk(session, model, time_axis, ids, nprompt)) != CLI_EXIT_OK) goto done;
+    double t_prompt = now_s() - t0;
+    fputs(prompt, stdout);
+    fflush(stdout);
+    size_t steps = nprompt;
+    int64_t produced = 0;
+    double t1 = now_s();
+    for (; produced < a.tokens; produced++) {
+        const float *x = NULL;
+        if ((rc = last_step(session, model, steps, tm.nvocab, &x)) != CLI_EXIT_OK) break;
+        if (!cli_distribution(x, tm.nvocab, tm.output_probs, a.temperature, p)) {
+            fputc('\n', stdout);
+            cli_error("generate: model '%s' gave no usable distribution after %lld tokens (NaN, or no finite "
+                      "score%s)",
+                      seqrt_model_name(model), (long long)produced,
+                      tm.output_probs ? "; if the output holds logits, say \"output\": \"logits\" in the "
+                                        "metadata"
+                                      : "");
+            rc = CLI_EXIT_FAIL;
+            break;
+        }
+        double u = cli_rng_uniform(&rng), acc = 0;
+        size_t tok = tm.nvocab - 1;
+        for (size_t i = 0; i < tm.nvocab; i++) {
+            acc += p[i];
+            if (u < acc) {
+                tok = i;
+                break;
+            }
+        }
+        while (p[tok] == 0 && tok > 0) tok--; /* rounding at the top end: never a zero-weight token */
+        fwrite(tm.vocab[tok], 1, tm.vocab_len[tok], stdout);
+        fflush(stdout);
+        if (produced + 1 == a.tokens) continue; /* the last token needs no run */
+        ids[0] = (int32_t)tok;
+        if ((rc = run_chunk(session, model, time_axis, ids, 1)) != CLI_EXIT_OK) {
+            fputc('\n', stdout);
+            break;
+        }
+        steps = 1;
+    }
+    if (rc == CLI_EXIT_OK) {
+        fputc('\n', stdout);
+        fflush(stdout);
+        if (a.verbose) {
+            double dt = now_s() - t1;
+            fprintf(stderr,
+                    "seqrt: prompt of %zu tokens in %.1f ms; %lld tokens sampled in %.1f ms (%.0f tokens/s)\n",
+                    nprompt, 1e3 * t_prompt, (long long)produced, 1e3 * dt, dt > 0 ? (double)produced / dt : 0.0);
+        }
+    }
+done:
+    free(p);
+    free(ids);
+    cli_textmodel_free(&tm);
+    seqrt_session_free(session);
+    seqrt_model_free(model);
+    return rc;
+}
