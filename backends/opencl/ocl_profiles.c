@@ -32,11 +32,12 @@
     {"XgemmDirect", 10, {"KWID", "MDIMAD", "MDIMCD", "NDIMBD", "NDIMCD", "PADA", "PADB", "VWMD", "VWND", "WGD"},  \
      {kwid, mdimad, mdimcd, ndimbd, ndimcd, pada, padb, vwmd, vwnd, wgd}}
 
-/* PoCL on x86 (measured on a 2-core AVX-512 host, docs/opencl.md): none of
- * eight XgemmDirect candidates beat CLBlast's own default at the recurrent
- * step's shape (16x1024x256), and its indirect kernel was slower than the
- * direct one at the input projections' (1600x2048x128): keep every GEMM of
- * an LSTM-sized layer on the direct kernel, with CLBlast's parameters. */
+/* PoCL on x86 (measured on a busy 2-core AVX-512 host, docs/opencl.md):
+ * none of six XgemmDirect candidates beat CLBlast's own default at the
+ * recurrent step's shape (16x1024x256), and its indirect kernel was slower
+ * than the direct one at the input projections' (1600x2048x128): keep every
+ * GEMM of an LSTM-sized layer on the direct kernel, with CLBlast's
+ * parameters. */
 static const sq_ocl_clblast_override g_cpu_clblast[] = {
     GEMM_ROUTINE(1024),
 };
