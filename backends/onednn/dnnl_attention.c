@@ -171,7 +171,7 @@ static seqrt_status attention_run(dn_session *s, const sq_op_args *args, void *s
             DN_TRY(dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_tanh, 0.0f, 0.0f));
             DN_TRY(dnnl_primitive_attr_set_post_ops(attr, po));
             dnnl_primitive_desc_t pd;
-            dnnl_status_t ds = dnnl_primitive_desc_create(&pd, &d, attr, dn_engine, NULL);
+            dnnl_status_t ds = dnf_primitive_desc_create(&pd, &d, attr, dn_engine, NULL);
             dnnl_post_ops_destroy(po);
             dnnl_primitive_attr_destroy(attr);
             if (ds != dnnl_success) return dn_fail(ds, "binary add");

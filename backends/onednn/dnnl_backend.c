@@ -75,9 +75,10 @@ static seqrt_status parse_rnn_mode(int *mode)
     if (!e || !*e || !strcmp(e, "auto")) return SEQRT_OK;
     if (!strcmp(e, "primitive")) *mode = DN_RNN_PRIMITIVE;
     else if (!strcmp(e, "loop")) *mode = DN_RNN_LOOP;
+    else if (!strcmp(e, "fused")) *mode = DN_RNN_FUSED;
     else
         return sq_error(SEQRT_ERR_INVALID_ARGUMENT,
-                        "SEQRT_ONEDNN_RNN='%s' is not one of auto, primitive, loop", e);
+                        "SEQRT_ONEDNN_RNN='%s' is not one of auto, primitive, loop, fused", e);
     return SEQRT_OK;
 }
 
@@ -105,7 +106,7 @@ static seqrt_status session_create(const seqrt_device *dev, const seqrt_model *m
     }
     for (size_t v = 0; v < nv; v++) s->out_of[v] = -1;
     for (int o = 0; o < m->noutputs; o++) s->out_of[m->outputs[o]] = o;
-    dnnl_status_t ds = dnnl_stream_create(&s->stream, dn_engine, dnnl_stream_default_flags);
+    dnnl_status_t ds = dnf_stream_create(&s->stream, dn_engine, dnnl_stream_default_flags);
     if (ds != dnnl_success) {
         s->stream = NULL;
         session_free(s);

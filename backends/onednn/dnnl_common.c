@@ -109,7 +109,7 @@ dnnl_memory_desc_t dn_seq_as_btf(const sq_view *v, bool bf)
 seqrt_status dn_prim_create(dn_prim *out, dnnl_primitive_desc_t pd, const char *what)
 {
     memset(out, 0, sizeof *out);
-    dnnl_status_t st = dnnl_primitive_create(&out->p, pd);
+    dnnl_status_t st = dnf_primitive_create(&out->p, pd);
     dnnl_primitive_desc_destroy(pd);
     if (st != dnnl_success) {
         out->p = NULL;
@@ -189,13 +189,13 @@ void dn_cache_clear(dn_cache *c)
 
 seqrt_status dn_mem(dnnl_memory_t *out, const dnnl_memory_desc_t *md, void *ptr)
 {
-    DN_TRY(dnnl_memory_create(out, md, dn_engine, ptr ? ptr : DNNL_MEMORY_NONE));
+    DN_TRY(dnf_memory_create(out, md, dn_engine, ptr ? ptr : DNNL_MEMORY_NONE));
     return SEQRT_OK;
 }
 
 seqrt_status dn_mem_alloc(dnnl_memory_t *out, const dnnl_memory_desc_t *md)
 {
-    DN_TRY(dnnl_memory_create(out, md, dn_engine, DNNL_MEMORY_ALLOCATE));
+    DN_TRY(dnf_memory_create(out, md, dn_engine, DNNL_MEMORY_ALLOCATE));
     return SEQRT_OK;
 }
 
@@ -217,7 +217,7 @@ seqrt_status dn_exec(dn_session *s, const dn_prim *p, int n, const dn_arg *args)
         const dnnl_memory_desc_t *md = args[made].md;
         if (!md) md = dnnl_primitive_desc_query_md(p->pd, dnnl_query_exec_arg_md, args[made].arg);
         ea[made].arg = args[made].arg;
-        dnnl_status_t ds = dnnl_memory_create(&ea[made].memory, md, dn_engine,
+        dnnl_status_t ds = dnf_memory_create(&ea[made].memory, md, dn_engine,
                                               args[made].ptr ? args[made].ptr : DNNL_MEMORY_NONE);
         if (ds != dnnl_success) {
             st = dn_fail(ds, "dnnl_memory_create");
@@ -225,7 +225,7 @@ seqrt_status dn_exec(dn_session *s, const dn_prim *p, int n, const dn_arg *args)
         }
     }
     if (!st) {
-        dnnl_status_t ds = dnnl_primitive_execute(p->p, s->stream, n, ea);
+        dnnl_status_t ds = dnf_primitive_execute(p->p, s->stream, n, ea);
         if (ds != dnnl_success) st = dn_fail(ds, "dnnl_primitive_execute");
     }
     for (int i = 0; i < made; i++) dnnl_memory_destroy(ea[i].memory);
@@ -237,7 +237,7 @@ seqrt_status dn_reorder_into(dn_session *s, const dnnl_memory_desc_t *src_md, co
     const dnnl_memory_desc_t *dst_md;
     DN_TRY(dnnl_memory_get_memory_desc(dst, &dst_md));
     dnnl_primitive_desc_t pd;
-    DN_TRY(dnnl_reorder_primitive_desc_create(&pd, src_md, dn_engine, dst_md, dn_engine, NULL));
+    DN_TRY(dnf_reorder_primitive_desc_create(&pd, src_md, dn_engine, dst_md, dn_engine, NULL));
     dn_prim p;
     SQ_TRY(dn_prim_create(&p, pd, "weights reorder"));
     dn_arg a[2] = {{DNNL_ARG_FROM, src_md, (void *)src}, {DNNL_ARG_TO, dst_md, dn_mem_ptr(dst)}};
@@ -261,7 +261,7 @@ seqrt_status dn_reorder(dn_session *s, dn_cache *c, const dnnl_memory_desc_t *sr
     dn_prim *p = dn_cache_find(c, &key, sizeof key);
     if (!p) {
         dnnl_primitive_desc_t pd;
-        DN_TRY(dnnl_reorder_primitive_desc_create(&pd, src_md, dn_engine, dst_md, dn_engine, NULL));
+        DN_TRY(dnf_reorder_primitive_desc_create(&pd, src_md, dn_engine, dst_md, dn_engine, NULL));
         SQ_TRY(dn_cache_put(c, &key, sizeof key, pd, &p, "reorder"));
     }
     dn_arg a[2] = {{DNNL_ARG_FROM, src_md, (void *)src}, {DNNL_ARG_TO, dst_md, dst}};
@@ -302,7 +302,7 @@ seqrt_status dn_matmul(dn_session *s, dn_cache *c, const dnnl_memory_desc_t *src
             DN_TRY(dnnl_primitive_attr_set_post_ops(attr, po));
         }
         dnnl_primitive_desc_t pd;
-        dnnl_status_t ds = dnnl_primitive_desc_create(&pd, &d, attr, dn_engine, NULL);
+        dnnl_status_t ds = dnf_primitive_desc_create(&pd, &d, attr, dn_engine, NULL);
         if (po) dnnl_post_ops_destroy(po);
         if (attr) dnnl_primitive_attr_destroy(attr);
         if (ds != dnnl_success) return dn_fail(ds, "matmul");
@@ -329,7 +329,7 @@ seqrt_status dn_eltwise(dn_session *s, dn_cache *c, dnnl_alg_kind_t alg, float a
         dnnl_eltwise_desc_t d;
         DN_TRY(dnnl_eltwise_forward_desc_init(&d, dnnl_forward_inference, alg, &md, alpha, beta));
         dnnl_primitive_desc_t pd;
-        DN_TRY(dnnl_primitive_desc_create(&pd, &d, NULL, dn_engine, NULL));
+        DN_TRY(dnf_primitive_desc_create(&pd, &d, NULL, dn_engine, NULL));
         SQ_TRY(dn_cache_put(c, &key, sizeof key, pd, &p, "eltwise"));
     }
     dn_arg a[2] = {{DNNL_ARG_SRC, &md, (void *)x}, {DNNL_ARG_DST, &md, y}};
@@ -427,7 +427,7 @@ seqrt_status dn_masked_softmax(dn_session *s, dn_cache *c, float *x, int64_t row
         dnnl_primitive_desc_t pd;
         dnnl_status_t ds = dnnl_softmax_v2_forward_desc_init(&d, dnnl_forward_inference, dnnl_softmax_accurate, &md,
                                                              &md, 1);
-        if (ds == dnnl_success) ds = dnnl_primitive_desc_create(&pd, &d, NULL, dn_engine, NULL);
+        if (ds == dnnl_success) ds = dnf_primitive_desc_create(&pd, &d, NULL, dn_engine, NULL);
         seqrt_status st = ds != dnnl_success ? dn_fail(ds, "softmax")
                                              : dn_cache_put(c, &key, sizeof key, pd, &p, "masked softmax");
         if (st) {

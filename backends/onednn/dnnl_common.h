@@ -20,6 +20,28 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "fault.h"
+
+/* ------------------------------------------------------------ fault sites */
+
+/* The oneDNN calls that create or run something, as fault-injection sites
+ * (api/fault.h; "onednn:<call>"): in a fault-injection build of the core a
+ * test makes any of them fail and checks the error path. Elsewhere each is
+ * the plain call behind one cheap check. */
+#define dnf_primitive_desc_create(...)                                                   \
+    SQ_FAULT_OR("onednn:dnnl_primitive_desc_create", dnnl_out_of_memory,                 \
+                dnnl_primitive_desc_create(__VA_ARGS__))
+#define dnf_primitive_create(...)                                                        \
+    SQ_FAULT_OR("onednn:dnnl_primitive_create", dnnl_out_of_memory, dnnl_primitive_create(__VA_ARGS__))
+#define dnf_memory_create(...)                                                           \
+    SQ_FAULT_OR("onednn:dnnl_memory_create", dnnl_out_of_memory, dnnl_memory_create(__VA_ARGS__))
+#define dnf_primitive_execute(...)                                                       \
+    SQ_FAULT_OR("onednn:dnnl_primitive_execute", dnnl_runtime_error, dnnl_primitive_execute(__VA_ARGS__))
+#define dnf_stream_create(...)                                                           \
+    SQ_FAULT_OR("onednn:dnnl_stream_create", dnnl_out_of_memory, dnnl_stream_create(__VA_ARGS__))
+#define dnf_reorder_primitive_desc_create(...)                                           \
+    SQ_FAULT_OR("onednn:dnnl_reorder_primitive_desc_create", dnnl_out_of_memory,         \
+                dnnl_reorder_primitive_desc_create(__VA_ARGS__))
 
 /* ------------------------------------------------------------ errors */
 
@@ -166,7 +188,7 @@ void dn_buf_free(dn_buf *b);
 static inline float *dn_buf_f(const dn_buf *b) { return (float *)b->p; }
 
 /* Which recurrent engine a session uses (SEQRT_ONEDNN_RNN). */
-enum { DN_RNN_AUTO, DN_RNN_PRIMITIVE, DN_RNN_LOOP };
+enum { DN_RNN_AUTO, DN_RNN_PRIMITIVE, DN_RNN_LOOP, DN_RNN_FUSED };
 
 typedef struct dn_layer_state dn_layer_state;
 

@@ -43,7 +43,7 @@ static seqrt_status binary_run(dn_session *s, const sq_op_args *a, dn_simple *st
         dnnl_binary_desc_t d;
         DN_TRY(dnnl_binary_desc_init(&d, alg, &md, &md, &md));
         dnnl_primitive_desc_t pd;
-        DN_TRY(dnnl_primitive_desc_create(&pd, &d, NULL, dn_engine, NULL));
+        DN_TRY(dnf_primitive_desc_create(&pd, &d, NULL, dn_engine, NULL));
         SQ_TRY(dn_cache_put(&st->cache, &key, sizeof key, pd, &p, "binary"));
     }
     dn_arg args[3] = {{DNNL_ARG_SRC_0, &md, x->data}, {DNNL_ARG_SRC_1, &md, y->data},

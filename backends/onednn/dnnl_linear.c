@@ -33,7 +33,7 @@ seqrt_status dn_lin_prepare(dn_session *s, dn_lin *l, int64_t K, int64_t N, cons
         DN_TRY(dnnl_primitive_attr_set_post_ops(attr, po));
     }
     dnnl_primitive_desc_t pd;
-    dnnl_status_t ds_ = dnnl_primitive_desc_create(&pd, &d, attr, dn_engine, NULL);
+    dnnl_status_t ds_ = dnf_primitive_desc_create(&pd, &d, attr, dn_engine, NULL);
     if (po) dnnl_post_ops_destroy(po);
     if (attr) dnnl_primitive_attr_destroy(attr);
     if (ds_ != dnnl_success) return dn_fail(ds_, "matmul descriptor");

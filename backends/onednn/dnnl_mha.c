@@ -132,7 +132,7 @@ static seqrt_status mha_run(dn_session *s, const sq_op_args *args, void *state)
             dnnl_reduction_desc_t d;
             DN_TRY(dnnl_reduction_desc_init(&d, dnnl_reduction_mean, &mS, &mW, 0.0f, 0.0f));
             dnnl_primitive_desc_t pd;
-            DN_TRY(dnnl_primitive_desc_create(&pd, &d, NULL, dn_engine, NULL));
+            DN_TRY(dnf_primitive_desc_create(&pd, &d, NULL, dn_engine, NULL));
             SQ_TRY(dn_cache_put(&m->cache, &rk, sizeof rk, pd, &p, "reduction"));
         }
         dn_arg a[2] = {{DNNL_ARG_SRC, &mS, S}, {DNNL_ARG_DST, &mW, sq_vf(w_out)}};

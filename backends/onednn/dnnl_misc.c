@@ -115,7 +115,7 @@ static seqrt_status concat_run(dn_session *s, const sq_op_args *a, void *state)
             if ((ret = dn_mem(&ea[made].memory, args[made].md, args[made].ptr))) break;
         }
         if (!ret) {
-            dnnl_status_t ds = dnnl_primitive_execute(p->p, s->stream, n + 1, ea);
+            dnnl_status_t ds = dnf_primitive_execute(p->p, s->stream, n + 1, ea);
             if (ds != dnnl_success) ret = dn_fail(ds, "concat");
         }
         for (int i = 0; ea && i < made; i++) dnnl_memory_destroy(ea[i].memory);

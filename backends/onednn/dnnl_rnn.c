@@ -3,11 +3,15 @@
  * weights in oneDNN's conventions (see dnnl_rnn.h), the choice of engine
  * for each run, and the primitive engine.
  *
- * Engine choice (SEQRT_ONEDNN_RNN = auto, primitive or loop): auto runs the
- * loop engine when some entry is shorter than T (it handles lengths in
- * place) or when the batch is small (B <= DN_LOOP_MAX_BATCH), where a step
- * matmul plus a vectorised cell beats the primitive's per-step overhead;
- * otherwise oneDNN's RNN primitive.
+ * Engine choice (SEQRT_ONEDNN_RNN = auto, primitive, loop or fused): auto
+ * runs an LSTM without projection at batch <= 32 (<= 64 when H <= 512) on
+ * the loop engine's small-batch path (dnnl_lstm_small.c: one thread team
+ * per sequence, each thread's share of W_hh kept in its cache); other
+ * layers run on the loop engine when some entry is shorter than T (it
+ * handles lengths in place) or the batch is small (B <= DN_LOOP_MAX_BATCH),
+ * where a step matmul plus a vectorised cell beats the primitive's per-step
+ * overhead; otherwise on oneDNN's RNN primitive. `loop` never takes the
+ * small-batch path, `fused` takes it wherever it applies.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +41,7 @@ static seqrt_status reorder_scaled(dn_session *s, const dnnl_memory_desc_t *from
         DN_TRY(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &scale));
     }
     dnnl_primitive_desc_t pd;
-    dnnl_status_t ds = dnnl_reorder_primitive_desc_create(&pd, from, dn_engine, to, dn_engine, attr);
+    dnnl_status_t ds = dnf_reorder_primitive_desc_create(&pd, from, dn_engine, to, dn_engine, attr);
     if (attr) dnnl_primitive_attr_destroy(attr);
     if (ds != dnnl_success) return dn_fail(ds, "weights reorder");
     dn_prim p;
@@ -194,7 +198,7 @@ static seqrt_status prim_pd(const dn_rnn *r, int k, int64_t T, int64_t B, bool b
                             r->P ? &wp : NULL, &bias, &dst, &h, &c));
     else
         SQ_TRY(dn_gru_rnn_desc(r, &d, dir, &src, h0, &wl, &wi, &bias, &dst, &h));
-    DN_TRY(dnnl_primitive_desc_create(pd, &d, NULL, dn_engine, NULL));
+    DN_TRY(dnf_primitive_desc_create(pd, &d, NULL, dn_engine, NULL));
     return SEQRT_OK;
 }
 
@@ -352,6 +356,7 @@ static void rnn_release(void *state)
             if (d->wr) dnnl_memory_destroy(d->wr);
             free(d->bx);
             free(d->bh);
+            free(d->whp);
         }
     for (int j = 0; j < r->nalt; j++) dnnl_memory_destroy(r->alt[j].mem);
     free(r->bias);
@@ -370,8 +375,28 @@ static void rnn_release(void *state)
     free(r);
 }
 
-/* The engine auto mode would pick for batch B without lengths. */
-static int predict_engine(int64_t B) { return B <= DN_LOOP_MAX_BATCH ? DN_RNN_LOOP : DN_RNN_PRIMITIVE; }
+/* The auto mode's use of the loop engine's small-batch LSTM path
+ * (dnnl_lstm_small.c): every batch up to 32, and up to 64 while W_hh is
+ * small enough (H <= 512) that each thread's share stays in its cache —
+ * measured faster than, or as fast as, both the step-matmul loop and the
+ * primitive there (docs/onednn.md). */
+static int auto_small(const dn_rnn *r, int64_t B)
+{
+    return dn_lstm_small_eligible(r, B) && (B <= 32 || (B <= 64 && r->H <= 512));
+}
+
+/* The engine auto mode picks for batch B. */
+static int predict_engine(const dn_rnn *r, int64_t B, bool ragged)
+{
+    if (auto_small(r, B) || ragged) return DN_RNN_LOOP;
+    return B <= DN_LOOP_MAX_BATCH ? DN_RNN_LOOP : DN_RNN_PRIMITIVE;
+}
+
+int dn_rnn_loop_small(const dn_session *s, const dn_rnn *r, int64_t B)
+{
+    if (s->rnn_mode == DN_RNN_FUSED) return dn_lstm_small_eligible(r, B);
+    return s->rnn_mode == DN_RNN_AUTO && auto_small(r, B);
+}
 
 static seqrt_status rnn_prepare(dn_session *s, const sq_layer *L, void **out)
 {
@@ -411,13 +436,13 @@ static seqrt_status rnn_prepare(dn_session *s, const sq_layer *L, void **out)
      * the loop engine, which small batches use); the other engine's layout
      * is made on its first use. */
     int engine = s->rnn_mode;
-    if (engine == DN_RNN_AUTO) {
-        const sq_value *x = &s->m->values[L->in[SQ_SLOT_X]];
-        int64_t B = x->dims[s->m->batch_first ? 0 : 1];
-        engine = B > 0 ? predict_engine(B) : DN_RNN_LOOP;
-    }
+    const sq_value *x = &s->m->values[L->in[SQ_SLOT_X]];
+    const int64_t B = x->dims[s->m->batch_first ? 0 : 1];
+    if (engine == DN_RNN_AUTO) engine = B > 0 ? predict_engine(r, B, false) : DN_RNN_LOOP;
     if (engine == DN_RNN_PRIMITIVE) return dn_rnn_prim_prepare(s, r);
-    return dn_rnn_loop_prepare(s, r);
+    /* a symbolic batch prepares for the small batches (packing W_hh is
+     * cheap); a larger batch prepares the step matmuls on first use */
+    return dn_rnn_loop_prepare(s, r, B > 0 ? B : 1);
 }
 
 static seqrt_status rnn_run(dn_session *s, const sq_op_args *a, void *state)
@@ -440,7 +465,8 @@ static seqrt_status rnn_run(dn_session *s, const sq_op_args *a, void *state)
     const bool ragged = dn_lengths_matter(run.lens, run.B, run.T);
     if (!ragged) run.lens = NULL; /* every entry runs T steps */
     int engine = s->rnn_mode;
-    if (engine == DN_RNN_AUTO) engine = ragged ? DN_RNN_LOOP : predict_engine(run.B);
+    if (engine == DN_RNN_AUTO) engine = predict_engine(r, run.B, ragged);
+    if (engine == DN_RNN_FUSED) engine = DN_RNN_LOOP; /* the loop engine's small path where it applies */
     /* oneDNN's relu maps NaN to 0, the reference (and PyTorch) keep it: a
      * relu RNN over non-finite data runs on the loop engine, whose cell
      * propagates NaN */
@@ -450,7 +476,7 @@ static seqrt_status rnn_run(dn_session *s, const sq_op_args *a, void *state)
         engine = DN_RNN_LOOP;
     seqrt_status st;
     if (engine == DN_RNN_LOOP) {
-        if ((st = dn_rnn_loop_prepare(s, r))) return st;
+        if ((st = dn_rnn_loop_prepare(s, r, run.B))) return st;
         st = dn_rnn_loop_run(s, r, &run);
     } else {
         if ((st = dn_rnn_prim_prepare(s, r))) return st;

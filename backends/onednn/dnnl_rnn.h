@@ -36,11 +36,14 @@
  * PyTorch's gate order (read straight from the model's tensors). */
 typedef struct dn_loop_dir {
     dnnl_memory_t wx;   /* input projection weights [in_k, G*H] (matmul layout) */
-    dnnl_memory_t wh;   /* recurrent weights [Ho, G*H]; plain GRU: [H, 2H] (r, z) */
+    dnnl_memory_t wh;   /* recurrent weights [Ho, G*H]; plain GRU: [H, 2H] (r, z);
+                           made on the first run that needs it */
     dnnl_memory_t who;  /* plain GRU: [H, H] (n) */
     dnnl_memory_t wr;   /* lstm projection [H, P] */
     float *bx;          /* [G*H] b_ih + b_hh (lbr GRU: b_in alone in the n block) */
     float *bh;          /* lbr GRU: [G*H] {0, 0, b_hn}; else NULL */
+    float *whp;         /* lstm: W_hh packed for the small-batch path
+                           (dnnl_lstm_small.c), made on its first use */
 } dn_loop_dir;
 
 /* Weights of layer k (which: 0 layer, 1 iter, 2 projection) in a layout
@@ -67,7 +70,7 @@ typedef struct dn_rnn {
     dn_rnn_alt alt[DN_RNN_MAX_ALT]; /* other layouts some shapes want */
     int nalt;
     /* loop engine (prepared on first use) */
-    bool loop_ready;
+    bool loop_ready, wh_ready;
     bool proj_rt;               /* input projection with a run-time row count */
     dn_loop_dir *dir;           /* [nl * D] */
     dnnl_memory_desc_t wx_md[2], wh_md, who_md, wr_md; /* [0]: k = 0, [1]: k > 0 */
@@ -120,8 +123,10 @@ typedef struct dn_rnn_run {
 seqrt_status dn_rnn_prim_prepare(dn_session *s, dn_rnn *r);
 seqrt_status dn_rnn_prim_run(dn_session *s, dn_rnn *r, const dn_rnn_run *run);
 
-/* dnnl_rnn_loop.c: the loop engine. */
-seqrt_status dn_rnn_loop_prepare(dn_session *s, dn_rnn *r);
+/* dnnl_rnn_loop.c: the loop engine. Prepare makes what a run of batch B
+ * needs (the input projection's weights; then W_hh packed for the
+ * small-batch path or laid out for the step matmuls), once each. */
+seqrt_status dn_rnn_loop_prepare(dn_session *s, dn_rnn *r, int64_t B);
 seqrt_status dn_rnn_loop_run(dn_session *s, dn_rnn *r, const dn_rnn_run *run);
 
 /* dnnl_lengths.c: the primitive engine over variable lengths — batch
@@ -164,6 +169,35 @@ seqrt_status dn_lstm_loop_init(dn_loop_step *c);
 seqrt_status dn_lstm_loop_step(dn_loop_step *c);
 seqrt_status dn_gru_rnn_loop_init(dn_loop_step *c);
 seqrt_status dn_gru_rnn_loop_step(dn_loop_step *c);
+
+/* dnnl_lstm_small.c: the small-batch LSTM path of the loop engine — one
+ * OpenMP team for the whole sequence, each thread the product h W_hh^T and
+ * the cell for its own hidden units, one barrier per step. */
+#define DN_SMALL_MAX_BATCH 64
+typedef struct dn_lstm_small {
+    int64_t T, B, H;
+    const float *whp;           /* packed W_hh (dn_lstm_small_pack) */
+    const float *gates;         /* [T, B, 4H] x W_ih^T + b, PyTorch's gate order */
+    bool reverse;               /* the reverse direction (see dnnl_rnn_loop.c) */
+    const int32_t *lens;        /* [B] or NULL */
+    const float *peep;          /* [3H] (i, f, o) or NULL */
+    bool coupled;
+    float *h;                   /* [2, B, H] state, ping-pong: [0] holds h0 */
+    float *c;                   /* [B, H] c0 in, c_n out */
+    float *y;                   /* output of time t, entry b at y + (t*B + b)*ldy; or NULL */
+    int64_t ldy;
+} dn_lstm_small;
+/* 1 if layer r can run batch B on this path (lstm without projection). */
+int dn_lstm_small_eligible(const dn_rnn *r, int64_t B);
+/* dnnl_rnn.c: 1 if the loop engine runs batch B of layer r on this path
+ * (SEQRT_ONEDNN_RNN=fused: whenever eligible; auto: up to
+ * DN_SMALL_AUTO_BATCH; loop: never). */
+int dn_rnn_loop_small(const dn_session *s, const dn_rnn *r, int64_t B);
+/* Packs W_hh [4H, H] (PyTorch's layout) into a new aligned buffer. */
+seqrt_status dn_lstm_small_pack(const float *w_hh, int64_t H, float **out);
+/* Runs the sequence; returns the number of steps run (max len, or T):
+ * the final h is in h + (steps % 2) * B * H. */
+int64_t dn_lstm_small_run(const dn_lstm_small *a);
 
 /* dnnl_cell.c: the cells of the loop engine, over the `B` rows of one step
  * (rows whose `active` flag is 0 are left untouched; NULL: all rows run).

@@ -57,7 +57,7 @@ static seqrt_status loop_pd(int64_t M, int64_t K, int64_t N, const dnnl_memory_d
     }
     dnnl_matmul_desc_t d;
     dnnl_status_t st = dnnl_matmul_desc_init(&d, &src, &w, bias ? &b : NULL, &dst);
-    if (st == dnnl_success) st = dnnl_primitive_desc_create(pd, &d, attr, dn_engine, NULL);
+    if (st == dnnl_success) st = dnf_primitive_desc_create(pd, &d, attr, dn_engine, NULL);
     if (po) dnnl_post_ops_destroy(po);
     if (attr) dnnl_primitive_attr_destroy(attr);
     if (st != dnnl_success) return dn_fail(st, "matmul descriptor");
@@ -105,7 +105,7 @@ seqrt_status dn_mmx_run(dn_session *s, dn_mmx *x, const float *src, dnnl_memory_
         DN_TRY(dnnl_memory_set_data_handle(x->bias, (void *)bias));
         a[n++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, x->bias};
     }
-    DN_TRY(dnnl_primitive_execute(x->p->p, s->stream, n, a));
+    DN_TRY(dnf_primitive_execute(x->p->p, s->stream, n, a));
     return SEQRT_OK;
 }
 
@@ -146,14 +146,20 @@ static seqrt_status load_t(dn_session *s, const dnnl_memory_desc_t *md, const fl
                            dnnl_memory_t *out)
 {
     dnnl_memory_desc_t from = dn_md2s(K, N, 1, K);
-    SQ_TRY(dn_mem_alloc(out, md));
+    dnnl_memory_t m = NULL;
+    SQ_TRY(dn_mem_alloc(&m, md));
     dnnl_primitive_desc_t pd;
-    DN_TRY(dnnl_reorder_primitive_desc_create(&pd, &from, dn_engine, md, dn_engine, NULL));
     dn_prim p;
-    SQ_TRY(dn_prim_create(&p, pd, "weights reorder"));
-    dn_arg a[2] = {{DNNL_ARG_FROM, &from, (void *)src}, {DNNL_ARG_TO, md, dn_mem_ptr(*out)}};
-    seqrt_status st = dn_exec(s, &p, 2, a);
-    dn_prim_destroy(&p);
+    seqrt_status st;
+    dnnl_status_t ds = dnf_reorder_primitive_desc_create(&pd, &from, dn_engine, md, dn_engine, NULL);
+    if (ds != dnnl_success) st = dn_fail(ds, "weights reorder");
+    else if (!(st = dn_prim_create(&p, pd, "weights reorder"))) {
+        dn_arg a[2] = {{DNNL_ARG_FROM, &from, (void *)src}, {DNNL_ARG_TO, md, dn_mem_ptr(m)}};
+        st = dn_exec(s, &p, 2, a);
+        dn_prim_destroy(&p);
+    }
+    if (st) dnnl_memory_destroy(m); /* nothing half-made is kept */
+    else *out = m;
     return st;
 }
 
@@ -164,8 +170,14 @@ static seqrt_status load_bias(const dn_rnn *r, int k, int d, dn_loop_dir *w)
 {
     const sq_layer *L = r->L;
     const int64_t H = r->H, GH = r->G * H;
-    if (!(w->bx = calloc((size_t)GH, sizeof(float))) || (r->lbr && !(w->bh = calloc((size_t)GH, sizeof(float)))))
+    float *bx = calloc((size_t)GH, sizeof(float)), *bhn = r->lbr ? calloc((size_t)GH, sizeof(float)) : NULL;
+    if (!bx || (r->lbr && !bhn)) {
+        free(bx);
+        free(bhn);
         return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
+    }
+    w->bx = bx;
+    w->bh = bhn;
     if (!L->a.bias) return SEQRT_OK;
     const sq_weight *bi = sq_rnn_weight(L, k, d, SQ_RB_IH), *bh = sq_rnn_weight(L, k, d, SQ_RB_HH);
     for (int64_t j = 0; j < GH; j++) {
@@ -176,9 +188,11 @@ static seqrt_status load_bias(const dn_rnn *r, int k, int d, dn_loop_dir *w)
     return SEQRT_OK;
 }
 
-seqrt_status dn_rnn_loop_prepare(dn_session *s, dn_rnn *r)
+/* The step matmuls' weights (W_hh; plain GRU W_hn apart; LSTM W_hr), in
+ * the layouts of the step matmuls at the nominal batch. */
+static seqrt_status prepare_wh(dn_session *s, dn_rnn *r)
 {
-    if (r->loop_ready) return SEQRT_OK;
+    if (r->wh_ready) return SEQRT_OK;
     const int64_t H = r->H, Ho = r->Ho, GH = r->G * H;
     const bool plain_gru = r->op == SQ_OP_GRU && !r->lbr;
     const bool lstm_like = r->op != SQ_OP_GRU; /* gates summed into G in place */
@@ -186,20 +200,6 @@ seqrt_status dn_rnn_loop_prepare(dn_session *s, dn_rnn *r)
     const sq_value *xv = &s->m->values[r->L->in[SQ_SLOT_X]];
     int64_t Bn = xv->dims[s->m->batch_first ? 0 : 1];
     if (Bn <= 0) Bn = 16;
-    r->proj_rt = getenv("SEQRT_ONEDNN_PROJ") && !strcmp(getenv("SEQRT_ONEDNN_PROJ"), "runtime");
-    for (int k = 0; k < (r->nl > 1 ? 2 : 1); k++) {
-        if (!r->proj_rt) {
-            SQ_TRY(step_wmd(256, dn_rnn_in(r, k), GH, false, true, &r->wx_md[k]));
-            continue;
-        }
-        dnnl_primitive_desc_t pd;
-        dn_prim *p;
-        SQ_TRY(loop_pd(DNNL_RUNTIME_DIM_VAL, dn_rnn_in(r, k), GH, NULL, false, true, &pd));
-        r->wx_md[k] = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
-        dnnl_primitive_desc_destroy(pd);
-        /* the projection primitive itself is made now: the first run pays nothing for it */
-        SQ_TRY(loop_prim(r, DNNL_RUNTIME_DIM_VAL, dn_rnn_in(r, k), GH, &r->wx_md[k], false, true, &p));
-    }
     SQ_TRY(step_wmd(Bn, Ho, plain_gru ? 2 * H : GH, lstm_like, r->lbr, &r->wh_md));
     if (plain_gru) SQ_TRY(step_wmd(Bn, H, H, false, false, &r->who_md));
     if (r->P) SQ_TRY(step_wmd(Bn, H, r->P, false, false, &r->wr_md));
@@ -207,18 +207,61 @@ seqrt_status dn_rnn_loop_prepare(dn_session *s, dn_rnn *r)
         for (int d = 0; d < r->D; d++) {
             dn_loop_dir *w = &r->dir[k * r->D + d];
             const sq_layer *L = r->L;
-            const int64_t in = dn_rnn_in(r, k);
             const float *wi = sq_rnn_weight(L, k, d, SQ_RW_HH)->data;
-            seqrt_status st = load_t(s, &r->wx_md[k ? 1 : 0], sq_rnn_weight(L, k, d, SQ_RW_IH)->data, in, GH, &w->wx);
-            if (!st) st = load_t(s, &r->wh_md, wi, Ho, plain_gru ? 2 * H : GH, &w->wh);
-            if (!st && plain_gru) st = load_t(s, &r->who_md, wi + 2 * H * H, H, H, &w->who);
-            if (!st && r->P) st = load_t(s, &r->wr_md, sq_rnn_weight(L, k, d, SQ_RW_HR)->data, H, r->P, &w->wr);
-            if (!st) st = load_bias(r, k, d, w);
+            /* (what an earlier, failed attempt made is kept) */
+            seqrt_status st = w->wh ? SEQRT_OK : load_t(s, &r->wh_md, wi, Ho, plain_gru ? 2 * H : GH, &w->wh);
+            if (!st && plain_gru && !w->who) st = load_t(s, &r->who_md, wi + 2 * H * H, H, H, &w->who);
+            if (!st && r->P && !w->wr)
+                st = load_t(s, &r->wr_md, sq_rnn_weight(L, k, d, SQ_RW_HR)->data, H, r->P, &w->wr);
             if (st) return sq_error_prefix(st, "layer '%s'", r->L->name);
         }
     if (dnnl_stream_wait(s->stream) != dnnl_success) return sq_error(SEQRT_ERR_DEVICE, "stream wait failed");
-    r->loop_ready = true;
+    r->wh_ready = true;
     return SEQRT_OK;
+}
+
+/* W_hh of every direction packed for the small-batch LSTM path. */
+static seqrt_status prepare_small(dn_rnn *r)
+{
+    for (int k = 0; k < r->nl; k++)
+        for (int d = 0; d < r->D; d++) {
+            dn_loop_dir *w = &r->dir[k * r->D + d];
+            if (!w->whp) SQ_TRY(dn_lstm_small_pack(sq_rnn_weight(r->L, k, d, SQ_RW_HH)->data, r->H, &w->whp));
+        }
+    return SEQRT_OK;
+}
+
+seqrt_status dn_rnn_loop_prepare(dn_session *s, dn_rnn *r, int64_t B)
+{
+    if (!r->loop_ready) {
+        const int64_t GH = r->G * r->H;
+        r->proj_rt = getenv("SEQRT_ONEDNN_PROJ") && !strcmp(getenv("SEQRT_ONEDNN_PROJ"), "runtime");
+        for (int k = 0; k < (r->nl > 1 ? 2 : 1); k++) {
+            if (!r->proj_rt) {
+                SQ_TRY(step_wmd(256, dn_rnn_in(r, k), GH, false, true, &r->wx_md[k]));
+                continue;
+            }
+            dnnl_primitive_desc_t pd;
+            dn_prim *p;
+            SQ_TRY(loop_pd(DNNL_RUNTIME_DIM_VAL, dn_rnn_in(r, k), GH, NULL, false, true, &pd));
+            r->wx_md[k] = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+            dnnl_primitive_desc_destroy(pd);
+            /* the projection primitive itself is made now: the first run pays nothing for it */
+            SQ_TRY(loop_prim(r, DNNL_RUNTIME_DIM_VAL, dn_rnn_in(r, k), GH, &r->wx_md[k], false, true, &p));
+        }
+        for (int k = 0; k < r->nl; k++)
+            for (int d = 0; d < r->D; d++) {
+                dn_loop_dir *w = &r->dir[k * r->D + d];
+                seqrt_status st = w->wx ? SEQRT_OK
+                                        : load_t(s, &r->wx_md[k ? 1 : 0], sq_rnn_weight(r->L, k, d, SQ_RW_IH)->data,
+                                                 dn_rnn_in(r, k), GH, &w->wx);
+                if (!st && !w->bx) st = load_bias(r, k, d, w);
+                if (st) return sq_error_prefix(st, "layer '%s'", r->L->name);
+            }
+        if (dnnl_stream_wait(s->stream) != dnnl_success) return sq_error(SEQRT_ERR_DEVICE, "stream wait failed");
+        r->loop_ready = true;
+    }
+    return dn_rnn_loop_small(s, r, B) ? prepare_small(r) : prepare_wh(s, r);
 }
 
 /* ------------------------------------------------------------ run */
@@ -245,6 +288,22 @@ static seqrt_status run_dir(dn_session *s, dn_rnn *r, const dn_rnn_run *run, int
     SQ_TRY(dn_exec(s, pj, 4, pa));
 
     /* 2. the steps */
+    if (dn_rnn_loop_small(s, r, B)) {
+        const size_t n = (size_t)(3 * B * H);
+        SQ_TRY(dn_buf_reserve(&r->state, sizeof(float) * n));
+        dn_lstm_small a = {.T = T, .B = B, .H = H, .whp = w->whp, .gates = gates, .reverse = d == 1,
+                           .lens = lens, .peep = r->peep ? r->peep[k] + (int64_t)d * 3 * H : NULL,
+                           .coupled = r->L->a.coupled, .h = dn_buf_f(&r->state), .y = y + d * Ho, .ldy = F};
+        a.c = a.h + 2 * B * H;
+        if (run->h0) memcpy(a.h, run->h0 + rows * H, sizeof(float) * (size_t)(B * H));
+        else memset(a.h, 0, sizeof(float) * (size_t)(B * H));
+        if (run->c0) memcpy(a.c, run->c0 + rows * H, sizeof(float) * (size_t)(B * H));
+        else memset(a.c, 0, sizeof(float) * (size_t)(B * H));
+        const int64_t steps = dn_lstm_small_run(&a);
+        memcpy(run->hn + rows * H, a.h + (steps % 2) * B * H, sizeof(float) * (size_t)(B * H));
+        memcpy(run->cn + rows * H, a.c, sizeof(float) * (size_t)(B * H));
+        return SEQRT_OK;
+    }
     dn_loop_step c;
     memset(&c, 0, sizeof c);
     c.s = s;

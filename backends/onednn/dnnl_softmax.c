@@ -33,7 +33,7 @@ static seqrt_status softmax_run(dn_session *s, const sq_op_args *a, void *state)
         DN_TRY(dnnl_softmax_v2_forward_desc_init(&d, dnnl_forward_inference,
                                                  log_form ? dnnl_softmax_log : dnnl_softmax_accurate, &md, &md, 1));
         dnnl_primitive_desc_t pd;
-        DN_TRY(dnnl_primitive_desc_create(&pd, &d, NULL, dn_engine, NULL));
+        DN_TRY(dnf_primitive_desc_create(&pd, &d, NULL, dn_engine, NULL));
         SQ_TRY(dn_cache_put(&st->cache, &key, sizeof key, pd, &p, "softmax"));
     }
     float *y = sq_vf(a->out[SQ_OUT_MAIN]);

@@ -3,7 +3,7 @@
  * models: every recurrent configuration (lstm with projection, peepholes,
  * coupled gates; gru with and without linear_before_reset; rnn tanh/relu;
  * bidirectional, stacked, initial states, batch_first, lengths with 0 and
- * T) under each recurrent engine (SEQRT_ONEDNN_RNN = loop, primitive,
+ * T) under each recurrent engine (SEQRT_ONEDNN_RNN = loop, primitive, fused,
  * auto), two shapes per session (primitive caches, one-step runs),
  * streaming sessions, and the attention / pooling ops with NaN written in
  * the padded steps (which no op may read).
@@ -231,9 +231,9 @@ static void rec_case(rec_opts o)
     seqrt_model *m = rec_model(&o);
     static const int32_t lens5[5] = {6, 0, 3, 6, 1}, lens3[3] = {1, 1, 1}, lens2[2] = {2, 5};
     static const struct { int64_t T, B; const int32_t *lens; } shapes[] = {{6, 5, lens5}, {1, 3, lens3}, {5, 2, lens2}};
-    static const char *modes[] = {"loop", "primitive", "auto"};
+    static const char *modes[] = {"loop", "primitive", "auto", "fused"};
     for (size_t sh = 0; sh < 3; sh++)
-        for (int md = 0; md < 3; md++) {
+        for (int md = 0; md < 4; md++) {
             seqrt_tensor *in[4];
             size_t n = rec_inputs(&o, shapes[sh].T, shapes[sh].B, shapes[sh].lens, in);
             char w2[320];
@@ -288,8 +288,8 @@ static void stream_case(rec_opts o)
     seqrt_session *ref = NULL;
     OK(seqrt_session_create(&ref, m, device("reference"), NULL));
     OK(seqrt_session_run(ref, (const seqrt_tensor *const *)in, n));
-    static const char *modes[] = {"loop", "primitive", "auto"};
-    for (int md = 0; md < 3; md++) {
+    static const char *modes[] = {"loop", "primitive", "auto", "fused"};
+    for (int md = 0; md < 4; md++) {
         setenv("SEQRT_ONEDNN_RNN", modes[md], 1);
         seqrt_session *s = NULL;
         seqrt_session_options so = {.streaming = 1};

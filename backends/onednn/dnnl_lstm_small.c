@@ -1,0 +1,170 @@
+/*
+ * oneDNN backend: the small-batch LSTM path of the loop engine.
+ *
+ * At batch 1 to DN_SMALL_MAX_BATCH a step is a matrix-vector product over
+ * W_hh (4H x H) and a cell over 4H gates: a few microseconds of work, where
+ * oneDNN's RNN primitive (and a matmul primitive per step) spend as much
+ * again in per-step overhead and stream all of W_hh through every core. This
+ * path keeps one OpenMP team for the whole sequence; each thread owns a fixed
+ * range of hidden units (blocks of 16) and the rows of W_hh that feed them,
+ * so its part of the weights stays in its own cache from step to step, and
+ * a step is, per thread: the product for its units, fused with the cell,
+ * then one barrier.
+ *
+ * The input projection of every step (X W_ih^T + b) stays one oneDNN matmul
+ * (dnnl_rnn_loop.c); this file takes the projected gates G [T, B, 4H] in
+ * PyTorch's order (i, f, g, o).
+ *
+ * Packed W_hh (made once per direction, dn_lstm_small_pack): for block u of
+ * 16 hidden units j = 16u + l and every input k, the 64 floats
+ * W[g*H + j, k] for g = i, f, g, o and l = 0..15, block after block:
+ * whp[((u * H + k) * 4 + g) * 16 + l]. Units past H (the last block of an H
+ * that is not a multiple of 16) have zero weights and are never stored.
+ *
+ * Lengths and directions follow the loop engine (dnnl_rnn_loop.c): entry b
+ * runs step s iff s < len[b] and otherwise keeps its state; the reverse
+ * direction without lengths walks G backwards; with lengths it reads the
+ * per-entry reversed input and writes step s to time len[b] - 1 - s.
+ * Coupled gates take i = 1 - f; peepholes are [i, f, o].
+ */
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dnnl_rnn.h"
+#include "dnnl_vec.h"
+
+/* Hidden units per thread below which a second thread costs more (a
+ * barrier per step) than it saves. */
+#define DN_SMALL_UNITS_PER_THREAD 64
+
+int dn_lstm_small_eligible(const dn_rnn *r, int64_t B)
+{
+    return r->op == SQ_OP_LSTM && !r->P && B >= 1 && B <= DN_SMALL_MAX_BATCH;
+}
+
+seqrt_status dn_lstm_small_pack(const float *w, int64_t H, float **out)
+{
+    const int64_t nu = (H + VL - 1) / VL;
+    const size_t bytes = sizeof(float) * (size_t)(nu * H * 4 * VL);
+    float *p = aligned_alloc(64, (bytes + 63) / 64 * 64);
+    if (!p) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory packing the recurrent weights");
+    /* source rows are read in order; each block's destination (64 H
+     * floats) stays in cache while it is filled */
+    for (int64_t u = 0; u < nu; u++)
+        for (int g = 0; g < 4; g++)
+            for (int l = 0; l < VL; l++) {
+                const int64_t j = u * VL + l;
+                float *dst = p + (u * H * 4 + g) * VL + l;
+                const float *src = w + (g * H + j) * H;
+                if (j < H)
+                    for (int64_t k = 0; k < H; k++) dst[k * 4 * VL] = src[k];
+                else
+                    for (int64_t k = 0; k < H; k++) dst[k * 4 * VL] = 0.0f;
+            }
+    *out = p;
+    return SEQRT_OK;
+}
+
+/* The cell for 16 units of one entry: gates in, c updated, h returned. */
+AI vf cell(vf ai, vf af, vf ag, vf ao, const float *peep, int64_t H, int64_t j, int64_t n, bool coupled, float *c)
+{
+    const vf cp = vload(c + j, n);
+    if (peep) {
+        ai += vload(peep + j, n) * cp;
+        af += vload(peep + H + j, n) * cp;
+    }
+    const vf f = vsigmoid(af);
+    const vf i = coupled ? 1.0f - f : vsigmoid(ai);
+    const vf cn = f * cp + i * vtanh(ag);
+    if (peep) ao += vload(peep + 2 * H + j, n) * cn;
+    vstore(c + j, cn, n);
+    return vsigmoid(ao) * vtanh(cn);
+}
+
+/* Gates of NB entries (rows b0 .. b0+NB-1) for unit block u: G + h W. */
+#define GATES(NB)                                                                        \
+    do {                                                                                 \
+        vf acc[NB][4];                                                                   \
+        for (int b = 0; b < NB; b++)                                                     \
+            for (int g = 0; g < 4; g++) acc[b][g] = vload(G + (b0 + b) * 4 * H + g * H + j, n); \
+        const float *W = a->whp + u * H * 4 * VL;                                        \
+        for (int64_t k = 0; k < H; k++, W += 4 * VL) {                                   \
+            vf w0, w1, w2, w3;                                                           \
+            memcpy(&w0, W, sizeof w0);                                                   \
+            memcpy(&w1, W + VL, sizeof w1);                                              \
+            memcpy(&w2, W + 2 * VL, sizeof w2);                                          \
+            memcpy(&w3, W + 3 * VL, sizeof w3);                                          \
+            for (int b = 0; b < NB; b++) {                                               \
+                const float x = hp[(b0 + b) * H + k];                                    \
+                acc[b][0] += x * w0;                                                     \
+                acc[b][1] += x * w1;                                                     \
+                acc[b][2] += x * w2;                                                     \
+                acc[b][3] += x * w3;                                                     \
+            }                                                                            \
+        }                                                                                \
+        for (int b = 0; b < NB; b++) {                                                   \
+            const int64_t e = b0 + b;                                                    \
+            if (act && !act[e]) {                                                        \
+                memcpy(hn + e * H + j, hp + e * H + j, sizeof(float) * (size_t)n);      \
+                continue;                                                                \
+            }                                                                            \
+            const vf h = cell(acc[b][0], acc[b][1], acc[b][2], acc[b][3], a->peep, H, j, n, \
+                              a->coupled, a->c + e * H);                                 \
+            vstore(hn + e * H + j, h, n);                                                \
+            if (a->y) {                                                                  \
+                const int64_t ty = !a->lens ? tg : a->reverse ? a->lens[e] - 1 - s : s;  \
+                vstore(a->y + (ty * B + e) * a->ldy + j, h, n);                          \
+            }                                                                            \
+        }                                                                                \
+    } while (0)
+
+/* Units [u0, u1) of step s. */
+CLONES static void step_units(const dn_lstm_small *a, int64_t s, int64_t u0, int64_t u1, const uint8_t *act)
+{
+    const int64_t H = a->H, B = a->B;
+    const int64_t tg = a->reverse && !a->lens ? a->T - 1 - s : s;
+    const float *G = a->gates + tg * B * 4 * H;
+    const float *hp = a->h + (s & 1) * B * H;
+    float *hn = a->h + ((s + 1) & 1) * B * H;
+    for (int64_t u = u0; u < u1; u++) {
+        const int64_t j = u * VL, n = H - j < VL ? H - j : VL;
+        int64_t b0 = 0;
+        for (; b0 + 4 <= B; b0 += 4) GATES(4);
+        switch (B - b0) {
+        case 3: GATES(3); break;
+        case 2: GATES(2); break;
+        case 1: GATES(1); break;
+        default: break;
+        }
+    }
+}
+
+int64_t dn_lstm_small_run(const dn_lstm_small *a)
+{
+    const int64_t H = a->H, B = a->B, nu = (H + VL - 1) / VL;
+    int64_t steps = a->T;
+    if (a->lens) {
+        steps = 0;
+        for (int64_t b = 0; b < B; b++)
+            if (a->lens[b] > steps) steps = a->lens[b];
+    }
+    int nt = omp_get_max_threads();
+    const int64_t by_units = (H + DN_SMALL_UNITS_PER_THREAD - 1) / DN_SMALL_UNITS_PER_THREAD;
+    if (nt > by_units) nt = (int)by_units;
+    if (nt > nu) nt = (int)nu;
+    if (nt < 1) nt = 1;
+#pragma omp parallel num_threads(nt)
+    {
+        const int t = omp_get_thread_num(), n = omp_get_num_threads();
+        const int64_t u0 = nu * t / n, u1 = nu * (t + 1) / n;
+        uint8_t act[DN_SMALL_MAX_BATCH];
+        for (int64_t s = 0; s < steps; s++) {
+            if (a->lens)
+                for (int64_t b = 0; b < B; b++) act[b] = s < a->lens[b];
+            step_units(a, s, u0, u1, a->lens ? act : NULL);
+#pragma omp barrier
+        }
+    }
+    return steps;
+}
