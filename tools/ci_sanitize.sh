@@ -15,7 +15,8 @@
 #      backend modules loaded: any error or any definite, indirect or
 #      possible leak fails.
 #   4. ThreadSanitizer: build-tsan (clang, -fsanitize=thread), the
-#      concurrency test with SEQRT_TSAN_RUNS runs per thread (default 100).
+#      concurrency test with SEQRT_TSAN_RUNS runs per thread (default 500)
+#      on every backend module of that tree, one OpenMP thread each.
 #
 # Environment: SEQRT_ASAN_DIR, SEQRT_FUZZ_DIR, SEQRT_TSAN_DIR, SEQRT_BUILD_DIR (build
 # trees), SEQRT_ASAN_CTEST_ARGS (extra ctest arguments), SEQRT_FUZZ_SECONDS,
@@ -52,20 +53,19 @@ if want asan; then
   t0=$SECONDS
   cmake -S "$root" -B "$asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEQRT_SANITIZE=ON >/dev/null
   cmake --build "$asan" -j"$jobs" >/dev/null
-  # The repeats of the golden sweep in other configurations (OpenCL once per
-  # vendor profile, oneDNN once per mode) and test_goldens' OpenCL pass take
-  # 4 to 15+ minutes each under ASan (PoCL compiles every kernel through the
-  # sanitizer's allocator): by default they are left to the ordinary build.
-  # test_goldens still sweeps the reference and oneDNN under ASan, and
-  # OpenCL runs under ASan in its unit test and in the fault-injection and
-  # concurrency tests. SEQRT_ASAN_FULL=1 runs everything;
-  # SEQRT_ASAN_CTEST_ARGS adds ctest arguments.
+  # The golden sweeps on the backend modules (test_goldens on every device,
+  # repeated per OpenCL vendor profile and per oneDNN mode) take 4 to 15+
+  # minutes each under ASan (PoCL compiles every kernel through the
+  # sanitizer's allocator): by default the sweep runs on the reference only
+  # and the repeats are left to the ordinary build. The modules still run
+  # under ASan in their own unit tests (test_onednn, test_opencl_unit), the
+  # conformance suite and the fault-injection and concurrency tests.
+  # SEQRT_ASAN_FULL=1 runs everything; SEQRT_ASAN_CTEST_ARGS adds ctest
+  # arguments.
   asan_args=()
   if [ "${SEQRT_ASAN_FULL:-0}" != 1 ]; then
     asan_args=(-E '^(goldens_opencl_|conformance_opencl_|onednn_goldens_)')
-    only=reference
-    [ -f "$asan/lib/libseqrt-onednn.so" ] && only=reference,onednn
-    export SEQRT_TEST_BACKENDS=${SEQRT_TEST_BACKENDS:-$only}
+    export SEQRT_TEST_BACKENDS=${SEQRT_TEST_BACKENDS:-reference}
   fi
   # shellcheck disable=SC2086
   ctest --test-dir "$asan" --output-on-failure -j"$jobs" "${asan_args[@]}" ${SEQRT_ASAN_CTEST_ARGS:-}
@@ -86,7 +86,8 @@ if want fuzz; then
     cmake --build "$fuzzbuild" -j"$jobs" --target fuzz_description fuzz_graph fuzz_safetensors fuzz_npy >/dev/null
   fi
   if [ -z "$fuzzbuild" ]; then
-    echo "   no clang: fuzzers not built (the corpora still ran as ctest fuzz_corpus_*)"
+    echo "ci_sanitize.sh: no clang, so no fuzzers (tools/install_deps.sh --ci installs it)" >&2
+    exit 1
   else
     targets=(description graph safetensors npy)
     each=$(( ${SEQRT_FUZZ_SECONDS:-60} / ${#targets[@]} ))
@@ -170,15 +171,31 @@ if want tsan; then
   step "ThreadSanitizer: $tsan, test_concurrency"
   t0=$SECONDS
   if [ $have_clang = 0 ]; then
-    echo "   no clang: TSan step skipped"
+    echo "ci_sanitize.sh: no clang, so no ThreadSanitizer build (tools/install_deps.sh --ci installs it)" >&2
+    exit 1
   else
     f=-fsanitize=thread
     cmake -S "$root" -B "$tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
       "-DCMAKE_C_FLAGS=$f -fno-omit-frame-pointer -Wno-unknown-warning-option" "-DCMAKE_EXE_LINKER_FLAGS=$f" \
       "-DCMAKE_SHARED_LINKER_FLAGS=$f" "-DCMAKE_MODULE_LINKER_FLAGS=$f" -DSEQRT_FUZZERS=OFF >/dev/null
-    cmake --build "$tsan" -j"$jobs" --target test_concurrency >/dev/null
-    TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
-      SEQRT_CONCURRENCY_RUNS=${SEQRT_TSAN_RUNS:-100} "$tsan/bin/test_concurrency"
+    # the backend modules too, instrumented, loaded from this tree
+    cmake --build "$tsan" --target help >"$work/tsan-targets"
+    mods=()
+    for m in seqrt-onednn seqrt-opencl; do
+      grep -qw -- "$m" "$work/tsan-targets" && mods+=("$m")
+    done
+    cmake --build "$tsan" -j"$jobs" --target test_concurrency "${mods[@]}" >/dev/null
+    for m in "${mods[@]}"; do
+      [ -f "$tsan/lib/lib$m.so" ] || { echo "ci_sanitize.sh: $tsan/lib/lib$m.so was not built" >&2; exit 1; }
+    done
+    # OMP_NUM_THREADS=1: the OpenMP runtime is not instrumented, so TSan
+    # cannot see its fork/join barriers and would report every access of
+    # a parallel region's workers; the 8 application threads, each with
+    # its own sessions over shared models, are what this step checks.
+    # tools/tsan.supp: the runtime's own bookkeeping (see the file).
+    OMP_NUM_THREADS=1 SEQRT_BACKEND_PATH="$tsan/lib" \
+      TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1 suppressions=$root/tools/tsan.supp} \
+      SEQRT_CONCURRENCY_RUNS=${SEQRT_TSAN_RUNS:-500} "$tsan/bin/test_concurrency"
   fi
   elapsed $t0
 fi

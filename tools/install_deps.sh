@@ -2,12 +2,18 @@
 # Installs the Debian packages seqrt builds and tests with, if any is missing.
 #   tools/install_deps.sh            build + test dependencies
 #   tools/install_deps.sh --tools    also the Python tools' (torch, numpy, onnx)
+#   tools/install_deps.sh --ci       also the reliability CI's (clang with
+#                                    libFuzzer and the sanitizers, valgrind)
 set -euo pipefail
 pkgs=(cmake make gcc pkg-config libcjson-dev libcriterion-dev
       libdnnl-dev libclblast-dev ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo)
-if [[ "${1:-}" == "--tools" ]]; then
-  pkgs+=(python3-torch python3-numpy python3-onnx libonnx-testdata)
-fi
+for a in "$@"; do
+  case $a in
+    --tools) pkgs+=(python3-torch python3-numpy python3-onnx libonnx-testdata) ;;
+    --ci) pkgs+=(clang libclang-rt-dev llvm valgrind) ;;
+    *) echo "install_deps.sh: unknown option $a (--tools, --ci)" >&2; exit 2 ;;
+  esac
+done
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

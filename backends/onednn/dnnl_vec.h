@@ -13,9 +13,18 @@
 #include <stdint.h>
 #include <string.h>
 
+#ifdef __clang__
+/* clang refuses 64-byte vectors by value in functions built for less than
+ * AVX-512, even in always-inline helpers: a clang build (the sanitizer
+ * builds) uses 4-float SSE vectors and no clones. */
+typedef float vf __attribute__((vector_size(16)));
+typedef int32_t vi __attribute__((vector_size(16)));
+#define VL 4
+#else
 typedef float vf __attribute__((vector_size(64)));
 typedef int32_t vi __attribute__((vector_size(64)));
 #define VL 16
+#endif
 #define AI static inline __attribute__((always_inline))
 
 AI vf vsplat(float x) { return (vf){0} + x; }
@@ -79,6 +88,10 @@ AI vf vtanh(vf x)
     return vsel(ax < 0.625f, ps, vsel(x != x, x, pl));
 }
 
+#ifdef __clang__
+#define CLONES
+#else
 #define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 
 #endif /* SEQRT_DNNL_VEC_H */
