@@ -140,6 +140,28 @@ static int deepbench(bench_case **cases, int *n, const char *set, const int *bat
     return 0;
 }
 
+/* The shapes of the oneDNN backend's performance target (one forward
+ * layer each), and the seed shape again with coupled gates (CIFG), which
+ * must run at the vanilla LSTM's speed. */
+static int peers(bench_case **cases, int *n, int quick)
+{
+    static const struct { const char *name; int64_t T, B, I, H; int coupled; } p[] = {
+        {"lstm_t100_b16_i128_h256", 100, 16, 128, 256, 0}, {"cifg_t100_b16_i128_h256", 100, 16, 128, 256, 1},
+        {"lstm_t25_b16_i1024_h1024", 25, 16, 1024, 1024, 0}, {"lstm_t50_b1_i512_h512", 50, 1, 512, 512, 0},
+        {"lstm_t64_b64_i300_h256", 64, 64, 300, 256, 0},
+    };
+    for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) {
+        if (add_lstm_case(cases, n, "peers", p[i].name, p[i].T, p[i].B, p[i].I, p[i].H, 1, 0, quick)) return -1;
+        if (!p[i].coupled) continue;
+        bench_case *c = &(*cases)[*n - 1];
+        cJSON *L = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(c->desc, "layers"), 0);
+        cJSON_AddBoolToObject(L, "coupled", 1);
+        size_t len = strlen(c->shape);
+        snprintf(c->shape + len, sizeof c->shape - len, " coupled");
+    }
+    return 0;
+}
+
 /* The tutorial models. */
 static int seeds(bench_case **cases, int *n, int quick)
 {
@@ -224,7 +246,7 @@ static int attention(bench_case **cases, int *n, int quick)
     return 0;
 }
 
-const char *bench_set_names(void) { return "deepbench, training, seeds, attention"; }
+const char *bench_set_names(void) { return "deepbench, training, seeds, attention, peers"; }
 
 int bench_set_cases(const char *name, int quick, bench_case **cases, int *n)
 {
@@ -233,6 +255,7 @@ int bench_set_cases(const char *name, int quick, bench_case **cases, int *n)
     if (!strcmp(name, "training")) return deepbench(cases, n, "training", train_b, quick);
     if (!strcmp(name, "seeds")) return seeds(cases, n, quick);
     if (!strcmp(name, "attention")) return attention(cases, n, quick);
+    if (!strcmp(name, "peers")) return peers(cases, n, quick);
     return -1;
 }
 

@@ -23,18 +23,9 @@ CLONES void dn_row_lstm(int64_t H, const float *g, const float *peep, int couple
 {
     for (int64_t j = 0; j < H; j += VL) {
         const int64_t n = H - j;
-        vf ai = vload(g + j, n), af = vload(g + H + j, n), ag = vload(g + 2 * H + j, n);
-        vf ao = vload(g + 3 * H + j, n), cp = vload(c + j, n);
-        if (peep) {
-            ai += vload(peep + j, n) * cp;
-            af += vload(peep + H + j, n) * cp;
-        }
-        const vf f = vsigmoid(af);
-        const vf i = coupled ? 1.0f - f : vsigmoid(ai);
-        const vf cn = f * cp + i * vtanh(ag);
-        if (peep) ao += vload(peep + 2 * H + j, n) * cn;
-        vstore(c + j, cn, n);
-        vstore(h + j, vsigmoid(ao) * vtanh(cn), n);
+        const vf ai = vload(g + j, n), af = vload(g + H + j, n), ag = vload(g + 2 * H + j, n);
+        const vf ao = vload(g + 3 * H + j, n);
+        vstore(h + j, vlstm_cell(ai, af, ag, ao, peep, H, j, n, coupled, c), n);
     }
 }
 

@@ -66,22 +66,6 @@ seqrt_status dn_lstm_small_pack(const float *w, int64_t H, float **out)
     return SEQRT_OK;
 }
 
-/* The cell for 16 units of one entry: gates in, c updated, h returned. */
-AI vf cell(vf ai, vf af, vf ag, vf ao, const float *peep, int64_t H, int64_t j, int64_t n, bool coupled, float *c)
-{
-    const vf cp = vload(c + j, n);
-    if (peep) {
-        ai += vload(peep + j, n) * cp;
-        af += vload(peep + H + j, n) * cp;
-    }
-    const vf f = vsigmoid(af);
-    const vf i = coupled ? 1.0f - f : vsigmoid(ai);
-    const vf cn = f * cp + i * vtanh(ag);
-    if (peep) ao += vload(peep + 2 * H + j, n) * cn;
-    vstore(c + j, cn, n);
-    return vsigmoid(ao) * vtanh(cn);
-}
-
 /* Gates of NB entries (rows b0 .. b0+NB-1) for unit block u: G + h W. */
 #define GATES(NB)                                                                        \
     do {                                                                                 \
@@ -109,7 +93,7 @@ AI vf cell(vf ai, vf af, vf ag, vf ao, const float *peep, int64_t H, int64_t j, 
                 memcpy(hn + e * H + j, hp + e * H + j, sizeof(float) * (size_t)n);      \
                 continue;                                                                \
             }                                                                            \
-            const vf h = cell(acc[b][0], acc[b][1], acc[b][2], acc[b][3], a->peep, H, j, n, \
+            const vf h = vlstm_cell(acc[b][0], acc[b][1], acc[b][2], acc[b][3], a->peep, H, j, n, \
                               a->coupled, a->c + e * H);                                 \
             vstore(hn + e * H + j, h, n);                                                \
             if (a->y) {                                                                  \

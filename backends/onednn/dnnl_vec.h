@@ -10,6 +10,7 @@
 #ifndef SEQRT_DNNL_VEC_H
 #define SEQRT_DNNL_VEC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -86,6 +87,24 @@ AI vf vtanh(vf x)
     vf pl = 1.0f - 2.0f / (vexp(ax + ax) + 1.0f);
     pl = vsel(neg, -pl, pl);
     return vsel(ax < 0.625f, ps, vsel(x != x, x, pl));
+}
+
+/* The LSTM cell for the VL units j .. j+n-1 of one entry: pre-activations
+ * in (PyTorch's i, f, g, o), c updated in place, h returned. peep [3H]
+ * (i, f, o) or NULL; coupled: i = 1 - f. */
+AI vf vlstm_cell(vf ai, vf af, vf ag, vf ao, const float *peep, int64_t H, int64_t j, int64_t n, bool coupled, float *c)
+{
+    const vf cp = vload(c + j, n);
+    if (peep) {
+        ai += vload(peep + j, n) * cp;
+        af += vload(peep + H + j, n) * cp;
+    }
+    const vf f = vsigmoid(af);
+    const vf i = coupled ? 1.0f - f : vsigmoid(ai);
+    const vf cn = f * cp + i * vtanh(ag);
+    if (peep) ao += vload(peep + 2 * H + j, n) * cn;
+    vstore(c + j, cn, n);
+    return vsigmoid(ao) * vtanh(cn);
 }
 
 #ifdef __clang__
