@@ -103,8 +103,10 @@ seqrt_status dn_lstm_small_pack(const float *w, int64_t H, float **out)
         }                                                                                \
     } while (0)
 
-/* Units [u0, u1) of step s. */
-CLONES static void step_units(const dn_lstm_small *a, int64_t s, int64_t u0, int64_t u1, const uint8_t *act)
+/* Units [u0, u1) of step s. `quad`: entries 4 at a time (16 accumulators
+ * of 16 lanes: AVX-512's 32 registers hold them; with 16 registers, pairs). */
+CLONES static void step_units(const dn_lstm_small *a, int64_t s, int64_t u0, int64_t u1, const uint8_t *act,
+                              int quad)
 {
     const int64_t H = a->H, B = a->B;
     const int64_t tg = a->reverse && !a->lens ? a->T - 1 - s : s;
@@ -114,13 +116,15 @@ CLONES static void step_units(const dn_lstm_small *a, int64_t s, int64_t u0, int
     for (int64_t u = u0; u < u1; u++) {
         const int64_t j = u * VL, n = H - j < VL ? H - j : VL;
         int64_t b0 = 0;
-        for (; b0 + 4 <= B; b0 += 4) GATES(4);
-        switch (B - b0) {
-        case 3: GATES(3); break;
-        case 2: GATES(2); break;
-        case 1: GATES(1); break;
-        default: break;
+        if (quad) {
+            for (; b0 + 4 <= B; b0 += 4) GATES(4);
+            if (B - b0 == 3) {
+                GATES(3);
+                b0 += 3;
+            }
         }
+        for (; b0 + 2 <= B; b0 += 2) GATES(2);
+        if (b0 < B) GATES(1);
     }
 }
 
@@ -138,6 +142,13 @@ int64_t dn_lstm_small_run(const dn_lstm_small *a)
     if (nt > by_units) nt = (int)by_units;
     if (nt > nu) nt = (int)nu;
     if (nt < 1) nt = 1;
+#ifdef __clang__
+    const int quad = 0; /* 4-float vectors: few registers needed either way */
+#else
+    /* SEQRT_ONEDNN_SMALL_TILE=2: pairs even with AVX-512 (tests) */
+    const char *tile = getenv("SEQRT_ONEDNN_SMALL_TILE");
+    const int quad = __builtin_cpu_supports("avx512f") && !(tile && !strcmp(tile, "2"));
+#endif
 #pragma omp parallel num_threads(nt)
     {
         const int t = omp_get_thread_num(), n = omp_get_num_threads();
@@ -146,7 +157,7 @@ int64_t dn_lstm_small_run(const dn_lstm_small *a)
         for (int64_t s = 0; s < steps; s++) {
             if (a->lens)
                 for (int64_t b = 0; b < B; b++) act[b] = s < a->lens[b];
-            step_units(a, s, u0, u1, a->lens ? act : NULL);
+            step_units(a, s, u0, u1, a->lens ? act : NULL, quad);
 #pragma omp barrier
         }
     }

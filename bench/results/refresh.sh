@@ -17,6 +17,9 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 cd "$here"   # relative names: the command recorded in the outputs has no local paths
 "$bin" --set seeds "$@" --json seeds.json --csv seeds.csv --svg seeds.svg --markdown seeds.md > seeds.txt
 "$bin" --scaling "$@" --json scaling.json --csv scaling.csv --svg scaling.svg --markdown scaling.md > scaling.txt
+# the CPU backend against its targets: the shapes and DeepBench's small batches
+"$bin" --set peers,deepbench --backend reference,onednn "$@" \
+    --json cpu.json --csv cpu.csv --svg cpu.svg --markdown cpu.md > cpu.txt
 
 ver() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "not installed"; }
 {
@@ -58,6 +61,17 @@ ver() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "not installed"; 
     echo
     cat "$here/seeds.md"
     echo
+    echo "## CPU targets (\`seqrt-bench --set peers,deepbench --backend reference,onednn\`)"
+    echo
+    echo "The oneDNN backend on the shapes of its performance target and on"
+    echo "DeepBench's inference shapes (B = 1, 2, 4), beside oneDNN's LSTM primitive"
+    echo "and ONNX Runtime's LSTM; \`cifg_*\` is a coupled-gate LSTM timed against"
+    echo "the vanilla baselines."
+    echo
+    echo "![GFLOP/s per case](cpu.svg)"
+    echo
+    cat "$here/cpu.md"
+    echo
     echo "## Scaling (\`seqrt-bench --scaling\`)"
     echo
     echo "![time against T, B, H](scaling.svg)"
@@ -68,7 +82,8 @@ ver() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "not installed"; 
     sed -n '/^scaling in/,$p' "$here/scaling.txt"
     echo '```'
     echo
-    echo "Raw data: [seeds.json](seeds.json), [seeds.csv](seeds.csv), [scaling.json](scaling.json),"
-    echo "[scaling.csv](scaling.csv); console tables: [seeds.txt](seeds.txt), [scaling.txt](scaling.txt)."
+    echo "Raw data: [seeds.json](seeds.json), [seeds.csv](seeds.csv), [cpu.json](cpu.json), [cpu.csv](cpu.csv),"
+    echo "[scaling.json](scaling.json), [scaling.csv](scaling.csv); console tables: [seeds.txt](seeds.txt),"
+    echo "[cpu.txt](cpu.txt), [scaling.txt](scaling.txt)."
 } > "$here/README.md"
 echo "refresh.sh: wrote $here"
