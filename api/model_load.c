@@ -304,6 +304,18 @@ const char *seqrt_model_output_name(const seqrt_model *m, size_t i)
     return (m && i < (size_t)m->noutputs) ? m->values[m->outputs[i]].name : NULL;
 }
 
+seqrt_status seqrt_model_output_shape(const seqrt_model *m, size_t i, int *rank, int64_t *dims, char *text,
+                                      size_t text_size)
+{
+    if (!m || i >= (size_t)m->noutputs)
+        return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "seqrt_model_output_shape: output index %zu is out of range", i);
+    const sq_value *v = &m->values[m->outputs[i]];
+    if (rank) *rank = v->rank;
+    for (int d = 0; dims && d < v->rank; d++) dims[d] = v->dims[d] >= 0 ? v->dims[d] : -1;
+    if (text && text_size) sq_format_dims(m, v->rank, v->dims, text, text_size);
+    return SEQRT_OK;
+}
+
 int seqrt_model_output_time_axis(const seqrt_model *m, size_t i)
 {
     return (m && i < (size_t)m->noutputs) ? m->values[m->outputs[i]].time_axis : -1;

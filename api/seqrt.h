@@ -132,6 +132,12 @@ size_t seqrt_model_output_count(const seqrt_model *model);
 const char *seqrt_model_output_name(const seqrt_model *model, size_t index);
 /* The time axis of output `index` when it is a sequence, else -1. */
 int seqrt_model_output_time_axis(const seqrt_model *model, size_t index);
+/* Shape of output `index` (always float32) as inferred at load time, in the
+ * form of seqrt_model_input_shape: -1 for a dim known only at run time
+ * (its text names the input symbol, e.g. "[T, B, 96]"). Lets a caller
+ * allocate buffers for seqrt_session_bind_output before the first run. */
+seqrt_status seqrt_model_output_shape(const seqrt_model *model, size_t index, int *rank,
+                                      int64_t *dims, char *text, size_t text_size);
 /* Warnings found while loading (e.g. a weight tensor no layer uses). */
 size_t seqrt_model_warning_count(const seqrt_model *model);
 const char *seqrt_model_warning(const seqrt_model *model, size_t index);

@@ -165,7 +165,7 @@ if expect_ok "backends" backends; then
 fi
 if expect_ok "info" info "$CHARLM/model.json"; then
     for w in charlm_embedding_lstm_linear embed embedding rnn lstm fc linear tokens 'rnn:h_n' \
-        'rnn.h_n.npy' 'streamable: *yes'; do
+        'rnn.h_n.npy' 'streamable: *yes' 'fc  *\[T, B, 12\]' 'rnn:h_n  *\[2, B, 8\]'; do
         grep -q -e "$w" "$WORK/out" || fail "info does not show '$w'"
     done
 fi

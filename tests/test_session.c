@@ -849,6 +849,31 @@ Test(api, last_error_cleared_by_success)
     seqrt_model_free(m);
 }
 
+/* Output shapes before any run: the embedding -> 2-layer bidirectional
+ * LSTM -> linear -> log_softmax model (V = 12, H = 8), as built above. */
+Test(api, output_shapes)
+{
+    seqrt_model *m = load_model(recurrent_desc((model_opts){.op = "lstm", .bidirectional = 1}), 3);
+    cr_assert_eq(seqrt_model_output_count(m), 3);
+    static const struct { const char *name, *text; int rank; int64_t dims[3]; } want[] = {
+        {"logp", "[T, B, 12]", 3, {-1, -1, V}},
+        {"rnn:h_n", "[4, B, 8]", 3, {NL * 2, -1, H}},
+        {"rnn:c_n", "[4, B, 8]", 3, {NL * 2, -1, H}},
+    };
+    for (size_t o = 0; o < 3; o++) {
+        int rank = 0;
+        int64_t dims[SEQRT_MAX_RANK];
+        char text[64];
+        OK(seqrt_model_output_shape(m, o, &rank, dims, text, sizeof text));
+        cr_assert_str_eq(seqrt_model_output_name(m, o), want[o].name);
+        cr_assert_str_eq(text, want[o].text, "output %s: \"%s\"", want[o].name, text);
+        cr_assert_eq(rank, want[o].rank);
+        for (int d = 0; d < rank; d++) cr_assert_eq(dims[d], want[o].dims[d], "output %s dim %d", want[o].name, d);
+    }
+    expect_error(seqrt_model_output_shape(m, 3, NULL, NULL, NULL, 0), SEQRT_ERR_INVALID_ARGUMENT, "out of range");
+    seqrt_model_free(m);
+}
+
 Test(api, null_arguments)
 {
     seqrt_model *m = load_model(recurrent_desc((model_opts){.op = "gru"}), 3);

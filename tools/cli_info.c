@@ -114,20 +114,22 @@ static int print_layers(const seqrt_model *m, int *status_rc)
 static int print_outputs(const seqrt_model *m)
 {
     cli_table t;
-    cli_table_init(&t, 3);
-    const char *head[] = {"VALUE", "TIME AXIS", "FILE"};
+    cli_table_init(&t, 4);
+    const char *head[] = {"VALUE", "SHAPE", "TIME AXIS", "FILE"};
     int ok = cli_table_row(&t, head);
     size_t n = seqrt_model_output_count(m);
     for (size_t o = 0; o < n && ok; o++) {
         const char *name = seqrt_model_output_name(m, o);
         int axis = seqrt_model_output_time_axis(m, o);
+        char shape[128] = "?";
+        seqrt_model_output_shape(m, o, NULL, NULL, shape, sizeof shape);
         char ax[48];
         if (axis >= 0)
             snprintf(ax, sizeof ax, "%d", axis);
         else
             snprintf(ax, sizeof ax, "-");
         char *file = cli_output_file_name(name);
-        const char *row[] = {name, ax, file};
+        const char *row[] = {name, shape, ax, file};
         ok = file && cli_table_row(&t, row);
         free(file);
     }
