@@ -72,6 +72,7 @@ typedef struct dn_rnn {
     /* loop engine (prepared on first use) */
     bool loop_ready, wh_ready;
     bool proj_rt;               /* input projection with a run-time row count */
+    bool wx_model;              /* input projection reads W_ih from the model (no copy) */
     dn_loop_dir *dir;           /* [nl * D] */
     dnnl_memory_desc_t wx_md[2], wh_md, who_md, wr_md; /* [0]: k = 0, [1]: k > 0 */
     /* primitives of this layer, keyed by shapes */

@@ -236,7 +236,21 @@ seqrt_status dn_rnn_loop_prepare(dn_session *s, dn_rnn *r, int64_t B)
     if (!r->loop_ready) {
         const int64_t GH = r->G * r->H;
         r->proj_rt = getenv("SEQRT_ONEDNN_PROJ") && !strcmp(getenv("SEQRT_ONEDNN_PROJ"), "runtime");
+        /* SEQRT_ONEDNN_WX=model: the projection reads W_ih where the model
+         * holds it, transposed, with no prepared copy — about half the
+         * session's memory, 10 to 20 % slower at small batch (measured:
+         * docs/onednn.md); default: reordered once into the blocked layout
+         * the matmul prefers */
+        r->wx_model = getenv("SEQRT_ONEDNN_WX") && !strcmp(getenv("SEQRT_ONEDNN_WX"), "model");
         for (int k = 0; k < (r->nl > 1 ? 2 : 1); k++) {
+            if (r->wx_model) { /* W_ih as the model holds it: [4H, in] is the [in, 4H] matrix transposed */
+                r->wx_md[k] = dn_md2s(dn_rnn_in(r, k), GH, 1, dn_rnn_in(r, k));
+                if (r->proj_rt) {
+                    dn_prim *p;
+                    SQ_TRY(loop_prim(r, DNNL_RUNTIME_DIM_VAL, dn_rnn_in(r, k), GH, &r->wx_md[k], false, true, &p));
+                }
+                continue;
+            }
             if (!r->proj_rt) {
                 SQ_TRY(step_wmd(256, dn_rnn_in(r, k), GH, false, true, &r->wx_md[k]));
                 continue;
@@ -252,7 +266,7 @@ seqrt_status dn_rnn_loop_prepare(dn_session *s, dn_rnn *r, int64_t B)
         for (int k = 0; k < r->nl; k++)
             for (int d = 0; d < r->D; d++) {
                 dn_loop_dir *w = &r->dir[k * r->D + d];
-                seqrt_status st = w->wx ? SEQRT_OK
+                seqrt_status st = w->wx || r->wx_model ? SEQRT_OK
                                         : load_t(s, &r->wx_md[k ? 1 : 0], sq_rnn_weight(r->L, k, d, SQ_RW_IH)->data,
                                                  dn_rnn_in(r, k), GH, &w->wx);
                 if (!st && !w->bx) st = load_bias(r, k, d, w);
@@ -282,7 +296,8 @@ static seqrt_status run_dir(dn_session *s, dn_rnn *r, const dn_rnn_run *run, int
     SQ_TRY(loop_prim(r, r->proj_rt ? DNNL_RUNTIME_DIM_VAL : T * B, in, GH, &r->wx_md[k ? 1 : 0], false, true, &pj));
     dnnl_memory_desc_t msrc = dn_md2(T * B, in), mdst = dn_md2(T * B, GH), mb = dn_md2(1, GH);
     dn_arg pa[4] = {{DNNL_ARG_SRC, &msrc, (void *)src},
-                    {DNNL_ARG_WEIGHTS, NULL, dn_mem_ptr(w->wx)},
+                    {DNNL_ARG_WEIGHTS, NULL,
+                     r->wx_model ? (void *)sq_rnn_weight(r->L, k, d, SQ_RW_IH)->data : dn_mem_ptr(w->wx)},
                     {DNNL_ARG_BIAS, &mb, w->bx},
                     {DNNL_ARG_DST, &mdst, gates}};
     SQ_TRY(dn_exec(s, pj, 4, pa));

@@ -95,9 +95,11 @@ static void compare_run(seqrt_model *m, seqrt_tensor **in, size_t nin, const cha
     OK(seqrt_session_create(&ref, m, device("reference"), NULL));
     /* "pairs": the small-batch path with the entry tiling of CPUs without
      * AVX-512 (entries two at a time) */
-    const int pairs = !strcmp(mode, "pairs");
-    setenv("SEQRT_ONEDNN_RNN", pairs ? "fused" : mode, 1);
+    /* "wx": auto, with the input projection reading W_ih from the model */
+    const int pairs = !strcmp(mode, "pairs"), wx = !strcmp(mode, "wx");
+    setenv("SEQRT_ONEDNN_RNN", pairs ? "fused" : wx ? "auto" : mode, 1);
     if (pairs) setenv("SEQRT_ONEDNN_SMALL_TILE", "2", 1);
+    if (wx) setenv("SEQRT_ONEDNN_WX", "model", 1);
     OK(seqrt_session_create(&dn, m, device("onednn"), NULL));
     OK(seqrt_session_run(ref, (const seqrt_tensor *const *)in, nin));
     for (int rep = 0; rep < 2; rep++) { /* the second run reuses the primitives */
@@ -120,6 +122,7 @@ static void compare_run(seqrt_model *m, seqrt_tensor **in, size_t nin, const cha
     seqrt_session_free(dn);
     unsetenv("SEQRT_ONEDNN_RNN");
     unsetenv("SEQRT_ONEDNN_SMALL_TILE");
+    unsetenv("SEQRT_ONEDNN_WX");
 }
 
 /* ------------------------------------------------------------ recurrent */
@@ -236,9 +239,9 @@ static void rec_case(rec_opts o)
     seqrt_model *m = rec_model(&o);
     static const int32_t lens5[5] = {6, 0, 3, 6, 1}, lens3[3] = {1, 1, 1}, lens2[2] = {2, 5};
     static const struct { int64_t T, B; const int32_t *lens; } shapes[] = {{6, 5, lens5}, {1, 3, lens3}, {5, 2, lens2}};
-    static const char *modes[] = {"loop", "primitive", "auto", "fused", "pairs"};
+    static const char *modes[] = {"loop", "primitive", "auto", "fused", "pairs", "wx"};
     for (size_t sh = 0; sh < 3; sh++)
-        for (int md = 0; md < 5; md++) {
+        for (int md = 0; md < 6; md++) {
             seqrt_tensor *in[4];
             size_t n = rec_inputs(&o, shapes[sh].T, shapes[sh].B, shapes[sh].lens, in);
             char w2[320];
