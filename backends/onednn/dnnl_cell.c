@@ -34,11 +34,8 @@ CLONES void dn_row_gru_lbr(int64_t H, const float *g, const float *gh, float *h)
 {
     for (int64_t j = 0; j < H; j += VL) {
         const int64_t n = H - j;
-        const vf r = vsigmoid(vload(g + j, n) + vload(gh + j, n));
-        const vf z = vsigmoid(vload(g + H + j, n) + vload(gh + H + j, n));
-        const vf nn = vtanh(vload(g + 2 * H + j, n) + r * vload(gh + 2 * H + j, n));
-        const vf hp = vload(h + j, n);
-        vstore(h + j, z * hp + (1.0f - z) * nn, n);
+        const vf ar = vload(g + j, n) + vload(gh + j, n), az = vload(g + H + j, n) + vload(gh + H + j, n);
+        vstore(h + j, vgru_cell(ar, az, vload(g + 2 * H + j, n), vload(gh + 2 * H + j, n), vload(h + j, n)), n);
     }
 }
 
@@ -67,10 +64,7 @@ CLONES void dn_row_rnn(int64_t H, const float *g, int relu, float *h)
 {
     for (int64_t j = 0; j < H; j += VL) {
         const int64_t n = H - j;
-        const vf a = vload(g + j, n);
-        /* relu keeps NaN: a > 0 is false for NaN, a != a selects it */
-        const vf y = relu ? vsel((a > 0) | (a != a), a, vsplat(0.0f)) : vtanh(a);
-        vstore(h + j, y, n);
+        vstore(h + j, vrnn_act(vload(g + j, n), relu), n);
     }
 }
 

@@ -4,8 +4,8 @@
  * for each run, and the primitive engine.
  *
  * Engine choice (SEQRT_ONEDNN_RNN = auto, primitive, loop or fused): auto
- * runs an LSTM without projection at batch <= 64 on the loop engine's
- * small-batch path (dnnl_lstm_small.c: one thread team
+ * runs an LSTM without projection, a linear-before-reset GRU or an RNN at
+ * batch <= 64 on the loop engine's small-batch path (dnnl_rnn_small.c: one thread team
  * per sequence, each thread's share of W_hh kept in its cache); other
  * layers run on the loop engine when some entry is shorter than T (it
  * handles lengths in place) or the batch is small (B <= DN_LOOP_MAX_BATCH),
@@ -375,11 +375,17 @@ static void rnn_release(void *state)
     free(r);
 }
 
-/* The auto mode's use of the loop engine's small-batch LSTM path
- * (dnnl_lstm_small.c): every batch it takes (up to 64) — measured faster
- * than, or within 4 % of, both the step-matmul loop and the primitive from
- * B = 1 to 64 at H = 256 to 2048 (docs/onednn.md). */
-static int auto_small(const dn_rnn *r, int64_t B) { return dn_lstm_small_eligible(r, B); }
+/* The auto mode's use of the loop engine's small-batch path
+ * (dnnl_rnn_small.c): for LSTM and GRU every batch it takes (up to 64) —
+ * measured faster than, or within 4 % of, both the step-matmul loop and the
+ * primitive from B = 1 to 64 at H = 256 to 2048; for the RNN, whose single
+ * gate gives each block one dependent chain of FMAs, only up to B = 16 at
+ * H <= 512 (docs/onednn.md). */
+static int auto_small(const dn_rnn *r, int64_t B)
+{
+    if (!dn_small_eligible(r, B)) return 0;
+    return r->op != SQ_OP_RNN || (B <= 16 && r->H <= 512);
+}
 
 /* The engine auto mode picks for batch B. */
 static int predict_engine(const dn_rnn *r, int64_t B, bool ragged)
@@ -390,7 +396,7 @@ static int predict_engine(const dn_rnn *r, int64_t B, bool ragged)
 
 int dn_rnn_loop_small(const dn_session *s, const dn_rnn *r, int64_t B)
 {
-    if (s->rnn_mode == DN_RNN_FUSED) return dn_lstm_small_eligible(r, B);
+    if (s->rnn_mode == DN_RNN_FUSED) return dn_small_eligible(r, B);
     return s->rnn_mode == DN_RNN_AUTO && auto_small(r, B);
 }
 

@@ -42,8 +42,8 @@ typedef struct dn_loop_dir {
     dnnl_memory_t wr;   /* lstm projection [H, P] */
     float *bx;          /* [G*H] b_ih + b_hh (lbr GRU: b_in alone in the n block) */
     float *bh;          /* lbr GRU: [G*H] {0, 0, b_hn}; else NULL */
-    float *whp;         /* lstm: W_hh packed for the small-batch path
-                           (dnnl_lstm_small.c), made on its first use */
+    float *whp;         /* W_hh packed for the small-batch path
+                           (dnnl_rnn_small.c), made on its first use */
 } dn_loop_dir;
 
 /* Weights of layer k (which: 0 layer, 1 iter, 2 projection) in a layout
@@ -171,34 +171,39 @@ seqrt_status dn_lstm_loop_step(dn_loop_step *c);
 seqrt_status dn_gru_rnn_loop_init(dn_loop_step *c);
 seqrt_status dn_gru_rnn_loop_step(dn_loop_step *c);
 
-/* dnnl_lstm_small.c: the small-batch LSTM path of the loop engine — one
- * OpenMP team for the whole sequence, each thread the product h W_hh^T and
- * the cell for its own hidden units, one barrier per step. */
+/* dnnl_rnn_small.c: the small-batch path of the loop engine (LSTM without
+ * projection, linear-before-reset GRU, RNN) — one OpenMP team for the whole
+ * sequence, each thread the product h W_hh^T and the cell for its own
+ * hidden units, one barrier per step. */
 #define DN_SMALL_MAX_BATCH 64
-typedef struct dn_lstm_small {
+typedef struct dn_small {
+    sq_op op;
+    int G;                      /* gates: 4, 3 or 1 */
     int64_t T, B, H;
-    const float *whp;           /* packed W_hh (dn_lstm_small_pack) */
-    const float *gates;         /* [T, B, 4H] x W_ih^T + b, PyTorch's gate order */
+    const float *whp;           /* packed W_hh (dn_small_pack) */
+    const float *gates;         /* [T, B, G*H] x W_ih^T + b, PyTorch's gate order */
     bool reverse;               /* the reverse direction (see dnnl_rnn_loop.c) */
     const int32_t *lens;        /* [B] or NULL */
-    const float *peep;          /* [3H] (i, f, o) or NULL */
-    bool coupled;
+    const float *peep;          /* lstm: [3H] (i, f, o) or NULL */
+    bool coupled;               /* lstm: i = 1 - f */
+    const float *bhn;           /* gru: [H] b_hn */
+    bool relu;                  /* rnn: relu, else tanh */
     float *h;                   /* [2, B, H] state, ping-pong: [0] holds h0 */
-    float *c;                   /* [B, H] c0 in, c_n out */
+    float *c;                   /* lstm: [B, H] c0 in, c_n out */
     float *y;                   /* output of time t, entry b at y + (t*B + b)*ldy; or NULL */
     int64_t ldy;
-} dn_lstm_small;
-/* 1 if layer r can run batch B on this path (lstm without projection). */
-int dn_lstm_small_eligible(const dn_rnn *r, int64_t B);
+} dn_small;
+/* 1 if layer r can run batch B on this path. */
+int dn_small_eligible(const dn_rnn *r, int64_t B);
 /* dnnl_rnn.c: 1 if the loop engine runs batch B of layer r on this path
- * (SEQRT_ONEDNN_RNN=fused: whenever eligible; auto: up to
- * DN_SMALL_AUTO_BATCH; loop: never). */
+ * (SEQRT_ONEDNN_RNN=fused: whenever eligible; auto: see auto_small; loop:
+ * never). */
 int dn_rnn_loop_small(const dn_session *s, const dn_rnn *r, int64_t B);
-/* Packs W_hh [4H, H] (PyTorch's layout) into a new aligned buffer. */
-seqrt_status dn_lstm_small_pack(const float *w_hh, int64_t H, float **out);
+/* Packs W_hh [G*H, H] (PyTorch's layout) into a new aligned buffer. */
+seqrt_status dn_small_pack(const float *w_hh, int64_t H, int G, float **out);
 /* Runs the sequence; returns the number of steps run (max len, or T):
  * the final h is in h + (steps % 2) * B * H. */
-int64_t dn_lstm_small_run(const dn_lstm_small *a);
+int64_t dn_small_run(const dn_small *a);
 
 /* dnnl_cell.c: the cells of the loop engine, over the `B` rows of one step
  * (rows whose `active` flag is 0 are left untouched; NULL: all rows run).

@@ -220,13 +220,13 @@ static seqrt_status prepare_wh(dn_session *s, dn_rnn *r)
     return SEQRT_OK;
 }
 
-/* W_hh of every direction packed for the small-batch LSTM path. */
+/* W_hh of every direction packed for the small-batch path. */
 static seqrt_status prepare_small(dn_rnn *r)
 {
     for (int k = 0; k < r->nl; k++)
         for (int d = 0; d < r->D; d++) {
             dn_loop_dir *w = &r->dir[k * r->D + d];
-            if (!w->whp) SQ_TRY(dn_lstm_small_pack(sq_rnn_weight(r->L, k, d, SQ_RW_HH)->data, r->H, &w->whp));
+            if (!w->whp) SQ_TRY(dn_small_pack(sq_rnn_weight(r->L, k, d, SQ_RW_HH)->data, r->H, r->G, &w->whp));
         }
     return SEQRT_OK;
 }
@@ -304,19 +304,25 @@ static seqrt_status run_dir(dn_session *s, dn_rnn *r, const dn_rnn_run *run, int
 
     /* 2. the steps */
     if (dn_rnn_loop_small(s, r, B)) {
-        const size_t n = (size_t)(3 * B * H);
+        const bool lstm = r->op == SQ_OP_LSTM;
+        const size_t n = (size_t)((lstm ? 3 : 2) * B * H);
         SQ_TRY(dn_buf_reserve(&r->state, sizeof(float) * n));
-        dn_lstm_small a = {.T = T, .B = B, .H = H, .whp = w->whp, .gates = gates, .reverse = d == 1,
-                           .lens = lens, .peep = r->peep ? r->peep[k] + (int64_t)d * 3 * H : NULL,
-                           .coupled = r->L->a.coupled, .h = dn_buf_f(&r->state), .y = y + d * Ho, .ldy = F};
-        a.c = a.h + 2 * B * H;
+        dn_small a = {.op = r->op, .G = r->G, .T = T, .B = B, .H = H, .whp = w->whp, .gates = gates,
+                      .reverse = d == 1, .lens = lens, .h = dn_buf_f(&r->state), .y = y + d * Ho, .ldy = F};
+        if (lstm) {
+            a.peep = r->peep ? r->peep[k] + (int64_t)d * 3 * H : NULL;
+            a.coupled = r->L->a.coupled;
+            a.c = a.h + 2 * B * H;
+        }
+        if (r->op == SQ_OP_GRU) a.bhn = w->bh + 2 * H;
+        a.relu = r->op == SQ_OP_RNN && r->L->a.nonlinearity == SQ_ACT_RELU;
         if (run->h0) memcpy(a.h, run->h0 + rows * H, sizeof(float) * (size_t)(B * H));
         else memset(a.h, 0, sizeof(float) * (size_t)(B * H));
-        if (run->c0) memcpy(a.c, run->c0 + rows * H, sizeof(float) * (size_t)(B * H));
-        else memset(a.c, 0, sizeof(float) * (size_t)(B * H));
-        const int64_t steps = dn_lstm_small_run(&a);
+        if (lstm && run->c0) memcpy(a.c, run->c0 + rows * H, sizeof(float) * (size_t)(B * H));
+        else if (lstm) memset(a.c, 0, sizeof(float) * (size_t)(B * H));
+        const int64_t steps = dn_small_run(&a);
         memcpy(run->hn + rows * H, a.h + (steps % 2) * B * H, sizeof(float) * (size_t)(B * H));
-        memcpy(run->cn + rows * H, a.c, sizeof(float) * (size_t)(B * H));
+        if (lstm) memcpy(run->cn + rows * H, a.c, sizeof(float) * (size_t)(B * H));
         return SEQRT_OK;
     }
     dn_loop_step c;

@@ -1,6 +1,6 @@
 /*
  * oneDNN backend: the 16-float vector math of the hand-written recurrent
- * kernels (dnnl_cell.c, dnnl_lstm_small.c), GCC vector extensions compiled
+ * kernels (dnnl_cell.c, dnnl_rnn_small.c), GCC vector extensions compiled
  * for AVX-512, AVX2 and baseline x86-64 by the including file's
  * target_clones. exp is a range reduction to [-ln2/2, ln2/2] with a
  * degree-6 polynomial, σ(x) = 1 / (1 + e^-x), and tanh an odd polynomial
@@ -106,6 +106,20 @@ AI vf vlstm_cell(vf ai, vf af, vf ag, vf ao, const float *peep, int64_t H, int64
     vstore(c + j, cn, n);
     return vsigmoid(ao) * vtanh(cn);
 }
+
+/* PyTorch's GRU cell (linear before reset) for VL units: ar, az the r and z
+ * pre-activations (every term summed), gn = x W_in + b_in, an = h W_hn +
+ * b_hn, hp the previous h; returns the new h. */
+AI vf vgru_cell(vf ar, vf az, vf gn, vf an, vf hp)
+{
+    const vf r = vsigmoid(ar), z = vsigmoid(az);
+    const vf nn = vtanh(gn + r * an);
+    return z * hp + (1.0f - z) * nn;
+}
+
+/* The RNN's activation; relu keeps NaN (a > 0 is false for NaN, a != a
+ * selects it), as the reference and PyTorch do. */
+AI vf vrnn_act(vf a, int relu) { return relu ? vsel((a > 0) | (a != a), a, vsplat(0.0f)) : vtanh(a); }
 
 #ifdef __clang__
 #define CLONES

@@ -1,0 +1,189 @@
+/*
+ * oneDNN backend: the small-batch path of the loop engine, for LSTM (without
+ * projection), PyTorch's GRU (linear before reset) and the vanilla RNN.
+ *
+ * At batch 1 to DN_SMALL_MAX_BATCH a step is a matrix-vector product over
+ * W_hh (G*H x H, G gates) and a cell over G*H gates: a few microseconds of
+ * work, where oneDNN's RNN primitive (and a matmul primitive per step) spend
+ * as much again in per-step overhead and stream all of W_hh through every
+ * core. This path keeps one OpenMP team for the whole sequence; each thread
+ * owns a fixed range of hidden units (blocks of VL) and the rows of W_hh
+ * that feed them, so its part of the weights stays in its own cache from
+ * step to step, and a step is, per thread: the product for its units, fused
+ * with the cell, then one barrier.
+ *
+ * The input projection of every step (X W_ih^T + b) stays one oneDNN matmul
+ * (dnnl_rnn_loop.c); this file takes the projected gates G [T, B, G*H] in
+ * PyTorch's order (LSTM i, f, g, o; GRU r, z, n; RNN one block). For the
+ * GRU, G holds b_ih + b_hh for r and z but b_in alone for n, and the
+ * product's n block starts from b_hn: n = tanh(G_n + r ⊙ (W_hn h + b_hn)).
+ *
+ * Packed W_hh (made once per direction, dn_small_pack): for block u of VL
+ * hidden units j = VL u + l and every input k, the G*VL floats W[g*H + j, k]
+ * for each gate g and l = 0..VL-1, block after block:
+ * whp[((u * H + k) * G + g) * VL + l]. Units past H (the last block of an H
+ * that is not a multiple of VL) have zero weights and are never stored.
+ *
+ * Lengths and directions follow the loop engine (dnnl_rnn_loop.c): entry b
+ * runs step s iff s < len[b] and otherwise keeps its state; the reverse
+ * direction without lengths walks G backwards; with lengths it reads the
+ * per-entry reversed input and writes step s to time len[b] - 1 - s.
+ */
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dnnl_rnn.h"
+#include "dnnl_vec.h"
+
+/* Hidden units per thread below which a second thread costs more (a
+ * barrier per step) than it saves. */
+#define DN_SMALL_UNITS_PER_THREAD 64
+
+int dn_small_eligible(const dn_rnn *r, int64_t B)
+{
+    if (B < 1 || B > DN_SMALL_MAX_BATCH) return 0;
+    if (r->op == SQ_OP_LSTM) return !r->P;
+    if (r->op == SQ_OP_GRU) return r->lbr;
+    return r->op == SQ_OP_RNN;
+}
+
+seqrt_status dn_small_pack(const float *w, int64_t H, int G, float **out)
+{
+    const int64_t nu = (H + VL - 1) / VL;
+    const size_t bytes = sizeof(float) * (size_t)(nu * H * G * VL);
+    float *p = aligned_alloc(64, (bytes + 63) / 64 * 64);
+    if (!p) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory packing the recurrent weights");
+    /* source rows are read in order; each block's destination (G VL H
+     * floats) stays in cache while it is filled */
+    for (int64_t u = 0; u < nu; u++)
+        for (int g = 0; g < G; g++)
+            for (int l = 0; l < VL; l++) {
+                const int64_t j = u * VL + l;
+                float *dst = p + (u * H * G + g) * VL + l;
+                const float *src = w + (g * H + j) * H;
+                if (j < H)
+                    for (int64_t k = 0; k < H; k++) dst[k * G * VL] = src[k];
+                else
+                    for (int64_t k = 0; k < H; k++) dst[k * G * VL] = 0.0f;
+            }
+    *out = p;
+    return SEQRT_OK;
+}
+
+/* The cell of entry e for units j .. j+n-1, the NG gates' products in
+ * acc: returns the new h; updates c (LSTM). NG tells the op (4: LSTM,
+ * 3: GRU, 1: RNN). */
+AI vf cell(const dn_small *a, int NG, int64_t e, int64_t j, int64_t n, const float *G, const float *hp,
+           const vf *acc)
+{
+    const int64_t H = a->H;
+    if (NG == 4) return vlstm_cell(acc[0], acc[1], acc[2], acc[3], a->peep, H, j, n, a->coupled, a->c + e * H);
+    if (NG == 3)
+        return vgru_cell(acc[0], acc[1], vload(G + e * 3 * H + 2 * H + j, n), acc[2], vload(hp + e * H + j, n));
+    return vrnn_act(acc[0], a->relu);
+}
+
+/* Gates of NB entries (rows b0 .. b0+NB-1) for unit block u: the G
+ * products h W_g (plus, in acc, what G and the biases add), then the cell. */
+#define GATES(NB, NG)                                                                    \
+    do {                                                                                 \
+        vf acc[NB][NG];                                                                  \
+        for (int b = 0; b < NB; b++)                                                     \
+            for (int g = 0; g < NG; g++)                                                 \
+                acc[b][g] = NG == 3 && g == 2                                            \
+                                ? vload(a->bhn + j, n) /* W_hn h + b_hn: G_n comes in the cell */ \
+                                : vload(G + (b0 + b) * NG * H + g * H + j, n);           \
+        const float *W = a->whp + u * H * NG * VL;                                       \
+        for (int64_t k = 0; k < H; k++, W += NG * VL) {                                  \
+            vf w[NG];                                                                    \
+            for (int g = 0; g < NG; g++) memcpy(&w[g], W + g * VL, sizeof w[g]);         \
+            for (int b = 0; b < NB; b++) {                                               \
+                const float x = hp[(b0 + b) * H + k];                                    \
+                for (int g = 0; g < NG; g++) acc[b][g] += x * w[g];                      \
+            }                                                                            \
+        }                                                                                \
+        for (int b = 0; b < NB; b++) {                                                   \
+            const int64_t e = b0 + b;                                                    \
+            if (act && !act[e]) {                                                        \
+                memcpy(hn + e * H + j, hp + e * H + j, sizeof(float) * (size_t)n);      \
+                continue;                                                                \
+            }                                                                            \
+            const vf h = cell(a, NG, e, j, n, G, hp, acc[b]);                            \
+            vstore(hn + e * H + j, h, n);                                                \
+            if (a->y) {                                                                  \
+                const int64_t ty = !a->lens ? tg : a->reverse ? a->lens[e] - 1 - s : s;  \
+                vstore(a->y + (ty * B + e) * a->ldy + j, h, n);                          \
+            }                                                                            \
+        }                                                                                \
+    } while (0)
+
+/* Every block of units [u0, u1) for NG gates; `quad`: entries 4 at a time
+ * (4 NG accumulators of VL lanes: AVX-512's 32 registers hold them; with 16
+ * registers, pairs). */
+#define UNITS(NG)                                                                        \
+    for (int64_t u = u0; u < u1; u++) {                                                  \
+        const int64_t j = u * VL, n = H - j < VL ? H - j : VL;                           \
+        int64_t b0 = 0;                                                                  \
+        if (quad) {                                                                      \
+            for (; b0 + 4 <= B; b0 += 4) GATES(4, NG);                                   \
+            if (B - b0 == 3) {                                                           \
+                GATES(3, NG);                                                            \
+                b0 += 3;                                                                 \
+            }                                                                            \
+        }                                                                                \
+        for (; b0 + 2 <= B; b0 += 2) GATES(2, NG);                                       \
+        if (b0 < B) GATES(1, NG);                                                        \
+    }
+
+/* Units [u0, u1) of step s. */
+CLONES static void step_units(const dn_small *a, int64_t s, int64_t u0, int64_t u1, const uint8_t *act,
+                              int quad)
+{
+    const int64_t H = a->H, B = a->B;
+    const int64_t tg = a->reverse && !a->lens ? a->T - 1 - s : s;
+    const float *G = a->gates + tg * B * a->G * H;
+    const float *hp = a->h + (s & 1) * B * H;
+    float *hn = a->h + ((s + 1) & 1) * B * H;
+    switch (a->G) {
+    case 4: UNITS(4) break;
+    case 3: UNITS(3) break;
+    default: UNITS(1) break;
+    }
+}
+
+int64_t dn_small_run(const dn_small *a)
+{
+    const int64_t H = a->H, B = a->B, nu = (H + VL - 1) / VL;
+    int64_t steps = a->T;
+    if (a->lens) {
+        steps = 0;
+        for (int64_t b = 0; b < B; b++)
+            if (a->lens[b] > steps) steps = a->lens[b];
+    }
+    int nt = omp_get_max_threads();
+    const int64_t by_units = (H + DN_SMALL_UNITS_PER_THREAD - 1) / DN_SMALL_UNITS_PER_THREAD;
+    if (nt > by_units) nt = (int)by_units;
+    if (nt > nu) nt = (int)nu;
+    if (nt < 1) nt = 1;
+#ifdef __clang__
+    const int quad = 0; /* 4-float vectors: few registers needed either way */
+#else
+    /* SEQRT_ONEDNN_SMALL_TILE=2: pairs even with AVX-512 (tests) */
+    const char *tile = getenv("SEQRT_ONEDNN_SMALL_TILE");
+    const int quad = __builtin_cpu_supports("avx512f") && !(tile && !strcmp(tile, "2"));
+#endif
+#pragma omp parallel num_threads(nt)
+    {
+        const int t = omp_get_thread_num(), n = omp_get_num_threads();
+        const int64_t u0 = nu * t / n, u1 = nu * (t + 1) / n;
+        uint8_t act[DN_SMALL_MAX_BATCH];
+        for (int64_t s = 0; s < steps; s++) {
+            if (a->lens)
+                for (int64_t b = 0; b < B; b++) act[b] = s < a->lens[b];
+            step_units(a, s, u0, u1, a->lens ? act : NULL, quad);
+#pragma omp barrier
+        }
+    }
+    return steps;
+}
