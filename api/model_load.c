@@ -277,15 +277,21 @@ const char *seqrt_model_input_name(const seqrt_model *m, size_t i)
 
 int seqrt_model_batch_first(const seqrt_model *m) { return m && m->batch_first; }
 
+/* The declared or inferred shape of value `vi` (symbolic dims as -1). */
+static void value_shape(const seqrt_model *m, int vi, int *rank, int64_t *dims, char *text, size_t text_size)
+{
+    const sq_value *v = &m->values[vi];
+    if (rank) *rank = v->rank;
+    for (int d = 0; dims && d < v->rank; d++) dims[d] = v->dims[d] >= 0 ? v->dims[d] : -1;
+    if (text && text_size) sq_format_dims(m, v->rank, v->dims, text, text_size);
+}
+
 seqrt_status seqrt_model_input_shape(const seqrt_model *m, size_t i, int *rank, int64_t *dims, char *text,
                                      size_t text_size)
 {
     if (!m || i >= (size_t)m->ninputs)
         return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "seqrt_model_input_shape: input index %zu is out of range", i);
-    const sq_value *v = &m->values[m->inputs[i]];
-    if (rank) *rank = v->rank;
-    for (int d = 0; dims && d < v->rank; d++) dims[d] = v->dims[d] >= 0 ? v->dims[d] : -1;
-    if (text && text_size) sq_format_dims(m, v->rank, v->dims, text, text_size);
+    value_shape(m, m->inputs[i], rank, dims, text, text_size);
     return SEQRT_OK;
 }
 
@@ -309,10 +315,7 @@ seqrt_status seqrt_model_output_shape(const seqrt_model *m, size_t i, int *rank,
 {
     if (!m || i >= (size_t)m->noutputs)
         return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "seqrt_model_output_shape: output index %zu is out of range", i);
-    const sq_value *v = &m->values[m->outputs[i]];
-    if (rank) *rank = v->rank;
-    for (int d = 0; dims && d < v->rank; d++) dims[d] = v->dims[d] >= 0 ? v->dims[d] : -1;
-    if (text && text_size) sq_format_dims(m, v->rank, v->dims, text, text_size);
+    value_shape(m, m->outputs[i], rank, dims, text, text_size);
     return SEQRT_OK;
 }
 
