@@ -3,12 +3,17 @@
  *
  * For each stacked layer k and direction d:
  *   1. G = X W_ih^T + b for every step at once: one matmul primitive over
- *      T*B rows (runtime M, created at session creation);
- *   2. for each step s: the step's gates G[s] += h W_hh^T (a matmul primitive
- *      with a sum post-op, created once per batch size), then the cell
- *      (dnnl_cell.c), then the new h is copied to the output sequence.
- * The step matmul's weights are reordered once, at session creation, into
- * the blocked layout its implementation prefers.
+ *      T*B rows (created on the first run of that row count; with
+ *      SEQRT_ONEDNN_PROJ=runtime, a run-time row count at session creation);
+ *   2. at small batch (dn_rnn_loop_small), the whole sequence in the fused
+ *      kernel of dnnl_rnn_small.c; else for each step s: the step's gates
+ *      G[s] += h W_hh^T (a matmul primitive with a sum post-op, created once
+ *      per batch size), then the cell (dnnl_cell.c), then the new h is
+ *      copied to the output sequence.
+ * W_ih is reordered once, at session creation, into the blocked layout the
+ * matmul prefers (or read from the model, SEQRT_ONEDNN_WX=model); W_hh is
+ * packed for the fused kernel or reordered for the step matmul, once, when
+ * a session first needs it.
  *
  * Variable lengths, exactly as the spec says. All entries step in lockstep;
  * at step s entry b runs iff s < len[b]; an entry that has finished keeps
