@@ -87,4 +87,11 @@ seqrt_status sq_host_exec_run(sq_host_exec *exec, const sq_plan *plan,
                               const sq_view *const *inputs, sq_view *const *outputs);
 void sq_host_exec_free(sq_host_exec *exec);
 
+/* Runs the layers of `model` in order over `views` (one per value, shapes
+ * and data bound): builds each layer's sq_op_args and calls
+ * run(ctx, layer index, args), stopping at the first error. The walk of the
+ * host executor and of any backend that binds values itself. */
+typedef seqrt_status (*sq_layer_run_fn)(void *ctx, int layer, const sq_op_args *args);
+seqrt_status sq_run_layers(const seqrt_model *model, sq_view *views, sq_layer_run_fn run, void *ctx);
+
 #endif /* SEQRT_BACKEND_H */

@@ -65,6 +65,38 @@ static void set_view(sq_view *v, seqrt_dtype dt, const sq_shape *s, void *data)
     v->data = data;
 }
 
+seqrt_status sq_run_layers(const seqrt_model *m, sq_view *views, sq_layer_run_fn run, void *ctx)
+{
+    for (int l = 0; l < m->nlayers; l++) {
+        const sq_layer *L = &m->layers[l];
+        sq_op_args a;
+        memset(&a, 0, sizeof a);
+        a.model = m;
+        a.layer = L;
+        a.batch_first = m->batch_first;
+        const sq_view *list[64];
+        const sq_view **lp = list;
+        if (L->nlist > 64 && !(lp = sq_calloc((size_t)L->nlist, sizeof *lp)))
+            return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
+        for (int s = 0; s < SQ_MAX_SLOTS; s++) a.in[s] = L->in[s] >= 0 ? &views[L->in[s]] : NULL;
+        for (int k = 0; k < L->nlist; k++) lp[k] = &views[L->list[k]];
+        a.list = lp;
+        a.nlist = L->nlist;
+        for (int o = 0; o < SQ_MAX_OUTS; o++) a.out[o] = L->out[o] >= 0 ? &views[L->out[o]] : NULL;
+        seqrt_status st = run(ctx, l, &a);
+        if (lp != list) sq_free(lp);
+        if (st) return st;
+    }
+    return SEQRT_OK;
+}
+
+static seqrt_status host_layer(void *ctx, int layer, const sq_op_args *a)
+{
+    (void)layer;
+    const sq_host_exec *e = ctx;
+    return e->ops[a->layer->op](a);
+}
+
 seqrt_status sq_host_exec_run(sq_host_exec *e, const sq_plan *plan, const sq_view *const *inputs,
                               sq_view *const *outputs)
 {
@@ -96,27 +128,8 @@ seqrt_status sq_host_exec_run(sq_host_exec *e, const sq_plan *plan, const sq_vie
             set_view(&e->views[v], SEQRT_F32, s, e->buf[v]);
         }
     }
-    /* run the layers */
-    for (int l = 0; l < m->nlayers; l++) {
-        const sq_layer *L = &m->layers[l];
-        sq_op_args a;
-        memset(&a, 0, sizeof a);
-        a.model = m;
-        a.layer = L;
-        a.batch_first = m->batch_first;
-        const sq_view *list[64];
-        const sq_view **lp = list;
-        if (L->nlist > 64 && !(lp = sq_calloc((size_t)L->nlist, sizeof *lp)))
-            return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
-        for (int s = 0; s < SQ_MAX_SLOTS; s++) a.in[s] = L->in[s] >= 0 ? &e->views[L->in[s]] : NULL;
-        for (int k = 0; k < L->nlist; k++) lp[k] = &e->views[L->list[k]];
-        a.list = lp;
-        a.nlist = L->nlist;
-        for (int o = 0; o < SQ_MAX_OUTS; o++) a.out[o] = L->out[o] >= 0 ? &e->views[L->out[o]] : NULL;
-        seqrt_status st = e->ops[L->op](&a);
-        if (lp != list) sq_free(lp);
-        if (st) return st;
-    }
+    seqrt_status st = sq_run_layers(m, e->views, host_layer, e);
+    if (st) return st;
     /* outputs that are model inputs themselves */
     for (int o = 0; o < m->noutputs; o++) {
         int v = m->outputs[o];

@@ -169,30 +169,10 @@ static seqrt_status bind_values(dn_session *s, const sq_plan *plan, const sq_vie
     return SEQRT_OK;
 }
 
-static seqrt_status run_layers(dn_session *s)
+static seqrt_status run_layer(void *ctx, int layer, const sq_op_args *a)
 {
-    const seqrt_model *m = s->m;
-    for (int l = 0; l < m->nlayers; l++) {
-        const sq_layer *L = &m->layers[l];
-        sq_op_args a;
-        memset(&a, 0, sizeof a);
-        a.model = m;
-        a.layer = L;
-        a.batch_first = m->batch_first;
-        const sq_view *list[64];
-        const sq_view **lp = list;
-        if (L->nlist > 64 && !(lp = calloc((size_t)L->nlist, sizeof *lp)))
-            return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
-        for (int k = 0; k < SQ_MAX_SLOTS; k++) a.in[k] = L->in[k] >= 0 ? &s->views[L->in[k]] : NULL;
-        for (int k = 0; k < L->nlist; k++) lp[k] = &s->views[L->list[k]];
-        a.list = lp;
-        a.nlist = L->nlist;
-        for (int o = 0; o < SQ_MAX_OUTS; o++) a.out[o] = L->out[o] >= 0 ? &s->views[L->out[o]] : NULL;
-        seqrt_status st = g_ops[L->op]->run(s, &a, s->state[l]);
-        if (lp != list) free(lp);
-        if (st) return st;
-    }
-    return SEQRT_OK;
+    dn_session *s = ctx;
+    return g_ops[a->layer->op]->run(s, a, s->state[layer]);
 }
 
 static seqrt_status session_run(void *impl, const sq_plan *plan, const sq_view *const *inputs,
@@ -205,7 +185,7 @@ static seqrt_status session_run(void *impl, const sq_plan *plan, const sq_view *
     unsigned saved[256];
     const int nsaved = s->nthreads < 256 ? s->nthreads : 256;
     dn_denormals_enter(saved, nsaved);
-    st = run_layers(s);
+    st = sq_run_layers(s->m, s->views, run_layer, s);
     if (!st && dnnl_stream_wait(s->stream) != dnnl_success)
         st = sq_error(SEQRT_ERR_DEVICE, "oneDNN stream wait failed");
     dn_denormals_leave(saved, nsaved);
