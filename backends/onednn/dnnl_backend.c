@@ -68,17 +68,28 @@ static void session_free(void *impl)
     free(s);
 }
 
-static seqrt_status parse_rnn_mode(int *mode)
+static bool env_is(const char *name, const char *value)
+{
+    const char *e = getenv(name);
+    return e && !strcmp(e, value);
+}
+
+/* The session's knobs from the environment, read once here. */
+static seqrt_status parse_env(dn_session *s)
 {
     const char *e = getenv("SEQRT_ONEDNN_RNN");
-    *mode = DN_RNN_AUTO;
-    if (!e || !*e || !strcmp(e, "auto")) return SEQRT_OK;
-    if (!strcmp(e, "primitive")) *mode = DN_RNN_PRIMITIVE;
-    else if (!strcmp(e, "loop")) *mode = DN_RNN_LOOP;
-    else if (!strcmp(e, "fused")) *mode = DN_RNN_FUSED;
-    else
-        return sq_error(SEQRT_ERR_INVALID_ARGUMENT,
-                        "SEQRT_ONEDNN_RNN='%s' is not one of auto, primitive, loop, fused", e);
+    s->rnn_mode = DN_RNN_AUTO;
+    if (e && *e && strcmp(e, "auto")) {
+        if (!strcmp(e, "primitive")) s->rnn_mode = DN_RNN_PRIMITIVE;
+        else if (!strcmp(e, "loop")) s->rnn_mode = DN_RNN_LOOP;
+        else if (!strcmp(e, "fused")) s->rnn_mode = DN_RNN_FUSED;
+        else
+            return sq_error(SEQRT_ERR_INVALID_ARGUMENT,
+                            "SEQRT_ONEDNN_RNN='%s' is not one of auto, primitive, loop, fused", e);
+    }
+    s->proj_rt = env_is("SEQRT_ONEDNN_PROJ", "runtime");
+    s->wx_model = env_is("SEQRT_ONEDNN_WX", "model");
+    s->small_quad = dn_cpu_has_avx512() && !env_is("SEQRT_ONEDNN_SMALL_TILE", "2");
     return SEQRT_OK;
 }
 
@@ -88,7 +99,7 @@ static seqrt_status session_create(const seqrt_device *dev, const seqrt_model *m
     dn_session *s = calloc(1, sizeof *s);
     if (!s) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
     s->m = m;
-    seqrt_status st = parse_rnn_mode(&s->rnn_mode);
+    seqrt_status st = parse_env(s);
     if (st) {
         free(s);
         return st;

@@ -190,12 +190,21 @@ static inline float *dn_buf_f(const dn_buf *b) { return (float *)b->p; }
 /* Which recurrent engine a session uses (SEQRT_ONEDNN_RNN). */
 enum { DN_RNN_AUTO, DN_RNN_PRIMITIVE, DN_RNN_LOOP, DN_RNN_FUSED };
 
+/* 1 when the small-batch kernels' vectors fill AVX-512 registers (32 of
+ * them: 4 batch entries at a time); dnnl_rnn_small.c. */
+int dn_cpu_has_avx512(void);
+
 typedef struct dn_layer_state dn_layer_state;
 
 typedef struct dn_session {
     const seqrt_model *m;
     dnnl_stream_t stream;
-    int rnn_mode;                 /* DN_RNN_* */
+    /* read once from the environment at session creation (docs/onednn.md) */
+    int rnn_mode;                 /* DN_RNN_* (SEQRT_ONEDNN_RNN) */
+    bool proj_rt;                 /* SEQRT_ONEDNN_PROJ=runtime */
+    bool wx_model;                /* SEQRT_ONEDNN_WX=model */
+    bool small_quad;              /* small-batch path: entries 4 at a time (AVX-512,
+                                     unless SEQRT_ONEDNN_SMALL_TILE=2) */
     int nthreads;
     void **state;                 /* per layer: the op's prepared state */
     /* value buffers (as the core's host executor) */

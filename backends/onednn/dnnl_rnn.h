@@ -188,6 +188,7 @@ typedef struct dn_small {
     bool coupled;               /* lstm: i = 1 - f */
     const float *bhn;           /* gru: [H] b_hn */
     bool relu;                  /* rnn: relu, else tanh */
+    bool quad;                  /* entries 4 at a time (dn_session.small_quad) */
     float *h;                   /* [2, B, H] state, ping-pong: [0] holds h0 */
     float *c;                   /* lstm: [B, H] c0 in, c_n out */
     float *y;                   /* output of time t, entry b at y + (t*B + b)*ldy; or NULL */

@@ -240,13 +240,13 @@ seqrt_status dn_rnn_loop_prepare(dn_session *s, dn_rnn *r, int64_t B)
 {
     if (!r->loop_ready) {
         const int64_t GH = r->G * r->H;
-        r->proj_rt = getenv("SEQRT_ONEDNN_PROJ") && !strcmp(getenv("SEQRT_ONEDNN_PROJ"), "runtime");
+        r->proj_rt = s->proj_rt;
         /* SEQRT_ONEDNN_WX=model: the projection reads W_ih where the model
          * holds it, transposed, with no prepared copy — about half the
          * session's memory, 10 to 20 % slower at small batch (measured:
          * docs/onednn.md); default: reordered once into the blocked layout
          * the matmul prefers */
-        r->wx_model = getenv("SEQRT_ONEDNN_WX") && !strcmp(getenv("SEQRT_ONEDNN_WX"), "model");
+        r->wx_model = s->wx_model;
         for (int k = 0; k < (r->nl > 1 ? 2 : 1); k++) {
             if (r->wx_model) { /* W_ih as the model holds it: [4H, in] is the [in, 4H] matrix transposed */
                 r->wx_md[k] = dn_md2s(dn_rnn_in(r, k), GH, 1, dn_rnn_in(r, k));
@@ -321,6 +321,7 @@ static seqrt_status run_dir(dn_session *s, dn_rnn *r, const dn_rnn_run *run, int
         }
         if (r->op == SQ_OP_GRU) a.bhn = w->bh + 2 * H;
         a.relu = r->op == SQ_OP_RNN && r->L->a.nonlinearity == SQ_ACT_RELU;
+        a.quad = s->small_quad;
         if (run->h0) memcpy(a.h, run->h0 + rows * H, sizeof(float) * (size_t)(B * H));
         else memset(a.h, 0, sizeof(float) * (size_t)(B * H));
         if (lstm && run->c0) memcpy(a.c, run->c0 + rows * H, sizeof(float) * (size_t)(B * H));

@@ -40,6 +40,15 @@
  * barrier per step) than it saves. */
 #define DN_SMALL_UNITS_PER_THREAD 64
 
+int dn_cpu_has_avx512(void)
+{
+#ifdef __clang__
+    return 0; /* 4-float vectors there (dnnl_vec.h): few registers needed either way */
+#else
+    return __builtin_cpu_supports("avx512f");
+#endif
+}
+
 int dn_small_eligible(const dn_rnn *r, int64_t B)
 {
     if (B < 1 || B > DN_SMALL_MAX_BATCH) return 0;
@@ -166,13 +175,7 @@ int64_t dn_small_run(const dn_small *a)
     if (nt > by_units) nt = (int)by_units;
     if (nt > nu) nt = (int)nu;
     if (nt < 1) nt = 1;
-#ifdef __clang__
-    const int quad = 0; /* 4-float vectors: few registers needed either way */
-#else
-    /* SEQRT_ONEDNN_SMALL_TILE=2: pairs even with AVX-512 (tests) */
-    const char *tile = getenv("SEQRT_ONEDNN_SMALL_TILE");
-    const int quad = __builtin_cpu_supports("avx512f") && !(tile && !strcmp(tile, "2"));
-#endif
+    const int quad = a->quad;
 #pragma omp parallel num_threads(nt)
     {
         const int t = omp_get_thread_num(), n = omp_get_num_threads();
