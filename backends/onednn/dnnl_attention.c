@@ -164,17 +164,8 @@ static seqrt_status attention_run(dn_session *s, const sq_op_args *args, void *s
         if (!add) {
             dnnl_binary_desc_t d;
             DN_TRY(dnnl_binary_desc_init(&d, dnnl_binary_add, &mpk_a, &mpqi, &me));
-            dnnl_primitive_attr_t attr;
-            dnnl_post_ops_t po;
-            DN_TRY(dnnl_primitive_attr_create(&attr));
-            DN_TRY(dnnl_post_ops_create(&po));
-            DN_TRY(dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_tanh, 0.0f, 0.0f));
-            DN_TRY(dnnl_primitive_attr_set_post_ops(attr, po));
             dnnl_primitive_desc_t pd;
-            dnnl_status_t ds = dnf_primitive_desc_create(&pd, &d, attr, dn_engine, NULL);
-            dnnl_post_ops_destroy(po);
-            dnnl_primitive_attr_destroy(attr);
-            if (ds != dnnl_success) return dn_fail(ds, "binary add");
+            SQ_TRY(dn_pd_create(&pd, &d, dnnl_eltwise_tanh, 0.0f, 0.0f, false, "binary add"));
             SQ_TRY(dn_cache_put(&st->cache, &key, sizeof key, pd, &add, "binary add"));
         }
         for (int64_t i = 0; i < Tq; i++) {

@@ -232,17 +232,32 @@ seqrt_status dn_exec(dn_session *s, const dn_prim *p, int n, const dn_arg *args)
     return st;
 }
 
+seqrt_status dn_reorder_once(dn_session *s, const dnnl_memory_desc_t *from, const void *src,
+                             const dnnl_memory_desc_t *to, void *dst, float scale)
+{
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_status_t ds = dnnl_success;
+    if (scale != 1.0f) {
+        ds = dnnl_primitive_attr_create(&attr);
+        if (ds == dnnl_success) ds = dnnl_primitive_attr_set_output_scales(attr, 1, 0, &scale);
+    }
+    dnnl_primitive_desc_t pd;
+    if (ds == dnnl_success) ds = dnf_reorder_primitive_desc_create(&pd, from, dn_engine, to, dn_engine, attr);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    if (ds != dnnl_success) return dn_fail(ds, "weights reorder");
+    dn_prim p;
+    SQ_TRY(dn_prim_create(&p, pd, "weights reorder"));
+    dn_arg a[2] = {{DNNL_ARG_FROM, from, (void *)src}, {DNNL_ARG_TO, to, dst}};
+    seqrt_status st = dn_exec(s, &p, 2, a);
+    dn_prim_destroy(&p);
+    return st;
+}
+
 seqrt_status dn_reorder_into(dn_session *s, const dnnl_memory_desc_t *src_md, const void *src, dnnl_memory_t dst)
 {
     const dnnl_memory_desc_t *dst_md;
     DN_TRY(dnnl_memory_get_memory_desc(dst, &dst_md));
-    dnnl_primitive_desc_t pd;
-    DN_TRY(dnf_reorder_primitive_desc_create(&pd, src_md, dn_engine, dst_md, dn_engine, NULL));
-    dn_prim p;
-    SQ_TRY(dn_prim_create(&p, pd, "weights reorder"));
-    dn_arg a[2] = {{DNNL_ARG_FROM, src_md, (void *)src}, {DNNL_ARG_TO, dst_md, dn_mem_ptr(dst)}};
-    seqrt_status st = dn_exec(s, &p, 2, a);
-    dn_prim_destroy(&p);
+    seqrt_status st = dn_reorder_once(s, src_md, src, dst_md, dn_mem_ptr(dst), 1.0f);
     if (!st && dnnl_stream_wait(s->stream) != dnnl_success) st = sq_error(SEQRT_ERR_DEVICE, "stream wait failed");
     return st;
 }
@@ -266,6 +281,25 @@ seqrt_status dn_reorder(dn_session *s, dn_cache *c, const dnnl_memory_desc_t *sr
     }
     dn_arg a[2] = {{DNNL_ARG_FROM, src_md, (void *)src}, {DNNL_ARG_TO, dst_md, dst}};
     return dn_exec(s, p, 2, a);
+}
+
+seqrt_status dn_pd_create(dnnl_primitive_desc_t *pd, const void *op_desc, dnnl_alg_kind_t post_alg, float alpha,
+                          float beta, bool sum, const char *what)
+{
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_post_ops_t po = NULL;
+    dnnl_status_t ds = dnnl_success;
+    if (post_alg || sum) {
+        ds = dnnl_primitive_attr_create(&attr);
+        if (ds == dnnl_success) ds = dnnl_post_ops_create(&po);
+        if (ds == dnnl_success)
+            ds = sum ? dnnl_post_ops_append_sum(po, 1.0f) : dnnl_post_ops_append_eltwise(po, 1.0f, post_alg, alpha, beta);
+        if (ds == dnnl_success) ds = dnnl_primitive_attr_set_post_ops(attr, po);
+    }
+    if (ds == dnnl_success) ds = dnf_primitive_desc_create(pd, op_desc, attr, dn_engine, NULL);
+    if (po) dnnl_post_ops_destroy(po);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    return ds == dnnl_success ? SEQRT_OK : dn_fail(ds, what);
 }
 
 seqrt_status dn_matmul(dn_session *s, dn_cache *c, const dnnl_memory_desc_t *src, const void *a,
@@ -293,19 +327,8 @@ seqrt_status dn_matmul(dn_session *s, dn_cache *c, const dnnl_memory_desc_t *src
     if (!p) {
         dnnl_matmul_desc_t d;
         DN_TRY(dnnl_matmul_desc_init(&d, src, wei, bias, dst));
-        dnnl_primitive_attr_t attr = NULL;
-        dnnl_post_ops_t po = NULL;
-        if (post_alg) {
-            DN_TRY(dnnl_primitive_attr_create(&attr));
-            DN_TRY(dnnl_post_ops_create(&po));
-            DN_TRY(dnnl_post_ops_append_eltwise(po, 1.0f, post_alg, alpha, beta));
-            DN_TRY(dnnl_primitive_attr_set_post_ops(attr, po));
-        }
         dnnl_primitive_desc_t pd;
-        dnnl_status_t ds = dnf_primitive_desc_create(&pd, &d, attr, dn_engine, NULL);
-        if (po) dnnl_post_ops_destroy(po);
-        if (attr) dnnl_primitive_attr_destroy(attr);
-        if (ds != dnnl_success) return dn_fail(ds, "matmul");
+        SQ_TRY(dn_pd_create(&pd, &d, post_alg, alpha, beta, false, "matmul"));
         SQ_TRY(dn_cache_put(c, &key, sizeof key, pd, &p, "matmul"));
     }
     dn_arg args[4] = {{DNNL_ARG_SRC, src, (void *)a}, {DNNL_ARG_WEIGHTS, wei, (void *)w}, {DNNL_ARG_DST, dst, y},

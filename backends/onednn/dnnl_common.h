@@ -137,8 +137,13 @@ seqrt_status dn_mem(dnnl_memory_t *out, const dnnl_memory_desc_t *md, void *ptr)
 /* A memory object owning storage in `md`'s layout. */
 seqrt_status dn_mem_alloc(dnnl_memory_t *out, const dnnl_memory_desc_t *md);
 void *dn_mem_ptr(dnnl_memory_t m);
+/* One reorder, made, run and destroyed: host data `src` (described by
+ * `from`) into `dst` (described by `to`), times `scale` (1: a plain copy):
+ * weights preparation. Does not wait for the stream. */
+seqrt_status dn_reorder_once(struct dn_session *s, const dnnl_memory_desc_t *from, const void *src,
+                             const dnnl_memory_desc_t *to, void *dst, float scale);
 /* Reorders host data `src` (described by `src_md`) into `dst` (a memory
- * object): weights preparation. */
+ * object) and waits for it: weights preparation. */
 seqrt_status dn_reorder_into(struct dn_session *s, const dnnl_memory_desc_t *src_md, const void *src,
                              dnnl_memory_t dst);
 /* Executes a reorder between two host buffers (cached in `c`). */
@@ -151,6 +156,12 @@ seqrt_status dn_reorder(struct dn_session *s, dn_cache *c, const dnnl_memory_des
  * be strided and batched (rank 2-4, weights broadcast over batch dims of
  * size 1). */
 struct dn_session;
+/* A primitive descriptor for the operation `op_desc` (a dnnl_*_desc_t),
+ * with at most one post-op: an eltwise (`post_alg` non-zero: alpha, beta)
+ * or, with `sum`, a sum into the destination. Whatever it makes on the way
+ * is freed on every path; on failure the error names `what`. */
+seqrt_status dn_pd_create(dnnl_primitive_desc_t *pd, const void *op_desc, dnnl_alg_kind_t post_alg, float alpha,
+                          float beta, bool sum, const char *what);
 seqrt_status dn_matmul(struct dn_session *s, dn_cache *c, const dnnl_memory_desc_t *src, const void *a,
                        const dnnl_memory_desc_t *wei, const void *w, const dnnl_memory_desc_t *bias, const void *b,
                        const dnnl_memory_desc_t *dst, void *y, dnnl_alg_kind_t post_alg, float alpha, float beta);

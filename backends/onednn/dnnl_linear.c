@@ -24,19 +24,8 @@ seqrt_status dn_lin_prepare(dn_session *s, dn_lin *l, int64_t K, int64_t N, cons
     dnnl_memory_desc_t any = dn_md_tag(2, dw, dnnl_f32, dnnl_format_tag_any), mb = dn_md2(1, N);
     dnnl_matmul_desc_t d;
     DN_TRY(dnnl_matmul_desc_init(&d, &src, &any, bias ? &mb : NULL, &dst));
-    dnnl_primitive_attr_t attr = NULL;
-    dnnl_post_ops_t po = NULL;
-    if (post_alg) {
-        DN_TRY(dnnl_primitive_attr_create(&attr));
-        DN_TRY(dnnl_post_ops_create(&po));
-        DN_TRY(dnnl_post_ops_append_eltwise(po, 1.0f, post_alg, alpha, 0.0f));
-        DN_TRY(dnnl_primitive_attr_set_post_ops(attr, po));
-    }
     dnnl_primitive_desc_t pd;
-    dnnl_status_t ds_ = dnf_primitive_desc_create(&pd, &d, attr, dn_engine, NULL);
-    if (po) dnnl_post_ops_destroy(po);
-    if (attr) dnnl_primitive_attr_destroy(attr);
-    if (ds_ != dnnl_success) return dn_fail(ds_, "matmul descriptor");
+    SQ_TRY(dn_pd_create(&pd, &d, post_alg, alpha, 0.0f, false, "matmul descriptor"));
     seqrt_status st = dn_mem_alloc(&l->w, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0));
     if (st) {
         dnnl_primitive_desc_destroy(pd);

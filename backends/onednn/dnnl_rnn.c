@@ -30,28 +30,6 @@ static int dn_gate_src(sq_op op, int g)
     return op == SQ_OP_GRU ? gru[g] : g;
 }
 
-/* A reorder of host data `from` into `to` (host pointer `dst`), with an
- * output scale (coupled gates: -1). */
-static seqrt_status reorder_scaled(dn_session *s, const dnnl_memory_desc_t *from, const void *src,
-                                   const dnnl_memory_desc_t *to, void *dst, float scale)
-{
-    dnnl_primitive_attr_t attr = NULL;
-    if (scale != 1.0f) {
-        DN_TRY(dnnl_primitive_attr_create(&attr));
-        DN_TRY(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &scale));
-    }
-    dnnl_primitive_desc_t pd;
-    dnnl_status_t ds = dnf_reorder_primitive_desc_create(&pd, from, dn_engine, to, dn_engine, attr);
-    if (attr) dnnl_primitive_attr_destroy(attr);
-    if (ds != dnnl_success) return dn_fail(ds, "weights reorder");
-    dn_prim p;
-    SQ_TRY(dn_prim_create(&p, pd, "weights reorder"));
-    dn_arg a[2] = {{DNNL_ARG_FROM, from, (void *)src}, {DNNL_ARG_TO, to, dst}};
-    seqrt_status st = dn_exec(s, &p, 2, a);
-    dn_prim_destroy(&p);
-    return st;
-}
-
 /* The block of oneDNN gate g (direction d) of matrix `which` as it lies in
  * the model: its tensor, the sign, and a descriptor of the block in
  * oneDNN's logical dims ([1, 1, in, 1, H] / [1, 1, H, P]). */
@@ -100,7 +78,7 @@ seqrt_status dn_rnn_load_prim(dn_session *s, const dn_rnn *r, int k, int which, 
                     memcpy(offs, oo, sizeof oo);
                 }
                 DN_TRY(dnnl_memory_desc_init_submemory(&to, want, dims, offs));
-                SQ_TRY(reorder_scaled(s, &from, src, &to, dn_mem_ptr(*out), sign));
+                SQ_TRY(dn_reorder_once(s, &from, src, &to, dn_mem_ptr(*out), sign));
             }
     } else {
         /* a packed layout: through one host copy of this matrix in
@@ -119,7 +97,7 @@ seqrt_status dn_rnn_load_prim(dn_session *s, const dn_rnn *r, int k, int which, 
         int64_t dl[5] = {1, r->D, in, r->G, H}, dp[4] = {1, r->D, H, r->P};
         const dnnl_memory_desc_t from = which == 2 ? dn_md_tag(4, dp, dnnl_f32, dnnl_ldoi)
                                                    : dn_md_tag(5, dl, dnnl_f32, dnnl_ldgoi);
-        seqrt_status st = reorder_scaled(s, &from, host, want, dn_mem_ptr(*out), 1.0f);
+        seqrt_status st = dn_reorder_once(s, &from, host, want, dn_mem_ptr(*out), 1.0f);
         free(host);
         if (st) return st;
     }

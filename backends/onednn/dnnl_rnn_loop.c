@@ -52,21 +52,9 @@ static seqrt_status loop_pd(int64_t M, int64_t K, int64_t N, const dnnl_memory_d
         src = dn_md_strided(2, ds, ss, dnnl_f32);
         dst = dn_md_strided(2, dd, sd, dnnl_f32);
     }
-    dnnl_primitive_attr_t attr = NULL;
-    dnnl_post_ops_t po = NULL;
-    if (sum) {
-        DN_TRY(dnnl_primitive_attr_create(&attr));
-        DN_TRY(dnnl_post_ops_create(&po));
-        DN_TRY(dnnl_post_ops_append_sum(po, 1.0f));
-        DN_TRY(dnnl_primitive_attr_set_post_ops(attr, po));
-    }
     dnnl_matmul_desc_t d;
-    dnnl_status_t st = dnnl_matmul_desc_init(&d, &src, &w, bias ? &b : NULL, &dst);
-    if (st == dnnl_success) st = dnf_primitive_desc_create(pd, &d, attr, dn_engine, NULL);
-    if (po) dnnl_post_ops_destroy(po);
-    if (attr) dnnl_primitive_attr_destroy(attr);
-    if (st != dnnl_success) return dn_fail(st, "matmul descriptor");
-    return SEQRT_OK;
+    DN_TRY(dnnl_matmul_desc_init(&d, &src, &w, bias ? &b : NULL, &dst));
+    return dn_pd_create(pd, &d, 0, 0.0f, 0.0f, sum, "matmul descriptor");
 }
 
 static seqrt_status loop_prim(dn_rnn *r, int64_t M, int64_t K, int64_t N, const dnnl_memory_desc_t *wmd, bool sum,
@@ -153,16 +141,7 @@ static seqrt_status load_t(dn_session *s, const dnnl_memory_desc_t *md, const fl
     dnnl_memory_desc_t from = dn_md2s(K, N, 1, K);
     dnnl_memory_t m = NULL;
     SQ_TRY(dn_mem_alloc(&m, md));
-    dnnl_primitive_desc_t pd;
-    dn_prim p;
-    seqrt_status st;
-    dnnl_status_t ds = dnf_reorder_primitive_desc_create(&pd, &from, dn_engine, md, dn_engine, NULL);
-    if (ds != dnnl_success) st = dn_fail(ds, "weights reorder");
-    else if (!(st = dn_prim_create(&p, pd, "weights reorder"))) {
-        dn_arg a[2] = {{DNNL_ARG_FROM, &from, (void *)src}, {DNNL_ARG_TO, md, dn_mem_ptr(m)}};
-        st = dn_exec(s, &p, 2, a);
-        dn_prim_destroy(&p);
-    }
+    seqrt_status st = dn_reorder_once(s, &from, src, md, dn_mem_ptr(m), 1.0f);
     if (st) dnnl_memory_destroy(m); /* nothing half-made is kept */
     else *out = m;
     return st;
