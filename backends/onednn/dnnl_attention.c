@@ -168,11 +168,23 @@ static seqrt_status attention_run(dn_session *s, const sq_op_args *args, void *s
             SQ_TRY(dn_pd_create(&pd, &d, dnnl_eltwise_tanh, 0.0f, 0.0f, false, "binary add"));
             SQ_TRY(dn_cache_put(&st->cache, &key, sizeof key, pd, &add, "binary add"));
         }
-        for (int64_t i = 0; i < Tq; i++) {
-            dn_arg ba[3] = {{DNNL_ARG_SRC_0, &mpk_a, pk}, {DNNL_ARG_SRC_1, &mpqi, pq + i * sqt}, {DNNL_ARG_DST, &me, e}};
-            SQ_TRY(dn_exec(s, add, 3, ba));
-            SQ_TRY(dn_matmul(s, &st->cache, &me, e, &mv, st->v, NULL, NULL, &msi, S + i * Tk, 0, 0, 0));
+        /* per query step: e = tanh(W_k k + b_k + W_q q_i), S_i = e · v; the
+         * primitives and their memory objects are made once for all steps */
+        dn_prim *mm;
+        SQ_TRY(dn_matmul_prim(&st->cache, &me, &mv, NULL, &msi, 0, 0.0f, 0.0f, &mm));
+        dn_arg ba[3] = {{DNNL_ARG_SRC_0, &mpk_a, pk}, {DNNL_ARG_SRC_1, &mpqi, pq}, {DNNL_ARG_DST, &me, e}};
+        dn_arg ma[3] = {{DNNL_ARG_SRC, &me, e}, {DNNL_ARG_WEIGHTS, &mv, (void *)st->v}, {DNNL_ARG_DST, &msi, S}};
+        dn_bound badd, bmm;
+        SQ_TRY(dn_bound_init(&badd, add, 3, ba));
+        seqrt_status rs = dn_bound_init(&bmm, mm, 3, ma);
+        for (int64_t i = 0; i < Tq && !rs; i++) {
+            void *pa[3] = {pk, pq + i * sqt, e}, *pm[3] = {e, (void *)st->v, S + i * Tk};
+            rs = dn_bound_run(s, &badd, pa);
+            if (!rs) rs = dn_bound_run(s, &bmm, pm);
         }
+        dn_bound_free(&badd);
+        dn_bound_free(&bmm);
+        SQ_TRY(rs);
     }
 
     /* weights: the masked softmax over the keys */

@@ -302,9 +302,51 @@ seqrt_status dn_pd_create(dnnl_primitive_desc_t *pd, const void *op_desc, dnnl_a
     return ds == dnnl_success ? SEQRT_OK : dn_fail(ds, what);
 }
 
+seqrt_status dn_bound_init(dn_bound *b, const dn_prim *p, int n, const dn_arg *args)
+{
+    memset(b, 0, sizeof *b);
+    if (n > 6) return sq_error(SEQRT_ERR_INTERNAL, "dn_bound_init: too many arguments");
+    b->p = p;
+    for (; b->n < n; b->n++) {
+        const dnnl_memory_desc_t *md = args[b->n].md;
+        if (!md) md = dnnl_primitive_desc_query_md(p->pd, dnnl_query_exec_arg_md, args[b->n].arg);
+        b->a[b->n].arg = args[b->n].arg;
+        seqrt_status st = dn_mem(&b->a[b->n].memory, md, args[b->n].ptr);
+        if (st) {
+            dn_bound_free(b);
+            return st;
+        }
+    }
+    return SEQRT_OK;
+}
+
+seqrt_status dn_bound_run(dn_session *s, const dn_bound *b, void *const *ptr)
+{
+    for (int i = 0; i < b->n; i++) DN_TRY(dnnl_memory_set_data_handle(b->a[i].memory, ptr[i]));
+    DN_TRY(dnf_primitive_execute(b->p->p, s->stream, b->n, b->a));
+    return SEQRT_OK;
+}
+
+void dn_bound_free(dn_bound *b)
+{
+    for (int i = 0; i < b->n; i++) dnnl_memory_destroy(b->a[i].memory);
+    memset(b, 0, sizeof *b);
+}
+
 seqrt_status dn_matmul(dn_session *s, dn_cache *c, const dnnl_memory_desc_t *src, const void *a,
                        const dnnl_memory_desc_t *wei, const void *w, const dnnl_memory_desc_t *bias, const void *b,
                        const dnnl_memory_desc_t *dst, void *y, dnnl_alg_kind_t post_alg, float alpha, float beta)
+{
+    dn_prim *p;
+    SQ_TRY(dn_matmul_prim(c, src, wei, bias, dst, post_alg, alpha, beta, &p));
+    dn_arg args[4] = {{DNNL_ARG_SRC, src, (void *)a}, {DNNL_ARG_WEIGHTS, wei, (void *)w}, {DNNL_ARG_DST, dst, y},
+                      {DNNL_ARG_BIAS, bias, (void *)b}};
+    return dn_exec(s, p, bias ? 4 : 3, args);
+}
+
+seqrt_status dn_matmul_prim(dn_cache *c, const dnnl_memory_desc_t *src, const dnnl_memory_desc_t *wei,
+                            const dnnl_memory_desc_t *bias, const dnnl_memory_desc_t *dst, dnnl_alg_kind_t post_alg,
+                            float alpha, float beta, dn_prim **out)
 {
     struct {
         int kind;
@@ -331,9 +373,8 @@ seqrt_status dn_matmul(dn_session *s, dn_cache *c, const dnnl_memory_desc_t *src
         SQ_TRY(dn_pd_create(&pd, &d, post_alg, alpha, beta, false, "matmul"));
         SQ_TRY(dn_cache_put(c, &key, sizeof key, pd, &p, "matmul"));
     }
-    dn_arg args[4] = {{DNNL_ARG_SRC, src, (void *)a}, {DNNL_ARG_WEIGHTS, wei, (void *)w}, {DNNL_ARG_DST, dst, y},
-                      {DNNL_ARG_BIAS, bias, (void *)b}};
-    return dn_exec(s, p, bias ? 4 : 3, args);
+    *out = p;
+    return SEQRT_OK;
 }
 
 seqrt_status dn_eltwise(dn_session *s, dn_cache *c, dnnl_alg_kind_t alg, float alpha, float beta, const float *x,

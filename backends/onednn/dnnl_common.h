@@ -150,18 +150,34 @@ seqrt_status dn_reorder_into(struct dn_session *s, const dnnl_memory_desc_t *src
 seqrt_status dn_reorder(struct dn_session *s, dn_cache *c, const dnnl_memory_desc_t *src_md,
                         const void *src, const dnnl_memory_desc_t *dst_md, void *dst);
 
-/* A matmul over host buffers, created on first use and cached in `c`:
- * dst = post(src · wei + bias). `bias` may be NULL; `post_alg` 0 means no
- * eltwise post-op (else dnnl_eltwise_* with alpha, beta). Descriptors may
- * be strided and batched (rank 2-4, weights broadcast over batch dims of
- * size 1). */
-struct dn_session;
 /* A primitive descriptor for the operation `op_desc` (a dnnl_*_desc_t),
  * with at most one post-op: an eltwise (`post_alg` non-zero: alpha, beta)
  * or, with `sum`, a sum into the destination. Whatever it makes on the way
  * is freed on every path; on failure the error names `what`. */
 seqrt_status dn_pd_create(dnnl_primitive_desc_t *pd, const void *op_desc, dnnl_alg_kind_t post_alg, float alpha,
                           float beta, bool sum, const char *what);
+
+/* A primitive with memory objects for its arguments, made once, for loops
+ * whose calls differ only in the data pointers. */
+typedef struct dn_bound {
+    const dn_prim *p;
+    int n;
+    dnnl_exec_arg_t a[6];
+} dn_bound;
+seqrt_status dn_bound_init(dn_bound *b, const dn_prim *p, int n, const dn_arg *args);
+/* Executes with ptr[i] as argument i's data. */
+seqrt_status dn_bound_run(struct dn_session *s, const dn_bound *b, void *const *ptr);
+void dn_bound_free(dn_bound *b);
+
+/* The matmul primitive dst = post(src · wei + bias), created on first use
+ * and cached in `c`. `bias` may be NULL; `post_alg` 0 means no eltwise
+ * post-op (else dnnl_eltwise_* with alpha, beta). Descriptors may be
+ * strided and batched (rank 2-4, weights broadcast over batch dims of
+ * size 1). */
+seqrt_status dn_matmul_prim(dn_cache *c, const dnnl_memory_desc_t *src, const dnnl_memory_desc_t *wei,
+                            const dnnl_memory_desc_t *bias, const dnnl_memory_desc_t *dst, dnnl_alg_kind_t post_alg,
+                            float alpha, float beta, dn_prim **out);
+/* That matmul, executed over host buffers. */
 seqrt_status dn_matmul(struct dn_session *s, dn_cache *c, const dnnl_memory_desc_t *src, const void *a,
                        const dnnl_memory_desc_t *wei, const void *w, const dnnl_memory_desc_t *bias, const void *b,
                        const dnnl_memory_desc_t *dst, void *y, dnnl_alg_kind_t post_alg, float alpha, float beta);
