@@ -5,7 +5,9 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -237,32 +239,6 @@ static int classify_one(classifier *c, const cls_args *a, const char *text, cons
     return CLI_EXIT_OK;
 }
 
-/* One line of a stream, without its newline; NULL at the end. */
-static char *read_line(FILE *f, int *oom)
-{
-    size_t cap = 256, n = 0;
-    char *s = malloc(cap);
-    if (!s) return *oom = 1, NULL;
-    int ch;
-    while ((ch = fgetc(f)) != EOF && ch != '\n') {
-        if (n + 1 == cap) {
-            char *t = realloc(s, cap *= 2);
-            if (!t) {
-                free(s);
-                return *oom = 1, NULL;
-            }
-            s = t;
-        }
-        s[n++] = (char)ch;
-    }
-    if (ch == EOF && n == 0) {
-        free(s);
-        return NULL;
-    }
-    s[n] = '\0';
-    return s;
-}
-
 int cli_cmd_classify(int argc, char **argv)
 {
     cls_args a;
@@ -317,11 +293,12 @@ int cli_cmd_classify(int argc, char **argv)
             free(t);
         }
     } else {
-        int oom = 0;
-        size_t lineno = 0, done_any = 0;
-        char *line;
-        while (rc == CLI_EXIT_OK && (line = read_line(stdin, &oom))) {
+        size_t lineno = 0, done_any = 0, cap = 0;
+        char *line = NULL;
+        ssize_t len;
+        while (rc == CLI_EXIT_OK && (errno = 0, len = getline(&line, &cap, stdin)) >= 0) {
             lineno++;
+            if (len > 0 && line[len - 1] == '\n') line[len - 1] = '\0';
             if (c.tm.normalize) cli_normalize_whitespace(line);
             int blank = 1;
             for (const char *q = line; *q; q++)
@@ -332,9 +309,10 @@ int cli_cmd_classify(int argc, char **argv)
                 rc = classify_one(&c, &a, line, what);
                 done_any++;
             }
-            free(line);
             fflush(stdout);
         }
+        const int oom = rc == CLI_EXIT_OK && errno == ENOMEM; /* getline's failure, not the end */
+        free(line);
         if (oom) {
             cli_error("out of memory reading standard input");
             rc = CLI_EXIT_FAIL;

@@ -164,10 +164,10 @@ static int last_step(seqrt_session *s, const seqrt_model *m, size_t steps, size_
     seqrt_status st = seqrt_session_output(s, 0, &t);
     if (st != SEQRT_OK) return cli_lib_error(st, "generate: output '%s'", seqrt_model_output_name(m, 0));
     int rank = seqrt_tensor_rank(t);
-    char dims[128];
-    cli_format_dims(t, dims, sizeof dims);
     if (seqrt_tensor_dtype(t) != SEQRT_F32 || rank < 1 || (size_t)seqrt_tensor_dim(t, rank - 1) != V ||
         seqrt_tensor_count(t) != steps * V) {
+        char dims[128];
+        cli_format_dims(t, dims, sizeof dims);
         cli_error("generate: model '%s': output '%s' is %s for %zu step%s; it must hold a score for each of "
                   "the %zu vocabulary entries at each step ([T, B, %zu])",
                   seqrt_model_name(m), seqrt_model_output_name(m, 0), dims, steps, steps == 1 ? "" : "s", V, V);

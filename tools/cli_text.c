@@ -12,14 +12,6 @@
 
 #include "cli_text.h"
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s);
-    char *p = malloc(n + 1);
-    if (p) memcpy(p, s, n + 1);
-    return p;
-}
-
 void cli_textmodel_free(cli_textmodel *t)
 {
     for (size_t i = 0; i < t->nvocab; i++) free(t->vocab ? t->vocab[i] : NULL);
@@ -45,7 +37,7 @@ static int string_list(const cJSON *arr, const char *field, const char *model, c
             cli_error("model '%s': metadata.%s[%d] must be a string", model, field, i);
             return 0;
         }
-        if (!((*out)[i] = dup_str(e->valuestring))) return cli_error("out of memory"), 0;
+        if (!((*out)[i] = strdup(e->valuestring))) return cli_error("out of memory"), 0;
         *count = (size_t)i + 1;
     }
     return 1;
@@ -116,7 +108,7 @@ int cli_textmodel_load(cli_textmodel *t, const seqrt_model *m, const char *comma
         goto done;
     }
     const cJSON *prompt = cJSON_GetObjectItemCaseSensitive(meta, "prompt");
-    if (cJSON_IsString(prompt) && !(t->prompt = dup_str(prompt->valuestring))) {
+    if (cJSON_IsString(prompt) && !(t->prompt = strdup(prompt->valuestring))) {
         cli_error("out of memory");
         goto done;
     }
