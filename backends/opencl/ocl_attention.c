@@ -114,9 +114,8 @@ static seqrt_status run_attention(sq_ocl_session *s, const sq_layer *L, void *st
             (st = project(s, q, Nq, Hq, a->w[SQ_W_ADD_Q], A, a->qp.mem)) ||
             (st = project(s, k, Tk * B, Hk, a->w[SQ_W_ADD_K], A, a->kp.mem)))
             return st;
-        cl_mem bk = a->w[SQ_B_ADD_K] ? a->w[SQ_B_ADD_K] : s->dummy;
         st = SQ_LAUNCH(s, K_sq_additive_score, (size_t)(B * Tq * Tk), (size_t)s->dev->choice.profile.wg,
-                       KA_MEM(a->qp.mem), KA_MEM(a->kp.mem), KA_MEM(bk), KA_INT(a->w[SQ_B_ADD_K] != NULL),
+                       KA_MEM(a->qp.mem), KA_MEM(a->kp.mem), KA_MEM(a->w[SQ_B_ADD_K]), KA_INT(a->w[SQ_B_ADD_K] != NULL),
                        KA_MEM(a->w[SQ_W_ADD_V]), KA_MEM(S), KA_INT(B), KA_INT(Tq), KA_INT(Tk), KA_INT(A), KA_INT(bf),
                        KA_INT(seq_q));
     } else {
@@ -161,9 +160,8 @@ static seqrt_status run_attention_pool(sq_ocl_session *s, const sq_layer *L, voi
     if ((st = sq_ocl_buf_reserve(s, &a->qp, (size_t)(T * B * A) * 4, "attention_pool projections")) ||
         (st = project(s, x, T * B, F, a->w[SQ_W_POOL0], A, a->qp.mem)))
         return st;
-    cl_mem b0 = a->w[SQ_B_POOL0] ? a->w[SQ_B_POOL0] : s->dummy, b2 = a->w[SQ_B_POOL2] ? a->w[SQ_B_POOL2] : s->dummy;
     st = SQ_LAUNCH(s, K_sq_pool_score, (size_t)(B * T), (size_t)s->dev->choice.profile.wg, KA_MEM(a->qp.mem),
-                   KA_MEM(b0), KA_INT(a->w[SQ_B_POOL0] != NULL), KA_MEM(a->w[SQ_W_POOL2]), KA_MEM(b2),
+                   KA_MEM(a->w[SQ_B_POOL0]), KA_INT(a->w[SQ_B_POOL0] != NULL), KA_MEM(a->w[SQ_W_POOL2]), KA_MEM(a->w[SQ_B_POOL2]),
                    KA_INT(a->w[SQ_B_POOL2] != NULL), KA_MEM(S), KA_INT(B), KA_INT(T), KA_INT(A), KA_INT(bf),
                    KA_INT(L->a.activation));
     if (st || (st = sq_ocl_masked_softmax(s, S, (size_t)B, (int)T, 1, 1, lens, false))) return st;

@@ -18,16 +18,15 @@ static seqrt_status gru_step(const sq_ocl_rec_run *c, int step)
     const int64_t H = r->H;
     const size_t wg = (size_t)s->dev->choice.profile.wg, n = (size_t)D * (size_t)B * (size_t)H;
     const bool lbr = (r->flags & SQ_RF_LBR) != 0;
-    cl_mem b_ih = w->b_ih ? w->b_ih : s->dummy, b_hh = w->b_hh ? w->b_hh : s->dummy;
     seqrt_status st = sq_ocl_rec_hh_gemm(c, r->h.mem, H, 0, lbr ? 3 * H : 2 * H);
     if (st) return st;
     if (!lbr) {
-        st = SQ_LAUNCH(s, K_sq_gru_reset, n, wg, KA_MEM(r->xg.mem), KA_MEM(r->hg.mem), KA_MEM(b_ih), KA_MEM(b_hh),
+        st = SQ_LAUNCH(s, K_sq_gru_reset, n, wg, KA_MEM(r->xg.mem), KA_MEM(r->hg.mem), KA_MEM(w->b_ih), KA_MEM(w->b_hh),
                        KA_MEM(c->lens), KA_INT(c->has_len), KA_MEM(r->h.mem), KA_MEM(r->htmp.mem), KA_INT(step),
                        KA_INT(c->T), KA_INT(B), KA_INT(H), KA_INT(D), KA_INT(c->bf), KA_INT(r->flags));
         if (st || (st = sq_ocl_rec_hh_gemm(c, r->htmp.mem, H, 2 * H, H))) return st;
     }
-    return SQ_LAUNCH(s, K_sq_gru_cell, n, wg, KA_MEM(r->xg.mem), KA_MEM(r->hg.mem), KA_MEM(b_ih), KA_MEM(b_hh),
+    return SQ_LAUNCH(s, K_sq_gru_cell, n, wg, KA_MEM(r->xg.mem), KA_MEM(r->hg.mem), KA_MEM(w->b_ih), KA_MEM(w->b_hh),
                      KA_MEM(c->lens), KA_INT(c->has_len), KA_MEM(r->h.mem), KA_MEM(c->y), KA_INT(step), KA_INT(c->T),
                      KA_INT(B), KA_INT(H), KA_INT(D), KA_INT(c->bf), KA_INT(r->flags));
 }
@@ -39,11 +38,10 @@ static seqrt_status rnn_step(const sq_ocl_rec_run *c, int step)
     const sq_ocl_rec_layer *w = c->w;
     const int D = r->D, B = c->B;
     const int64_t H = r->H;
-    cl_mem b_ih = w->b_ih ? w->b_ih : s->dummy, b_hh = w->b_hh ? w->b_hh : s->dummy;
     seqrt_status st = sq_ocl_rec_hh_gemm(c, r->h.mem, H, 0, H);
     if (st) return st;
     return SQ_LAUNCH(s, K_sq_rnn_cell, (size_t)D * (size_t)B * (size_t)H, (size_t)s->dev->choice.profile.wg,
-                     KA_MEM(r->xg.mem), KA_MEM(r->hg.mem), KA_MEM(b_ih), KA_MEM(b_hh), KA_MEM(c->lens),
+                     KA_MEM(r->xg.mem), KA_MEM(r->hg.mem), KA_MEM(w->b_ih), KA_MEM(w->b_hh), KA_MEM(c->lens),
                      KA_INT(c->has_len), KA_MEM(r->h.mem), KA_MEM(c->y), KA_INT(step), KA_INT(c->T), KA_INT(B),
                      KA_INT(H), KA_INT(D), KA_INT(c->bf), KA_INT(r->flags), KA_INT(c->L->a.nonlinearity));
 }

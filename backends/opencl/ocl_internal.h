@@ -280,15 +280,19 @@ const int32_t *sq_ocl_host_lengths(sq_ocl_session *s, const sq_layer *L);
 /* The weight L->w[i], or NULL when absent. */
 const sq_weight *sq_ocl_weight(const sq_layer *L, int i);
 
-/* Kernel arguments: pointer and size of each. */
+/* Kernel arguments: pointer and size of each. A buffer argument (KA_MEM)
+ * that is NULL — an absent bias, peephole or lengths, which the kernel is
+ * told about by a flag and never reads — is bound to the session's small
+ * placeholder buffer by sq_ocl_launch. */
 typedef struct sq_karg {
     size_t size;
     const void *ptr;
+    bool mem;
 } sq_karg;
-#define KA_MEM(m) ((sq_karg){sizeof(cl_mem), &(m)})
-#define KA_INT(v) ((sq_karg){sizeof(cl_int), &(cl_int){(cl_int)(v)}})
-#define KA_FLOAT(v) ((sq_karg){sizeof(cl_float), &(cl_float){(cl_float)(v)}})
-#define KA_LOCAL(bytes) ((sq_karg){(size_t)(bytes), NULL})
+#define KA_MEM(m) ((sq_karg){sizeof(cl_mem), &(m), true})
+#define KA_INT(v) ((sq_karg){sizeof(cl_int), &(cl_int){(cl_int)(v)}, false})
+#define KA_FLOAT(v) ((sq_karg){sizeof(cl_float), &(cl_float){(cl_float)(v)}, false})
+#define KA_LOCAL(bytes) ((sq_karg){(size_t)(bytes), NULL, false})
 
 /* Launches kernel `kid` over `n` work-items in 1-D (rounded up to the
  * work-group size `wg`, itself lowered to a power of two the kernel allows;

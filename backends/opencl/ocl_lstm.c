@@ -16,10 +16,8 @@ static seqrt_status lstm_step(const sq_ocl_rec_run *c, int step)
     const size_t wg = (size_t)s->dev->choice.profile.wg;
     seqrt_status st = sq_ocl_rec_hh_gemm(c, r->h.mem, r->Ho, 0, 4 * r->H);
     if (st) return st;
-    cl_mem b_ih = w->b_ih ? w->b_ih : s->dummy, b_hh = w->b_hh ? w->b_hh : s->dummy;
-    cl_mem peep = w->peep ? w->peep : s->dummy;
     st = SQ_LAUNCH(s, K_sq_lstm_cell, (size_t)D * (size_t)B * (size_t)r->H, wg, KA_MEM(r->xg.mem), KA_MEM(r->hg.mem),
-                   KA_MEM(b_ih), KA_MEM(b_hh), KA_MEM(peep), KA_MEM(c->lens), KA_INT(c->has_len), KA_MEM(r->h.mem),
+                   KA_MEM(w->b_ih), KA_MEM(w->b_hh), KA_MEM(w->peep), KA_MEM(c->lens), KA_INT(c->has_len), KA_MEM(r->h.mem),
                    KA_MEM(r->c.mem), KA_MEM(r->htmp.mem), KA_MEM(c->y), KA_INT(step), KA_INT(c->T), KA_INT(B),
                    KA_INT(r->H), KA_INT(r->Ho), KA_INT(D), KA_INT(c->bf), KA_INT(r->flags));
     if (st || !(r->flags & SQ_RF_PROJ)) return st;

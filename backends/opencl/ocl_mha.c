@@ -123,9 +123,8 @@ static seqrt_status run_mha(sq_ocl_session *s, const sq_layer *L, void *state)
         st = sq_ocl_gemm_batched(s, false, false, (size_t)Tq, (size_t)hd, (size_t)Tk, 1.0f, m->sc.mem, os, (size_t)Tk,
                                  m->qkv[2].mem, ok, ld, m->o.mem, oq, ld, nb);
     } else {
-        cl_mem lp = lens ? lens : s->dummy;
         st = SQ_LAUNCH(s, K_sq_attn_context, (size_t)(B * Tq * E), (size_t)s->dev->choice.profile.wg, KA_MEM(m->sc.mem),
-                       KA_MEM(m->qkv[2].mem), KA_INT(E), KA_INT(0), KA_MEM(m->o.mem), KA_INT(E), KA_MEM(lp),
+                       KA_MEM(m->qkv[2].mem), KA_INT(E), KA_INT(0), KA_MEM(m->o.mem), KA_INT(E), KA_MEM(lens),
                        KA_INT(lens != NULL), KA_INT(B), KA_INT(H), KA_INT(Tq), KA_INT(Tk), KA_INT(hd), KA_INT(bf),
                        KA_INT(1), KA_INT(causal));
     }

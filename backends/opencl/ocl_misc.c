@@ -185,7 +185,6 @@ static seqrt_status run_pool(sq_ocl_session *s, const sq_layer *L, void *state)
     const int64_t T = xs->d[bf ? 1 : 0], B = xs->d[bf ? 0 : 1], F = xs->d[2];
     cl_mem lens = sq_ocl_in(s, L, SQ_SLOT_LENGTHS);
     const int has_len = lens != NULL;
-    if (!lens) lens = s->dummy;
     cl_mem x = sq_ocl_in(s, L, SQ_SLOT_X), y = sq_ocl_out(s, L, SQ_OUT_MAIN);
     return SQ_LAUNCH(s, L->op == SQ_OP_LAST_STEP ? K_sq_last_step : K_sq_mean_pool, (size_t)(B * F), wg_of(s),
                      KA_MEM(x), KA_MEM(lens), KA_INT(has_len), KA_MEM(y), KA_INT(T), KA_INT(B), KA_INT(F), KA_INT(bf));

@@ -59,7 +59,7 @@ bool sq_ocl_persistent_chosen(sq_ocl_session *s, const sq_ocl_rec *r, int64_t B,
     return true;
 }
 
-seqrt_status sq_ocl_persistent_run(const sq_ocl_rec_run *c, size_t local_bytes)
+seqrt_status sq_ocl_persistent_run(const sq_ocl_rec_run *c)
 {
     sq_ocl_session *s = c->s;
     const sq_ocl_rec *r = c->r;
@@ -71,11 +71,8 @@ seqrt_status sq_ocl_persistent_run(const sq_ocl_rec_run *c, size_t local_bytes)
     const size_t groups = (size_t)r->D * (size_t)c->B;
     const size_t wl = (size_t)r->G * (size_t)r->H * (size_t)r->Ho * sizeof(float);
     const size_t hl = 2 * (size_t)r->Ho * sizeof(float), tl = (size_t)(r->H ? r->H : 1) * sizeof(float);
-    (void)local_bytes;
-    cl_mem b_ih = w->b_ih ? w->b_ih : s->dummy, b_hh = w->b_hh ? w->b_hh : s->dummy;
-    cl_mem peep = w->peep ? w->peep : s->dummy, whr = w->w_hr ? w->w_hr : s->dummy;
-    return SQ_LAUNCH(s, K_sq_rec_persistent, groups * wg, wg, KA_MEM(r->xg.mem), KA_MEM(w->w_hh), KA_MEM(b_ih),
-                     KA_MEM(b_hh), KA_MEM(peep), KA_MEM(whr), KA_MEM(c->lens), KA_INT(c->has_len), KA_MEM(r->h.mem),
+    return SQ_LAUNCH(s, K_sq_rec_persistent, groups * wg, wg, KA_MEM(r->xg.mem), KA_MEM(w->w_hh), KA_MEM(w->b_ih),
+                     KA_MEM(w->b_hh), KA_MEM(w->peep), KA_MEM(w->w_hr), KA_MEM(c->lens), KA_INT(c->has_len), KA_MEM(r->h.mem),
                      KA_MEM(r->c.mem), KA_MEM(c->y), KA_LOCAL(wl ? wl : 4), KA_LOCAL(hl ? hl : 4), KA_LOCAL(tl),
                      KA_INT(c->T), KA_INT(c->B), KA_INT(r->H), KA_INT(r->Ho), KA_INT(r->D), KA_INT(c->bf),
                      KA_INT(r->op), KA_INT(r->flags), KA_INT(c->L->a.nonlinearity));

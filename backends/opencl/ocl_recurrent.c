@@ -143,7 +143,6 @@ seqrt_status sq_ocl_rec_execute(sq_ocl_session *s, const sq_layer *L, sq_ocl_rec
     cl_mem hn = sq_ocl_out(s, L, SQ_OUT_H_N), cn = L->op == SQ_OP_LSTM ? sq_ocl_out(s, L, SQ_OUT_C_N) : NULL;
     sq_ocl_rec_run c = {s, L, r, NULL, NULL, sq_ocl_in(s, L, SQ_SLOT_LENGTHS), 0, (int)T, (int)B, bf};
     c.has_len = c.lens != NULL;
-    if (!c.lens) c.lens = s->dummy;
     size_t local_bytes = 0;
     char why[256];
     const bool persistent = sq_ocl_persistent_chosen(s, r, B, &local_bytes, why, sizeof why);
@@ -167,7 +166,7 @@ seqrt_status sq_ocl_rec_execute(sq_ocl_session *s, const sq_layer *L, sq_ocl_rec
             if (st) return st;
         }
         if (persistent) {
-            if ((st = sq_ocl_persistent_run(&c, local_bytes))) return st;
+            if ((st = sq_ocl_persistent_run(&c))) return st;
         } else {
             for (int64_t t = 0; t < steps; t++)
                 if ((st = step(&c, (int)t))) return st;

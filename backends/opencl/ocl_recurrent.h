@@ -59,6 +59,6 @@ void sq_ocl_rec_release(void *state);
  * for SEQRT_LOG=debug), and the launch for one layer. */
 bool sq_ocl_persistent_chosen(sq_ocl_session *s, const sq_ocl_rec *r, int64_t B, size_t *local_bytes, char *why,
                               size_t why_size);
-seqrt_status sq_ocl_persistent_run(const sq_ocl_rec_run *c, size_t local_bytes);
+seqrt_status sq_ocl_persistent_run(const sq_ocl_rec_run *c);
 
 #endif /* SQ_OCL_RECURRENT_H */

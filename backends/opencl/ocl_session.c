@@ -171,9 +171,10 @@ seqrt_status sq_ocl_launch(sq_ocl_session *s, sq_ocl_kid kid, size_t n, size_t w
     if (kid != K_sq_softmax_wg)
         while (wg > 1 && wg > s->kmax[kid]) wg /= 2;
     cl_kernel k = s->k[kid];
-    for (int i = 0; i < nargs; i++)
-        SQ_CL(clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].ptr), "clSetKernelArg(%s, %d)", g_kernel_names[kid],
-              i);
+    for (int i = 0; i < nargs; i++) {
+        const void *ptr = args[i].mem && !*(const cl_mem *)args[i].ptr ? (const void *)&s->dummy : args[i].ptr;
+        SQ_CL(clSetKernelArg(k, (cl_uint)i, args[i].size, ptr), "clSetKernelArg(%s, %d)", g_kernel_names[kid], i);
+    }
     size_t global = wg ? (n + wg - 1) / wg * wg : n;
     SQ_CLF("clEnqueueNDRangeKernel", clEnqueueNDRangeKernel(s->q, k, 1, NULL, &global, wg ? &wg : NULL, 0, NULL, NULL),
            "clEnqueueNDRangeKernel(%s, %zu items, work-group %zu)", g_kernel_names[kid], global, wg);

@@ -31,7 +31,6 @@ seqrt_status sq_ocl_masked_softmax(sq_ocl_session *s, cl_mem scores, size_t rows
                                    cl_mem lens, bool causal)
 {
     const int has_len = lens != NULL;
-    if (!lens) lens = s->dummy;
     return SQ_LAUNCH(s, K_sq_masked_softmax, rows, (size_t)s->dev->choice.profile.wg, KA_MEM(scores), KA_INT(rows),
                      KA_INT(Tk), KA_INT(Tq), KA_INT(heads), KA_MEM(lens), KA_INT(has_len), KA_INT(causal));
 }
