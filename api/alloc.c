@@ -78,6 +78,13 @@ void *sq_calloc(size_t n, size_t size)
     return live(calloc(n ? n : 1, size ? size : 1));
 }
 
+void *sq_aligned_alloc(size_t align, size_t size)
+{
+    if (FAULT_ALLOC()) return NULL;
+    size = (size ? size : 1) + align - 1;
+    return live(aligned_alloc(align, size / align * align));
+}
+
 void *sq_realloc(void *p, size_t size)
 {
     if (FAULT_ALLOC()) return NULL;

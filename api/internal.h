@@ -58,6 +58,9 @@ bool sq_dims_count(int rank, const int64_t *dims, int64_t *out);
 /* Allocation wrappers (a test build can make them fail: fault injection). */
 void *sq_malloc(size_t size);
 void *sq_calloc(size_t n, size_t size);
+/* `size` bytes aligned to `align` (a power of two; size rounded up to a
+ * multiple of it); freed with sq_free. */
+void *sq_aligned_alloc(size_t align, size_t size);
 void *sq_realloc(void *p, size_t size);
 char *sq_strdup(const char *s);
 void sq_free(void *p);

@@ -38,7 +38,7 @@ static void att_release(void *state)
     for (int i = 0; i < 6; i++) dn_buf_free(&a->buf[i]);
     dn_lin_free(&a->l0);
     dn_lin_free(&a->l1);
-    free(a);
+    sq_free(a);
 }
 
 static dnnl_alg_kind_t act_alg(int act)
@@ -53,7 +53,7 @@ static dnnl_alg_kind_t act_alg(int act)
 
 static seqrt_status att_prepare(dn_session *s, const sq_layer *L, void **out)
 {
-    att_state *a = calloc(1, sizeof *a);
+    att_state *a = sq_calloc(1, sizeof *a);
     if (!a) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
     *out = a;
     const seqrt_model *m = s->m;

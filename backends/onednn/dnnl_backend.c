@@ -57,15 +57,15 @@ static void session_free(void *impl)
         for (int l = 0; l < m->nlayers; l++)
             if (s->state[l]) g_ops[m->layers[l].op]->release(s->state[l]);
     if (s->buf)
-        for (int v = 0; v < m->nvalues; v++) free(s->buf[v]);
+        for (int v = 0; v < m->nvalues; v++) sq_free(s->buf[v]);
     dn_cache_clear(&s->misc);
     if (s->stream) dnnl_stream_destroy(s->stream);
-    free(s->state);
-    free(s->buf);
-    free(s->cap);
-    free(s->views);
-    free(s->out_of);
-    free(s);
+    sq_free(s->state);
+    sq_free(s->buf);
+    sq_free(s->cap);
+    sq_free(s->views);
+    sq_free(s->out_of);
+    sq_free(s);
 }
 
 static bool env_is(const char *name, const char *value)
@@ -96,21 +96,21 @@ static seqrt_status parse_env(dn_session *s)
 static seqrt_status session_create(const seqrt_device *dev, const seqrt_model *m, void **out)
 {
     (void)dev;
-    dn_session *s = calloc(1, sizeof *s);
+    dn_session *s = sq_calloc(1, sizeof *s);
     if (!s) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
     s->m = m;
     seqrt_status st = parse_env(s);
     if (st) {
-        free(s);
+        sq_free(s);
         return st;
     }
     s->nthreads = omp_get_max_threads();
     const size_t nv = (size_t)m->nvalues;
-    s->state = calloc((size_t)(m->nlayers ? m->nlayers : 1), sizeof *s->state);
-    s->buf = calloc(nv, sizeof *s->buf);
-    s->cap = calloc(nv, sizeof *s->cap);
-    s->views = calloc(nv, sizeof *s->views);
-    s->out_of = calloc(nv, sizeof *s->out_of);
+    s->state = sq_calloc((size_t)(m->nlayers ? m->nlayers : 1), sizeof *s->state);
+    s->buf = sq_calloc(nv, sizeof *s->buf);
+    s->cap = sq_calloc(nv, sizeof *s->cap);
+    s->views = sq_calloc(nv, sizeof *s->views);
+    s->out_of = sq_calloc(nv, sizeof *s->out_of);
     if (!s->state || !s->buf || !s->cap || !s->views || !s->out_of) {
         session_free(s);
         return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
@@ -163,9 +163,9 @@ static seqrt_status bind_values(dn_session *s, const sq_plan *plan, const sq_vie
                 return sq_error(SEQRT_ERR_LIMIT, "value '%s' is too large", m->values[v].name);
             const size_t bytes = (size_t)count * sizeof(float);
             if (bytes > s->cap[v] || !s->buf[v]) {
-                free(s->buf[v]);
+                sq_free(s->buf[v]);
                 s->cap[v] = 0;
-                if (!(s->buf[v] = aligned_alloc(64, (bytes + 63) / 64 * 64 + 64)))
+                if (!(s->buf[v] = sq_aligned_alloc(64, (bytes + 63) / 64 * 64 + 64)))
                     return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory for value '%s' (%zu bytes)",
                                     m->values[v].name, bytes);
                 s->cap[v] = bytes;

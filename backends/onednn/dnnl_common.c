@@ -405,12 +405,12 @@ seqrt_status dn_eltwise(dn_session *s, dn_cache *c, dnnl_alg_kind_t alg, float a
 seqrt_status dn_buf_reserve(dn_buf *b, size_t bytes)
 {
     if (bytes <= b->cap && b->p) return SEQRT_OK;
-    free(b->p);
+    sq_free(b->p);
     b->p = NULL;
     b->cap = 0;
     size_t n = (bytes + 63) / 64 * 64;
     if (n == 0) n = 64;
-    if (!(b->p = aligned_alloc(64, n)))
+    if (!(b->p = sq_aligned_alloc(64, n)))
         return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory for a %zu-byte scratch buffer", bytes);
     b->cap = n;
     return SEQRT_OK;
@@ -418,7 +418,7 @@ seqrt_status dn_buf_reserve(dn_buf *b, size_t bytes)
 
 void dn_buf_free(dn_buf *b)
 {
-    free(b->p);
+    sq_free(b->p);
     b->p = NULL;
     b->cap = 0;
 }
@@ -427,7 +427,7 @@ seqrt_status dn_simple_prepare(dn_session *s, const sq_layer *L, void **state)
 {
     (void)s;
     (void)L;
-    if (!(*state = calloc(1, sizeof(dn_simple)))) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
+    if (!(*state = sq_calloc(1, sizeof(dn_simple)))) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
     return SEQRT_OK;
 }
 
@@ -437,7 +437,7 @@ void dn_simple_release(void *state)
     if (!d) return;
     dn_cache_clear(&d->cache);
     for (int i = 0; i < 4; i++) dn_buf_free(&d->buf[i]);
-    free(d);
+    sq_free(d);
 }
 
 /* ------------------------------------------------------------ masked helpers */
@@ -473,7 +473,7 @@ seqrt_status dn_masked_softmax(dn_session *s, dn_cache *c, float *x, int64_t row
      * or all of them -Inf): oneDNN's softmax clamps those away */
     uint8_t *nan_row = NULL;
     if (dn_any_nonfinite(x, rows * n)) {
-        if (!(nan_row = calloc((size_t)rows, 1))) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
+        if (!(nan_row = sq_calloc((size_t)rows, 1))) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
         for (int64_t r = 0; r < rows; r++) nan_row[r] = valid[r] > 0 && dn_softmax_row_nan(x + r * n, valid[r], 1);
     }
     /* entries beyond a row's valid prefix become -inf, so their weight is
@@ -495,7 +495,7 @@ seqrt_status dn_masked_softmax(dn_session *s, dn_cache *c, float *x, int64_t row
         seqrt_status st = ds != dnnl_success ? dn_fail(ds, "softmax")
                                              : dn_cache_put(c, &key, sizeof key, pd, &p, "masked softmax");
         if (st) {
-            free(nan_row);
+            sq_free(nan_row);
             return st;
         }
     }
@@ -508,7 +508,7 @@ seqrt_status dn_masked_softmax(dn_session *s, dn_cache *c, float *x, int64_t row
         if (nan_row && nan_row[r])
             for (int64_t t = 0; t < from; t++) x[r * n + t] = NAN;
     }
-    free(nan_row);
+    sq_free(nan_row);
     return st;
 }
 

@@ -62,7 +62,7 @@ void dn_lin_free(dn_lin *l)
 
 static seqrt_status linear_prepare(dn_session *s, const sq_layer *L, void **out)
 {
-    dn_lin *l = calloc(1, sizeof *l);
+    dn_lin *l = sq_calloc(1, sizeof *l);
     if (!l) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
     *out = l;
     const sq_weight *W = dn_weight(L, SQ_W_LINEAR), *b = dn_weight(L, SQ_B_LINEAR);
@@ -82,7 +82,7 @@ static void linear_release(void *state)
 {
     if (!state) return;
     dn_lin_free(state);
-    free(state);
+    sq_free(state);
 }
 
 const dn_op dn_op_linear = {linear_prepare, linear_run, linear_release};

@@ -39,12 +39,12 @@ static void mha_release(void *state)
     dn_lin_free(&m->k);
     dn_lin_free(&m->v);
     dn_lin_free(&m->o);
-    free(m);
+    sq_free(m);
 }
 
 static seqrt_status mha_prepare(dn_session *s, const sq_layer *L, void **out)
 {
-    mha_state *m = calloc(1, sizeof *m);
+    mha_state *m = sq_calloc(1, sizeof *m);
     if (!m) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
     *out = m;
     const int64_t E = L->a.embed_dim;

@@ -72,9 +72,9 @@ static seqrt_status concat_run(dn_session *s, const sq_op_args *a, void *state)
     if (outer * inner == 0) return SEQRT_OK;
     /* key: data type, outer, inner and each input's extent */
     const size_t nkey = sizeof(int64_t) * (size_t)(n + 4);
-    int64_t *key = malloc(nkey);
-    dnnl_memory_desc_t *mds = malloc(sizeof *mds * (size_t)n);
-    dn_arg *args = malloc(sizeof *args * (size_t)(n + 1));
+    int64_t *key = sq_malloc(nkey);
+    dnnl_memory_desc_t *mds = sq_malloc(sizeof *mds * (size_t)n);
+    dn_arg *args = sq_malloc(sizeof *args * (size_t)(n + 1));
     seqrt_status ret = SEQRT_OK;
     if (!key || !mds || !args) {
         ret = sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
@@ -107,7 +107,7 @@ static seqrt_status concat_run(dn_session *s, const sq_op_args *a, void *state)
     if (n + 1 <= 16) {
         ret = dn_exec(s, p, n + 1, args);
     } else { /* more inputs than dn_exec's argument array: execute directly */
-        dnnl_exec_arg_t *ea = calloc((size_t)(n + 1), sizeof *ea);
+        dnnl_exec_arg_t *ea = sq_calloc((size_t)(n + 1), sizeof *ea);
         int made = 0;
         if (!ea) ret = sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
         for (; !ret && made < n + 1; made++) {
@@ -119,12 +119,12 @@ static seqrt_status concat_run(dn_session *s, const sq_op_args *a, void *state)
             if (ds != dnnl_success) ret = dn_fail(ds, "concat");
         }
         for (int i = 0; ea && i < made; i++) dnnl_memory_destroy(ea[i].memory);
-        free(ea);
+        sq_free(ea);
     }
 done:
-    free(key);
-    free(mds);
-    free(args);
+    sq_free(key);
+    sq_free(mds);
+    sq_free(args);
     return ret;
 }
 

@@ -84,7 +84,7 @@ seqrt_status dn_rnn_load_prim(dn_session *s, const dn_rnn *r, int k, int which, 
         /* a packed layout: through one host copy of this matrix in
          * oneDNN's gate order (ldgoi / ldoi) */
         const int64_t blk = in * cols;
-        float *host = malloc(sizeof(float) * (size_t)(r->D * ng * blk));
+        float *host = sq_malloc(sizeof(float) * (size_t)(r->D * ng * blk));
         if (!host) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory preparing weights");
         for (int d = 0; d < r->D; d++)
             for (int g = 0; g < ng; g++) {
@@ -98,7 +98,7 @@ seqrt_status dn_rnn_load_prim(dn_session *s, const dn_rnn *r, int k, int which, 
         const dnnl_memory_desc_t from = which == 2 ? dn_md_tag(4, dp, dnnl_f32, dnnl_ldoi)
                                                    : dn_md_tag(5, dl, dnnl_f32, dnnl_ldgoi);
         seqrt_status st = dn_reorder_once(s, &from, host, want, dn_mem_ptr(*out), 1.0f);
-        free(host);
+        sq_free(host);
         if (st) return st;
     }
     if (dnnl_stream_wait(s->stream) != dnnl_success) return sq_error(SEQRT_ERR_DEVICE, "stream wait failed");
@@ -319,8 +319,8 @@ static void rnn_release(void *state)
     if (!r) return;
     dn_cache_clear(&r->cache);
     for (int k = 0; k < r->nl; k++) {
-        if (r->bias) free(r->bias[k]);
-        if (r->peep) free(r->peep[k]);
+        if (r->bias) sq_free(r->bias[k]);
+        if (r->peep) sq_free(r->peep[k]);
         if (r->wl && r->wl[k]) dnnl_memory_destroy(r->wl[k]);
         if (r->wi && r->wi[k]) dnnl_memory_destroy(r->wi[k]);
         if (r->wp && r->wp[k]) dnnl_memory_destroy(r->wp[k]);
@@ -332,17 +332,17 @@ static void rnn_release(void *state)
             if (d->wh) dnnl_memory_destroy(d->wh);
             if (d->who) dnnl_memory_destroy(d->who);
             if (d->wr) dnnl_memory_destroy(d->wr);
-            free(d->bx);
-            free(d->bh);
-            free(d->whp);
+            sq_free(d->bx);
+            sq_free(d->bh);
+            sq_free(d->whp);
         }
     for (int j = 0; j < r->nalt; j++) dnnl_memory_destroy(r->alt[j].mem);
-    free(r->bias);
-    free(r->peep);
-    free(r->wl);
-    free(r->wi);
-    free(r->wp);
-    free(r->dir);
+    sq_free(r->bias);
+    sq_free(r->peep);
+    sq_free(r->wl);
+    sq_free(r->wi);
+    sq_free(r->wp);
+    sq_free(r->dir);
     dn_buf_free(&r->seq[0]);
     dn_buf_free(&r->seq[1]);
     dn_buf_free(&r->gates);
@@ -350,7 +350,7 @@ static void rnn_release(void *state)
     dn_buf_free(&r->tmp);
     dn_buf_free(&r->gath);
     dn_buf_free(&r->lenbuf);
-    free(r);
+    sq_free(r);
 }
 
 /* The auto mode's use of the loop engine's small-batch path
@@ -380,7 +380,7 @@ int dn_rnn_loop_small(const dn_session *s, const dn_rnn *r, int64_t B)
 
 static seqrt_status rnn_prepare(dn_session *s, const sq_layer *L, void **out)
 {
-    dn_rnn *r = calloc(1, sizeof *r);
+    dn_rnn *r = sq_calloc(1, sizeof *r);
     if (!r) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
     *out = r;
     r->L = L;
@@ -395,19 +395,19 @@ static seqrt_status rnn_prepare(dn_session *s, const sq_layer *L, void **out)
     r->Ho = sq_h_out(L);
     r->P = L->op == SQ_OP_LSTM && L->a.proj_size > 0 ? L->a.proj_size : 0;
     const int nl = r->nl;
-    r->bias = calloc((size_t)nl, sizeof *r->bias);
-    r->wl = calloc((size_t)nl, sizeof *r->wl);
-    r->wi = calloc((size_t)nl, sizeof *r->wi);
-    r->wp = calloc((size_t)nl, sizeof *r->wp);
-    r->dir = calloc((size_t)(nl * r->D), sizeof *r->dir);
+    r->bias = sq_calloc((size_t)nl, sizeof *r->bias);
+    r->wl = sq_calloc((size_t)nl, sizeof *r->wl);
+    r->wi = sq_calloc((size_t)nl, sizeof *r->wi);
+    r->wp = sq_calloc((size_t)nl, sizeof *r->wp);
+    r->dir = sq_calloc((size_t)(nl * r->D), sizeof *r->dir);
     if (!r->bias || !r->wl || !r->wi || !r->wp || !r->dir) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
-    if (L->op == SQ_OP_LSTM && L->a.peephole && !(r->peep = calloc((size_t)nl, sizeof *r->peep)))
+    if (L->op == SQ_OP_LSTM && L->a.peephole && !(r->peep = sq_calloc((size_t)nl, sizeof *r->peep)))
         return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
     for (int k = 0; k < nl; k++) {
-        if (!(r->bias[k] = malloc(sizeof(float) * (size_t)(r->D * r->Gb * r->H))))
+        if (!(r->bias[k] = sq_malloc(sizeof(float) * (size_t)(r->D * r->Gb * r->H))))
             return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
         build_bias(r, k, r->bias[k]);
-        if (r->peep && !(r->peep[k] = malloc(sizeof(float) * (size_t)(r->D * 3 * r->H))))
+        if (r->peep && !(r->peep[k] = sq_malloc(sizeof(float) * (size_t)(r->D * 3 * r->H))))
             return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
         if (r->peep) dn_lstm_peephole(r, k, r->peep[k]);
     }

@@ -154,10 +154,10 @@ static seqrt_status load_bias(const dn_rnn *r, int k, int d, dn_loop_dir *w)
 {
     const sq_layer *L = r->L;
     const int64_t H = r->H, GH = r->G * H;
-    float *bx = calloc((size_t)GH, sizeof(float)), *bhn = r->lbr ? calloc((size_t)GH, sizeof(float)) : NULL;
+    float *bx = sq_calloc((size_t)GH, sizeof(float)), *bhn = r->lbr ? sq_calloc((size_t)GH, sizeof(float)) : NULL;
     if (!bx || (r->lbr && !bhn)) {
-        free(bx);
-        free(bhn);
+        sq_free(bx);
+        sq_free(bhn);
         return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
     }
     w->bx = bx;

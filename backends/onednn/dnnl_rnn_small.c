@@ -61,7 +61,7 @@ seqrt_status dn_small_pack(const float *w, int64_t H, int G, float **out)
 {
     const int64_t nu = (H + VL - 1) / VL;
     const size_t bytes = sizeof(float) * (size_t)(nu * H * G * VL);
-    float *p = aligned_alloc(64, (bytes + 63) / 64 * 64);
+    float *p = sq_aligned_alloc(64, (bytes + 63) / 64 * 64);
     if (!p) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory packing the recurrent weights");
     /* source rows are read in order; each block's destination (G VL H
      * floats) stays in cache while it is filled */
