@@ -73,6 +73,28 @@ typedef seqrt_status (*sq_backend_module_init_fn)(int abi, sq_backend *out);
 /* The built-in reference backend. */
 seqrt_status sq_reference_backend_init(sq_backend *out);
 
+/* ------------------------------------------------------------ host values */
+
+/* The values of a model in host memory, for backends whose ops read and
+ * write host buffers: model inputs and outputs are used in place (no
+ * copies); every other value lives in a buffer of the store (64-byte
+ * aligned, with 64 bytes of slack past its end), grown only when a run
+ * needs more than the last one. */
+typedef struct sq_values {
+    const seqrt_model *model;
+    sq_view *views;      /* per value, bound for the current run */
+    void **buf;          /* per value: the store's own storage */
+    size_t *cap;         /* bytes */
+    int *out_of;         /* per value: index in model outputs, or -1 */
+} sq_values;
+seqrt_status sq_values_init(sq_values *v, const seqrt_model *model);
+void sq_values_free(sq_values *v);
+/* Binds every value for a run of `plan`'s shapes. */
+seqrt_status sq_values_bind(sq_values *v, const sq_plan *plan, const sq_view *const *inputs,
+                            sq_view *const *outputs);
+/* After the run: copies the outputs that are model inputs themselves. */
+void sq_values_copy_through(const sq_values *v, sq_view *const *outputs);
+
 /* ------------------------------------------------------------ host executor */
 
 /* A generic graph walker over host memory for backends whose ops read and

@@ -10,37 +10,101 @@
 #include "formats.h"
 
 struct sq_host_exec {
-    const seqrt_model *model;
     const sq_host_op_fn *ops;
-    void **buf;          /* per value: the executor's own storage */
-    size_t *cap;         /* bytes */
-    sq_view *views;      /* per value, for this run */
-    int *out_of;         /* per value: index in model outputs, or -1 */
+    sq_values values;
 };
+
+seqrt_status sq_values_init(sq_values *v, const seqrt_model *m)
+{
+    memset(v, 0, sizeof *v);
+    const size_t n = (size_t)m->nvalues;
+    v->model = m;
+    v->buf = sq_calloc(n, sizeof *v->buf);
+    v->cap = sq_calloc(n, sizeof *v->cap);
+    v->views = sq_calloc(n, sizeof *v->views);
+    v->out_of = sq_calloc(n, sizeof *v->out_of);
+    if (!v->buf || !v->cap || !v->views || !v->out_of) {
+        sq_values_free(v);
+        return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) v->out_of[i] = -1;
+    for (int o = 0; o < m->noutputs; o++) v->out_of[m->outputs[o]] = o;
+    return SEQRT_OK;
+}
+
+void sq_values_free(sq_values *v)
+{
+    if (v->buf)
+        for (int i = 0; i < v->model->nvalues; i++) sq_free(v->buf[i]);
+    sq_free(v->buf);
+    sq_free(v->cap);
+    sq_free(v->views);
+    sq_free(v->out_of);
+    memset(v, 0, sizeof *v);
+}
+
+seqrt_status sq_values_bind(sq_values *v, const sq_plan *plan, const sq_view *const *inputs,
+                            sq_view *const *outputs)
+{
+    const seqrt_model *m = v->model;
+    for (int i = 0; i < m->ninputs; i++) v->views[m->inputs[i]] = *inputs[i];
+    for (int l = 0; l < m->nlayers; l++) {
+        const sq_layer *L = &m->layers[l];
+        for (int o = 0; o < SQ_MAX_OUTS; o++) {
+            const int x = L->out[o];
+            if (x < 0) continue;
+            if (v->out_of[x] >= 0) {
+                v->views[x] = *outputs[v->out_of[x]];
+                continue;
+            }
+            const sq_shape *sh = &plan->shapes[x];
+            int64_t count;
+            if (!sq_dims_count(sh->rank, sh->d, &count))
+                return sq_error(SEQRT_ERR_LIMIT, "value '%s' is too large", m->values[x].name);
+            const size_t bytes = (size_t)count * sizeof(float);
+            if (bytes > v->cap[x] || !v->buf[x]) {
+                sq_free(v->buf[x]);
+                v->cap[x] = 0;
+                if (!(v->buf[x] = sq_aligned_alloc(64, bytes + 64)))
+                    return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory for value '%s' (%zu bytes)",
+                                    m->values[x].name, bytes);
+                v->cap[x] = bytes;
+            }
+            sq_view *vw = &v->views[x];
+            vw->dtype = SEQRT_F32;
+            vw->rank = sh->rank;
+            memcpy(vw->d, sh->d, sizeof vw->d);
+            vw->data = v->buf[x];
+        }
+    }
+    return SEQRT_OK;
+}
+
+void sq_values_copy_through(const sq_values *v, sq_view *const *outputs)
+{
+    const seqrt_model *m = v->model;
+    for (int o = 0; o < m->noutputs; o++) {
+        const int x = m->outputs[o];
+        if (m->values[x].producer >= 0) continue;
+        const sq_view *iv = &v->views[x];
+        memcpy(outputs[o]->data, iv->data, (size_t)sq_view_count(iv) * sq_dtype_size(iv->dtype));
+    }
+}
 
 seqrt_status sq_host_exec_create(sq_host_exec **out, const seqrt_model *m, const sq_host_op_fn *ops)
 {
-    sq_host_exec *e = sq_calloc(1, sizeof *e);
-    if (!e) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
-    size_t n = (size_t)m->nvalues;
-    e->model = m;
-    e->ops = ops;
-    e->buf = sq_calloc(n, sizeof *e->buf);
-    e->cap = sq_calloc(n, sizeof *e->cap);
-    e->views = sq_calloc(n, sizeof *e->views);
-    e->out_of = sq_calloc(n, sizeof *e->out_of);
-    if (!e->buf || !e->cap || !e->views || !e->out_of) {
-        sq_host_exec_free(e);
-        return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
-    }
-    for (size_t v = 0; v < n; v++) e->out_of[v] = -1;
-    for (int o = 0; o < m->noutputs; o++) e->out_of[m->outputs[o]] = o;
     for (int l = 0; l < m->nlayers; l++)
-        if (!ops[m->layers[l].op]) {
-            sq_host_exec_free(e);
+        if (!ops[m->layers[l].op])
             return sq_error(SEQRT_ERR_UNSUPPORTED, "layer '%s': op '%s' has no implementation here",
                             m->layers[l].name, sq_op_name(m->layers[l].op));
-        }
+    sq_host_exec *e = sq_calloc(1, sizeof *e);
+    if (!e) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
+    e->ops = ops;
+    seqrt_status st = sq_values_init(&e->values, m);
+    if (st) {
+        sq_free(e);
+        return st;
+    }
     *out = e;
     return SEQRT_OK;
 }
@@ -48,21 +112,8 @@ seqrt_status sq_host_exec_create(sq_host_exec **out, const seqrt_model *m, const
 void sq_host_exec_free(sq_host_exec *e)
 {
     if (!e) return;
-    if (e->buf)
-        for (int v = 0; v < e->model->nvalues; v++) sq_free(e->buf[v]);
-    sq_free(e->buf);
-    sq_free(e->cap);
-    sq_free(e->views);
-    sq_free(e->out_of);
+    sq_values_free(&e->values);
     sq_free(e);
-}
-
-static void set_view(sq_view *v, seqrt_dtype dt, const sq_shape *s, void *data)
-{
-    v->dtype = dt;
-    v->rank = s->rank;
-    memcpy(v->d, s->d, sizeof v->d);
-    v->data = data;
 }
 
 seqrt_status sq_run_layers(const seqrt_model *m, sq_view *views, sq_layer_run_fn run, void *ctx)
@@ -100,42 +151,8 @@ static seqrt_status host_layer(void *ctx, int layer, const sq_op_args *a)
 seqrt_status sq_host_exec_run(sq_host_exec *e, const sq_plan *plan, const sq_view *const *inputs,
                               sq_view *const *outputs)
 {
-    const seqrt_model *m = e->model;
-    /* bind every value to its storage */
-    for (int i = 0; i < m->ninputs; i++) e->views[m->inputs[i]] = *inputs[i];
-    for (int l = 0; l < m->nlayers; l++) {
-        const sq_layer *L = &m->layers[l];
-        for (int o = 0; o < SQ_MAX_OUTS; o++) {
-            int v = L->out[o];
-            if (v < 0) continue;
-            const sq_shape *s = &plan->shapes[v];
-            if (e->out_of[v] >= 0) {
-                e->views[v] = *outputs[e->out_of[v]];
-                continue;
-            }
-            int64_t count;
-            if (!sq_dims_count(s->rank, s->d, &count))
-                return sq_error(SEQRT_ERR_LIMIT, "value '%s' is too large", m->values[v].name);
-            size_t bytes = (size_t)count * sizeof(float);
-            if (bytes > e->cap[v]) {
-                sq_free(e->buf[v]);
-                e->cap[v] = 0;
-                if (!(e->buf[v] = sq_malloc(bytes)))
-                    return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory for value '%s' (%zu bytes)",
-                                    m->values[v].name, bytes);
-                e->cap[v] = bytes;
-            }
-            set_view(&e->views[v], SEQRT_F32, s, e->buf[v]);
-        }
-    }
-    seqrt_status st = sq_run_layers(m, e->views, host_layer, e);
-    if (st) return st;
-    /* outputs that are model inputs themselves */
-    for (int o = 0; o < m->noutputs; o++) {
-        int v = m->outputs[o];
-        if (m->values[v].producer >= 0) continue;
-        int64_t count = sq_view_count(&e->views[v]);
-        memcpy(outputs[o]->data, e->views[v].data, (size_t)count * sq_dtype_size(e->views[v].dtype));
-    }
-    return SEQRT_OK;
+    seqrt_status st = sq_values_bind(&e->values, plan, inputs, outputs);
+    if (!st) st = sq_run_layers(e->values.model, e->values.views, host_layer, e);
+    if (!st) sq_values_copy_through(&e->values, outputs);
+    return st;
 }

@@ -56,15 +56,10 @@ static void session_free(void *impl)
     if (s->state)
         for (int l = 0; l < m->nlayers; l++)
             if (s->state[l]) g_ops[m->layers[l].op]->release(s->state[l]);
-    if (s->buf)
-        for (int v = 0; v < m->nvalues; v++) sq_free(s->buf[v]);
+    sq_values_free(&s->values);
     dn_cache_clear(&s->misc);
     if (s->stream) dnnl_stream_destroy(s->stream);
     sq_free(s->state);
-    sq_free(s->buf);
-    sq_free(s->cap);
-    sq_free(s->views);
-    sq_free(s->out_of);
     sq_free(s);
 }
 
@@ -105,18 +100,15 @@ static seqrt_status session_create(const seqrt_device *dev, const seqrt_model *m
         return st;
     }
     s->nthreads = omp_get_max_threads();
-    const size_t nv = (size_t)m->nvalues;
     s->state = sq_calloc((size_t)(m->nlayers ? m->nlayers : 1), sizeof *s->state);
-    s->buf = sq_calloc(nv, sizeof *s->buf);
-    s->cap = sq_calloc(nv, sizeof *s->cap);
-    s->views = sq_calloc(nv, sizeof *s->views);
-    s->out_of = sq_calloc(nv, sizeof *s->out_of);
-    if (!s->state || !s->buf || !s->cap || !s->views || !s->out_of) {
+    if (!s->state) {
         session_free(s);
         return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
     }
-    for (size_t v = 0; v < nv; v++) s->out_of[v] = -1;
-    for (int o = 0; o < m->noutputs; o++) s->out_of[m->outputs[o]] = o;
+    if ((st = sq_values_init(&s->values, m))) {
+        session_free(s);
+        return st;
+    }
     dnnl_status_t ds = dnf_stream_create(&s->stream, dn_engine, dnnl_stream_default_flags);
     if (ds != dnnl_success) {
         s->stream = NULL;
@@ -143,43 +135,6 @@ static seqrt_status session_create(const seqrt_device *dev, const seqrt_model *m
     return SEQRT_OK;
 }
 
-static seqrt_status bind_values(dn_session *s, const sq_plan *plan, const sq_view *const *inputs,
-                                sq_view *const *outputs)
-{
-    const seqrt_model *m = s->m;
-    for (int i = 0; i < m->ninputs; i++) s->views[m->inputs[i]] = *inputs[i];
-    for (int l = 0; l < m->nlayers; l++) {
-        const sq_layer *L = &m->layers[l];
-        for (int o = 0; o < SQ_MAX_OUTS; o++) {
-            const int v = L->out[o];
-            if (v < 0) continue;
-            if (s->out_of[v] >= 0) {
-                s->views[v] = *outputs[s->out_of[v]];
-                continue;
-            }
-            const sq_shape *sh = &plan->shapes[v];
-            int64_t count;
-            if (!sq_dims_count(sh->rank, sh->d, &count))
-                return sq_error(SEQRT_ERR_LIMIT, "value '%s' is too large", m->values[v].name);
-            const size_t bytes = (size_t)count * sizeof(float);
-            if (bytes > s->cap[v] || !s->buf[v]) {
-                sq_free(s->buf[v]);
-                s->cap[v] = 0;
-                if (!(s->buf[v] = sq_aligned_alloc(64, (bytes + 63) / 64 * 64 + 64)))
-                    return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory for value '%s' (%zu bytes)",
-                                    m->values[v].name, bytes);
-                s->cap[v] = bytes;
-            }
-            sq_view *vw = &s->views[v];
-            vw->dtype = SEQRT_F32;
-            vw->rank = sh->rank;
-            memcpy(vw->d, sh->d, sizeof vw->d);
-            vw->data = s->buf[v];
-        }
-    }
-    return SEQRT_OK;
-}
-
 static seqrt_status run_layer(void *ctx, int layer, const sq_op_args *a)
 {
     dn_session *s = ctx;
@@ -190,24 +145,17 @@ static seqrt_status session_run(void *impl, const sq_plan *plan, const sq_view *
                                 sq_view *const *outputs)
 {
     dn_session *s = impl;
-    const seqrt_model *m = s->m;
-    seqrt_status st = bind_values(s, plan, inputs, outputs);
+    seqrt_status st = sq_values_bind(&s->values, plan, inputs, outputs);
     if (st) return st;
     unsigned saved[256];
     const int nsaved = s->nthreads < 256 ? s->nthreads : 256;
     dn_denormals_enter(saved, nsaved);
-    st = sq_run_layers(s->m, s->views, run_layer, s);
+    st = sq_run_layers(s->m, s->values.views, run_layer, s);
     if (!st && dnnl_stream_wait(s->stream) != dnnl_success)
         st = sq_error(SEQRT_ERR_DEVICE, "oneDNN stream wait failed");
     dn_denormals_leave(saved, nsaved);
     if (st) return st;
-    /* outputs that are model inputs themselves */
-    for (int o = 0; o < m->noutputs; o++) {
-        const int v = m->outputs[o];
-        if (m->values[v].producer >= 0) continue;
-        const sq_view *iv = &s->views[v];
-        memcpy(outputs[o]->data, iv->data, (size_t)sq_view_count(iv) * sq_dtype_size(iv->dtype));
-    }
+    sq_values_copy_through(&s->values, outputs);
     return SEQRT_OK;
 }
 

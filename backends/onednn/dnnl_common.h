@@ -234,11 +234,7 @@ typedef struct dn_session {
                                      unless SEQRT_ONEDNN_SMALL_TILE=2) */
     int nthreads;
     void **state;                 /* per layer: the op's prepared state */
-    /* value buffers (as the core's host executor) */
-    void **buf;
-    size_t *cap;
-    sq_view *views;
-    int *out_of;
+    sq_values values;             /* every value in host memory (api/backend.h) */
     dn_cache misc;                /* reorders shared by the session */
 } dn_session;
 
