@@ -280,6 +280,12 @@ static inline int64_t sq_view_count(const sq_view *v)
     return n;
 }
 
+/* `axis` of dims d[0..rank) normalised (negative counts from the end), with
+ * the products of the dims before it (*outer) and after it (*inner): a
+ * tensor seen as [outer, d[axis], inner]. Returns the axis, or -1 when out
+ * of range. */
+int sq_axis_split(int rank, const int64_t *d, int64_t axis, int64_t *outer, int64_t *inner);
+
 /* Arguments of one host op call. Layout of sequences: [T, B, F] or, when
  * batch_first, [B, T, F]; recurrent states always [L*D, B, H]. */
 typedef struct sq_op_args {

@@ -19,6 +19,16 @@ int sq_norm_axis(int64_t axis, int rank)
     return (int)(axis < 0 ? axis + rank : axis);
 }
 
+int sq_axis_split(int rank, const int64_t *d, int64_t axis, int64_t *outer, int64_t *inner)
+{
+    const int a = sq_norm_axis(axis, rank);
+    *outer = *inner = 1;
+    if (a < 0) return -1;
+    for (int i = 0; i < a; i++) *outer *= d[i];
+    for (int i = a + 1; i < rank; i++) *inner *= d[i];
+    return a;
+}
+
 void sq_format_dims(const seqrt_model *m, int rank, const int64_t *dims, char *buf, size_t n)
 {
     size_t used = 0;

@@ -9,17 +9,14 @@ seqrt_status sq_ref_concat(const sq_op_args *args)
     const sq_layer *L = args->layer;
     sq_view *out = args->out[SQ_OUT_MAIN];
     const int rank = out->rank;
-    int64_t axis = L->a.axis;
-    if (axis < 0) axis += rank;
-    if (axis < 0 || axis >= rank)
+    /* Each view as [outer, d_axis, inner]; F32 and I32 elements are 4 bytes. */
+    int64_t outer, inner;
+    const int axis = sq_axis_split(rank, out->d, L->a.axis, &outer, &inner);
+    if (axis < 0)
         return sq_error(SEQRT_ERR_INTERNAL, "layer '%s': axis %lld out of range for rank %d",
                         L->name, (long long)L->a.axis, rank);
 
-    /* Each view as [outer, d_axis, inner]; F32 and I32 elements are 4 bytes. */
     const size_t esize = 4;
-    int64_t outer = 1, inner = 1;
-    for (int64_t i = 0; i < axis; i++) outer *= out->d[i];
-    for (int64_t i = axis + 1; i < rank; i++) inner *= out->d[i];
     const int64_t out_row = out->d[axis] * inner; /* elements per outer index */
     char *y = out->data;
 

@@ -9,9 +9,9 @@ seqrt_status sq_ref_select(const sq_op_args *args)
     const sq_layer *L = args->layer;
     const sq_view *x = args->in[SQ_SLOT_X];
     sq_view *out = args->out[SQ_OUT_MAIN];
-    int64_t axis = L->a.axis;
-    if (axis < 0) axis += x->rank;
-    if (axis < 0 || axis >= x->rank)
+    int64_t outer, inner; /* x as [outer, n, inner]; out as [outer, inner] */
+    const int axis = sq_axis_split(x->rank, x->d, L->a.axis, &outer, &inner);
+    if (axis < 0)
         return sq_error(SEQRT_ERR_INTERNAL, "layer '%s': axis %lld out of range for rank %d",
                         L->name, (long long)L->a.axis, x->rank);
     const int64_t n = x->d[axis];
@@ -21,11 +21,7 @@ seqrt_status sq_ref_select(const sq_op_args *args)
         return sq_error(SEQRT_ERR_INTERNAL, "layer '%s': index %lld out of range for size %lld",
                         L->name, (long long)L->a.index, (long long)n);
 
-    /* x as [outer, n, inner]; out as [outer, inner]. F32/I32: 4-byte elements. */
-    const size_t esize = 4;
-    int64_t outer = 1, inner = 1;
-    for (int64_t i = 0; i < axis; i++) outer *= x->d[i];
-    for (int64_t i = axis + 1; i < x->rank; i++) inner *= x->d[i];
+    const size_t esize = 4; /* F32 and I32 */
     const char *xv = x->data;
     char *y = out->data;
 

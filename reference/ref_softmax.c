@@ -16,17 +16,13 @@ seqrt_status sq_ref_softmax(const sq_op_args *args)
     const sq_view *x = args->in[SQ_SLOT_X];
     sq_view *out = args->out[SQ_OUT_MAIN];
     const bool log_form = L->op == SQ_OP_LOG_SOFTMAX;
-    int64_t axis = L->a.axis;
-    if (axis < 0) axis += x->rank;
-    if (axis < 0 || axis >= x->rank)
+    /* x viewed as [outer, n, inner]; each (o, i) pair is one row of n. */
+    int64_t outer, inner;
+    const int axis = sq_axis_split(x->rank, x->d, L->a.axis, &outer, &inner);
+    if (axis < 0)
         return sq_error(SEQRT_ERR_INTERNAL, "layer '%s': axis %lld out of range for rank %d",
                         L->name, (long long)L->a.axis, x->rank);
-
-    /* x viewed as [outer, n, inner]; each (o, i) pair is one row of n. */
-    int64_t outer = 1, inner = 1;
     const int64_t n = x->d[axis];
-    for (int64_t i = 0; i < axis; i++) outer *= x->d[i];
-    for (int64_t i = axis + 1; i < x->rank; i++) inner *= x->d[i];
     const float *xv = sq_vf(x);
     float *y = sq_vf(out);
 

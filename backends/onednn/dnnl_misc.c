@@ -62,12 +62,10 @@ static seqrt_status concat_run(dn_session *s, const sq_op_args *a, void *state)
     const sq_layer *L = a->layer;
     sq_view *out = a->out[SQ_OUT_MAIN];
     const int rank = out->rank;
-    int64_t axis = L->a.axis < 0 ? L->a.axis + rank : L->a.axis;
-    if (axis < 0 || axis >= rank)
+    int64_t outer, inner;
+    const int axis = sq_axis_split(rank, out->d, L->a.axis, &outer, &inner);
+    if (axis < 0)
         return sq_error(SEQRT_ERR_INTERNAL, "layer '%s': axis %lld out of range", L->name, (long long)L->a.axis);
-    int64_t outer = 1, inner = 1;
-    for (int64_t i = 0; i < axis; i++) outer *= out->d[i];
-    for (int64_t i = axis + 1; i < rank; i++) inner *= out->d[i];
     const int n = a->nlist;
     if (outer * inner == 0) return SEQRT_OK;
     /* key: data type, outer, inner and each input's extent */
@@ -133,16 +131,14 @@ static seqrt_status select_run(dn_session *s, const sq_op_args *a, void *state)
     dn_simple *st = state;
     const sq_layer *L = a->layer;
     const sq_view *x = a->in[SQ_SLOT_X];
-    int64_t axis = L->a.axis < 0 ? L->a.axis + x->rank : L->a.axis;
-    if (axis < 0 || axis >= x->rank)
+    int64_t outer, inner;
+    const int axis = sq_axis_split(x->rank, x->d, L->a.axis, &outer, &inner);
+    if (axis < 0)
         return sq_error(SEQRT_ERR_INTERNAL, "layer '%s': axis %lld out of range", L->name, (long long)L->a.axis);
     const int64_t n = x->d[axis];
     int64_t index = L->a.index < 0 ? L->a.index + n : L->a.index;
     if (index < 0 || index >= n)
         return sq_error(SEQRT_ERR_INTERNAL, "layer '%s': index %lld out of range", L->name, (long long)L->a.index);
-    int64_t outer = 1, inner = 1;
-    for (int64_t i = 0; i < axis; i++) outer *= x->d[i];
-    for (int64_t i = axis + 1; i < x->rank; i++) inner *= x->d[i];
     if (outer * inner == 0) return SEQRT_OK;
     /* the slice [outer, inner] of x seen as [outer, n, inner] */
     int64_t d[2] = {outer, inner}, sx[2] = {n * inner, 1};

@@ -14,12 +14,10 @@ static seqrt_status softmax_run(dn_session *s, const sq_op_args *a, void *state)
     dn_simple *st = state;
     const sq_layer *L = a->layer;
     const sq_view *x = a->in[SQ_SLOT_X];
-    int64_t axis = L->a.axis < 0 ? L->a.axis + x->rank : L->a.axis;
-    if (axis < 0 || axis >= x->rank)
+    int64_t outer, inner;
+    const int axis = sq_axis_split(x->rank, x->d, L->a.axis, &outer, &inner);
+    if (axis < 0)
         return sq_error(SEQRT_ERR_INTERNAL, "layer '%s': axis %lld out of range", L->name, (long long)L->a.axis);
-    int64_t outer = 1, inner = 1;
-    for (int64_t i = 0; i < axis; i++) outer *= x->d[i];
-    for (int64_t i = axis + 1; i < x->rank; i++) inner *= x->d[i];
     const int64_t n = x->d[axis];
     const bool log_form = L->op == SQ_OP_LOG_SOFTMAX;
     struct {

@@ -137,17 +137,13 @@ static seqrt_status copy_rows(sq_ocl_session *s, cl_mem src, size_t src_off, siz
     return SEQRT_OK;
 }
 
-static int64_t norm_axis(int64_t axis, int rank) { return axis < 0 ? axis + rank : axis; }
-
 static seqrt_status run_concat(sq_ocl_session *s, const sq_layer *L, void *state)
 {
     (void)state;
     const sq_shape *out = sq_ocl_out_shape(s, L, SQ_OUT_MAIN);
     cl_mem y = sq_ocl_out(s, L, SQ_OUT_MAIN);
-    int64_t axis = norm_axis(L->a.axis, out->rank);
-    int64_t outer = 1, inner = 1;
-    for (int64_t i = 0; i < axis; i++) outer *= out->d[i];
-    for (int64_t i = axis + 1; i < out->rank; i++) inner *= out->d[i];
+    int64_t outer, inner;
+    const int axis = sq_axis_split(out->rank, out->d, L->a.axis, &outer, &inner); /* checked at load */
     const int64_t out_row = out->d[axis] * inner;
     int64_t start = 0;
     for (int k = 0; k < L->nlist; k++) {
@@ -166,11 +162,9 @@ static seqrt_status run_select(sq_ocl_session *s, const sq_layer *L, void *state
 {
     (void)state;
     const sq_shape *xs = sq_ocl_in_shape(s, L, SQ_SLOT_X);
-    int64_t axis = norm_axis(L->a.axis, xs->rank);
+    int64_t outer, inner;
+    const int axis = sq_axis_split(xs->rank, xs->d, L->a.axis, &outer, &inner); /* checked at load */
     int64_t n = xs->d[axis], index = L->a.index < 0 ? L->a.index + n : L->a.index;
-    int64_t outer = 1, inner = 1;
-    for (int64_t i = 0; i < axis; i++) outer *= xs->d[i];
-    for (int64_t i = axis + 1; i < xs->rank; i++) inner *= xs->d[i];
     return copy_rows(s, sq_ocl_in(s, L, SQ_SLOT_X), (size_t)(index * inner), (size_t)(n * inner),
                      sq_ocl_out(s, L, SQ_OUT_MAIN), 0, (size_t)inner, (size_t)inner, (size_t)outer);
 }

@@ -10,10 +10,9 @@ static seqrt_status run_softmax(sq_ocl_session *s, const sq_layer *L, void *stat
 {
     (void)state;
     const sq_shape *xs = sq_ocl_in_shape(s, L, SQ_SLOT_X);
-    int64_t axis = L->a.axis < 0 ? L->a.axis + xs->rank : L->a.axis;
-    int64_t outer = 1, inner = 1, n = xs->d[axis];
-    for (int64_t i = 0; i < axis; i++) outer *= xs->d[i];
-    for (int64_t i = axis + 1; i < xs->rank; i++) inner *= xs->d[i];
+    int64_t outer, inner;
+    const int axis = sq_axis_split(xs->rank, xs->d, L->a.axis, &outer, &inner); /* checked at load */
+    const int64_t n = xs->d[axis];
     cl_mem x = sq_ocl_in(s, L, SQ_SLOT_X), y = sq_ocl_out(s, L, SQ_OUT_MAIN);
     const int log_form = L->op == SQ_OP_LOG_SOFTMAX;
     const sq_ocl_profile *p = &s->dev->choice.profile;
