@@ -2,7 +2,7 @@
  * The backend registry: the built-in reference backend and the shared
  * modules (libseqrt-onednn.so, libseqrt-opencl.so) loaded at first use with
  * dlopen, from $SEQRT_BACKEND_PATH (colon-separated directories) or the
- * directory of libseqrt itself. A module that is missing, or whose own
+ * module directory beside libseqrt itself (<libdir>/seqrt-0). A module that is missing, or whose own
  * libraries (oneDNN, the OpenCL ICD loader) are missing, is listed as
  * unavailable with the reason; it is never silently replaced by another.
  *
@@ -13,6 +13,7 @@
  * ignored with a warning; "auto" never chooses an extra backend.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -30,35 +31,66 @@ static sq_backend g_backends[SQ_NBUILTIN + SQ_MAX_EXTRA];
 static size_t g_nbackends = SQ_NBUILTIN; /* built-ins + $SEQRT_EXTRA_BACKENDS */
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
+#ifndef SEQRT_MODULE_DIR_NAME
+#define SEQRT_MODULE_DIR_NAME "seqrt-0"
+#endif
+
+/* The directory holding libseqrt itself, as it was loaded. */
 static void lib_dir(char *buf, size_t n)
 {
     Dl_info info;
     buf[0] = '\0';
     if (dladdr((void *)&lib_dir, &info) && info.dli_fname) {
-        snprintf(buf, n, "%s", info.dli_fname);
+        char *real = realpath(info.dli_fname, NULL); /* "/p/lib", not "/p/bin/../lib" */
+        snprintf(buf, n, "%s", real ? real : info.dli_fname);
+        free(real);
         char *slash = strrchr(buf, '/');
         if (slash) *slash = '\0';
         else snprintf(buf, n, ".");
     }
 }
 
+/* Appends "dir" to the searched list, noting a directory that does not
+ * exist or holds no seqrt module at all (a broken install reads as such). */
+static void note_searched(char *searched, size_t n, const char *dir)
+{
+    size_t used = strlen(searched);
+    const char *why = "";
+    DIR *d = opendir(dir);
+    if (!d) {
+        why = " (no such directory)";
+    } else {
+        bool any = false;
+        for (struct dirent *e; !any && (e = readdir(d));)
+            any = !strncmp(e->d_name, "libseqrt-", 9) && strstr(e->d_name, ".so");
+        closedir(d);
+        if (!any) why = " (no seqrt module in it)";
+    }
+    snprintf(searched + used, n - used, "%s%s%s", used ? ", " : "", dir, why);
+}
+
+/* Search order: each directory of $SEQRT_BACKEND_PATH, then the module
+ * directory beside libseqrt (<libdir>/seqrt-<SOVERSION>, in the build tree
+ * and in an installed prefix alike). */
 static void load_module(sq_backend *b, const char *name)
 {
-    char file[64], searched[1024] = "", path[1024];
+    char file[64], searched[2048] = "", path[1024];
     snprintf(file, sizeof file, "libseqrt-%s.so", name);
     snprintf(b->name, sizeof b->name, "%s", name);
-    /* search order: $SEQRT_BACKEND_PATH, then beside libseqrt */
-    char dirs[4096] = "";
+    char dirs[4096] = "", own[1024];
     const char *env = getenv("SEQRT_BACKEND_PATH");
     if (env && *env) snprintf(dirs, sizeof dirs, "%s:", env);
-    lib_dir(dirs + strlen(dirs), sizeof dirs - strlen(dirs));
+    lib_dir(own, sizeof own);
+    if (own[0])
+        snprintf(dirs + strlen(dirs), sizeof dirs - strlen(dirs), "%s/%s", own, SEQRT_MODULE_DIR_NAME);
     char *save = NULL;
     for (char *dir = strtok_r(dirs, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
         if (!*dir) continue;
         snprintf(path, sizeof path, "%s/%s", dir, file);
-        snprintf(searched + strlen(searched), sizeof searched - strlen(searched), "%s%s",
-                 *searched ? ", " : "", dir);
-        if (access(path, F_OK) != 0) continue;
+        if (access(path, F_OK) != 0) {
+            note_searched(searched, sizeof searched, dir);
+            continue;
+        }
         void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
         if (!h) {
             const char *e = dlerror();

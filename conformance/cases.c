@@ -11,7 +11,9 @@
 #include <fnmatch.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,8 +21,15 @@
 
 #include "cases.h"
 
+/* Where the golden cases are: SEQRT_GOLDEN_RELDIR, relative to the
+ * directory of the running program, is where an installed seqrt-conformance
+ * finds them (e.g. ../share/seqrt/conformance/golden); SEQRT_GOLDEN_DIR is the
+ * source tree's, for a program run from the build tree. */
 #ifndef SEQRT_GOLDEN_DIR
 #define SEQRT_GOLDEN_DIR "conformance/data/golden"
+#endif
+#ifndef SEQRT_GOLDEN_RELDIR
+#define SEQRT_GOLDEN_RELDIR "../share/seqrt/conformance/golden"
 #endif
 
 #define CF_MAX_INPUTS 16
@@ -46,7 +55,35 @@ struct cf_suite {
     int oom;
 };
 
-const char *cf_default_golden_dir(void) { return SEQRT_GOLDEN_DIR; }
+static char g_golden_dir[1024];
+static pthread_once_t g_golden_once = PTHREAD_ONCE_INIT;
+
+static void find_golden_dir(void)
+{
+    char exe[1024];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            struct stat st;
+            snprintf(g_golden_dir, sizeof g_golden_dir, "%s/%s", exe, SEQRT_GOLDEN_RELDIR);
+            char *real = realpath(g_golden_dir, NULL);
+            bool found = real && stat(real, &st) == 0 && S_ISDIR(st.st_mode);
+            if (found) snprintf(g_golden_dir, sizeof g_golden_dir, "%s", real);
+            free(real);
+            if (found) return;
+        }
+    }
+    snprintf(g_golden_dir, sizeof g_golden_dir, "%s", SEQRT_GOLDEN_DIR);
+}
+
+const char *cf_default_golden_dir(void)
+{
+    pthread_once(&g_golden_once, find_golden_dir);
+    return g_golden_dir;
+}
 
 static int filter_match(const cf_suite *s, const char *name, const char *group)
 {
@@ -119,13 +156,15 @@ static char *read_text(const char *path, size_t max)
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-static void add_golden_cases(cf_suite *s, const char *dir)
+/* 0, or -1 with the reason in err: a golden directory that is missing or
+ * holds no case is an error (--no-golden turns the group off), never a
+ * quiet run without it. */
+static int add_golden_cases(cf_suite *s, const char *dir, char *err, size_t errn)
 {
     DIR *d = opendir(dir);
     if (!d) {
-        snprintf(s->golden_note, sizeof s->golden_note, "golden directory %s not found (%s): golden cases not run", dir,
-                 strerror(errno));
-        return;
+        snprintf(err, errn, "golden directory %s: %s (give --golden-dir DIR, or --no-golden)", dir, strerror(errno));
+        return -1;
     }
     snprintf(s->golden_dir, sizeof s->golden_dir, "%s", dir);
     char **names = NULL;
@@ -163,7 +202,11 @@ static void add_golden_cases(cf_suite *s, const char *dir)
         free(names[i]);
     }
     free(names);
-    if (!n) snprintf(s->golden_note, sizeof s->golden_note, "no golden case found in %s", dir);
+    if (!n) {
+        snprintf(err, errn, "golden directory %s holds no case (a case is a directory with case.json)", dir);
+        return -1;
+    }
+    return 0;
 }
 
 int cf_suite_create(cf_suite **out, const cf_suite_options *opt, char *err, size_t errn)
@@ -181,10 +224,13 @@ int cf_suite_create(cf_suite **out, const cf_suite_options *opt, char *err, size
     cf_add_op_cases(s);
     cf_add_attention_cases(s);
     cf_add_model_cases(s);
-    const char *gd = opt && opt->golden_dir ? opt->golden_dir : SEQRT_GOLDEN_DIR;
-    if (*gd)
-        add_golden_cases(s, gd);
-    else
+    const char *gd = opt && opt->golden_dir ? opt->golden_dir : cf_default_golden_dir();
+    if (*gd) {
+        if (add_golden_cases(s, gd, err, errn)) {
+            cf_suite_free(s);
+            return -1;
+        }
+    } else
         snprintf(s->golden_note, sizeof s->golden_note, "golden cases turned off");
     if (s->oom) {
         cf_suite_free(s);

@@ -69,7 +69,7 @@ endif()
 # ---------------------------------------------------------------- fault injection
 # The core and the reference backend once more, with the counting allocator
 # hooks and the backend call hooks of api/fault.h armed. The test exports the
-# core's symbols, so a backend module it dlopens (from build/lib, through
+# core's symbols, so a backend module it dlopens (from build/lib/seqrt-0, through
 # SEQRT_BACKEND_PATH) allocates and calls sq_fault_hit() through this copy.
 add_library(seqrt_fi STATIC ${SEQRT_CORE_SOURCES} ${SEQRT_REFERENCE_SOURCES})
 target_include_directories(seqrt_fi PUBLIC ${CMAKE_SOURCE_DIR}/api)
@@ -81,7 +81,7 @@ target_compile_definitions(test_fault_injection PRIVATE SEQRT_SOURCE_DIR="${CMAK
 set_target_properties(test_fault_injection PROPERTIES ENABLE_EXPORTS ON)
 add_test(NAME test_fault_injection COMMAND test_fault_injection)
 set_tests_properties(test_fault_injection PROPERTIES TIMEOUT 900
-                     ENVIRONMENT "SEQRT_BACKEND_PATH=${CMAKE_BINARY_DIR}/lib")
+                     ENVIRONMENT "SEQRT_BACKEND_PATH=${SEQRT_MODULE_OUTPUT_DIR}")
 
 # ---------------------------------------------------------------- concurrency
 # 8 threads x SEQRT_CONCURRENCY_RUNS runs (default 500) per available backend.

@@ -18,7 +18,7 @@
  * Operations: seqrt_model_load (JSON, description, weights file, binding,
  * shape inference), seqrt_session_create, seqrt_session_run on a fresh and
  * on a warm session, a streaming run, .npy load and save; on the reference
- * backend, and on every other backend module found in build/lib (its
+ * backend, and on every other backend module found in build/lib/seqrt-0 (its
  * allocations, then its own injection points: sites "onednn:..." and
  * "opencl:...").
  *

@@ -836,7 +836,7 @@ Test(api, version)
     cr_assert_eq(a, SEQRT_VERSION_MAJOR);
     cr_assert_eq(b, SEQRT_VERSION_MINOR);
     cr_assert_eq(c, SEQRT_VERSION_PATCH);
-    cr_assert_str_eq(v, "0.1.0");
+    cr_assert_str_eq(v, SEQRT_VERSION_TEXT); /* the version the build system packages (CMakeLists.txt) */
 }
 
 Test(api, last_error_cleared_by_success)

@@ -18,6 +18,7 @@ seqrt_criterion_test(test_safetensors tests/test_safetensors.c)
 seqrt_criterion_test(test_goldens tests/test_goldens.c conformance/compare.c)
 seqrt_criterion_test(test_model_errors tests/test_model_errors.c)
 seqrt_criterion_test(test_session tests/test_session.c)
+target_compile_definitions(test_session PRIVATE SEQRT_VERSION_TEXT="${PROJECT_VERSION}")
 
 # CLI: the program's own behaviour (help, errors, atomic outputs, --chunk).
 add_executable(npy_allclose tests/npy_allclose.c)

@@ -185,15 +185,16 @@ if want tsan; then
       grep -qw -- "$m" "$work/tsan-targets" && mods+=("$m")
     done
     cmake --build "$tsan" -j"$jobs" --target test_concurrency "${mods[@]}" >/dev/null
+    moddir=$tsan/lib/seqrt-$(sed -n 's/^#define SEQRT_VERSION_MAJOR \([0-9]*\).*/\1/p' "$root/api/seqrt.h")
     for m in "${mods[@]}"; do
-      [ -f "$tsan/lib/lib$m.so" ] || { echo "ci_sanitize.sh: $tsan/lib/lib$m.so was not built" >&2; exit 1; }
+      [ -f "$moddir/lib$m.so" ] || { echo "ci_sanitize.sh: $moddir/lib$m.so was not built" >&2; exit 1; }
     done
     # OMP_NUM_THREADS=1: the OpenMP runtime is not instrumented, so TSan
     # cannot see its fork/join barriers and would report every access of
     # a parallel region's workers; the 8 application threads, each with
     # its own sessions over shared models, are what this step checks.
     # tools/tsan.supp: the runtime's own bookkeeping (see the file).
-    OMP_NUM_THREADS=1 SEQRT_BACKEND_PATH="$tsan/lib" \
+    OMP_NUM_THREADS=1 SEQRT_BACKEND_PATH="$moddir" \
       TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1 suppressions=$root/tools/tsan.supp} \
       SEQRT_CONCURRENCY_RUNS=${SEQRT_TSAN_RUNS:-500} "$tsan/bin/test_concurrency"
   fi
