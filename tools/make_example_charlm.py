@@ -5,12 +5,13 @@ Text: the licence texts Debian ships in /usr/share/common-licenses (every
 regular file, symlinks skipped; characters outside printable ASCII dropped);
 the last 5% of the text is held out to measure the loss.
 Model: nn.Embedding(V, 48) -> nn.LSTM(48, 256, num_layers=2) -> nn.Linear(256, V)
--> nn.Softmax, exported with tools/seqrt_export.py (which checks seqrt's
-output against PyTorch's before it writes anything), weights stored as F16.
+-> nn.Softmax, exported with seqrt.export (tools/seqrt_export.py; it checks
+seqrt's output, run through the library in process, against PyTorch's before
+it reports success), weights stored as F16.
 Deterministic: fixed seeds, one thread.
 
     /usr/bin/python3 tools/make_example_charlm.py [--steps 300] [--batch 16] [--out examples/charlm]
-                                                  [--seqrt build/bin/seqrt]
+                                                  [--device reference]
 
 Writes charlm.json, charlm.safetensors and prompt.npy (the token ids of the
 default prompt, int32 [T, 1]).
@@ -26,8 +27,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import seqrt_export as sx  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+import seqrt.export as sx  # noqa: E402
 
 LICENSES = "/usr/share/common-licenses"
 PROMPT = "This program is free software"
@@ -86,7 +87,7 @@ def main():
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
                                                   "examples", "charlm"))
-    ap.add_argument("--seqrt", help="seqrt program for the export check (default build/bin/seqrt)")
+    ap.add_argument("--device", default="reference", help="the seqrt device of the export check")
     args = ap.parse_args()
     torch.manual_seed(1234)
     torch.set_num_threads(1)
@@ -138,7 +139,7 @@ def main():
     }
     os.makedirs(args.out, exist_ok=True)
     rep = sx.export(model, os.path.join(args.out, "charlm.json"), name="charlm", metadata=meta,
-                    weights_dtype="F16", seqrt=args.seqrt)
+                    weights_dtype="F16", device=args.device)
     print(rep)
     np.save(os.path.join(args.out, "prompt.npy"), np.array([[idx[c]] for c in PROMPT], dtype=np.int32))
 

@@ -12,13 +12,13 @@ Tokens: the printable ASCII characters plus the 400 most frequent words of
 the training lines, bare and with a leading space (text split by longest
 match, as `seqrt classify` does), id 0 for anything else (metadata.unk).
 Model: tokens -> nn.Embedding(V, 48) -> nn.Dropout(0.3) -> bidirectional
-nn.LSTM(48, 64) over the packed lines -> seqrt_export.AttentionPool (self-attention pooling) ->
-nn.Dropout(0.3) -> nn.Linear(128, 8) -> nn.Softmax. Exported with tools/seqrt_export.py (checked
-against PyTorch before writing); the held-out accuracy is then measured again
-with seqrt itself, from the written files.
+nn.LSTM(48, 64) over the packed lines -> seqrt.export.AttentionPool (self-attention pooling) ->
+nn.Dropout(0.3) -> nn.Linear(128, 8) -> nn.Softmax. Exported with seqrt.export (tools/seqrt_export.py;
+checked against PyTorch); the held-out accuracy is then measured again
+with seqrt itself (the library, in process), from the written files.
 
     /usr/bin/python3 tools/make_example_licence.py [--epochs 12] [--words 400] [--out examples/licence]
-                                                   [--seqrt build/bin/seqrt]
+                                                   [--device reference]
 
 Writes licence.json, licence.safetensors and heldout.tsv (LABEL<tab>LINE, the
 held-out lines).
@@ -37,9 +37,10 @@ import torch
 import torch.nn as nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import seqrt_export as sx  # noqa: E402
-import seqrt_formats as sf  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+import seqrt  # noqa: E402
+import seqrt.export as sx  # noqa: E402
+from seqrt import formats as sf  # noqa: E402
 
 LICENSES = "/usr/share/common-licenses"
 FAMILY = OrderedDict([("Apache-2.0", "Apache-2.0"), ("Artistic", "Artistic"), ("BSD", "BSD"),
@@ -150,23 +151,25 @@ def accuracy(model, items, bs=256):
     return right / len(items)
 
 
-def seqrt_accuracy(seqrt, path, items, bs=128):
-    """Held-out accuracy measured by seqrt (`seqrt run` on the written model):
-    (accuracy, top-2 accuracy, {label index: (right, count)}, confusions)."""
+def seqrt_accuracy(path, items, bs=128, device="reference"):
+    """Held-out accuracy measured by seqrt (the written model run through the
+    library, in process, on `device`): (accuracy, top-2 accuracy, {label
+    index: (right, count)}, confusions)."""
     right, top2, per, confusions = 0, 0, {}, {}
-    for i in range(0, len(items), bs):
-        x, lengths, y = batch(items[i:i + bs])
-        out = sf.run_seqrt(seqrt, path, OrderedDict([("tokens", x.numpy()), ("lengths", lengths.numpy())]),
-                           ["probs"])["probs"]
-        pred = out.argmax(-1)
-        second = np.argsort(-out, axis=-1)[:, 1]
-        for p, q, t in zip(pred, second, y.numpy()):
-            right += int(p == t)
-            top2 += int(p == t or q == t)
-            r, n = per.get(int(t), (0, 0))
-            per[int(t)] = (r + int(p == t), n + 1)
-            if p != t:
-                confusions[(int(t), int(p))] = confusions.get((int(t), int(p)), 0) + 1
+    with seqrt.Model(path, strict=True) as model, seqrt.Session(model, device=device) as session:
+        for i in range(0, len(items), bs):
+            x, lengths, y = batch(items[i:i + bs])
+            out = session.run({"tokens": sf.npy_array(x.numpy()),
+                               "lengths": sf.npy_array(lengths.numpy())})["probs"]
+            pred = out.argmax(-1)
+            second = np.argsort(-out, axis=-1)[:, 1]
+            for p, q, t in zip(pred, second, y.numpy()):
+                right += int(p == t)
+                top2 += int(p == t or q == t)
+                r, n = per.get(int(t), (0, 0))
+                per[int(t)] = (r + int(p == t), n + 1)
+                if p != t:
+                    confusions[(int(t), int(p))] = confusions.get((int(t), int(p)), 0) + 1
     return right / len(items), top2 / len(items), per, confusions
 
 
@@ -176,7 +179,7 @@ def main():
     ap.add_argument("--words", type=int, default=400, help="words in the vocabulary besides the characters")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
                                                   "examples", "licence"))
-    ap.add_argument("--seqrt", help="seqrt program (default build/bin/seqrt)")
+    ap.add_argument("--device", default="reference", help="the seqrt device of the export check and accuracy")
     args = ap.parse_args()
     torch.manual_seed(4321)
     torch.set_num_threads(1)
@@ -239,11 +242,11 @@ def main():
         ("training", "tools/make_example_licence.py --epochs %d: AdamW (weight decay 0.01), batches of 32 lines, one CPU thread: "
                      "%d s of CPU (%d s wall clock)" % (args.epochs, round(train_cpu), round(train_time))),
     ])
-    rep = sx.export(model, path, name="licence", metadata=meta, weights_dtype="F16", seqrt=args.seqrt)
+    rep = sx.export(model, path, name="licence", metadata=meta, weights_dtype="F16", device=args.device)
     print(rep)
-    acc, top2, per, confusions = seqrt_accuracy(sf.find_seqrt(args.seqrt), path, held_items)
-    print("held-out accuracy: %.4f with seqrt (reference backend), %.4f with PyTorch (F32 weights); "
-          "top-2 %.4f" % (acc, torch_acc, top2))
+    acc, top2, per, confusions = seqrt_accuracy(path, held_items, device=args.device)
+    print("held-out accuracy: %.4f with seqrt (%s), %.4f with PyTorch (F32 weights); "
+          "top-2 %.4f" % (acc, args.device, torch_acc, top2))
     for (t, p), n in sorted(confusions.items(), key=lambda kv: -kv[1])[:6]:
         print("  %3d %-10s lines taken for %s" % (n, labels[t], labels[p]))
     meta["held_out_accuracy"] = round(acc, 4)

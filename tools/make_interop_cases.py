@@ -3,12 +3,15 @@
 inputs they were checked on and the outputs PyTorch gave for them, so that
 ctest (examples/test_examples.sh) checks the round trips without Python.
 
-  export_*  tools/seqrt_export.py on PyTorch models (expected: PyTorch in
-            float64 on the same weights)
-  onnx_*    PyTorch -> torch.onnx.export -> tools/onnx2seqrt.py (expected:
-            the PyTorch model's outputs)
+  export_*  seqrt.export (tools/seqrt_export.py) on PyTorch models (expected:
+            PyTorch in float64 on the same weights)
+  onnx_*    PyTorch -> torch.onnx.export -> seqrt.onnx (tools/onnx2seqrt.py)
+            (expected: the PyTorch model's outputs)
 
-    /usr/bin/python3 tools/make_interop_cases.py [--out examples/interop] [--seqrt build/bin/seqrt]
+    /usr/bin/python3 tools/make_interop_cases.py [--out examples/interop] [--device reference]
+
+Each round trip is checked first by running the model through the seqrt
+library in process (python/seqrt, on --device).
 
 Each case directory holds model.json, its weights, input.<name>.npy and
 expected.<value>.npy (':' written as '.'). Deterministic (fixed seeds).
@@ -22,10 +25,10 @@ import tempfile
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import onnx2seqrt  # noqa: E402
-import seqrt_export as sx  # noqa: E402
-import seqrt_formats as sf  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+import seqrt.export as sx  # noqa: E402
+from seqrt import formats as sf  # noqa: E402
+from seqrt.onnx.torchcases import torch_case, torch_cases  # noqa: E402
 
 EXPORT_CASES = ["charlm", "packed_gru", "proj_lstm", "self_attention", "cross_attention", "attention_scores"]
 ONNX_CASES = ["torch_charlm_lstm2", "torch_bigru_batch_first"]
@@ -35,12 +38,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     here = os.path.dirname(os.path.abspath(__file__))
     ap.add_argument("--out", default=os.path.join(here, "..", "examples", "interop"))
-    ap.add_argument("--seqrt", help="seqrt program (default build/bin/seqrt, $SEQRT_CLI)")
+    ap.add_argument("--device", default="reference", help="the seqrt device the round trips are checked on")
     args = ap.parse_args()
     torch.set_num_threads(1)
-    exe = sf.find_seqrt(args.seqrt)
-    if not exe:
-        sys.exit("make_interop_cases: no seqrt program: build it or give --seqrt")
     for d in os.listdir(args.out) if os.path.isdir(args.out) else []:
         if os.path.isfile(os.path.join(args.out, d, "model.json")):
             shutil.rmtree(os.path.join(args.out, d))
@@ -50,18 +50,18 @@ def main():
             continue
         d = os.path.join(args.out, "export_" + name)
         os.makedirs(d, exist_ok=True)
-        rep = sx.export(model, os.path.join(d, "model.json"), name="export_" + name, seqrt=exe, **kw)
+        rep = sx.export(model, os.path.join(d, "model.json"), name="export_" + name, device=args.device, **kw)
         for n, a in rep.inputs.items():
             np.save(os.path.join(d, "input.%s.npy" % n), a)
         for v, a in rep.expected.items():
             np.save(os.path.join(d, "expected." + sf.value_file(v)), a.astype(np.float32))
         print("export_%-22s worst %.3f of the tolerance" % (name, rep.worst_ratio))
     with tempfile.TemporaryDirectory() as tmp:
-        for case in onnx2seqrt._torch_cases():
+        for case in torch_cases():
             if case[0] not in ONNX_CASES:
                 continue
             d = os.path.join(args.out, "onnx_" + case[0][len("torch_"):])
-            status, msg = onnx2seqrt._torch_case(case, exe, tmp, save=d)
+            status, msg = torch_case(case, tmp, save=d, device=args.device)
             if status != "ok":
                 sys.exit("make_interop_cases: %s: %s" % (case[0], msg))
             print("%-29s %s" % (os.path.basename(d), msg))

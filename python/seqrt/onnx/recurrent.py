@@ -1,0 +1,152 @@
+"""LSTM, GRU and RNN, and the Squeeze / Transpose / Reshape after them that
+only turn ONNX's Y [T, D, B, H] into seqrt's [T, B, D*H]."""
+
+from collections import OrderedDict
+
+import numpy as np
+
+from ..gates import ONNX_GATE_PERM, ONNX_PEEPHOLE_ORDER, reorder_gates
+from .values import DEFAULT_ACTS, _C, _Shape, _V
+
+
+class _RecurrentOps:
+    """Mixin of _Converter: the recurrent ops and the layout plumbing."""
+
+    def op_LSTM(self, node, a):
+        return self.recurrent(node, a)
+
+    def op_GRU(self, node, a):
+        return self.recurrent(node, a)
+
+    def op_RNN(self, node, a):
+        return self.recurrent(node, a)
+
+    def recurrent(self, node, a):
+        op = node.op_type
+        kind = op.lower()
+        if a.get("input_forget", 0):
+            self.err(node, "input_forget=1 couples the input gate to the forget gate in ONNX's own way, which is "
+                     "not seqrt's coupled (CIFG) gate (i = 1 - f) and which runtimes evaluate differently: "
+                     "rejected rather than mapped onto it")
+        if "clip" in a:
+            self.err(node, "clip=%g: seqrt's cells do not clip" % a["clip"])
+        direction = a.get("direction", "forward")
+        if direction == "reverse":
+            self.err(node, "direction=reverse: seqrt runs forward or bidirectional")
+        D = 2 if direction == "bidirectional" else 1
+        acts = a.get("activations")
+        nl = "tanh"
+        if acts:
+            want = DEFAULT_ACTS[op] * D
+            if op == "RNN" and acts in (["Relu"] * D,):
+                nl = "relu"
+            elif [x.lower() for x in acts] != [x.lower() for x in want]:
+                self.err(node, "activations %s: seqrt's %s uses %s" % (acts, kind, DEFAULT_ACTS[op]))
+        for k in ("activation_alpha", "activation_beta"):
+            if k in a:
+                self.err(node, "%s is not supported" % k)
+        H = int(a["hidden_size"])
+        layout = int(a.get("layout", 0))
+        x = self.value(node, 0, "X", swap_ok=True)
+        self.set_bf(node, bool(layout) != x.swap)
+        W = self.const(node, 1, "W")
+        R = self.const(node, 2, "R")
+        B = self.const(node, 3, "B", optional=True)
+        seq = self.get(node, 4)
+        h0 = self.get(node, 5)
+        c0 = self.get(node, 6) if op == "LSTM" else None
+        P = self.const(node, 7, "P", optional=True) if op == "LSTM" else None
+        perm = ONNX_GATE_PERM[op]
+        G = len(perm)
+        I = W.shape[2]
+        if W.shape != (D, G * H, I) or R.shape != (D, G * H, H):
+            self.err(node, "W %s / R %s do not match hidden_size %d, %d direction(s)" % (W.shape, R.shape, H, D))
+        w = OrderedDict()
+        for d in range(D):
+            s = "_reverse" if d else ""
+            w["weight_ih_l0" + s] = reorder_gates(W[d], perm, H)
+            w["weight_hh_l0" + s] = reorder_gates(R[d], perm, H)
+            if B is not None:
+                w["bias_ih_l0" + s] = reorder_gates(B[d][:G * H], perm, H)
+                w["bias_hh_l0" + s] = reorder_gates(B[d][G * H:], perm, H)
+            if P is not None:   # ONNX P = [p_i, p_o, p_f]
+                for k, blk in ONNX_PEEPHOLE_ORDER.items():
+                    w[k + "_l0" + s] = P[d][blk * H:(blk + 1) * H]
+        ins = OrderedDict([("x", x.name)])
+        for slot, r in (("h0", h0), ("c0", c0)):
+            if r is None or (isinstance(r, _Shape) and r.zeros):
+                continue
+            if isinstance(r, _C):
+                if np.any(r.value != 0):
+                    self.err(node, "a constant non-zero initial state: seqrt takes initial states as inputs")
+                continue
+            if not isinstance(r, _V) or r.form is not None:
+                self.err(node, "the initial state must be a graph input or computed value")
+            if layout:
+                # ONNX [B, D, H]; seqrt's states are [D, B, H]: only a graph input can be re-laid out
+                src = [k for k, (n, _) in self.in_map.items() if n == r.name]
+                if not src:
+                    self.err(node, "under layout 1 the initial state must be a graph input (seqrt takes it as "
+                             "[D, B, H])")
+                self.in_map[src[0]] = (r.name, "transpose(1,0,2)")
+                shp = self.inputs[r.name][1]
+                if len(shp) == 3:
+                    self.inputs[r.name][1] = [shp[1], shp[0], shp[2]]
+            ins[slot] = r.name
+        if seq is not None and not (isinstance(seq, _Shape)):
+            if isinstance(seq, _C):
+                self.err(node, "a constant sequence_lens: give it as a graph input (seqrt's lengths)")
+            ins["lengths"] = self.value(node, 4, "sequence_lens").name
+        attrs = OrderedDict([("input_size", int(I)), ("hidden_size", H)])
+        if D == 2:
+            attrs["bidirectional"] = True
+        if B is None:
+            attrs["bias"] = False
+        if P is not None:
+            attrs["peephole"] = True
+        if op == "GRU":
+            attrs["linear_before_reset"] = bool(a.get("linear_before_reset", 0))
+        if op == "RNN" and nl != "tanh":
+            attrs["nonlinearity"] = nl
+        name = self.layer(node, kind, ins, attrs, w)
+        outs = [_V(name, ("Y", D, H, layout), name, swap=x.swap),
+                _V(name + ":h_n", ("S",) if layout else None, name)]
+        if op == "LSTM":
+            outs.append(_V(name + ":c_n", ("S",) if layout else None, name))
+        return outs
+
+    # ---- layout plumbing after an RNN
+    def op_Squeeze(self, node, a):
+        r = self.get(node, 0)
+        axes = a.get("axes")
+        if axes is None and len(node.input) > 1 and node.input[1]:
+            axes = [int(v) for v in np.asarray(self.const(node, 1, "axes")).reshape(-1)]
+        if isinstance(r, _V) and r.form and r.form[0] == "Y":
+            _, D, H, layout = r.form
+            want = 2 if layout else 1
+            if D == 1 and axes is not None and [x % 4 for x in axes] == [want]:
+                return _V(r.name, None, r.layer, r.swap)
+        if isinstance(r, _Shape):
+            return r
+        self.err(node, "Squeeze is only supported to drop the direction axis of a one-direction RNN's Y")
+
+    def op_Transpose(self, node, a):
+        r = self.get(node, 0)
+        perm = list(a.get("perm", []))
+        if isinstance(r, _V) and r.form and r.form[0] == "Y" and not r.form[3] and perm == [0, 2, 1, 3]:
+            return _V(r.name, ("Yt", r.form[1], r.form[2]), r.layer, r.swap)
+        if isinstance(r, _V) and r.form is None and perm == [1, 0, 2]:
+            return _V(r.name, None, r.layer, not r.swap)
+        self.err(node, "Transpose is only supported to exchange a sequence's first two axes ([T, B, F] <-> "
+                 "[B, T, F]) or to turn an RNN's Y [T, D, B, H] into [T, B, D, H]")
+
+    def op_Reshape(self, node, a):
+        r = self.get(node, 0)
+        target = self.get(node, 1)
+        if isinstance(r, _V) and r.form and r.form[0] in ("Y", "Yt") and isinstance(target, _C):
+            t = [int(v) for v in target.value.reshape(-1)]
+            D, H = r.form[1], r.form[2]
+            ok_y = r.form[0] == "Yt" or (r.form[0] == "Y" and (D == 1 or r.form[3] == 1))
+            if ok_y and len(t) == 3 and t[2] in (-1, D * H) and all(v in (0, -1) or v > 0 for v in t[:2]):
+                return _V(r.name, None, r.layer, r.swap)
+        self.err(node, "Reshape is only supported to merge an RNN's Y directions into [T, B, D*H]")
