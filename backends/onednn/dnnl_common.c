@@ -481,8 +481,7 @@ seqrt_status dn_masked_softmax(dn_session *s, dn_cache *c, float *x, int64_t row
     for (int64_t r = 0; r < rows; r++)
         for (int64_t t = valid[r]; t < n; t++) x[r * n + t] = -INFINITY;
     struct {
-        int kind;
-        int64_t rows, n;
+        int64_t kind, rows, n; /* no padding: the cache compares bytes */
     } key = {0x534d4158, rows, n};
     dn_prim *p = dn_cache_find(c, &key, sizeof key);
     dnnl_memory_desc_t md = dn_md2(rows, n);

@@ -134,11 +134,10 @@ static void build_bias(const dn_rnn *r, int k, float *out)
 
 /* ------------------------------------------------------------ the primitive engine */
 
-/* Descriptors of layer k for one shape. */
+/* Descriptors of layer k for one shape. The primitive cache compares keys
+ * as bytes: every field is 64 bits wide, so the struct has no padding. */
 typedef struct prim_key {
-    int kind;
-    int64_t in, T, B;
-    int bf_src, bf_dst, has_h0;
+    int64_t kind, in, T, B, bf_src, bf_dst, has_h0;
 } prim_key;
 
 static void prim_mds(const dn_rnn *r, int k, int64_t T, int64_t B, bool bf_src, bool bf_dst,
@@ -161,13 +160,18 @@ static seqrt_status prim_pd(const dn_rnn *r, int k, int64_t T, int64_t B, bool b
 {
     dnnl_memory_desc_t src, dst, h, c, bias, peep;
     prim_mds(r, k, T, B, bf_src, bf_dst, &src, &dst, &h, &c, &bias, &peep);
-    /* weights `any`: the layout oneDNN prefers for this shape */
+    /* weights `any`: the layout oneDNN prefers for this shape. Except with
+     * a projection: there oneDNN 2.6 picks its packed layout one step at a
+     * time (T = 1) on AVX2 CPUs, and that primitive writes through a NULL
+     * pointer (segfault seen on AMD EPYC Milan; AVX-512 CPUs take another
+     * path). Plain layouts are always valid and avoid it. */
     const int64_t in = dn_rnn_in(r, k);
     int64_t dl[5] = {1, r->D, in, r->G, r->H}, di[5] = {1, r->D, r->Ho, r->G, r->H};
     int64_t dp[4] = {1, r->D, r->H, r->P};
-    const dnnl_memory_desc_t wl = dn_md_tag(5, dl, dnnl_f32, dnnl_format_tag_any);
-    const dnnl_memory_desc_t wi = dn_md_tag(5, di, dnnl_f32, dnnl_format_tag_any);
-    const dnnl_memory_desc_t wp = dn_md_tag(4, dp, dnnl_f32, dnnl_format_tag_any);
+    const bool plain = r->P > 0;
+    const dnnl_memory_desc_t wl = dn_md_tag(5, dl, dnnl_f32, plain ? dnnl_ldigo : dnnl_format_tag_any);
+    const dnnl_memory_desc_t wi = dn_md_tag(5, di, dnnl_f32, plain ? dnnl_ldigo : dnnl_format_tag_any);
+    const dnnl_memory_desc_t wp = dn_md_tag(4, dp, dnnl_f32, plain ? dnnl_ldio : dnnl_format_tag_any);
     const dnnl_rnn_direction_t dir = r->D == 2 ? dnnl_bidirectional_concat : dnnl_unidirectional_left2right;
     dnnl_rnn_desc_t d;
     const dnnl_memory_desc_t *h0 = has_h0 ? &h : NULL;
