@@ -56,6 +56,21 @@ check "two devices: nondeterminism reported" grep -q 'not deterministic' "$tmp/o
 check "--save-failures writes the case" test -f "$tmp/saved/perturb_0/lstm_T5B3I4H7/model.json" -a \
     -f "$tmp/saved/perturb_0/lstm_T5B3I4H7/input.x.npy" -a -f "$tmp/saved/perturb_0/lstm_T5B3I4H7/reference.rnn.npy"
 
+# a golden directory that is missing or empty is an error naming it, never a
+# run without the goldens; --no-golden turns them off
+"$tool" --backend reference --golden-dir "$tmp/nosuch" --filter =lstm_T5B3I4H7 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "missing --golden-dir: exit 1 (got $rc)" test $rc -eq 1
+check "missing --golden-dir: the error names it" grep -q "golden directory $tmp/nosuch: No such file" "$tmp/err"
+mkdir -p "$tmp/empty"
+"$tool" --backend reference --golden-dir "$tmp/empty" --filter =lstm_T5B3I4H7 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "empty --golden-dir: exit 1 (got $rc)" test $rc -eq 1
+check "empty --golden-dir: the error says it holds no case" grep -q "holds no case" "$tmp/err"
+"$tool" --backend reference --no-golden --filter =lstm_T5B3I4H7 >"$tmp/out" 2>&1
+rc=$?
+check "--no-golden: exit 0 (got $rc)" test $rc -eq 0
+
 # usage errors: exit 2
 "$tool" --backend nosuch >/dev/null 2>"$tmp/err"
 rc=$?

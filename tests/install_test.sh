@@ -52,6 +52,38 @@ P=$WORK/moved libdir=$WORK/moved/${libdir#"$WORK/prefix/"} pydir=$WORK/moved/lib
 check_tree "$P/bin" "$libdir/seqrt-0" "$pydir" "$P/share/seqrt/conformance/golden"
 ok "the moved prefix works as installed"
 
+# A broken install: the module directory empty, then gone. Each backend
+# module says where it looked and what it found; asking for one fails with
+# that reason (exit 1), never falling back to another backend.
+B=$WORK/broken
+cp -a "$P" "$B"
+bmod=$B/${libdir#"$P/"}/seqrt-0
+rm -f "$bmod"/libseqrt-*.so
+case=$REPO/conformance/data/golden/$GOLDEN_CASE
+for state in "no seqrt module in it" "no such directory"; do
+    out=$(run_clean "$B/bin/seqrt" backends 2>&1)
+    grep -q "module libseqrt-onednn.so not found (searched: $bmod ($state)" <<<"$out" \
+        || fail "seqrt backends with a broken module directory ($state): $out"
+    rc=0
+    rm -rf "$WORK/none" && mkdir "$WORK/none"
+    err=$(run_clean "$B/bin/seqrt" run "$case/model.json" --backend onednn --output-dir "$WORK/none" \
+        --input x="$case/input.x.npy" --input h0="$case/input.h0.npy" --input c0="$case/input.c0.npy" 2>&1) || rc=$?
+    [ "$rc" -eq 1 ] && grep -q "backend 'onednn' (argument) is unavailable: module libseqrt-onednn.so not found" <<<"$err" \
+        || fail "seqrt run --backend onednn with $state: exit $rc: $err"
+    [ -z "$(ls -A "$WORK/none")" ] || fail "a failed run left files: $(ls -A "$WORK/none")"
+    out=$(run_clean env PYTHONPATH="$B/lib/python3/dist-packages" /usr/bin/python3 -c '
+import seqrt
+m = seqrt.Model(__import__("sys").argv[1])
+try:
+    seqrt.Session(m, device="onednn")
+except seqrt.UnavailableError as e:
+    print("UnavailableError:", e)
+' "$case/model.json" 2>&1)
+    grep -q "UnavailableError: .*module libseqrt-onednn.so not found" <<<"$out" || fail "python with $state: $out"
+    if [ -d "$bmod" ]; then rmdir "$bmod"; fi
+done
+ok "a broken install names the module directory and what is wrong with it (CLI exit 1, seqrt.UnavailableError)"
+
 # A consumer with find_package(seqrt 0.2), then with pkg-config.
 charlm=$REPO/examples/charlm
 cmake -S "$REPO/examples/consumer" -B "$WORK/consumer" -DCMAKE_PREFIX_PATH="$P" >"$WORK/c1.log" 2>&1 \
@@ -67,7 +99,7 @@ mkdir -p "$WORK/old"
 printf 'cmake_minimum_required(VERSION 3.18)\nproject(old LANGUAGES C)\nfind_package(seqrt 0.1 REQUIRED)\n' \
     >"$WORK/old/CMakeLists.txt"
 if cmake -S "$WORK/old" -B "$WORK/old/b" -DCMAKE_PREFIX_PATH="$P" >"$WORK/old.log" 2>&1; then
-    fail "find_package(seqrt 0.1) accepted seqrt $(cat "$REPO/api/seqrt.h" | grep -c VERSION) (0.x minors are incompatible)"
+    fail "find_package(seqrt 0.1) accepted this seqrt (0.x minors are incompatible)"
 fi
 grep -q "0.1" "$WORK/old.log" || fail "find_package(seqrt 0.1) failed without naming the version: $(tail "$WORK/old.log")"
 ok "find_package(seqrt 0.1) is refused (the version file says why)"

@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Installs the Debian packages seqrt builds and tests with, if any is missing.
-#   tools/install_deps.sh            build + test dependencies
-#   tools/install_deps.sh --tools    also the Python tools' (torch, numpy, onnx)
+#   tools/install_deps.sh            build + test dependencies, the Python
+#                                    package's (numpy, pytest, venv; torch and
+#                                    onnx for seqrt.export / seqrt.onnx) and
+#                                    the Debian packaging's (dpkg-dev)
+#   tools/install_deps.sh --tools    the same (kept for older instructions)
 #   tools/install_deps.sh --ci       also the reliability CI's (clang with
 #                                    libFuzzer and the sanitizers, valgrind)
 set -euo pipefail
 pkgs=(cmake make gcc pkg-config libcjson-dev libcriterion-dev
-      libdnnl-dev libclblast-dev ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo)
+      libdnnl-dev libclblast-dev ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo
+      dpkg-dev python3 python3-numpy python3-pytest python3-venv python3-setuptools
+      python3-torch python3-onnx libonnx-testdata)
 for a in "$@"; do
   case $a in
-    --tools) pkgs+=(python3-torch python3-numpy python3-onnx libonnx-testdata) ;;
+    --tools) ;;
     --ci) pkgs+=(clang libclang-rt-dev llvm valgrind) ;;
     *) echo "install_deps.sh: unknown option $a (--tools, --ci)" >&2; exit 2 ;;
   esac
