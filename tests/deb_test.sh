@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Debian packages (cmake/packaging.cmake):
 #
-#   tests/deb_test.sh BUILD_DIR REPO_ROOT NPY_ALLCLOSE BACKENDS
+#   tests/deb_test.sh [--system] BUILD_DIR REPO_ROOT NPY_ALLCLOSE BACKENDS
 #
 # 1. cpack builds one .deb per package into a scratch directory;
 # 2. each holds what it should (the library alone in libseqrt0, headers
@@ -14,18 +14,19 @@
 # 4. unpacked into a scratch root (dpkg -x), the tree passes the checks of
 #    tests/installed_checks.sh: backends, a golden on each backend,
 #    seqrt-conformance with the installed goldens, import seqrt.
+# 5. --system (CI, as root; .ci/run): apt-get installs the packages for real,
+#    the same checks run on /usr (import seqrt without PYTHONPATH, the
+#    consumer built with the system's pkg-config), then apt-get purges them.
 set -u
-[ $# -eq 4 ] || { echo "usage: $0 BUILD_DIR REPO_ROOT NPY_ALLCLOSE BACKENDS" >&2; exit 2; }
+SYSTEM=0
+if [ "${1:-}" = --system ]; then SYSTEM=1; shift; fi
+[ $# -eq 4 ] || { echo "usage: $0 [--system] BUILD_DIR REPO_ROOT NPY_ALLCLOSE BACKENDS" >&2; exit 2; }
 BUILD=$(cd "$1" && pwd) || exit 2
 REPO=$(cd "$2" && pwd) || exit 2
 ALLCLOSE=$3
 BACKENDS=$4
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/seqrt-deb-test.XXXXXX") || exit 2
 trap 'rm -rf "$WORK"' EXIT
-PASSED=0
-ok() { PASSED=$((PASSED + 1)); echo "ok: $*"; }
-fail() { echo "FAIL: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
-run_clean() { env -i PATH=/usr/bin:/bin HOME="$WORK" ${XDG_CACHE_HOME:+XDG_CACHE_HOME=$XDG_CACHE_HOME} "$@"; }
 source "$REPO/tests/installed_checks.sh"
 command -v dpkg-shlibdeps >/dev/null || fail "dpkg-shlibdeps is missing (install dpkg-dev)"
 
@@ -99,5 +100,33 @@ lib=$(cd "$R" && ls usr/lib/libseqrt.so.0 usr/lib/*/libseqrt.so.0 2>/dev/null | 
 [ -n "$lib" ] || fail "no libseqrt.so.0 in the unpacked root"
 check_tree "$R/usr/bin" "$R/$(dirname "$lib")/seqrt-0" "$R/usr/lib/python3/dist-packages" \
     "$R/usr/share/seqrt/conformance/golden"
+
+if [ "$SYSTEM" = 1 ]; then
+    [ "$(id -u)" = 0 ] || fail "--system needs root (it runs apt-get install)"
+    for p in "${pkgs[@]}"; do
+        ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+            || fail "$p is installed already: --system wants a machine without seqrt's packages"
+    done
+    purge() { DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq "${pkgs[@]}" >/dev/null 2>&1; }
+    trap 'purge; rm -rf "$WORK"' EXIT
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${deb[@]}" >"$WORK/apt-i.log" 2>&1 \
+        || fail "apt-get install of the packages: $(tail -20 "$WORK/apt-i.log")"
+    ok "apt-get install: ${pkgs[*]}"
+    syslib=$(dpkg -L libseqrt0 | grep '/libseqrt\.so\.0$')
+    check_tree /usr/bin "$(dirname "$syslib")/seqrt-0" /usr/lib/python3/dist-packages /usr/share/seqrt/conformance/golden
+    out=$(cd / && run_clean /usr/bin/python3 -c 'import seqrt; print(seqrt.__file__, seqrt.library_path())' 2>&1) \
+        || fail "import seqrt without PYTHONPATH: $out"
+    grep -q "^/usr/lib/python3/dist-packages/seqrt/__init__.py " <<<"$out" || fail "import seqrt found $out"
+    # shellcheck disable=SC2046
+    cc -o "$WORK/consumer-sys" "$REPO/examples/consumer/consumer.c" $(pkg-config --cflags --libs seqrt) \
+        2>"$WORK/cc.log" || fail "cc with the system's pkg-config seqrt: $(cat "$WORK/cc.log")"
+    charlm=$REPO/examples/charlm
+    out=$(run_clean "$WORK/consumer-sys" "$charlm/charlm.json" "$charlm/prompt.npy" 2>&1) || fail "consumer: $out"
+    ok "installed system-wide: import seqrt from dist-packages, the consumer built with pkg-config runs"
+    purge || fail "apt-get purge of the packages"
+    trap 'rm -rf "$WORK"' EXIT
+    [ ! -e /usr/bin/seqrt ] && [ ! -e "$syslib" ] || fail "apt-get purge left seqrt's files behind"
+    ok "apt-get purge removes them"
+fi
 
 echo "$PASSED passed, 0 failed"

@@ -22,11 +22,6 @@ ALLCLOSE=$3
 BACKENDS=$4
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/seqrt-install-test.XXXXXX") || exit 2
 trap 'rm -rf "$WORK"' EXIT
-PASSED=0
-ok() { PASSED=$((PASSED + 1)); echo "ok: $*"; }
-fail() { echo "FAIL: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
-# No seqrt variable, no LD_LIBRARY_PATH: only what a fresh login has.
-run_clean() { env -i PATH=/usr/bin:/bin HOME="$WORK" ${XDG_CACHE_HOME:+XDG_CACHE_HOME=$XDG_CACHE_HOME} "$@"; }
 source "$REPO/tests/installed_checks.sh"
 
 P=$WORK/prefix

@@ -1,7 +1,8 @@
 # Checks of an installed seqrt tree, shared by tests/install_test.sh (a
 # `cmake --install` prefix) and tests/deb_test.sh (the .debs unpacked).
-# Sourced; needs REPO, ALLCLOSE, WORK, BACKENDS (comma list of the backends
-# that were built) and the functions ok / fail / run_clean from the caller.
+# Sourced; needs REPO, ALLCLOSE, WORK (a scratch directory), BACKENDS (comma
+# list of the backends that were built). Defines ok / fail (the closing line
+# "N passed, N failed"), run_clean and check_tree.
 #
 #   check_tree BINDIR MODULEDIR PYTHONDIR GOLDENDIR
 #
@@ -15,6 +16,12 @@
 #   backends as available and runs the golden case within tolerance.
 
 GOLDEN_CASE=lstm_2layer_h0
+PASSED=0
+ok() { PASSED=$((PASSED + 1)); echo "ok: $*"; }
+fail() { echo "FAIL: $*" >&2; echo "$PASSED passed, 1 failed"; exit 1; }
+# No seqrt variable, no LD_LIBRARY_PATH: only what a fresh login has (and
+# the OpenCL kernel cache, to spare PoCL's compiles).
+run_clean() { env -i PATH=/usr/bin:/bin HOME="$WORK" ${XDG_CACHE_HOME:+XDG_CACHE_HOME=$XDG_CACHE_HOME} "$@"; }
 
 check_tree() {
     local bin=$1 moddir=$2 pydir=$3 golden=$4 out

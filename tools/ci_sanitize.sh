@@ -62,9 +62,13 @@ if want asan; then
   # conformance suite and the fault-injection and concurrency tests.
   # SEQRT_ASAN_FULL=1 runs everything; SEQRT_ASAN_CTEST_ARGS adds ctest
   # arguments.
-  asan_args=()
+  # The install and package tests (install_prefix, install_deb) check
+  # layout and packaging, not memory, and run Python: they stay in the
+  # ordinary build, like the Python tests, whose interpreter is not
+  # instrumented (ASan must be the first library of the process).
+  asan_args=(-E '^(install_|python_)')
   if [ "${SEQRT_ASAN_FULL:-0}" != 1 ]; then
-    asan_args=(-E '^(goldens_opencl_|conformance_opencl_|onednn_goldens_)')
+    asan_args=(-E '^(goldens_opencl_|conformance_opencl_|onednn_goldens_|install_|python_)')
     export SEQRT_TEST_BACKENDS=${SEQRT_TEST_BACKENDS:-reference}
   fi
   # shellcheck disable=SC2086

@@ -18,7 +18,7 @@ from .errors import (DeviceError, Error, FileError, InternalError, InvalidArgume
 from .model import LayerInfo, Model, TensorSpec
 from .session import Session
 
-__version__ = "0.2.0"
+from ._version import __version__
 
 __all__ = [
     "__version__", "version", "library_path", "devices", "backends", "Device", "BackendInfo",

@@ -27,9 +27,10 @@ import os
 import threading
 
 from . import errors
+from ._version import __version__
 
 SONAME = "libseqrt.so.0"
-ABI = (0, 2)  # the library's major.minor this package is written against
+ABI = tuple(int(x) for x in __version__.split(".")[:2])  # the library's major.minor this package is written against
 MAX_RANK = 6
 
 _c_int, _c_size, _c_i64, _c_u64 = ctypes.c_int, ctypes.c_size_t, ctypes.c_int64, ctypes.c_uint64

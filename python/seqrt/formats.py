@@ -175,6 +175,17 @@ def write_description(path, desc):
     os.replace(tmp, path)
 
 
+def unique_name(names, base):
+    """base, or base_2, base_3, ... : the first not in the set `names`,
+    which it joins."""
+    name, k = base, 2
+    while name in names:
+        name = "%s_%d" % (base, k)
+        k += 1
+    names.add(name)
+    return name
+
+
 def value_file(value):
     """File name `seqrt run` writes for a value: ':' -> '.', plus .npy."""
     return value.replace(":", ".") + ".npy"

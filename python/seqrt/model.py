@@ -7,6 +7,7 @@ from typing import NamedTuple, Optional, Tuple, Union
 
 import numpy as np
 
+from ._handle import Owned
 from . import _lib, errors
 
 # seqrt_dtype -> numpy dtype
@@ -56,7 +57,7 @@ def _axis(a):
     return None if a < 0 else int(a)
 
 
-class Model:
+class Model(Owned):
     """``Model(path, weights=None, strict=False)`` loads and validates a
     description (``weights`` overrides its "weights" file; ``strict`` makes an
     unused weight tensor an error). Introspection is read once at load and
@@ -150,19 +151,6 @@ class Model:
             self._closed = True
             if self._sessions == 0:
                 self._free()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            if getattr(self, "_handle", None) is not None:
-                self._free()
-        except Exception:  # interpreter shutdown
-            pass
 
     def __repr__(self):
         return "<seqrt.Model %r: inputs %s, outputs %s>" % (

@@ -5,6 +5,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ._handle import Owned
 from . import _lib, _tensors, errors
 from .devices import _device_from, find as _find_device
 from .model import Model
@@ -14,7 +15,7 @@ def _spec_list(specs):
     return ", ".join("%s %s %s" % (s.name, s.dtype, s.text) for s in specs)
 
 
-class Session:
+class Session(Owned):
     """``Session(model, device=None, streaming=False)`` prepares `model` for a
     device: None (``$SEQRT_BACKEND``, default auto), a spec string
     ("onednn", "reference:0", "auto") or a seqrt.Device. With
@@ -173,19 +174,6 @@ class Session:
         if h is not None:
             _lib.lib().seqrt_session_free(h)
             self._model._release()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            if getattr(self, "_handle", None) is not None:
-                self._free()
-        except Exception:  # interpreter shutdown
-            pass
 
     def __repr__(self):
         state = "closed" if self._handle is None else self.device.id

@@ -1,4 +1,5 @@
 """Model, device and library introspection."""
+import re
 import json
 import os
 import subprocess
@@ -12,7 +13,12 @@ from conftest import CHARLM, REPO, golden_dir, make_lstm, write_safetensors
 
 
 def test_versions_and_library():
-    assert seqrt.__version__ == "0.2.0"
+    # one version: the C header's SEQRT_VERSION_* (the build system reads it too)
+    header = open(os.path.join(REPO, "api", "seqrt.h")).read()
+    want = ".".join(re.search(r"#define SEQRT_VERSION_%s (\d+)" % p, header).group(1)
+                    for p in ("MAJOR", "MINOR", "PATCH"))
+    assert seqrt.__version__ == want
+    assert seqrt.version() == want
     assert seqrt.version().split(".")[:2] == seqrt.__version__.split(".")[:2]
     path = seqrt.library_path()
     assert os.path.exists(path) and os.path.basename(path).startswith("libseqrt.so")

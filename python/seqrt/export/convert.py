@@ -11,6 +11,7 @@ import torch.nn as nn
 from .functions import _FunctionOps
 from .layers import _ModuleOps
 from .modules import Attention, AttentionPool, LastStep, MeanPool
+from ..formats import unique_name
 from .report import ExportError
 from .values import _T, _Causal, _LenMask, _Packed, _Shape
 
@@ -58,12 +59,7 @@ class _Converter(_ModuleOps, _FunctionOps):
         base = base.replace("-", "_")
         if not base or not (base[0].isalpha() or base[0] == "_"):
             base = "v_" + base
-        name, k = base, 2
-        while name in self.names:
-            name = "%s_%d" % (base, k)
-            k += 1
-        self.names.add(name)
-        return name
+        return unique_name(self.names, base)
 
     def R(self, a):
         if isinstance(a, torch.fx.Node):

@@ -58,12 +58,7 @@ class _Converter(_FoldOps, _RecurrentOps, _ShapeOps, _DenseOps, _ElementwiseOps)
         raise ConvertError("%s node '%s': %s" % (node.op_type, node.name or node.output[0], msg))
 
     def unique(self, base):
-        name, k = base, 2
-        while name in self.names:
-            name = "%s_%d" % (base, k)
-            k += 1
-        self.names.add(name)
-        return name
+        return sf.unique_name(self.names, base)
 
     def attrs(self, node):
         out = {}
