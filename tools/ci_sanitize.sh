@@ -47,6 +47,16 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # leak; tools/lsan.supp lists the one glibc keeps in TLS.
 export LSAN_OPTIONS=${LSAN_OPTIONS:-use_tls=0:print_suppressions=0:suppressions=$root/tools/lsan.supp}
 
+# The OpenCL runtime under the sanitizers is PoCL alone (the one
+# tools/lsan.supp and tools/valgrind.supp know): another ICD installed on the
+# machine (Mesa's rusticl or clover) would be loaded by every OpenCL process
+# and report its own leaks, some from code it unloads (no frame to suppress).
+if [ -z "${OCL_ICD_VENDORS:-}" ] && [ -f /etc/OpenCL/vendors/pocl.icd ]; then
+  mkdir -p "$work/icd"
+  cp /etc/OpenCL/vendors/pocl.icd "$work/icd/"
+  export OCL_ICD_VENDORS=$work/icd
+fi
+
 # ------------------------------------------------------------ 1. ASan + UBSan
 if want asan; then
   step "ASan + UBSan: build $asan, run the whole ctest suite"
