@@ -33,3 +33,20 @@ echo
   --text "4. You may not copy, modify, sublicense, or distribute the Program" \
   --text "names, trademarks, service marks, or product names of the Licensor," \
   --text "You may redistribute this library and change it under the terms of the Lesser General Public License"
+echo
+echo "== Python: the same language model through import seqrt (python/seqrt, docs/python.md)"
+PYTHONPATH="$root/python" SEQRT_LIBRARY="$root/build/lib/libseqrt.so.0" /usr/bin/python3 - "$charlm" <<'PY'
+import sys
+import numpy as np
+import seqrt
+
+model = seqrt.Model(sys.argv[1])
+vocab = model.metadata["vocab"]
+ids = np.array([[vocab.index(c)] for c in "This program is free software"], np.int32)
+with seqrt.Session(model) as session:
+    probs = session.run({"tokens": ids})["probs"]
+best = np.argsort(probs[-1, 0])[::-1][:3]
+print("on %s: after %r the likeliest next characters are %s" % (
+    session.device.id, "This program is free software",
+    ", ".join("%r (p = %.2f)" % (vocab[i], probs[-1, 0, i]) for i in best)))
+PY
