@@ -2,13 +2,20 @@
  * Backend interface: registry -> device -> session vtables.
  *
  * A backend is built in (reference) or a shared module loaded at run time
- * (libseqrt-<name>.so, found beside libseqrt or in $SEQRT_BACKEND_PATH). A
- * module exports
+ * (libseqrt-<name>.so, found in $SEQRT_BACKEND_PATH or in <libdir>/seqrt-0
+ * beside libseqrt). A module exports two symbols:
  *
- *     seqrt_status seqrt_backend_module_init(int abi, sq_backend *out);
+ *     const int seqrt_backend_module_abi;           (SQ_BACKEND_MODULE_ABI)
+ *     seqrt_status seqrt_backend_module_init(sq_backend *out);
  *
- * which fills `out` (name, devices, or the reason it is unavailable).
+ * The registry reads the first and loads the module only when it equals
+ * SQ_BACKEND_ABI; the second fills `out` (devices, priority, or the reason
+ * the backend is unavailable).
  *
+ * Every backend implements ops through one table of sq_op_impl, one row per
+ * op kind (NULL: op not implemented). The core asks each row's `supports`
+ * for every layer once, at session creation, before the backend sees the
+ * model; it prepares, runs and releases the rows through the walks below.
  * Optional slots may be NULL; the core then supplies the default noted.
  * The core validates everything (graph, shapes, ids, lengths) before a
  * backend is called: backends compute, they do not re-validate inputs.
@@ -18,7 +25,7 @@
 
 #include "internal.h"
 
-#define SQ_BACKEND_ABI 1
+#define SQ_BACKEND_ABI 2
 
 typedef struct sq_backend sq_backend;
 
@@ -31,13 +38,37 @@ typedef struct sq_session_iface {
     void (*free)(void *impl);
 } sq_session_iface;
 
+/* One op's implementation in a backend: the same shape in every backend.
+ * `session` is the backend's own session object; `state` what `prepare`
+ * made for this layer (NULL without prepare). */
+typedef struct sq_op_impl {
+    /* Required. Whether the device computes `layer` (attributes, sizes);
+     * false with a reason naming the attribute in `why`. Asked by the core
+     * for every layer at session creation. sq_op_supports_all: every form. */
+    bool (*supports)(const seqrt_device *dev, const seqrt_model *model, const sq_layer *layer,
+                     char *why, size_t why_size);
+    /* Optional (NULL: nothing to prepare, state NULL). Runs once at session
+     * creation: converts or uploads weights, builds primitives. */
+    seqrt_status (*prepare)(void *session, const sq_layer *layer, void **state);
+    /* Required. Computes one layer of a run. */
+    seqrt_status (*run)(void *session, const sq_op_args *args, void *state);
+    /* Optional (NULL: the state needs no freeing). Called for every non-NULL
+     * state when the session ends. */
+    void (*release)(void *state);
+} sq_op_impl;
+
+/* The `supports` of an op implemented in every form the spec allows. */
+bool sq_op_supports_all(const seqrt_device *dev, const seqrt_model *model, const sq_layer *layer, char *why,
+                        size_t why_size);
+
 typedef struct sq_device_iface {
-    /* Optional (NULL: every op and attribute supported). Returns false and
-     * writes a reason naming the op or attribute into `why`. */
-    bool (*supports_layer)(const seqrt_device *dev, const seqrt_model *model,
-                           const sq_layer *layer, char *why, size_t why_size);
-    /* Prepares the model: converts or uploads weights, builds plans. The
-     * model outlives the session. */
+    /* Required: the device's op table, [SQ_OP_COUNT] (a NULL row: the op is
+     * not implemented). The core refuses a model with any layer whose row is
+     * NULL or whose `supports` says no, before session_create. */
+    const sq_op_impl *const *ops;
+    /* Prepares the model (every layer supported): converts or uploads
+     * weights, builds plans, usually through sq_ops_prepare. The model
+     * outlives the session. */
     seqrt_status (*session_create)(const seqrt_device *dev, const seqrt_model *model,
                                    void **out_impl);
     const sq_session_iface *session;
@@ -52,7 +83,7 @@ struct seqrt_device {
     char driver[128];
     int compute_units;
     uint64_t memory_bytes;
-    bool is_gpu;             /* "auto" prefers a GPU device */
+    bool is_gpu;             /* "auto" prefers a GPU device, then the backend's priority */
     const sq_device_iface *iface;
     void *ctx;               /* the backend's own */
 };
@@ -61,14 +92,21 @@ struct sq_backend {
     char name[32];
     char module[512];        /* path of the module, or "built-in" */
     char reason[512];        /* why unavailable; "" when available */
+    int priority;            /* "auto" among non-GPU devices: highest first
+                                (reference 0; a backend says its own) */
     seqrt_device *devices;
     size_t ndevices;
     void *dl_handle;         /* dlopen handle of a module */
 };
 
-/* Entry point every backend module exports. */
-typedef seqrt_status (*sq_backend_module_init_fn)(int abi, sq_backend *out);
+/* The two symbols every backend module exports (see the top of this file). */
+typedef seqrt_status (*sq_backend_module_init_fn)(sq_backend *out);
 #define SQ_BACKEND_MODULE_INIT "seqrt_backend_module_init"
+#define SQ_BACKEND_MODULE_ABI_SYMBOL "seqrt_backend_module_abi"
+#define SQ_BACKEND_MODULE_ABI \
+    __attribute__((visibility("default"))) const int seqrt_backend_module_abi = SQ_BACKEND_ABI
+#define SQ_BACKEND_MODULE_INIT_FN \
+    __attribute__((visibility("default"))) seqrt_status seqrt_backend_module_init
 
 /* The built-in reference backend. */
 seqrt_status sq_reference_backend_init(sq_backend *out);
@@ -95,25 +133,35 @@ seqrt_status sq_values_bind(sq_values *v, const sq_plan *plan, const sq_view *co
 /* After the run: copies the outputs that are model inputs themselves. */
 void sq_values_copy_through(const sq_values *v, sq_view *const *outputs);
 
+/* ------------------------------------------------------------ op walks */
+
+/* Whether every layer of `model` has a row in `dev`'s table that supports
+ * it; SEQRT_ERR_UNSUPPORTED naming the backend, layer, op and reason if not.
+ * Called by seqrt_session_create. */
+seqrt_status sq_ops_check(const seqrt_device *dev, const seqrt_model *model);
+/* prepare of each layer's row in order into state[layer] (state: nlayers
+ * entries, zeroed); on failure the error names the layer and op, and the
+ * states made so far are left for sq_ops_release. */
+seqrt_status sq_ops_prepare(const sq_op_impl *const *ops, void *session, const seqrt_model *model,
+                            void **state);
+/* release of every non-NULL state; sets them to NULL. */
+void sq_ops_release(const sq_op_impl *const *ops, const seqrt_model *model, void **state);
+/* Runs every layer in order over `views` (one per value, shapes bound; data
+ * as the backend keeps it) through its row's run. */
+seqrt_status sq_ops_run(const sq_op_impl *const *ops, void *session, const seqrt_model *model, sq_view *views,
+                        void **state);
+
 /* ------------------------------------------------------------ host executor */
 
-/* A generic graph walker over host memory for backends whose ops read and
- * write host buffers (reference, oneDNN's CPU engine). It allocates every
- * intermediate value once per shape and reuses it, binds model inputs and
- * outputs without copies, and calls ops[layer->op] for each layer in order. */
+/* A session over host memory for backends whose ops need no session state
+ * of their own (the reference): values in an sq_values store, each layer's
+ * row prepared at creation and run in order with `session` = NULL. */
 typedef struct sq_host_exec sq_host_exec;
 
 seqrt_status sq_host_exec_create(sq_host_exec **out, const seqrt_model *model,
-                                 const sq_host_op_fn *ops /* [SQ_OP_COUNT] */);
+                                 const sq_op_impl *const *ops /* [SQ_OP_COUNT] */);
 seqrt_status sq_host_exec_run(sq_host_exec *exec, const sq_plan *plan,
                               const sq_view *const *inputs, sq_view *const *outputs);
 void sq_host_exec_free(sq_host_exec *exec);
-
-/* Runs the layers of `model` in order over `views` (one per value, shapes
- * and data bound): builds each layer's sq_op_args and calls
- * run(ctx, layer index, args), stopping at the first error. The walk of the
- * host executor and of any backend that binds values itself. */
-typedef seqrt_status (*sq_layer_run_fn)(void *ctx, int layer, const sq_op_args *args);
-seqrt_status sq_run_layers(const seqrt_model *model, sq_view *views, sq_layer_run_fn run, void *ctx);
 
 #endif /* SEQRT_BACKEND_H */

@@ -1,8 +1,10 @@
 /*
- * The host executor (see backend.h): walks the layers in order over host
- * buffers. Intermediate values live in buffers owned by the executor, grown
- * only when a run needs more than the last one; model inputs and outputs are
- * used in place (no copies).
+ * Host values and the host executor (see backend.h). sq_values binds every
+ * value of a run to host memory: intermediate values live in buffers of the
+ * store, grown only when a run needs more than the last one; model inputs
+ * and outputs are used in place (no copies). The host executor is a whole
+ * session over such a store for a backend whose ops keep no session state
+ * (the reference): its table's rows run through the core's op walk.
  */
 #include <string.h>
 
@@ -10,7 +12,8 @@
 #include "formats.h"
 
 struct sq_host_exec {
-    const sq_host_op_fn *ops;
+    const sq_op_impl *const *ops;
+    void **state;            /* per layer, from each row's prepare */
     sq_values values;
 };
 
@@ -91,18 +94,17 @@ void sq_values_copy_through(const sq_values *v, sq_view *const *outputs)
     }
 }
 
-seqrt_status sq_host_exec_create(sq_host_exec **out, const seqrt_model *m, const sq_host_op_fn *ops)
+seqrt_status sq_host_exec_create(sq_host_exec **out, const seqrt_model *m, const sq_op_impl *const *ops)
 {
-    for (int l = 0; l < m->nlayers; l++)
-        if (!ops[m->layers[l].op])
-            return sq_error(SEQRT_ERR_UNSUPPORTED, "layer '%s': op '%s' has no implementation here",
-                            m->layers[l].name, sq_op_name(m->layers[l].op));
     sq_host_exec *e = sq_calloc(1, sizeof *e);
     if (!e) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
     e->ops = ops;
     seqrt_status st = sq_values_init(&e->values, m);
+    if (!st && !(e->state = sq_calloc((size_t)(m->nlayers ? m->nlayers : 1), sizeof *e->state)))
+        st = sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
+    if (!st) st = sq_ops_prepare(ops, NULL, m, e->state);
     if (st) {
-        sq_free(e);
+        sq_host_exec_free(e);
         return st;
     }
     *out = e;
@@ -112,47 +114,17 @@ seqrt_status sq_host_exec_create(sq_host_exec **out, const seqrt_model *m, const
 void sq_host_exec_free(sq_host_exec *e)
 {
     if (!e) return;
+    if (e->values.model) sq_ops_release(e->ops, e->values.model, e->state);
+    sq_free(e->state);
     sq_values_free(&e->values);
     sq_free(e);
-}
-
-seqrt_status sq_run_layers(const seqrt_model *m, sq_view *views, sq_layer_run_fn run, void *ctx)
-{
-    for (int l = 0; l < m->nlayers; l++) {
-        const sq_layer *L = &m->layers[l];
-        sq_op_args a;
-        memset(&a, 0, sizeof a);
-        a.model = m;
-        a.layer = L;
-        a.batch_first = m->batch_first;
-        const sq_view *list[64];
-        const sq_view **lp = list;
-        if (L->nlist > 64 && !(lp = sq_calloc((size_t)L->nlist, sizeof *lp)))
-            return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
-        for (int s = 0; s < SQ_MAX_SLOTS; s++) a.in[s] = L->in[s] >= 0 ? &views[L->in[s]] : NULL;
-        for (int k = 0; k < L->nlist; k++) lp[k] = &views[L->list[k]];
-        a.list = lp;
-        a.nlist = L->nlist;
-        for (int o = 0; o < SQ_MAX_OUTS; o++) a.out[o] = L->out[o] >= 0 ? &views[L->out[o]] : NULL;
-        seqrt_status st = run(ctx, l, &a);
-        if (lp != list) sq_free(lp);
-        if (st) return st;
-    }
-    return SEQRT_OK;
-}
-
-static seqrt_status host_layer(void *ctx, int layer, const sq_op_args *a)
-{
-    (void)layer;
-    const sq_host_exec *e = ctx;
-    return e->ops[a->layer->op](a);
 }
 
 seqrt_status sq_host_exec_run(sq_host_exec *e, const sq_plan *plan, const sq_view *const *inputs,
                               sq_view *const *outputs)
 {
     seqrt_status st = sq_values_bind(&e->values, plan, inputs, outputs);
-    if (!st) st = sq_run_layers(e->values.model, e->values.views, host_layer, e);
+    if (!st) st = sq_ops_run(e->ops, NULL, e->values.model, e->values.views, e->state);
     if (!st) sq_values_copy_through(&e->values, outputs);
     return st;
 }

@@ -298,6 +298,5 @@ typedef struct sq_op_args {
     sq_view *out[SQ_MAX_OUTS];       /* NULL when the op has no such output */
 } sq_op_args;
 
-typedef seqrt_status (*sq_host_op_fn)(const sq_op_args *args);
 
 #endif /* SEQRT_INTERNAL_H */

@@ -98,15 +98,21 @@ static void load_module(sq_backend *b, const char *name)
             snprintf(b->module, sizeof b->module, "%s", path);
             return;
         }
+        snprintf(b->module, sizeof b->module, "%s", path);
+        snprintf(b->name, sizeof b->name, "%s", name);
+        const int *abi = (const int *)dlsym(h, SQ_BACKEND_MODULE_ABI_SYMBOL);
         sq_backend_module_init_fn init = (sq_backend_module_init_fn)dlsym(h, SQ_BACKEND_MODULE_INIT);
-        if (!init) {
-            snprintf(b->reason, sizeof b->reason, "module %s has no %s entry point", path,
-                     SQ_BACKEND_MODULE_INIT);
+        if (!abi || !init || *abi != SQ_BACKEND_ABI) {
+            if (!abi || !init)
+                snprintf(b->reason, sizeof b->reason, "module %s has no %s entry point", path,
+                         !abi ? SQ_BACKEND_MODULE_ABI_SYMBOL : SQ_BACKEND_MODULE_INIT);
+            else
+                snprintf(b->reason, sizeof b->reason, "module %s was built for backend ABI %d, libseqrt has %d",
+                         path, *abi, SQ_BACKEND_ABI);
             dlclose(h);
             return;
         }
-        snprintf(b->module, sizeof b->module, "%s", path);
-        seqrt_status st = init(SQ_BACKEND_ABI, b);
+        seqrt_status st = init(b);
         snprintf(b->name, sizeof b->name, "%s", name);
         if (st != SEQRT_OK && !b->reason[0])
             snprintf(b->reason, sizeof b->reason, "%s", seqrt_last_error());
@@ -235,24 +241,31 @@ static void list_backends(char *buf, size_t n)
     }
 }
 
+/* auto: the first GPU device of an available backend; else the first
+ * device of the available backend with the highest priority (the backend
+ * states it; ties go to registry order). The extra modules of
+ * $SEQRT_EXTRA_BACKENDS (test backends) are never chosen. Logs what it
+ * chose and why. */
 static seqrt_status pick_auto(const seqrt_device **out)
 {
-    const sq_backend *ocl = &g_backends[2], *dnnl = &g_backends[1];
-    if (available(ocl))
-        for (size_t i = 0; i < ocl->ndevices; i++)
-            if (ocl->devices[i].is_gpu) {
-                sq_log(SQ_LOG_INFO, "backend auto: chose opencl:%zu (%s), an OpenCL GPU", i, ocl->devices[i].name);
-                *out = &ocl->devices[i];
+    for (size_t i = 0; i < SQ_NBUILTIN; i++) {
+        const sq_backend *b = &g_backends[i];
+        if (!available(b)) continue;
+        for (size_t d = 0; d < b->ndevices; d++)
+            if (b->devices[d].is_gpu) {
+                sq_log(SQ_LOG_INFO, "backend auto: chose %s:%zu (%s), a GPU", b->name, d, b->devices[d].name);
+                *out = &b->devices[d];
                 return SEQRT_OK;
             }
-    if (available(dnnl)) {
-        sq_log(SQ_LOG_INFO, "backend auto: chose onednn:0 (%s): no OpenCL GPU%s%s", dnnl->devices[0].name,
-               available(ocl) ? "" : " (opencl: ", available(ocl) ? "" : ocl->reason);
-        *out = &dnnl->devices[0];
-        return SEQRT_OK;
     }
-    sq_log(SQ_LOG_INFO, "backend auto: chose reference:0: no OpenCL GPU and oneDNN unavailable (%s)", dnnl->reason);
-    *out = &g_backends[0].devices[0];
+    const sq_backend *best = &g_backends[0]; /* the reference is always available */
+    for (size_t i = 1; i < SQ_NBUILTIN; i++)
+        if (available(&g_backends[i]) && g_backends[i].priority > best->priority) best = &g_backends[i];
+    char list[2048];
+    list_backends(list, sizeof list);
+    sq_log(SQ_LOG_INFO, "backend auto: chose %s:0 (%s): no GPU device, highest priority (%d) of: %s", best->name,
+           best->devices[0].name, best->priority, list);
+    *out = &best->devices[0];
     return SEQRT_OK;
 }
 

@@ -85,14 +85,7 @@ seqrt_status seqrt_session_create(seqrt_session **out, const seqrt_model *m, con
     seqrt_status st;
     if (!dev && (st = seqrt_device_find(&dev, NULL))) return st;
     /* every layer must be supported: no silent fallback to another backend */
-    if (dev->iface->supports_layer)
-        for (int l = 0; l < m->nlayers; l++) {
-            char why[512] = "";
-            const sq_layer *L = &m->layers[l];
-            if (!dev->iface->supports_layer(dev, m, L, why, sizeof why))
-                return sq_error(SEQRT_ERR_UNSUPPORTED, "backend '%s' (device %zu, %s) does not support layer '%s' (op '%s'): %s",
-                                dev->backend->name, dev->index, dev->name, L->name, sq_op_name(L->op), why);
-        }
+    if ((st = sq_ops_check(dev, m))) return st;
     seqrt_session *s = sq_calloc(1, sizeof *s);
     if (!s) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
     s->model = s->exec = m;

@@ -107,7 +107,7 @@ static void perturb_free(void *impl)
     free(p);
 }
 
-static const sq_session_iface g_session = {perturb_run, perturb_free};
+static const sq_session_iface g_session = {.run = perturb_run, .free = perturb_free};
 
 static seqrt_status perturb_session_create(const seqrt_device *dev, const seqrt_model *model, void **out)
 {
@@ -131,21 +131,26 @@ static bool perturb_supports(const seqrt_device *dev, const seqrt_model *model, 
 {
     (void)model;
     if (*(const int *)dev->ctx != P_NO_ATTENTION) return true;
-    if (L->op == SQ_OP_ATTENTION || L->op == SQ_OP_ATTENTION_POOL || L->op == SQ_OP_MULTIHEAD_ATTENTION) {
-        snprintf(why, n, "the perturb-no-attention test device supports no attention op");
-        return false;
-    }
-    return true;
+    snprintf(why, n, "the perturb-no-attention test device supports no attention op (%s)", sq_op_name(L->op));
+    return false;
 }
 
-static const sq_device_iface g_iface = {perturb_supports, perturb_session_create, &g_session};
+/* The op table says what each device supports; its sessions delegate the
+ * whole run to a reference session, so no row is prepared or run here. */
+static const sq_op_impl g_any = {.supports = sq_op_supports_all};
+static const sq_op_impl g_attention = {.supports = perturb_supports};
+static const sq_op_impl *g_rows[SQ_OP_COUNT];
 
-seqrt_status seqrt_backend_module_init(int abi, sq_backend *out)
+static const sq_device_iface g_iface = {
+    .ops = (const sq_op_impl *const *)g_rows, .session_create = perturb_session_create, .session = &g_session};
+
+SQ_BACKEND_MODULE_ABI;
+
+SQ_BACKEND_MODULE_INIT_FN(sq_backend *out)
 {
-    if (abi != SQ_BACKEND_ABI) {
-        snprintf(out->reason, sizeof out->reason, "built for backend ABI %d, the library has %d", SQ_BACKEND_ABI, abi);
-        return SEQRT_ERR_UNAVAILABLE;
-    }
+    for (int k = 0; k < SQ_OP_COUNT; k++)
+        g_rows[k] = k == SQ_OP_ATTENTION || k == SQ_OP_ATTENTION_POOL || k == SQ_OP_MULTIHEAD_ATTENTION ? &g_attention
+                                                                                                       : &g_any;
     snprintf(out->name, sizeof out->name, "perturb");
     for (int i = 0; i < P_COUNT; i++) {
         seqrt_device *d = &g_devices[i];

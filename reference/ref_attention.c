@@ -20,7 +20,7 @@ static const sq_weight *weight_or_null(const sq_layer *L, int i)
     return L->nw > i ? L->w[i] : NULL;
 }
 
-seqrt_status sq_ref_attention(const sq_op_args *args)
+seqrt_status ref_attention(const sq_op_args *args)
 {
     const sq_layer *L = args->layer;
     const bool bf = args->batch_first;
@@ -72,29 +72,29 @@ seqrt_status sq_ref_attention(const sq_op_args *args)
                 const float *kt = kv + sq_seq_off(bf, Tk, B, t, b, Hk);
                 double *kp = kproj + (b * Tk + t) * A;
                 for (int64_t a = 0; a < A; a++)
-                    kp[a] = sq_ref_dot(Wk->data + a * Hk, kt, Hk) + (bk ? bk->data[a] : 0.0);
+                    kp[a] = ref_dot(Wk->data + a * Hk, kt, Hk) + (bk ? bk->data[a] : 0.0);
             }
     }
 
     for (int64_t b = 0; b < B; b++) {
-        const int64_t nvalid = sq_ref_valid_len(lens, b, Tk);
+        const int64_t nvalid = ref_valid_len(lens, b, Tk);
         for (int64_t i = 0; i < Tq; i++) {
             const float *qi = seq_q ? qv + sq_seq_off(bf, Tq, B, i, b, Hq) : qv + b * Hq;
 
             /* The part of the score that depends on the query only. */
             if (score == SQ_SCORE_GENERAL) {
                 for (int64_t j = 0; j < Hk; j++) /* (W^T q)_j = sum_r q_r W[r, j] */
-                    qvec[j] = sq_ref_dot_strided(qi, 1, Wg->data + j, Hk, Hq);
+                    qvec[j] = ref_dot_strided(qi, 1, Wg->data + j, Hk, Hq);
             } else if (score == SQ_SCORE_ADDITIVE) {
-                for (int64_t a = 0; a < A; a++) qvec[a] = sq_ref_dot(Wq->data + a * Hq, qi, Hq);
+                for (int64_t a = 0; a < A; a++) qvec[a] = ref_dot(Wq->data + a * Hq, qi, Hq);
             }
 
             for (int64_t t = 0; t < nvalid; t++) {
                 const float *kt = kv + sq_seq_off(bf, Tk, B, t, b, Hk);
                 double sc = 0.0;
                 switch (score) {
-                case SQ_SCORE_DOT: sc = sq_ref_dot(qi, kt, Hk); break;
-                case SQ_SCORE_SCALED_DOT: sc = sq_ref_dot(qi, kt, Hk) / sqrt((double)Hk); break;
+                case SQ_SCORE_DOT: sc = ref_dot(qi, kt, Hk); break;
+                case SQ_SCORE_SCALED_DOT: sc = ref_dot(qi, kt, Hk) / sqrt((double)Hk); break;
                 case SQ_SCORE_GENERAL:
                     for (int64_t j = 0; j < Hk; j++) sc += qvec[j] * (double)kt[j];
                     break;
@@ -107,7 +107,7 @@ seqrt_status sq_ref_attention(const sq_op_args *args)
                 }
                 s[t] = sc;
             }
-            sq_ref_masked_softmax(s, Tk, nvalid);
+            ref_masked_softmax(s, Tk, nvalid);
 
             for (int64_t f = 0; f < Hv; f++) ctx[f] = 0.0;
             for (int64_t t = 0; t < nvalid; t++) { /* padded values are never read */

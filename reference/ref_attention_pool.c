@@ -15,7 +15,7 @@ static const sq_weight *weight_or_null(const sq_layer *L, int i)
     return L->nw > i ? L->w[i] : NULL;
 }
 
-seqrt_status sq_ref_attention_pool(const sq_op_args *args)
+seqrt_status ref_attention_pool(const sq_op_args *args)
 {
     const sq_layer *L = args->layer;
     const bool bf = args->batch_first;
@@ -40,17 +40,17 @@ seqrt_status sq_ref_attention_pool(const sq_op_args *args)
     }
 
     for (int64_t b = 0; b < B; b++) {
-        const int64_t nvalid = sq_ref_valid_len(lens, b, T);
+        const int64_t nvalid = ref_valid_len(lens, b, T);
         for (int64_t t = 0; t < nvalid; t++) {
             const float *xt = xv + sq_seq_off(bf, T, B, t, b, F);
             double sc = b2 ? (double)b2->data[0] : 0.0;
             for (int64_t a = 0; a < A; a++) {
-                double h = sq_ref_dot(W0->data + a * F, xt, F) + (b0 ? b0->data[a] : 0.0);
-                sc += (double)W2->data[a] * sq_ref_activation(act, h);
+                double h = ref_dot(W0->data + a * F, xt, F) + (b0 ? b0->data[a] : 0.0);
+                sc += (double)W2->data[a] * ref_activation(act, h);
             }
             s[t] = sc;
         }
-        sq_ref_masked_softmax(s, T, nvalid);
+        ref_masked_softmax(s, T, nvalid);
 
         for (int64_t f = 0; f < F; f++) acc[f] = 0.0;
         for (int64_t t = 0; t < nvalid; t++) { /* padded steps are never read */

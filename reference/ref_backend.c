@@ -9,26 +9,55 @@
 #include "../api/backend.h"
 #include "ref_ops.h"
 
-static const sq_host_op_fn g_ref_ops[SQ_OP_COUNT] = {
-    [SQ_OP_EMBEDDING] = sq_ref_embedding,
-    [SQ_OP_ONE_HOT] = sq_ref_one_hot,
-    [SQ_OP_LSTM] = sq_ref_lstm,
-    [SQ_OP_GRU] = sq_ref_gru,
-    [SQ_OP_RNN] = sq_ref_rnn,
-    [SQ_OP_LINEAR] = sq_ref_linear,
-    [SQ_OP_ACTIVATION] = sq_ref_activation_op,
-    [SQ_OP_SOFTMAX] = sq_ref_softmax,
-    [SQ_OP_LOG_SOFTMAX] = sq_ref_softmax,
-    [SQ_OP_DROPOUT] = sq_ref_dropout,
-    [SQ_OP_ADD] = sq_ref_add,
-    [SQ_OP_MUL] = sq_ref_mul,
-    [SQ_OP_CONCAT] = sq_ref_concat,
-    [SQ_OP_SELECT] = sq_ref_select,
-    [SQ_OP_LAST_STEP] = sq_ref_last_step,
-    [SQ_OP_MEAN_POOL] = sq_ref_mean_pool,
-    [SQ_OP_ATTENTION] = sq_ref_attention,
-    [SQ_OP_ATTENTION_POOL] = sq_ref_attention_pool,
-    [SQ_OP_MULTIHEAD_ATTENTION] = sq_ref_multihead_attention,
+/* Each op of ref_ops.h as a row of the op table: every form of every op is
+ * implemented, nothing to prepare, no session state. */
+#define REF_ROW(fn)                                                                            \
+    static seqrt_status run_##fn(void *session, const sq_op_args *a, void *state)           \
+    {                                                                                       \
+        (void)session;                                                                      \
+        (void)state;                                                                        \
+        return fn(a);                                                                       \
+    }                                                                                       \
+    static const sq_op_impl row_##fn = {.supports = sq_op_supports_all, .run = run_##fn};
+REF_ROW(ref_embedding)
+REF_ROW(ref_one_hot)
+REF_ROW(ref_lstm)
+REF_ROW(ref_gru)
+REF_ROW(ref_rnn)
+REF_ROW(ref_linear)
+REF_ROW(ref_activation_op)
+REF_ROW(ref_softmax)
+REF_ROW(ref_dropout)
+REF_ROW(ref_add)
+REF_ROW(ref_mul)
+REF_ROW(ref_concat)
+REF_ROW(ref_select)
+REF_ROW(ref_last_step)
+REF_ROW(ref_mean_pool)
+REF_ROW(ref_attention)
+REF_ROW(ref_attention_pool)
+REF_ROW(ref_multihead_attention)
+
+static const sq_op_impl *const g_ref_ops[SQ_OP_COUNT] = {
+    [SQ_OP_EMBEDDING] = &row_ref_embedding,
+    [SQ_OP_ONE_HOT] = &row_ref_one_hot,
+    [SQ_OP_LSTM] = &row_ref_lstm,
+    [SQ_OP_GRU] = &row_ref_gru,
+    [SQ_OP_RNN] = &row_ref_rnn,
+    [SQ_OP_LINEAR] = &row_ref_linear,
+    [SQ_OP_ACTIVATION] = &row_ref_activation_op,
+    [SQ_OP_SOFTMAX] = &row_ref_softmax,
+    [SQ_OP_LOG_SOFTMAX] = &row_ref_softmax,
+    [SQ_OP_DROPOUT] = &row_ref_dropout,
+    [SQ_OP_ADD] = &row_ref_add,
+    [SQ_OP_MUL] = &row_ref_mul,
+    [SQ_OP_CONCAT] = &row_ref_concat,
+    [SQ_OP_SELECT] = &row_ref_select,
+    [SQ_OP_LAST_STEP] = &row_ref_last_step,
+    [SQ_OP_MEAN_POOL] = &row_ref_mean_pool,
+    [SQ_OP_ATTENTION] = &row_ref_attention,
+    [SQ_OP_ATTENTION_POOL] = &row_ref_attention_pool,
+    [SQ_OP_MULTIHEAD_ATTENTION] = &row_ref_multihead_attention,
 };
 
 static seqrt_status ref_run(void *impl, const sq_plan *plan, const sq_view *const *inputs,
@@ -39,7 +68,7 @@ static seqrt_status ref_run(void *impl, const sq_plan *plan, const sq_view *cons
 
 static void ref_free(void *impl) { sq_host_exec_free(impl); }
 
-static const sq_session_iface g_ref_session = {ref_run, ref_free};
+static const sq_session_iface g_ref_session = {.run = ref_run, .free = ref_free};
 
 static seqrt_status ref_session_create(const seqrt_device *dev, const seqrt_model *model, void **out)
 {
@@ -47,8 +76,8 @@ static seqrt_status ref_session_create(const seqrt_device *dev, const seqrt_mode
     return sq_host_exec_create((sq_host_exec **)out, model, g_ref_ops);
 }
 
-/* supports_layer is NULL: the reference implements every op and attribute. */
-static const sq_device_iface g_ref_device = {NULL, ref_session_create, &g_ref_session};
+static const sq_device_iface g_ref_device = {
+    .ops = g_ref_ops, .session_create = ref_session_create, .session = &g_ref_session};
 
 static seqrt_device g_ref_devices[1];
 

@@ -4,7 +4,7 @@
 
 #include "ref_ops.h"
 
-seqrt_status sq_ref_concat(const sq_op_args *args)
+seqrt_status ref_concat(const sq_op_args *args)
 {
     const sq_layer *L = args->layer;
     sq_view *out = args->out[SQ_OUT_MAIN];

@@ -4,7 +4,7 @@
 
 #include "ref_ops.h"
 
-seqrt_status sq_ref_add(const sq_op_args *args)
+seqrt_status ref_add(const sq_op_args *args)
 {
     const sq_view *a = args->in[SQ_SLOT_A], *b = args->in[SQ_SLOT_B];
     sq_view *out = args->out[SQ_OUT_MAIN];
@@ -16,7 +16,7 @@ seqrt_status sq_ref_add(const sq_op_args *args)
     return SEQRT_OK;
 }
 
-seqrt_status sq_ref_mul(const sq_op_args *args)
+seqrt_status ref_mul(const sq_op_args *args)
 {
     const sq_view *a = args->in[SQ_SLOT_A], *b = args->in[SQ_SLOT_B];
     sq_view *out = args->out[SQ_OUT_MAIN];
@@ -28,7 +28,7 @@ seqrt_status sq_ref_mul(const sq_op_args *args)
     return SEQRT_OK;
 }
 
-seqrt_status sq_ref_dropout(const sq_op_args *args)
+seqrt_status ref_dropout(const sq_op_args *args)
 {
     const sq_view *x = args->in[SQ_SLOT_X];
     sq_view *out = args->out[SQ_OUT_MAIN];

@@ -3,7 +3,7 @@
 
 #include "ref_ops.h"
 
-seqrt_status sq_ref_embedding(const sq_op_args *args)
+seqrt_status ref_embedding(const sq_op_args *args)
 {
     const sq_view *ids = args->in[SQ_SLOT_X];
     const sq_weight *w = args->layer->w[SQ_W_EMBEDDING];

@@ -23,13 +23,13 @@ static void gru_cell(const sq_rec_dir *dir, const double *ax, const double *ah, 
     const double *ah_r = ah, *ah_z = ah + H;
     double *r = tmp; /* r, then (without linear_before_reset) r ⊙ h */
 
-    for (int64_t j = 0; j < H; j++) r[j] = sq_ref_sigmoid(ax_r[j] + ah_r[j]);
+    for (int64_t j = 0; j < H; j++) r[j] = ref_sigmoid(ax_r[j] + ah_r[j]);
 
     if (dir->L->a.linear_before_reset) {
         /* The driver projected all three blocks: ah_n = W_hn h + b_hn. */
         const double *ah_n = ah + 2 * H;
         for (int64_t j = 0; j < H; j++) {
-            const double z = sq_ref_sigmoid(ax_z[j] + ah_z[j]);
+            const double z = ref_sigmoid(ax_z[j] + ah_z[j]);
             const double n = tanh(ax_n[j] + r[j] * ah_n[j]);
             h[j] = (float)((1.0 - z) * n + z * (double)h[j]);
         }
@@ -43,14 +43,14 @@ static void gru_cell(const sq_rec_dir *dir, const double *ax, const double *ah, 
     const float *b_hn = dir->b_hh ? dir->b_hh + 2 * H : NULL;
     for (int64_t j = 0; j < H; j++) r[j] *= (double)h[j];
     for (int64_t j = 0; j < H; j++) {
-        const double z = sq_ref_sigmoid(ax_z[j] + ah_z[j]);
+        const double z = ref_sigmoid(ax_z[j] + ah_z[j]);
         const double n = tanh(ax_n[j] + sq_rec_dot_fd(w_hn + j * H, r, H) +
                                (b_hn ? (double)b_hn[j] : 0.0));
         h[j] = (float)((1.0 - z) * n + z * (double)h[j]);
     }
 }
 
-seqrt_status sq_ref_gru(const sq_op_args *a)
+seqrt_status ref_gru(const sq_op_args *a)
 {
     /* With linear_before_reset the n block takes W_hn h + b_hn like r and z;
      * without it, the cell computes W_hn (r ⊙ h) itself. */

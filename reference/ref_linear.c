@@ -1,7 +1,7 @@
 /* linear: y = x W^T + b on the last axis, any rank; W [out, in], b [out]. */
 #include "ref_ops.h"
 
-seqrt_status sq_ref_linear(const sq_op_args *args)
+seqrt_status ref_linear(const sq_op_args *args)
 {
     const sq_view *x = args->in[SQ_SLOT_X];
     const sq_weight *W = args->layer->w[SQ_W_LINEAR];
@@ -17,7 +17,7 @@ seqrt_status sq_ref_linear(const sq_op_args *args)
     for (int64_t r = 0; r < rows; r++) {
         const float *xr = xv + r * in;
         for (int64_t o = 0; o < nout; o++) {
-            double acc = sq_ref_dot(W->data + o * in, xr, in);
+            double acc = ref_dot(W->data + o * in, xr, in);
             if (bias) acc += bias->data[o];
             y[r * nout + o] = (float)acc;
         }

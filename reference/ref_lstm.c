@@ -33,12 +33,12 @@ static void lstm_cell(const sq_rec_dir *dir, const double *ax, const double *ah,
         const double a_o = ax[3 * H + j] + ah[3 * H + j];
         const double c_prev = c[j];
 
-        const double f = sq_ref_sigmoid(a_f + (p_f ? (double)p_f[j] * c_prev : 0.0));
+        const double f = ref_sigmoid(a_f + (p_f ? (double)p_f[j] * c_prev : 0.0));
         const double i = coupled ? 1.0 - f
-                                 : sq_ref_sigmoid(a_i + (p_i ? (double)p_i[j] * c_prev : 0.0));
+                                 : ref_sigmoid(a_i + (p_i ? (double)p_i[j] * c_prev : 0.0));
         const double g = tanh(a_g);
         const float c_t = (float)(f * c_prev + i * g); /* stored state */
-        const double o = sq_ref_sigmoid(a_o + (p_o ? (double)p_o[j] * (double)c_t : 0.0));
+        const double o = ref_sigmoid(a_o + (p_o ? (double)p_o[j] * (double)c_t : 0.0));
         const double h_t = o * tanh((double)c_t);
 
         c[j] = c_t;
@@ -52,7 +52,7 @@ static void lstm_cell(const sq_rec_dir *dir, const double *ax, const double *ah,
             h[p] = (float)sq_rec_dot_fd(dir->w_hr + p * H, tmp, H);
 }
 
-seqrt_status sq_ref_lstm(const sq_op_args *a)
+seqrt_status ref_lstm(const sq_op_args *a)
 {
     /* Every gate block takes W_hh h_{t-1} + b_hh. */
     return sq_rec_run(a, 4, lstm_cell);

@@ -15,7 +15,7 @@
  * zeros (the spec's never-NaN rule). A NaN or +Inf among the valid scores
  * gives NaN weights for the valid entries, as PyTorch's softmax does
  * (max-subtracted: inf - inf = NaN). */
-static inline void sq_ref_masked_softmax(double *s, int64_t n, int64_t nvalid)
+static inline void ref_masked_softmax(double *s, int64_t n, int64_t nvalid)
 {
     if (nvalid > n) nvalid = n;
     if (nvalid < 0) nvalid = 0;
@@ -37,7 +37,7 @@ static inline void sq_ref_masked_softmax(double *s, int64_t n, int64_t nvalid)
 
 /* Number of valid entries of batch row b: len[b] when lengths are given,
  * else n. */
-static inline int64_t sq_ref_valid_len(const int32_t *lengths, int64_t b, int64_t n)
+static inline int64_t ref_valid_len(const int32_t *lengths, int64_t b, int64_t n)
 {
     if (!lengths) return n;
     int64_t len = lengths[b];

@@ -6,7 +6,7 @@
 /* Four partial sums keep the loop off the add latency chain; each is a
  * double, so the result differs from a serial double sum only in the last
  * bits of a double — far below float32 resolution. */
-double sq_ref_dot(const float *a, const float *b, int64_t n)
+double ref_dot(const float *a, const float *b, int64_t n)
 {
     double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     int64_t i = 0;
@@ -20,14 +20,14 @@ double sq_ref_dot(const float *a, const float *b, int64_t n)
     return (s0 + s1) + (s2 + s3);
 }
 
-double sq_ref_dot_strided(const float *a, int64_t sa, const float *b, int64_t sb, int64_t n)
+double ref_dot_strided(const float *a, int64_t sa, const float *b, int64_t sb, int64_t n)
 {
     double s = 0;
     for (int64_t i = 0; i < n; i++) s += (double)a[i * sa] * (double)b[i * sb];
     return s;
 }
 
-double sq_ref_sigmoid(double x)
+double ref_sigmoid(double x)
 {
     /* Symmetric form: no overflow of exp() for large |x|. */
     if (x >= 0) return 1.0 / (1.0 + exp(-x));
@@ -35,12 +35,12 @@ double sq_ref_sigmoid(double x)
     return e / (1.0 + e);
 }
 
-double sq_ref_activation(int fn, double x)
+double ref_activation(int fn, double x)
 {
     switch (fn) {
     case SQ_ACT_RELU: return x > 0 ? x : (x == x ? 0.0 : x); /* NaN propagates */
     case SQ_ACT_TANH: return tanh(x);
-    case SQ_ACT_SIGMOID: return sq_ref_sigmoid(x);
+    case SQ_ACT_SIGMOID: return ref_sigmoid(x);
     case SQ_ACT_GELU: return 0.5 * x * (1.0 + erf(x / sqrt(2.0)));
     }
     return x;

@@ -37,12 +37,12 @@ static void project(double *P, const sq_view *x, bool bf, const sq_weight *W,
             const float *xt = sq_vf(x) + sq_seq_off(bf, T, B, t, b, E);
             double *p = P + (b * T + t) * E;
             for (int64_t e = 0; e < E; e++)
-                p[e] = sq_ref_dot(W->data + (r0 + e) * E, xt, E) +
+                p[e] = ref_dot(W->data + (r0 + e) * E, xt, E) +
                        (bias ? (double)bias->data[r0 + e] : 0.0);
         }
 }
 
-seqrt_status sq_ref_multihead_attention(const sq_op_args *args)
+seqrt_status ref_multihead_attention(const sq_op_args *args)
 {
     const sq_layer *L = args->layer;
     const bool bf = args->batch_first;
@@ -86,7 +86,7 @@ seqrt_status sq_ref_multihead_attention(const sq_op_args *args)
     project(V, value, bf, Win, bin, 2 * E, E);
 
     for (int64_t b = 0; b < B; b++) {
-        const int64_t nkeys = sq_ref_valid_len(lens, b, Tk); /* key padding */
+        const int64_t nkeys = ref_valid_len(lens, b, Tk); /* key padding */
         for (int64_t i = 0; i < Tq; i++) {
             /* Unmasked keys: t < nkeys and, when causal, t <= i (a prefix). */
             int64_t nvalid = nkeys;
@@ -103,7 +103,7 @@ seqrt_status sq_ref_multihead_attention(const sq_op_args *args)
                     for (int64_t d = 0; d < hd; d++) dot += qi[c0 + d] * kt[d];
                     s[t] = dot / scale_div;
                 }
-                sq_ref_masked_softmax(s, Tk, nvalid);
+                ref_masked_softmax(s, Tk, nvalid);
                 for (int64_t t = 0; t < nvalid; t++) {
                     const double *vt = V + (b * Tk + t) * E + c0;
                     for (int64_t d = 0; d < hd; d++) O[c0 + d] += s[t] * vt[d];

@@ -3,7 +3,7 @@
 
 #include "ref_ops.h"
 
-seqrt_status sq_ref_one_hot(const sq_op_args *args)
+seqrt_status ref_one_hot(const sq_op_args *args)
 {
     const sq_view *ids = args->in[SQ_SLOT_X];
     sq_view *out = args->out[SQ_OUT_MAIN];

@@ -15,10 +15,10 @@
 #include "../api/internal.h"
 
 /* ref_math.c */
-double sq_ref_dot(const float *a, const float *b, int64_t n);        /* in double */
-double sq_ref_dot_strided(const float *a, int64_t sa, const float *b, int64_t sb, int64_t n);
-double sq_ref_sigmoid(double x);
-double sq_ref_activation(int fn, double x);                          /* SQ_ACT_* */
+double ref_dot(const float *a, const float *b, int64_t n);        /* in double */
+double ref_dot_strided(const float *a, int64_t sa, const float *b, int64_t sb, int64_t n);
+double ref_sigmoid(double x);
+double ref_activation(int fn, double x);                          /* SQ_ACT_* */
 
 /* Offset of element (t, b, 0) of a sequence with F features, in either layout. */
 static inline int64_t sq_seq_off(bool batch_first, int64_t T, int64_t B, int64_t t, int64_t b,
@@ -30,23 +30,23 @@ static inline int64_t sq_seq_off(bool batch_first, int64_t T, int64_t B, int64_t
 static inline int64_t sq_seq_T(const sq_view *v, bool batch_first) { return v->d[batch_first ? 1 : 0]; }
 static inline int64_t sq_seq_B(const sq_view *v, bool batch_first) { return v->d[batch_first ? 0 : 1]; }
 
-seqrt_status sq_ref_embedding(const sq_op_args *a);
-seqrt_status sq_ref_one_hot(const sq_op_args *a);
-seqrt_status sq_ref_lstm(const sq_op_args *a);
-seqrt_status sq_ref_gru(const sq_op_args *a);
-seqrt_status sq_ref_rnn(const sq_op_args *a);
-seqrt_status sq_ref_linear(const sq_op_args *a);
-seqrt_status sq_ref_activation_op(const sq_op_args *a);
-seqrt_status sq_ref_softmax(const sq_op_args *a);      /* softmax and log_softmax */
-seqrt_status sq_ref_dropout(const sq_op_args *a);
-seqrt_status sq_ref_add(const sq_op_args *a);
-seqrt_status sq_ref_mul(const sq_op_args *a);
-seqrt_status sq_ref_concat(const sq_op_args *a);
-seqrt_status sq_ref_select(const sq_op_args *a);
-seqrt_status sq_ref_last_step(const sq_op_args *a);
-seqrt_status sq_ref_mean_pool(const sq_op_args *a);
-seqrt_status sq_ref_attention(const sq_op_args *a);
-seqrt_status sq_ref_attention_pool(const sq_op_args *a);
-seqrt_status sq_ref_multihead_attention(const sq_op_args *a);
+seqrt_status ref_embedding(const sq_op_args *a);
+seqrt_status ref_one_hot(const sq_op_args *a);
+seqrt_status ref_lstm(const sq_op_args *a);
+seqrt_status ref_gru(const sq_op_args *a);
+seqrt_status ref_rnn(const sq_op_args *a);
+seqrt_status ref_linear(const sq_op_args *a);
+seqrt_status ref_activation_op(const sq_op_args *a);
+seqrt_status ref_softmax(const sq_op_args *a);      /* softmax and log_softmax */
+seqrt_status ref_dropout(const sq_op_args *a);
+seqrt_status ref_add(const sq_op_args *a);
+seqrt_status ref_mul(const sq_op_args *a);
+seqrt_status ref_concat(const sq_op_args *a);
+seqrt_status ref_select(const sq_op_args *a);
+seqrt_status ref_last_step(const sq_op_args *a);
+seqrt_status ref_mean_pool(const sq_op_args *a);
+seqrt_status ref_attention(const sq_op_args *a);
+seqrt_status ref_attention_pool(const sq_op_args *a);
+seqrt_status ref_multihead_attention(const sq_op_args *a);
 
 #endif /* SEQRT_REF_OPS_H */

@@ -17,7 +17,7 @@ static int64_t valid_steps(const sq_view *lengths, int64_t b, int64_t T)
     return len < 0 ? 0 : (len > T ? T : len);
 }
 
-seqrt_status sq_ref_last_step(const sq_op_args *args)
+seqrt_status ref_last_step(const sq_op_args *args)
 {
     const bool bf = args->batch_first;
     const sq_view *x = args->in[SQ_SLOT_X];
@@ -38,7 +38,7 @@ seqrt_status sq_ref_last_step(const sq_op_args *args)
     return SEQRT_OK;
 }
 
-seqrt_status sq_ref_mean_pool(const sq_op_args *args)
+seqrt_status ref_mean_pool(const sq_op_args *args)
 {
     const bool bf = args->batch_first;
     const sq_view *x = args->in[SQ_SLOT_X];

@@ -12,7 +12,7 @@
  *
  * Batch entries are independent, so running them one after the other keeps
  * the state of one entry in a small contiguous buffer; each weight row is
- * contiguous, so every gate pre-activation is one sq_ref_dot() call.
+ * contiguous, so every gate pre-activation is one ref_dot() call.
  */
 #include <string.h>
 
@@ -191,11 +191,11 @@ seqrt_status sq_rec_run(const sq_op_args *a, int hh_gates, sq_rec_cell_fn cell)
                     const float *xt = src + sq_seq_off(bf, T, B, t, b, in);
                     /* ax = W_ih x_t + b_ih, every gate row. */
                     for (int64_t r = 0; r < G * H; r++)
-                        ax[r] = sq_ref_dot(dir.w_ih + r * in, xt, in) +
+                        ax[r] = ref_dot(dir.w_ih + r * in, xt, in) +
                                 (dir.b_ih ? (double)dir.b_ih[r] : 0.0);
                     /* ah = W_hh h_{t-1} + b_hh, the rows the cell asked for. */
                     for (int64_t r = 0; r < hh_rows; r++)
-                        ah[r] = sq_ref_dot(dir.w_hh + r * Ho, h, Ho) +
+                        ah[r] = ref_dot(dir.w_hh + r * Ho, h, Ho) +
                                 (dir.b_hh ? (double)dir.b_hh[r] : 0.0);
                     cell(&dir, ax, ah, tmp, h, c);
                     /* Forward half first, then reverse. */

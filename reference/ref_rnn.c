@@ -13,10 +13,10 @@ static void rnn_cell(const sq_rec_dir *dir, const double *ax, const double *ah, 
     (void)tmp;
     (void)c;
     const int act = dir->L->a.nonlinearity; /* SQ_ACT_TANH or SQ_ACT_RELU */
-    for (int64_t j = 0; j < dir->H; j++) h[j] = (float)sq_ref_activation(act, ax[j] + ah[j]);
+    for (int64_t j = 0; j < dir->H; j++) h[j] = (float)ref_activation(act, ax[j] + ah[j]);
 }
 
-seqrt_status sq_ref_rnn(const sq_op_args *a)
+seqrt_status ref_rnn(const sq_op_args *a)
 {
     return sq_rec_run(a, 1, rnn_cell);
 }

@@ -4,7 +4,7 @@
 
 #include "ref_ops.h"
 
-seqrt_status sq_ref_select(const sq_op_args *args)
+seqrt_status ref_select(const sq_op_args *args)
 {
     const sq_layer *L = args->layer;
     const sq_view *x = args->in[SQ_SLOT_X];

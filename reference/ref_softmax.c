@@ -10,7 +10,7 @@
 
 #include "ref_ops.h"
 
-seqrt_status sq_ref_softmax(const sq_op_args *args)
+seqrt_status ref_softmax(const sq_op_args *args)
 {
     const sq_layer *L = args->layer;
     const sq_view *x = args->in[SQ_SLOT_X];

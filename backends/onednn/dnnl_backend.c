@@ -46,6 +46,24 @@ static const dn_op *const g_ops[SQ_OP_COUNT] = {
     [SQ_OP_MULTIHEAD_ATTENTION] = &dn_op_mha,
 };
 
+/* The device's op table: every op row runs through g_ops (transitional:
+ * the per-file dn_op rows become sq_op_impl rows). */
+static seqrt_status row_prepare(void *s, const sq_layer *L, void **state)
+{
+    const dn_op *op = g_ops[L->op];
+    return op->prepare ? op->prepare(s, L, state) : SEQRT_OK;
+}
+static seqrt_status row_run(void *s, const sq_op_args *a, void *state)
+{
+    return g_ops[a->layer->op]->run(s, a, state);
+}
+static const sq_op_impl g_row = {.supports = sq_op_supports_all, .prepare = row_prepare, .run = row_run};
+static const sq_op_impl *g_rows[SQ_OP_COUNT];
+static void rows_init(void)
+{
+    for (int k = 0; k < SQ_OP_COUNT; k++) g_rows[k] = g_ops[k] ? &g_row : NULL;
+}
+
 /* ------------------------------------------------------------ sessions */
 
 static void session_free(void *impl)
@@ -118,12 +136,7 @@ static seqrt_status session_create(const seqrt_device *dev, const seqrt_model *m
     unsigned saved[256];
     const int nsaved = s->nthreads < 256 ? s->nthreads : 256;
     dn_denormals_enter(saved, nsaved);
-    for (int l = 0; l < m->nlayers && !st; l++) {
-        const sq_layer *L = &m->layers[l];
-        const dn_op *op = g_ops[L->op];
-        if (op->prepare && (st = op->prepare(s, L, &s->state[l])))
-            sq_error_prefix(st, "layer '%s' (%s)", L->name, sq_op_name(L->op));
-    }
+    st = sq_ops_prepare((const sq_op_impl *const *)g_rows, s, m, s->state);
     if (!st && dnnl_stream_wait(s->stream) != dnnl_success)
         st = sq_error(SEQRT_ERR_DEVICE, "oneDNN stream wait failed");
     dn_denormals_leave(saved, nsaved);
@@ -135,12 +148,6 @@ static seqrt_status session_create(const seqrt_device *dev, const seqrt_model *m
     return SEQRT_OK;
 }
 
-static seqrt_status run_layer(void *ctx, int layer, const sq_op_args *a)
-{
-    dn_session *s = ctx;
-    return g_ops[a->layer->op]->run(s, a, s->state[layer]);
-}
-
 static seqrt_status session_run(void *impl, const sq_plan *plan, const sq_view *const *inputs,
                                 sq_view *const *outputs)
 {
@@ -150,7 +157,7 @@ static seqrt_status session_run(void *impl, const sq_plan *plan, const sq_view *
     unsigned saved[256];
     const int nsaved = s->nthreads < 256 ? s->nthreads : 256;
     dn_denormals_enter(saved, nsaved);
-    st = sq_run_layers(s->m, s->values.views, run_layer, s);
+    st = sq_ops_run((const sq_op_impl *const *)g_rows, s, s->m, s->values.views, s->state);
     if (!st && dnnl_stream_wait(s->stream) != dnnl_success)
         st = sq_error(SEQRT_ERR_DEVICE, "oneDNN stream wait failed");
     dn_denormals_leave(saved, nsaved);
@@ -159,20 +166,9 @@ static seqrt_status session_run(void *impl, const sq_plan *plan, const sq_view *
     return SEQRT_OK;
 }
 
-static bool supports_layer(const seqrt_device *dev, const seqrt_model *m, const sq_layer *L, char *why,
-                           size_t why_size)
-{
-    (void)dev;
-    (void)m;
-    if ((int)L->op < 0 || L->op >= SQ_OP_COUNT || !g_ops[L->op]) {
-        snprintf(why, why_size, "op '%s' is not implemented by the oneDNN backend", sq_op_name(L->op));
-        return false;
-    }
-    return true;
-}
-
-static const sq_session_iface g_session = {session_run, session_free};
-static const sq_device_iface g_device = {supports_layer, session_create, &g_session};
+static const sq_session_iface g_session = {.run = session_run, .free = session_free};
+static const sq_device_iface g_device = {
+    .ops = (const sq_op_impl *const *)g_rows, .session_create = session_create, .session = &g_session};
 
 /* ------------------------------------------------------------ module */
 
@@ -220,13 +216,14 @@ static const char *isa_name(dnnl_cpu_isa_t isa)
     }
 }
 
-__attribute__((visibility("default"))) seqrt_status seqrt_backend_module_init(int abi, sq_backend *b)
+SQ_BACKEND_MODULE_ABI;
+
+SQ_BACKEND_MODULE_INIT_FN(sq_backend *b)
 {
     snprintf(b->name, sizeof b->name, "onednn");
-    if (abi != SQ_BACKEND_ABI) {
-        snprintf(b->reason, sizeof b->reason, "module built for backend ABI %d, libseqrt has %d", SQ_BACKEND_ABI, abi);
-        return SEQRT_ERR_UNAVAILABLE;
-    }
+    /* auto prefers it to the reference and to OpenCL CPU devices */
+    b->priority = 20;
+    rows_init();
     if (!dn_engine) {
         if (dnnl_engine_get_count(dnnl_cpu) < 1) {
             snprintf(b->reason, sizeof b->reason, "oneDNN reports no CPU engine");

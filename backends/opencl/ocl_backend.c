@@ -66,13 +66,13 @@ static void fill_device(seqrt_device *out, sq_ocl_device *d)
     out->ctx = d;
 }
 
-__attribute__((visibility("default"))) seqrt_status seqrt_backend_module_init(int abi, sq_backend *b)
+SQ_BACKEND_MODULE_ABI;
+
+SQ_BACKEND_MODULE_INIT_FN(sq_backend *b)
 {
     snprintf(b->name, sizeof b->name, "opencl");
-    if (abi != SQ_BACKEND_ABI) {
-        snprintf(b->reason, sizeof b->reason, "module built for backend ABI %d, libseqrt has %d", SQ_BACKEND_ABI, abi);
-        return SEQRT_ERR_UNAVAILABLE;
-    }
+    /* auto: an OpenCL GPU goes first (is_gpu); an OpenCL CPU device after oneDNN */
+    b->priority = 10;
     const char *forced = getenv("SEQRT_OPENCL_VENDOR");
     sq_ocl_vendor fv;
     if (forced && *forced && !sq_ocl_vendor_parse(forced, &fv)) {

@@ -335,7 +335,21 @@ static seqrt_status session_run(void *impl, const sq_plan *plan, const sq_view *
     return SEQRT_OK;
 }
 
-static const sq_session_iface g_session_iface = {session_run, session_free};
+static const sq_session_iface g_session_iface = {.run = session_run, .free = session_free};
 
-/* supports_layer is NULL: every op and attribute of the spec is implemented. */
-const sq_device_iface sq_ocl_device_iface = {NULL, session_create, &g_session_iface};
+/* The device's op table (transitional: each row runs through g_ops). */
+static seqrt_status row_run(void *s, const sq_op_args *a, void *state)
+{
+    return g_ops[a->layer->op]->run(s, a->layer, state);
+}
+static const sq_op_impl g_row = {.supports = sq_op_supports_all, .run = row_run};
+static const sq_op_impl *const g_rows[SQ_OP_COUNT] = {
+#define ROW(k) [SQ_OP_##k] = &g_row
+    ROW(EMBEDDING), ROW(ONE_HOT), ROW(LSTM), ROW(GRU), ROW(RNN), ROW(LINEAR), ROW(ACTIVATION), ROW(SOFTMAX),
+    ROW(LOG_SOFTMAX), ROW(DROPOUT), ROW(ADD), ROW(MUL), ROW(CONCAT), ROW(SELECT), ROW(LAST_STEP), ROW(MEAN_POOL),
+    ROW(ATTENTION), ROW(ATTENTION_POOL), ROW(MULTIHEAD_ATTENTION),
+#undef ROW
+};
+
+const sq_device_iface sq_ocl_device_iface = {
+    .ops = g_rows, .session_create = session_create, .session = &g_session_iface};
