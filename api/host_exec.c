@@ -14,6 +14,8 @@
 struct sq_host_exec {
     const sq_op_impl *const *ops;
     void **state;            /* per layer, from each row's prepare */
+    int nlayers;
+    bool prepared;           /* some state is non-NULL (then the model is read at free) */
     sq_values values;
 };
 
@@ -102,7 +104,9 @@ seqrt_status sq_host_exec_create(sq_host_exec **out, const seqrt_model *m, const
     seqrt_status st = sq_values_init(&e->values, m);
     if (!st && !(e->state = sq_calloc((size_t)(m->nlayers ? m->nlayers : 1), sizeof *e->state)))
         st = sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
+    e->nlayers = m->nlayers;
     if (!st) st = sq_ops_prepare(ops, NULL, m, e->state);
+    for (int l = 0; e->state && l < m->nlayers; l++) e->prepared = e->prepared || e->state[l];
     if (st) {
         sq_host_exec_free(e);
         return st;
@@ -114,7 +118,9 @@ seqrt_status sq_host_exec_create(sq_host_exec **out, const seqrt_model *m, const
 void sq_host_exec_free(sq_host_exec *e)
 {
     if (!e) return;
-    if (e->values.model) sq_ops_release(e->ops, e->values.model, e->state);
+    /* only a prepared state makes the walk read the model: a session may be
+     * freed after its model (Python's garbage collector frees in any order) */
+    if (e->prepared) sq_ops_release(e->ops, e->values.model, e->state);
     sq_free(e->state);
     sq_values_free(&e->values);
     sq_free(e);
