@@ -32,6 +32,8 @@ int cli_cmd_backends(int argc, char **argv); /* argv[0] == "backends" */
 int cli_cmd_generate(int argc, char **argv); /* argv[0] == "generate" */
 int cli_cmd_classify(int argc, char **argv); /* argv[0] == "classify" */
 
+/* ------------------------------------------------------------ usage texts (cli_help.c) */
+
 void cli_help_main(FILE *f);
 void cli_help_run(FILE *f);
 void cli_help_info(FILE *f);

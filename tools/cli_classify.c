@@ -14,38 +14,6 @@
 #include "cli.h"
 #include "cli_text.h"
 
-void cli_help_classify(FILE *f)
-{
-    fputs("usage: seqrt classify MODEL.json [--text TEXT ...] [options]\n"
-          "\n"
-          "Classifies each --text, or, without --text, each non-empty line of standard\n"
-          "input: prints the text, the most likely label and the probability of every\n"
-          "label (most likely first), or with --brief one line per text:\n"
-          "LABEL<tab>PROBABILITY<tab>TEXT.\n"
-          "\n"
-          "The model takes the token ids of one text ([T, B] int32, or [B, T] when\n"
-          "batch_first) and optionally their lengths ([B] int32); its first output is\n"
-          "[B, C]. Its metadata gives the text of each token id (\"vocab\"), the name of\n"
-          "each class (\"labels\", C entries), and optionally the id for characters not\n"
-          "in the vocabulary (\"unk\"), \"normalize\": \"whitespace\" (trim the text and\n"
-          "fold runs of blanks into one space) and what the output holds (\"output\":\n"
-          "\"probs\" or \"logits\"; default: probs when the output layer is a softmax).\n"
-          "\n"
-          "options:\n"
-          "  --text TEXT        a text to classify (may be repeated)\n"
-          "  --brief            one line per text\n"
-          "  --top K            list only the K most likely labels\n"
-          "  --backend B        reference, onednn, opencl or auto, optionally :N\n"
-          "                     (default: $SEQRT_BACKEND, else auto)\n"
-          "  --strict           a weight tensor no layer uses is an error\n"
-          "  --weights FILE     weights to use instead of the description's\n"
-          "  --verbose          report the device on stderr\n"
-          "  -h, --help         show this help\n"
-          "\n",
-          f);
-    cli_help_environment(f);
-}
-
 typedef struct cls_args {
     const char *model, *backend, *weights;
     const char **texts;

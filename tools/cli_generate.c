@@ -16,43 +16,6 @@
 #include "cli.h"
 #include "cli_text.h"
 
-void cli_help_generate(FILE *f)
-{
-    fputs("usage: seqrt generate MODEL.json [--prompt TEXT] [--tokens N] [--temperature X]\n"
-          "                      [--seed S] [options]\n"
-          "\n"
-          "Samples text from a language model, one token per step, through a streaming\n"
-          "session: the prompt runs once, then each sampled token is fed back as one\n"
-          "step with the recurrent state carried over. Prints the prompt and then each\n"
-          "token as it is sampled. The same model, seed and backend give the same text.\n"
-          "\n"
-          "The model must be streamable (see 'seqrt info'), take one input of token\n"
-          "ids ([T, B], or [B, T] when batch_first), and have as its first output the\n"
-          "next-token distribution ([T, B, V]). Its metadata gives the text of each\n"
-          "token id (\"vocab\": [...], V entries) and may say what the output holds\n"
-          "(\"output\": \"probs\" or \"logits\"; default: probs when the output layer is a\n"
-          "softmax) and a default prompt (\"prompt\").\n"
-          "\n"
-          "options:\n"
-          "  --prompt TEXT        text to start from (default: metadata.prompt, else the\n"
-          "                       first vocabulary entry); every character must be in\n"
-          "                       the vocabulary\n"
-          "  --tokens N           how many tokens to sample (default 200)\n"
-          "  --temperature X      divides the logits (log-probabilities) before sampling:\n"
-          "                       < 1 is more conservative, > 1 more random; 0 always\n"
-          "                       takes the most likely token (default 0.8)\n"
-          "  --seed S             seed of the sampler, 0 to 2^64-1 (default 1)\n"
-          "  --backend B          reference, onednn, opencl or auto, optionally :N\n"
-          "                       (default: $SEQRT_BACKEND, else auto)\n"
-          "  --strict             a weight tensor no layer uses is an error\n"
-          "  --weights FILE       weights to use instead of the description's\n"
-          "  --verbose            report the device and the speed on stderr\n"
-          "  -h, --help           show this help\n"
-          "\n",
-          f);
-    cli_help_environment(f);
-}
-
 typedef struct gen_args {
     const char *model, *prompt, *backend, *weights;
     int64_t tokens;

@@ -10,25 +10,6 @@
 
 #include "cli.h"
 
-void cli_help_info(FILE *f)
-{
-    fputs("usage: seqrt info MODEL.json [options]\n"
-          "\n"
-          "Loads and validates the model (description and weights) and describes it:\n"
-          "its inputs, a table of its layers (name, op, main output shape, parameters,\n"
-          "FLOPs per time step and batch entry), the totals, its outputs and the files\n"
-          "'seqrt run' writes them to, and whether it can run with --chunk (and if\n"
-          "not, which layer prevents it).\n"
-          "\n"
-          "options:\n"
-          "  --strict         a weight tensor no layer uses is an error\n"
-          "  --weights FILE   weights to use instead of the description's\n"
-          "  -h, --help       show this help\n"
-          "\n",
-          f);
-    cli_help_environment(f);
-}
-
 /* "1,234,567" */
 static void format_count(uint64_t v, char *buf, size_t size)
 {

@@ -9,34 +9,6 @@
 
 #include "cli.h"
 
-void cli_help_run(FILE *f)
-{
-    fputs("usage: seqrt run MODEL.json --input NAME=FILE.npy ... [options]\n"
-          "\n"
-          "Runs the model on the given inputs and writes each value listed in the\n"
-          "model's \"outputs\" to DIR/<value>.npy, with ':' replaced by '.' (e.g.\n"
-          "rnn:h_n -> rnn.h_n.npy). Outputs are written all or nothing: a failed run\n"
-          "leaves no output file.\n"
-          "\n"
-          "options:\n"
-          "  --input NAME=FILE.npy  the model input NAME (every input, once each);\n"
-          "                         .npy C order, <f4, or <i4/<i8 for ids and lengths\n"
-          "  --output-dir DIR       existing directory for the outputs (default: .)\n"
-          "  --backend B            reference, onednn, opencl or auto, optionally :N\n"
-          "                         for device N (default: $SEQRT_BACKEND, else auto)\n"
-          "  --chunk N              run the time axis in chunks of N steps through one\n"
-          "                         streaming session, carrying the recurrent state;\n"
-          "                         writes the same outputs as a whole run. Only for\n"
-          "                         streamable models (see 'seqrt info')\n"
-          "  --strict               a weight tensor no layer uses is an error\n"
-          "  --weights FILE         weights to use instead of the description's\n"
-          "  --verbose              report the device and each output on stderr\n"
-          "  -h, --help             show this help\n"
-          "\n",
-          f);
-    cli_help_environment(f);
-}
-
 typedef struct run_args {
     const char *model, *output_dir, *backend, *weights;
     int64_t chunk; /* 0: whole run */
