@@ -77,7 +77,7 @@ seqrt_status ref_attention(const sq_op_args *args)
     }
 
     for (int64_t b = 0; b < B; b++) {
-        const int64_t nvalid = ref_valid_len(lens, b, Tk);
+        const int64_t nvalid = sq_valid_len(lens, b, Tk);
         for (int64_t i = 0; i < Tq; i++) {
             const float *qi = seq_q ? qv + sq_seq_off(bf, Tq, B, i, b, Hq) : qv + b * Hq;
 

@@ -40,7 +40,7 @@ seqrt_status ref_attention_pool(const sq_op_args *args)
     }
 
     for (int64_t b = 0; b < B; b++) {
-        const int64_t nvalid = ref_valid_len(lens, b, T);
+        const int64_t nvalid = sq_valid_len(lens, b, T);
         for (int64_t t = 0; t < nvalid; t++) {
             const float *xt = xv + sq_seq_off(bf, T, B, t, b, F);
             double sc = b2 ? (double)b2->data[0] : 0.0;

@@ -35,13 +35,4 @@ static inline void ref_masked_softmax(double *s, int64_t n, int64_t nvalid)
     for (int64_t t = 0; t < nvalid; t++) s[t] /= sum;
 }
 
-/* Number of valid entries of batch row b: len[b] when lengths are given,
- * else n. */
-static inline int64_t ref_valid_len(const int32_t *lengths, int64_t b, int64_t n)
-{
-    if (!lengths) return n;
-    int64_t len = lengths[b];
-    return len < 0 ? 0 : (len > n ? n : len);
-}
-
 #endif /* SEQRT_REF_MASKED_SOFTMAX_H */

@@ -86,7 +86,7 @@ seqrt_status ref_multihead_attention(const sq_op_args *args)
     project(V, value, bf, Win, bin, 2 * E, E);
 
     for (int64_t b = 0; b < B; b++) {
-        const int64_t nkeys = ref_valid_len(lens, b, Tk); /* key padding */
+        const int64_t nkeys = sq_valid_len(lens, b, Tk); /* key padding */
         for (int64_t i = 0; i < Tq; i++) {
             /* Unmasked keys: t < nkeys and, when causal, t <= i (a prefix). */
             int64_t nvalid = nkeys;

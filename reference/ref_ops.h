@@ -13,22 +13,13 @@
 #define SEQRT_REF_OPS_H
 
 #include "../api/internal.h"
+#include "../api/seq.h"
 
 /* ref_math.c */
 double ref_dot(const float *a, const float *b, int64_t n);        /* in double */
 double ref_dot_strided(const float *a, int64_t sa, const float *b, int64_t sb, int64_t n);
 double ref_sigmoid(double x);
 double ref_activation(int fn, double x);                          /* SQ_ACT_* */
-
-/* Offset of element (t, b, 0) of a sequence with F features, in either layout. */
-static inline int64_t sq_seq_off(bool batch_first, int64_t T, int64_t B, int64_t t, int64_t b,
-                                 int64_t F)
-{
-    return (batch_first ? (b * T + t) : (t * B + b)) * F;
-}
-/* T and B of a rank-3 sequence view. */
-static inline int64_t sq_seq_T(const sq_view *v, bool batch_first) { return v->d[batch_first ? 1 : 0]; }
-static inline int64_t sq_seq_B(const sq_view *v, bool batch_first) { return v->d[batch_first ? 0 : 1]; }
 
 seqrt_status ref_embedding(const sq_op_args *a);
 seqrt_status ref_one_hot(const sq_op_args *a);

@@ -179,7 +179,7 @@ seqrt_status sq_rec_run(const sq_op_args *a, int hh_gates, sq_rec_cell_fn cell)
             const int64_t row0 = (int64_t)(k * D + d) * B; /* row of h0/h_n for b = 0 */
 
             for (int64_t b = 0; b < B; b++) {
-                const int64_t len = lens ? lens[b] : T;
+                const int64_t len = sq_valid_len(lens, b, T);
                 /* Initial state: h0 / c0 when given, else zeros. */
                 if (vh0) memcpy(h, sq_vf(vh0) + (row0 + b) * Ho, sizeof(float) * (size_t)Ho);
                 else memset(h, 0, sizeof(float) * (size_t)Ho);
