@@ -1,6 +1,8 @@
 /*
- * Private to the conformance library: the case list and the model builder
- * the generated cases are written with.
+ * Private to the conformance library: what a case family (cases_rnn.c,
+ * cases_ops.c, cases_attention.c, cases_models.c) writes its cases with:
+ * cf_add_case to list one (case_table.c), and the model builder
+ * (case_build.c; its inputs in case_inputs.c).
  *
  * A generated case is a build function and its parameters. Building a case
  * makes a description (cJSON), its weights and its inputs in memory from a
@@ -38,9 +40,6 @@ enum {
     CF_VAL_NEGINF_ROW, /* one row entirely -Inf, one with a single +Inf (softmax) */
     CF_VAL_COUNT
 };
-const char *cf_val_name(int vals);
-const char *cf_len_name(int lens);
-
 typedef struct cf_params {
     int op;                 /* family specific: an op or a variant */
     int T, B, I, H, L, P;   /* sizes; P: proj_size / heads / extra size */
@@ -56,17 +55,22 @@ typedef void (*cf_build_fn)(cf_builder *b, const cf_params *p);
 
 /* Adds a generated case (ignored when it is full-only and the suite is the
  * quick set, or when the filter rejects its name). `data_key` (NULL: the
- * name) seeds its data: streaming cases share the key of their whole run. */
+ * name) seeds its data: streaming cases share the key of their whole run.
+ * (case_table.c) */
 void cf_add_case(cf_suite *s, const char *name, const char *group, int full_only, int chunk,
                  cf_build_fn build, const cf_params *p, const char *data_key);
-/* The families, each adding its cases (cases_ops.c, cases_rnn.c,
- * cases_models.c). */
+/* The families, each adding its cases (cases_rnn.c, cases_ops.c,
+ * cases_attention.c, cases_models.c), called in this order by cases.c. */
 void cf_add_rnn_cases(cf_suite *s);
 void cf_add_op_cases(cf_suite *s);
 void cf_add_attention_cases(cf_suite *s);
 void cf_add_model_cases(cf_suite *s);
 
 /* ------------------------------------------------------------ the builder */
+
+/* Names of the patterns, for descriptions (case_build.c). */
+const char *cf_val_name(int vals);
+const char *cf_len_name(int lens);
 
 /* Random numbers from the case's stream. */
 double cf_uniform(cf_builder *b, double lo, double hi);
@@ -90,7 +94,8 @@ float *cf_weight(cf_builder *b, const char *name, int64_t d0, int64_t d1, double
 void cf_rnn_weights(cf_builder *b, const char *layer, const char *op, int64_t in, int64_t H, int L,
                     int bidir, int64_t proj, int peep, int coupled, int bias, double mult);
 
-/* Inputs, declared in the description in the order they are made. */
+/* Inputs, declared in the description in the order they are made
+ * (case_inputs.c). */
 /* A float sequence [T, B, F] (or [B, T, F]) with time symbol `tsym`; values
  * by `vals`; `lens` (may be NULL) marks the padded steps. */
 float *cf_in_seq(cf_builder *b, const char *name, const char *tsym, int64_t T, int64_t B, int64_t F,
