@@ -2,14 +2,21 @@
  * seqrt-bench: shared types of the benchmark program.
  *
  *   bench_main.c      command line, the loop over cases x devices, progress
- *   bench_sets.c      built-in shape sets -> descriptions + random weights
- *                     (written as safetensors), analysis of any model
- *                     (GEMM shapes, FLOPs, recurrent stacks, inputs)
+ *   bench_sets.c      built-in shape sets -> descriptions; --model's case
+ *   bench_weights.c   a built-in case written: description + random weights
+ *                     (written as safetensors)
+ *   bench_analyze.c   analysis of any model (GEMM shapes, FLOPs, recurrent
+ *                     stacks, inputs)
  *   bench_run.c       timing method, peak memory, seqrt sessions
  *   baseline_dnnl.c   oneDNN sgemm at the case's GEMM shapes; oneDNN's LSTM
  *   baseline_clblast.c CLBlast sgemm on each OpenCL device
  *   baseline_ort.c    ONNX Runtime's CPU LSTM through bench/ort/ort_lstm.js
- *   report.c          console table, progress bar, JSON, CSV, SVG
+ *   progress.c        progress bar
+ *   report.c          what the writers share (report.h): series, ratios,
+ *                     number formats, the machine
+ *   report_table.c    console table (and --scaling's tables)
+ *   report_json.c, report_csv.c, report_markdown.c, report_svg.c
+ *                     the files: JSON (cJSON), CSV, Markdown, SVG charts
  */
 #ifndef SEQRT_BENCH_H
 #define SEQRT_BENCH_H
@@ -181,6 +188,22 @@ int bench_make_inputs(const bench_case *c, seqrt_tensor **tensors, char *err, si
 int bench_seqrt_job(const bench_case *c, const seqrt_model *model, seqrt_tensor **inputs, const bench_device *dev,
                     const bench_opts *opts, bench_stats *out, bench_job *job);
 
+/* ------------------------------------------------------------ descriptions */
+
+/* Attribute `k` of a layer's JSON (a number, or a boolean), or `def` when
+ * the layer does not have it. */
+static inline double bench_attr(const cJSON *L, const char *k, double def)
+{
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(L, k);
+    return cJSON_IsNumber(j) ? j->valuedouble : def;
+}
+
+static inline int bench_attr_bool(const cJSON *L, const char *k, int def)
+{
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(L, k);
+    return cJSON_IsBool(j) ? cJSON_IsTrue(j) : def;
+}
+
 /* ------------------------------------------------------------ bench_sets.c */
 
 /* Appends the cases of built-in set `name` ("deepbench", "training",
@@ -190,12 +213,19 @@ int bench_scaling_cases(int quick, bench_case **cases, int *n);
 int bench_model_case(const char *path, int64_t T, int64_t B, bench_case **cases, int *n, char *err,
                      size_t err_size);
 const char *bench_set_names(void);
-/* Writes the description and random weights of a built-in case to `dir`. */
+void bench_cases_free(bench_case *cases, int n);
+
+/* ------------------------------------------------------------ bench_weights.c */
+
+/* Writes the description and random weights of a built-in case to `dir`
+ * (nothing for --model's case). */
 int bench_case_write(bench_case *c, const char *dir, char *err, size_t err_size);
+
+/* ------------------------------------------------------------ bench_analyze.c */
+
 /* Reads the loaded model (and its description) into the case's GEMM shapes,
  * FLOPs, recurrent stacks and inputs. */
 int bench_case_analyze(bench_case *c, const seqrt_model *model, char *err, size_t err_size);
-void bench_cases_free(bench_case *cases, int n);
 
 /* ------------------------------------------------------------ baselines */
 
@@ -215,7 +245,12 @@ void bench_clblast_release(void);
 int bench_ort_available(const bench_opts *opts, char *version, size_t n);
 void bench_ort_lstm(const bench_case *c, const bench_opts *opts, bench_stats *out);
 
-/* ------------------------------------------------------------ report.c */
+/* ------------------------------------------------------------ progress.c */
+
+void bench_progress(int done, int total, const char *what);
+void bench_progress_end(void);
+
+/* ------------------------------------------------------------ report*.c */
 
 typedef struct bench_report {
     bench_case *cases;
@@ -235,16 +270,14 @@ typedef struct bench_report {
     char command[1024];
 } bench_report;
 
-void bench_progress(int done, int total, const char *what);
-void bench_progress_end(void);
-void bench_print_table(FILE *f, const bench_report *r);
-int bench_write_json(const char *path, const bench_report *r);
-int bench_write_csv(const char *path, const bench_report *r);
-int bench_write_markdown(const char *path, const bench_report *r);
-int bench_write_svg(const char *path, const bench_report *r);
+void bench_print_table(FILE *f, const bench_report *r);      /* report_table.c */
+int bench_write_json(const char *path, const bench_report *r);     /* report_json.c */
+int bench_write_csv(const char *path, const bench_report *r);      /* report_csv.c */
+int bench_write_markdown(const char *path, const bench_report *r); /* report_markdown.c */
+int bench_write_svg(const char *path, const bench_report *r);      /* report_svg.c */
 
-/* The row's GEMM baseline: CLBlast on the device for OpenCL devices, else
- * oneDNN sgemm. */
+/* (report.c) The row's GEMM baseline: CLBlast on the device for OpenCL
+ * devices, else oneDNN sgemm. */
 const bench_stats *bench_gemm_for(const bench_report *r, int ci, int di, const char **source);
 /* baseline median / seqrt median (>1: seqrt is faster), or 0 if either is
  * missing. */
