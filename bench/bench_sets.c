@@ -1,9 +1,9 @@
 /*
  * seqrt-bench: the built-in shape sets (deepbench, training, seeds,
  * attention, peers, and --scaling), each case a seqrt description built
- * here in memory, and the case of a user's --model. The weights are written
- * in bench_weights.c; every case, built-in or not, is analysed in
- * bench_analyze.c.
+ * here in memory, and the case of a user's --model. A built-in case is
+ * written out (description and random weights) by bench_weights.c; every
+ * case, built-in or not, is analysed by bench_analyze.c.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
