@@ -75,6 +75,10 @@ typedef enum seqrt_dtype {
 
 typedef struct seqrt_tensor seqrt_tensor;
 
+/* Bytes of one element of `dtype`: 4 for SEQRT_F32 and SEQRT_I32, 8 for
+ * SEQRT_I64; 0 for a value that is no seqrt_dtype. */
+size_t seqrt_dtype_size(seqrt_dtype dtype);
+
 /* A new tensor owning zero-filled host memory. */
 seqrt_status seqrt_tensor_create(seqrt_tensor **out, seqrt_dtype dtype, int rank,
                                  const int64_t *dims);
@@ -89,6 +93,20 @@ int seqrt_tensor_rank(const seqrt_tensor *tensor);
 int64_t seqrt_tensor_dim(const seqrt_tensor *tensor, int axis); /* -1 if out of range */
 size_t seqrt_tensor_count(const seqrt_tensor *tensor);          /* elements */
 void *seqrt_tensor_data(const seqrt_tensor *tensor);
+
+/* Copies `count` time steps of a sequence: steps [src_step, src_step +
+ * count) of `src` along `axis` become steps [dst_step, dst_step + count) of
+ * `dst`; everything else in `dst` is left as it was. Both tensors must have
+ * the same dtype and rank and the same dims on every axis but `axis` (they
+ * may differ in length along it: a chunk and the whole sequence). count 0
+ * copies nothing; src and dst may be the same tensor (overlapping steps are
+ * copied as if through a temporary). Fails with SEQRT_ERR_INVALID_ARGUMENT,
+ * changing nothing, when a tensor is NULL, the dtypes, ranks or other dims
+ * differ, `axis` is not in [0, rank), `count` is negative, or a range of
+ * steps does not lie inside its tensor. Used to cut a sequence into the
+ * chunks of a streaming session and to join the chunks' outputs. */
+seqrt_status seqrt_tensor_copy_steps(seqrt_tensor *dst, int64_t dst_step, const seqrt_tensor *src,
+                                     int64_t src_step, int64_t count, int axis);
 
 /* .npy I/O (versions 1.0-3.0, C order, <f4, <i4, <i8). Saving writes a
  * temporary file beside `path` and renames it: no partial file on failure. */

@@ -1,4 +1,5 @@
-/* Host tensors: owned or wrapping caller memory; .npy load and save. */
+/* Host tensors: owned or wrapping caller memory; .npy load and save; the
+ * size of a dtype and the copy of a range of time steps. */
 #include <string.h>
 
 #include "formats.h"
@@ -73,6 +74,63 @@ int64_t seqrt_tensor_dim(const seqrt_tensor *t, int axis)
 }
 size_t seqrt_tensor_count(const seqrt_tensor *t) { return t ? t->count : 0; }
 void *seqrt_tensor_data(const seqrt_tensor *t) { return t ? t->data : NULL; }
+
+size_t seqrt_dtype_size(seqrt_dtype dtype)
+{
+    switch (dtype) {
+    case SEQRT_F32:
+    case SEQRT_I32: return 4;
+    case SEQRT_I64: return 8;
+    }
+    return 0;
+}
+
+/* Steps [step, step + count) inside the `n` steps of a tensor. */
+static bool steps_inside(int64_t step, int64_t count, int64_t n)
+{
+    return step >= 0 && step <= n && count <= n - step;
+}
+
+seqrt_status seqrt_tensor_copy_steps(seqrt_tensor *dst, int64_t dst_step, const seqrt_tensor *src,
+                                     int64_t src_step, int64_t count, int axis)
+{
+    static const char fn[] = "seqrt_tensor_copy_steps";
+    if (!dst || !src) return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "%s: NULL tensor", fn);
+    if (dst->dtype != src->dtype || dst->rank != src->rank)
+        return sq_error(SEQRT_ERR_INVALID_ARGUMENT,
+                        "%s: the tensors differ in dtype or rank (source rank %d, destination rank %d)", fn,
+                        src->rank, dst->rank);
+    if (axis < 0 || axis >= src->rank)
+        return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "%s: axis %d is out of range for rank %d", fn, axis,
+                        src->rank);
+    for (int d = 0; d < src->rank; d++)
+        if (d != axis && dst->dims[d] != src->dims[d])
+            return sq_error(SEQRT_ERR_INVALID_ARGUMENT,
+                            "%s: dim %d differs (source %lld, destination %lld); only the time axis %d may",
+                            fn, d, (long long)src->dims[d], (long long)dst->dims[d], axis);
+    if (count < 0) return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "%s: negative count %lld", fn, (long long)count);
+    if (!steps_inside(src_step, count, src->dims[axis]))
+        return sq_error(SEQRT_ERR_INVALID_ARGUMENT,
+                        "%s: source steps %lld..%lld (%lld from %lld) are outside its %lld steps on axis %d", fn,
+                        (long long)src_step, (long long)(src_step + count - 1), (long long)count,
+                        (long long)src_step, (long long)src->dims[axis], axis);
+    if (!steps_inside(dst_step, count, dst->dims[axis]))
+        return sq_error(SEQRT_ERR_INVALID_ARGUMENT,
+                        "%s: destination steps %lld..%lld (%lld from %lld) are outside its %lld steps on axis %d",
+                        fn, (long long)dst_step, (long long)(dst_step + count - 1), (long long)count,
+                        (long long)dst_step, (long long)dst->dims[axis], axis);
+    /* the tensors as [outer, steps, inner]: one block of count * inner per outer index */
+    size_t outer = 1, inner = seqrt_dtype_size(src->dtype);
+    for (int d = 0; d < axis; d++) outer *= (size_t)src->dims[d];
+    for (int d = axis + 1; d < src->rank; d++) inner *= (size_t)src->dims[d];
+    const size_t block = (size_t)count * inner, sT = (size_t)src->dims[axis], dT = (size_t)dst->dims[axis];
+    if (block == 0) return SEQRT_OK;
+    const char *s = src->data;
+    char *d = dst->data;
+    for (size_t o = 0; o < outer; o++)
+        memmove(d + (o * dT + (size_t)dst_step) * inner, s + (o * sT + (size_t)src_step) * inner, block);
+    return SEQRT_OK;
+}
 
 seqrt_status seqrt_tensor_load_npy(seqrt_tensor **out, const char *path)
 {
