@@ -2,9 +2,10 @@
  * The conformance suite's library (seqrt_conformance), shared by the
  * standalone program seqrt-conformance and the Criterion tests.
  *
- *   cases   a deterministic list, generated from a seed (cases.c and
- *           cases_*.c), plus the golden cases stored under
- *           conformance/data/golden (PyTorch goldens and ONNX's node tests).
+ *   cases   a deterministic list, generated from a seed (cases.c lists the
+ *           families of cases_*.c, which build them with case_*.c), plus
+ *           the golden cases stored under conformance/data/golden (PyTorch
+ *           goldens and ONNX's node tests).
  *   runner  runs one case on one device: every output is bound to a buffer
  *           with guard zones before and after it (out-of-bounds writes) and
  *           a sentinel inside it (elements never written); the case runs
