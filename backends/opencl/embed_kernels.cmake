@@ -1,6 +1,6 @@
 # cmake -DOUT=header.h "-DSOURCES=a.cl;b.cl" -P embed_kernels.cmake
 # Writes the concatenated kernel sources as one NUL-terminated byte array,
-# sq_ocl_kernel_source[], so the module carries its kernels (no string
+# ocl_kernel_source[], so the module carries its kernels (no string
 # literal length limits, no escaping).
 set(text "")
 foreach(src IN LISTS SOURCES)
@@ -16,5 +16,5 @@ string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
 string(REGEX REPLACE "((0x[0-9a-f][0-9a-f],){24})" "\\1\n" hex "${hex}")
 file(WRITE ${OUT}
   "/* Generated from the kernel sources by embed_kernels.cmake: do not edit. */\n"
-  "static const char sq_ocl_kernel_source[] = {\n${hex}0x00};\n"
-  "#define SQ_OCL_KERNEL_SOURCE_LENGTH ${len}\n")
+  "static const char ocl_kernel_source[] = {\n${hex}0x00};\n"
+  "#define OCL_KERNEL_SOURCE_LENGTH ${len}\n")

@@ -14,13 +14,13 @@
 
 #include "ocl_internal.h"
 
-#define SQ_OCL_MAX_PLATFORMS 16
-#define SQ_OCL_MAX_DEVICES 64
+#define OCL_MAX_PLATFORMS 16
+#define OCL_MAX_DEVICES 64
 
-static seqrt_device g_devices[SQ_OCL_MAX_DEVICES];
-static sq_ocl_device g_ctx[SQ_OCL_MAX_DEVICES];
+static seqrt_device g_devices[OCL_MAX_DEVICES];
+static ocl_device g_ctx[OCL_MAX_DEVICES];
 
-extern const sq_device_iface sq_ocl_device_iface; /* ocl_session.c */
+extern const sq_device_iface ocl_device_iface; /* ocl_session.c */
 
 static void format_memory(uint64_t b, char *buf, size_t n)
 {
@@ -44,9 +44,9 @@ static void short_version(const char *v, char *buf, size_t n)
     buf[k] = '\0';
 }
 
-static void fill_device(seqrt_device *out, sq_ocl_device *d)
+static void fill_device(seqrt_device *out, ocl_device *d)
 {
-    const sq_ocl_desc *x = &d->desc;
+    const ocl_desc *x = &d->desc;
     snprintf(out->name, sizeof out->name, "%s", x->name);
     snprintf(out->vendor, sizeof out->vendor, "%s", x->vendor);
     char ver[64];
@@ -62,7 +62,7 @@ static void fill_device(seqrt_device *out, sq_ocl_device *d)
              : x->is_cpu ? "CPU"
                          : "device",
              x->platform_name, mem, d->choice.name, d->choice.forced ? " (forced by SEQRT_OPENCL_VENDOR)" : "");
-    out->iface = &sq_ocl_device_iface;
+    out->iface = &ocl_device_iface;
     out->ctx = d;
 }
 
@@ -74,16 +74,16 @@ SQ_BACKEND_MODULE_INIT_FN(sq_backend *b)
     /* auto: an OpenCL GPU goes first (is_gpu); an OpenCL CPU device after oneDNN */
     b->priority = 10;
     const char *forced = getenv("SEQRT_OPENCL_VENDOR");
-    sq_ocl_vendor fv;
-    if (forced && *forced && !sq_ocl_vendor_parse(forced, &fv)) {
+    ocl_vendor fv;
+    if (forced && *forced && !ocl_vendor_parse(forced, &fv)) {
         snprintf(b->reason, sizeof b->reason,
                  "SEQRT_OPENCL_VENDOR='%s' is not a vendor profile; valid values: amd, intel, nvidia, generic", forced);
         return SEQRT_ERR_UNAVAILABLE;
     }
 
-    cl_platform_id plats[SQ_OCL_MAX_PLATFORMS];
+    cl_platform_id plats[OCL_MAX_PLATFORMS];
     cl_uint np = 0;
-    cl_int err = clGetPlatformIDs(SQ_OCL_MAX_PLATFORMS, plats, &np);
+    cl_int err = clGetPlatformIDs(OCL_MAX_PLATFORMS, plats, &np);
     if (err == -1001 /* CL_PLATFORM_NOT_FOUND_KHR */ || (err == CL_SUCCESS && np == 0)) {
         snprintf(b->reason, sizeof b->reason,
                  "no OpenCL platform: the ICD loader found no installable client driver (see /etc/OpenCL/vendors; "
@@ -91,37 +91,37 @@ SQ_BACKEND_MODULE_INIT_FN(sq_backend *b)
         return SEQRT_ERR_UNAVAILABLE;
     }
     if (err != CL_SUCCESS) {
-        snprintf(b->reason, sizeof b->reason, "clGetPlatformIDs failed: %s (%d)", sq_ocl_err_name(err), (int)err);
+        snprintf(b->reason, sizeof b->reason, "clGetPlatformIDs failed: %s (%d)", ocl_err_name(err), (int)err);
         return SEQRT_ERR_UNAVAILABLE;
     }
-    if (np > SQ_OCL_MAX_PLATFORMS) np = SQ_OCL_MAX_PLATFORMS;
+    if (np > OCL_MAX_PLATFORMS) np = OCL_MAX_PLATFORMS;
 
     size_t n = 0;
     char skipped[256] = "";
     for (cl_uint p = 0; p < np; p++) {
-        cl_device_id ids[SQ_OCL_MAX_DEVICES];
+        cl_device_id ids[OCL_MAX_DEVICES];
         cl_uint nd = 0;
-        err = clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, SQ_OCL_MAX_DEVICES, ids, &nd);
+        err = clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, OCL_MAX_DEVICES, ids, &nd);
         if (err == CL_DEVICE_NOT_FOUND) continue;
         if (err != CL_SUCCESS) {
             snprintf(skipped, sizeof skipped, "platform %u: clGetDeviceIDs failed: %s", (unsigned)p,
-                     sq_ocl_err_name(err));
+                     ocl_err_name(err));
             continue;
         }
-        if (nd > SQ_OCL_MAX_DEVICES) nd = SQ_OCL_MAX_DEVICES;
-        for (cl_uint i = 0; i < nd && n < SQ_OCL_MAX_DEVICES; i++) {
+        if (nd > OCL_MAX_DEVICES) nd = OCL_MAX_DEVICES;
+        for (cl_uint i = 0; i < nd && n < OCL_MAX_DEVICES; i++) {
             cl_bool avail = CL_FALSE;
             if (clGetDeviceInfo(ids[i], CL_DEVICE_AVAILABLE, sizeof avail, &avail, NULL) != CL_SUCCESS || !avail)
                 continue;
-            sq_ocl_device *d = &g_ctx[n];
+            ocl_device *d = &g_ctx[n];
             memset(d, 0, sizeof *d);
             d->platform = plats[p];
             d->id = ids[i];
-            if (sq_ocl_describe(plats[p], ids[i], &d->desc) != SEQRT_OK) {
+            if (ocl_describe(plats[p], ids[i], &d->desc) != SEQRT_OK) {
                 snprintf(skipped, sizeof skipped, "a device of platform %u: %s", (unsigned)p, seqrt_last_error());
                 continue;
             }
-            if (sq_ocl_choose_profile(&d->desc, forced, &d->choice) != SEQRT_OK) {
+            if (ocl_choose_profile(&d->desc, forced, &d->choice) != SEQRT_OK) {
                 snprintf(b->reason, sizeof b->reason, "%s", seqrt_last_error());
                 return SEQRT_ERR_UNAVAILABLE;
             }

@@ -16,25 +16,25 @@
 static void CL_CALLBACK context_notify(const char *info, const void *priv, size_t cb, void *user)
 {
     (void)priv, (void)cb;
-    const sq_ocl_device *d = user;
+    const ocl_device *d = user;
     sq_log(SQ_LOG_WARN, "opencl: %s: %s", d->desc.name, info);
 }
 
-static seqrt_status prepare_locked(sq_ocl_device *d)
+static seqrt_status prepare_locked(ocl_device *d)
 {
-    const sq_ocl_profile *p = &d->choice.profile;
+    const ocl_profile *p = &d->choice.profile;
     cl_int err;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)d->platform, 0};
-    d->ctx = SQ_OCL_FAULT("clCreateContext", (err = CL_OUT_OF_HOST_MEMORY, NULL),
+    d->ctx = OCL_FAULT("clCreateContext", (err = CL_OUT_OF_HOST_MEMORY, NULL),
                           clCreateContext(props, 1, &d->id, context_notify, d, &err));
     if (err != CL_SUCCESS) {
         d->ctx = NULL;
-        return sq_ocl_fail(err, "clCreateContext(%s)", d->desc.name);
+        return ocl_fail(err, "clCreateContext(%s)", d->desc.name);
     }
     snprintf(d->options, sizeof d->options, "-cl-std=CL1.2 -DSQ_WG=%d -DSQ_VEC=%d -DSQ_SUBGROUPS=%d", p->reduce_wg,
              p->vec, p->subgroups ? 1 : 0);
-    sq_ocl_cache_stats st;
-    seqrt_status s = sq_ocl_program_get(d->ctx, d->id, &d->desc, sq_ocl_kernel_source, SQ_OCL_KERNEL_SOURCE_LENGTH,
+    ocl_cache_stats st;
+    seqrt_status s = ocl_program_get(d->ctx, d->id, &d->desc, ocl_kernel_source, OCL_KERNEL_SOURCE_LENGTH,
                                         d->options, &d->program, &st);
     if (s) {
         clReleaseContext(d->ctx);
@@ -53,26 +53,26 @@ static seqrt_status prepare_locked(sq_ocl_device *d)
         (ov && !strcmp(ov, "always")) || (!(ov && !strcmp(ov, "never")) && d->choice.vendor == d->choice.actual);
     if (!apply)
         sq_log(SQ_LOG_INFO, "opencl: %s: CLBlast keeps its own tuning (profile %s is for %s devices; this one is %s)",
-               d->desc.name, d->choice.name, sq_ocl_vendor_name(d->choice.vendor),
-               sq_ocl_vendor_name(d->choice.actual));
+               d->desc.name, d->choice.name, ocl_vendor_name(d->choice.vendor),
+               ocl_vendor_name(d->choice.actual));
     else if (p->nclblast)
         sq_log(SQ_LOG_INFO, "opencl: %s: %d CLBlast parameter override(s) of profile %s", d->desc.name, p->nclblast,
                d->choice.name);
-    if (apply && (s = sq_ocl_clblast_overrides(d->id, p))) {
+    if (apply && (s = ocl_clblast_overrides(d->id, p))) {
         clReleaseProgram(d->program);
         clReleaseContext(d->ctx);
         d->program = NULL;
         d->ctx = NULL;
         return s;
     }
-    d->onednn_route = sq_ocl_onednn_route_selected(&d->desc, &d->choice, sq_ocl_onednn_gpu_engines, NULL, d->onednn_why,
+    d->onednn_route = ocl_onednn_route_selected(&d->desc, &d->choice, ocl_onednn_gpu_engines, NULL, d->onednn_why,
                                                    sizeof d->onednn_why);
     sq_log(SQ_LOG_INFO, "opencl: %s: %s", d->desc.name, d->onednn_why);
     d->ready = true;
     return SEQRT_OK;
 }
 
-seqrt_status sq_ocl_device_prepare(sq_ocl_device *d)
+seqrt_status ocl_device_prepare(ocl_device *d)
 {
     pthread_mutex_lock(&d->lock);
     seqrt_status s = d->ready ? SEQRT_OK : prepare_locked(d);

@@ -38,7 +38,7 @@ static const char *clblast_name(CLBlastStatusCode c)
     case CLBlastInsufficientMemoryC: return "buffer C too small";
     case CLBlastInvalidBatchCount: return "invalid batch count";
     case CLBlastInvalidLocalThreadsTotal: return "work-group too large";
-    default: return c < 0 && c > -100 ? sq_ocl_err_name((cl_int)c) : "CLBlast error";
+    default: return c < 0 && c > -100 ? ocl_err_name((cl_int)c) : "CLBlast error";
     }
 }
 
@@ -51,10 +51,10 @@ static seqrt_status clblast_fail(CLBlastStatusCode c, const char *what, size_t m
                     clblast_name(c), (int)c);
 }
 
-seqrt_status sq_ocl_clblast_overrides(cl_device_id dev, const sq_ocl_profile *p)
+seqrt_status ocl_clblast_overrides(cl_device_id dev, const ocl_profile *p)
 {
     for (int i = 0; i < p->nclblast; i++) {
-        const sq_ocl_clblast_override *o = &p->clblast[i];
+        const ocl_clblast_override *o = &p->clblast[i];
         CLBlastStatusCode c = CLBlastOverrideParameters(dev, o->kernel, CLBlastPrecisionSingle, (size_t)o->n,
                                                         (const char **)o->names, o->values);
         if (c != CLBlastSuccess)
@@ -65,34 +65,34 @@ seqrt_status sq_ocl_clblast_overrides(cl_device_id dev, const sq_ocl_profile *p)
 }
 
 /* k == 0: C = beta * C, here only beta == 0 is needed (C zeroed). */
-static seqrt_status gemm_empty(sq_ocl_session *s, const sq_ocl_gemm *g)
+static seqrt_status gemm_empty(ocl_session *s, const ocl_gemm *g)
 {
     size_t batch = g->batch > 1 ? g->batch : 1;
     for (size_t i = 0; i < batch; i++)
         for (size_t r = 0; r < g->m; r++) {
-            seqrt_status st = sq_ocl_zero(s, g->c, g->oc + i * g->sc + r * g->ldc, g->n);
+            seqrt_status st = ocl_zero(s, g->c, g->oc + i * g->sc + r * g->ldc, g->n);
             if (st) return st;
         }
     return SEQRT_OK;
 }
 
-seqrt_status sq_ocl_gemm_run(sq_ocl_session *s, const sq_ocl_gemm *g)
+seqrt_status ocl_gemm_run(ocl_session *s, const ocl_gemm *g)
 {
     if (g->m == 0 || g->n == 0 || (g->batch > 1 ? g->batch : 1) == 0) return SEQRT_OK;
     if (g->k == 0) return gemm_empty(s, g);
     if (s->dnnl)
-        return sq_ocl_onednn_gemm(s->dnnl, g->ta, g->tb, g->m, g->n, g->k, g->alpha, g->a, g->oa, g->lda, g->sa, g->b,
+        return ocl_onednn_gemm(s->dnnl, g->ta, g->tb, g->m, g->n, g->k, g->alpha, g->a, g->oa, g->lda, g->sa, g->b,
                                   g->ob, g->ldb, g->sb, g->beta, g->c, g->oc, g->ldc, g->sc, g->batch);
     const CLBlastTranspose ta = g->ta ? CLBlastTransposeYes : CLBlastTransposeNo;
     const CLBlastTranspose tb = g->tb ? CLBlastTransposeYes : CLBlastTransposeNo;
     CLBlastStatusCode c;
     if (g->batch <= 1) {
-        c = SQ_OCL_FAULT("CLBlastSgemm", CLBlastOpenCLOutOfResources,
+        c = OCL_FAULT("CLBlastSgemm", CLBlastOpenCLOutOfResources,
                          CLBlastSgemm(CLBlastLayoutRowMajor, ta, tb, g->m, g->n, g->k, g->alpha, g->a, g->oa, g->lda,
                                       g->b, g->ob, g->ldb, g->beta, g->c, g->oc, g->ldc, &s->q, NULL));
         if (c != CLBlastSuccess) return clblast_fail(c, "sgemm", g->m, g->n, g->k, 1);
     } else {
-        c = SQ_OCL_FAULT("CLBlastSgemmStridedBatched", CLBlastOpenCLOutOfResources,
+        c = OCL_FAULT("CLBlastSgemmStridedBatched", CLBlastOpenCLOutOfResources,
                          CLBlastSgemmStridedBatched(CLBlastLayoutRowMajor, ta, tb, g->m, g->n, g->k, g->alpha, g->a,
                                                     g->oa, g->lda, g->sa, g->b, g->ob, g->ldb, g->sb, g->beta, g->c,
                                                     g->oc, g->ldc, g->sc, g->batch, &s->q, NULL));
@@ -101,7 +101,7 @@ seqrt_status sq_ocl_gemm_run(sq_ocl_session *s, const sq_ocl_gemm *g)
     return SEQRT_OK;
 }
 
-seqrt_status sq_ocl_gemm_batched(sq_ocl_session *s, bool ta, bool tb, size_t m, size_t n, size_t k, float alpha,
+seqrt_status ocl_gemm_batched(ocl_session *s, bool ta, bool tb, size_t m, size_t n, size_t k, float alpha,
                                  cl_mem a, const size_t *oa, size_t lda, cl_mem b, const size_t *ob, size_t ldb,
                                  cl_mem c, const size_t *oc, size_t ldc, size_t batch)
 {
@@ -109,8 +109,8 @@ seqrt_status sq_ocl_gemm_batched(sq_ocl_session *s, bool ta, bool tb, size_t m, 
     if (k == 0 || s->dnnl) {
         /* one GEMM per matrix: the oneDNN route takes no offset arrays */
         for (size_t i = 0; i < batch; i++) {
-            sq_ocl_gemm g = {ta, tb, m, n, k, alpha, 0.0f, a, b, c, oa[i], ob[i], oc[i], lda, ldb, ldc, 0, 0, 0, 1};
-            seqrt_status st = sq_ocl_gemm_run(s, &g);
+            ocl_gemm g = {ta, tb, m, n, k, alpha, 0.0f, a, b, c, oa[i], ob[i], oc[i], lda, ldb, ldc, 0, 0, 0, 1};
+            seqrt_status st = ocl_gemm_run(s, &g);
             if (st) return st;
         }
         return SEQRT_OK;
@@ -121,7 +121,7 @@ seqrt_status sq_ocl_gemm_batched(sq_ocl_session *s, bool ta, bool tb, size_t m, 
     float *betas = alphas + batch;
     for (size_t i = 0; i < batch; i++) alphas[i] = alpha, betas[i] = 0.0f;
     CLBlastStatusCode code =
-        SQ_OCL_FAULT("CLBlastSgemmBatched", CLBlastOpenCLOutOfResources,
+        OCL_FAULT("CLBlastSgemmBatched", CLBlastOpenCLOutOfResources,
                      CLBlastSgemmBatched(CLBlastLayoutRowMajor, ta ? CLBlastTransposeYes : CLBlastTransposeNo,
                                          tb ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alphas, a, oa, lda, b,
                                          ob, ldb, betas, c, oc, ldc, batch, &s->q, NULL));

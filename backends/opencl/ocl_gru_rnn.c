@@ -9,52 +9,52 @@
  */
 #include "ocl_recurrent.h"
 
-static seqrt_status gru_step(const sq_ocl_rec_run *c, int step)
+static seqrt_status gru_step(const ocl_rec_run *c, int step)
 {
-    sq_ocl_session *s = c->s;
-    sq_ocl_rec *r = c->r;
-    const sq_ocl_rec_layer *w = c->w;
+    ocl_session *s = c->s;
+    ocl_rec *r = c->r;
+    const ocl_rec_layer *w = c->w;
     const int D = r->D, B = c->B;
     const int64_t H = r->H;
     const size_t wg = (size_t)s->dev->choice.profile.wg, n = (size_t)D * (size_t)B * (size_t)H;
-    const bool lbr = (r->flags & SQ_RF_LBR) != 0;
-    seqrt_status st = sq_ocl_rec_hh_gemm(c, r->h.mem, H, 0, lbr ? 3 * H : 2 * H);
+    const bool lbr = (r->flags & OCL_RF_LBR) != 0;
+    seqrt_status st = ocl_rec_hh_gemm(c, r->h.mem, H, 0, lbr ? 3 * H : 2 * H);
     if (st) return st;
     if (!lbr) {
-        st = SQ_LAUNCH(s, K_sq_gru_reset, n, wg, KA_MEM(r->xg.mem), KA_MEM(r->hg.mem), KA_MEM(w->b_ih), KA_MEM(w->b_hh),
+        st = OCL_LAUNCH(s, K_sq_gru_reset, n, wg, KA_MEM(r->xg.mem), KA_MEM(r->hg.mem), KA_MEM(w->b_ih), KA_MEM(w->b_hh),
                        KA_MEM(c->lens), KA_INT(c->has_len), KA_MEM(r->h.mem), KA_MEM(r->htmp.mem), KA_INT(step),
                        KA_INT(c->T), KA_INT(B), KA_INT(H), KA_INT(D), KA_INT(c->bf), KA_INT(r->flags));
-        if (st || (st = sq_ocl_rec_hh_gemm(c, r->htmp.mem, H, 2 * H, H))) return st;
+        if (st || (st = ocl_rec_hh_gemm(c, r->htmp.mem, H, 2 * H, H))) return st;
     }
-    return SQ_LAUNCH(s, K_sq_gru_cell, n, wg, KA_MEM(r->xg.mem), KA_MEM(r->hg.mem), KA_MEM(w->b_ih), KA_MEM(w->b_hh),
+    return OCL_LAUNCH(s, K_sq_gru_cell, n, wg, KA_MEM(r->xg.mem), KA_MEM(r->hg.mem), KA_MEM(w->b_ih), KA_MEM(w->b_hh),
                      KA_MEM(c->lens), KA_INT(c->has_len), KA_MEM(r->h.mem), KA_MEM(c->y), KA_INT(step), KA_INT(c->T),
                      KA_INT(B), KA_INT(H), KA_INT(D), KA_INT(c->bf), KA_INT(r->flags));
 }
 
-static seqrt_status rnn_step(const sq_ocl_rec_run *c, int step)
+static seqrt_status rnn_step(const ocl_rec_run *c, int step)
 {
-    sq_ocl_session *s = c->s;
-    sq_ocl_rec *r = c->r;
-    const sq_ocl_rec_layer *w = c->w;
+    ocl_session *s = c->s;
+    ocl_rec *r = c->r;
+    const ocl_rec_layer *w = c->w;
     const int D = r->D, B = c->B;
     const int64_t H = r->H;
-    seqrt_status st = sq_ocl_rec_hh_gemm(c, r->h.mem, H, 0, H);
+    seqrt_status st = ocl_rec_hh_gemm(c, r->h.mem, H, 0, H);
     if (st) return st;
-    return SQ_LAUNCH(s, K_sq_rnn_cell, (size_t)D * (size_t)B * (size_t)H, (size_t)s->dev->choice.profile.wg,
+    return OCL_LAUNCH(s, K_sq_rnn_cell, (size_t)D * (size_t)B * (size_t)H, (size_t)s->dev->choice.profile.wg,
                      KA_MEM(r->xg.mem), KA_MEM(r->hg.mem), KA_MEM(w->b_ih), KA_MEM(w->b_hh), KA_MEM(c->lens),
                      KA_INT(c->has_len), KA_MEM(r->h.mem), KA_MEM(c->y), KA_INT(step), KA_INT(c->T), KA_INT(B),
                      KA_INT(H), KA_INT(D), KA_INT(c->bf), KA_INT(r->flags), KA_INT(c->L->a.nonlinearity));
 }
 
-static seqrt_status run_gru(sq_ocl_session *s, const sq_layer *L, void *state)
+static seqrt_status run_gru(ocl_session *s, const sq_layer *L, void *state)
 {
-    return sq_ocl_rec_execute(s, L, state, gru_step);
+    return ocl_rec_execute(s, L, state, gru_step);
 }
 
-static seqrt_status run_rnn(sq_ocl_session *s, const sq_layer *L, void *state)
+static seqrt_status run_rnn(ocl_session *s, const sq_layer *L, void *state)
 {
-    return sq_ocl_rec_execute(s, L, state, rnn_step);
+    return ocl_rec_execute(s, L, state, rnn_step);
 }
 
-const sq_ocl_op sq_ocl_op_gru = {sq_ocl_rec_prepare, run_gru, sq_ocl_rec_release};
-const sq_ocl_op sq_ocl_op_rnn = {sq_ocl_rec_prepare, run_rnn, sq_ocl_rec_release};
+const ocl_op ocl_op_gru = {ocl_rec_prepare, run_gru, ocl_rec_release};
+const ocl_op ocl_op_rnn = {ocl_rec_prepare, run_rnn, ocl_rec_release};

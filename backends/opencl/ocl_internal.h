@@ -13,8 +13,8 @@
  *   ocl_misc.c ocl_softmax.c ocl_recurrent.c ocl_lstm.c ocl_gru_rnn.c
  *   ocl_persistent.c ocl_attention.c ocl_mha.c   the ops
  */
-#ifndef SQ_OCL_INTERNAL_H
-#define SQ_OCL_INTERNAL_H
+#ifndef OCL_INTERNAL_H
+#define OCL_INTERNAL_H
 
 #include <CL/cl.h>
 #include <pthread.h>
@@ -24,17 +24,17 @@
 
 /* ------------------------------------------------------------ vendors */
 
-typedef enum sq_ocl_vendor {
-    SQ_OCL_GENERIC = 0, /* anything else, PoCL and other CPU runtimes included */
-    SQ_OCL_AMD,
-    SQ_OCL_INTEL,
-    SQ_OCL_NVIDIA,
-    SQ_OCL_VENDOR_COUNT
-} sq_ocl_vendor;
+typedef enum ocl_vendor {
+    OCL_GENERIC = 0, /* anything else, PoCL and other CPU runtimes included */
+    OCL_AMD,
+    OCL_INTEL,
+    OCL_NVIDIA,
+    OCL_VENDOR_COUNT
+} ocl_vendor;
 
 /* What vendor dispatch knows of a device: read from the runtime
- * (sq_ocl_describe) or written by hand in a test. */
-typedef struct sq_ocl_desc {
+ * (ocl_describe) or written by hand in a test. */
+typedef struct ocl_desc {
     char platform_name[128];
     char platform_vendor[128];
     char platform_version[128];
@@ -49,30 +49,30 @@ typedef struct sq_ocl_desc {
     cl_uint compute_units;
     cl_ulong global_mem, local_mem, max_alloc;
     size_t max_wg;
-} sq_ocl_desc;
+} ocl_desc;
 
-const char *sq_ocl_vendor_name(sq_ocl_vendor v);          /* "amd", "intel", ... */
+const char *ocl_vendor_name(ocl_vendor v);          /* "amd", "intel", ... */
 /* false when `s` names no vendor. */
-bool sq_ocl_vendor_parse(const char *s, sq_ocl_vendor *out);
+bool ocl_vendor_parse(const char *s, ocl_vendor *out);
 /* The vendor a device belongs to, and why (for SEQRT_LOG=info). */
-sq_ocl_vendor sq_ocl_vendor_normalise(const sq_ocl_desc *d, char *why, size_t why_size);
+ocl_vendor ocl_vendor_normalise(const ocl_desc *d, char *why, size_t why_size);
 /* The architecture key of the table: "SM8.6", "gfx1030", "Xe", "cpu", ... */
-void sq_ocl_arch(const sq_ocl_desc *d, sq_ocl_vendor v, char *arch, size_t n);
+void ocl_arch(const ocl_desc *d, ocl_vendor v, char *arch, size_t n);
 
 /* ------------------------------------------------------------ profiles */
 
-#define SQ_OCL_MAX_CLBLAST_PARAMS 16
+#define OCL_MAX_CLBLAST_PARAMS 16
 
 /* One CLBlastOverrideParameters() call: every parameter of one kernel. */
-typedef struct sq_ocl_clblast_override {
+typedef struct ocl_clblast_override {
     const char *kernel;       /* "GemmRoutine", "XgemmDirect", "Xgemm", ... */
     int n;
-    const char *names[SQ_OCL_MAX_CLBLAST_PARAMS];
-    size_t values[SQ_OCL_MAX_CLBLAST_PARAMS];
-} sq_ocl_clblast_override;
+    const char *names[OCL_MAX_CLBLAST_PARAMS];
+    size_t values[OCL_MAX_CLBLAST_PARAMS];
+} ocl_clblast_override;
 
 /* The kernel profile of a device. */
-typedef struct sq_ocl_profile {
+typedef struct ocl_profile {
     int wg;                   /* work-group size of the elementwise and cell kernels (0: the runtime picks) */
     int reduce_wg;            /* work-group size of row reductions (power of two) */
     int vec;                  /* elements per work-item of the vectorised elementwise kernels */
@@ -83,120 +83,120 @@ typedef struct sq_ocl_profile {
     int persistent_local_kib; /* ... and its local memory fits this (and the device) */
     int persistent_wg;        /* its work-group size */
     bool onednn;              /* Intel GPUs: recurrent layers and GEMMs through oneDNN */
-    const sq_ocl_clblast_override *clblast;
+    const ocl_clblast_override *clblast;
     int nclblast;
-} sq_ocl_profile;
+} ocl_profile;
 
-typedef struct sq_ocl_profile_entry {
+typedef struct ocl_profile_entry {
     const char *vendor;       /* "amd", "intel", "nvidia", "generic" */
     const char *arch;         /* "default" or an architecture key */
     const char *device;       /* "default" or a device-name prefix */
-    sq_ocl_profile p;
-} sq_ocl_profile_entry;
+    ocl_profile p;
+} ocl_profile_entry;
 
 /* The table itself (ocl_profiles.c). */
-extern const sq_ocl_profile_entry sq_ocl_profile_table[];
-extern const int sq_ocl_profile_table_size;
+extern const ocl_profile_entry ocl_profile_table[];
+extern const int ocl_profile_table_size;
 
-typedef struct sq_ocl_choice {
-    sq_ocl_vendor vendor;     /* the profile's vendor */
-    sq_ocl_vendor actual;     /* the device's own vendor */
+typedef struct ocl_choice {
+    ocl_vendor vendor;     /* the profile's vendor */
+    ocl_vendor actual;     /* the device's own vendor */
     bool forced;              /* by SEQRT_OPENCL_VENDOR */
     char arch[64];            /* the device's architecture key */
-    sq_ocl_profile profile;
+    ocl_profile profile;
     char name[160];           /* "nvidia/SM8.6/default" */
     char why[512];
-} sq_ocl_choice;
+} ocl_choice;
 
 /* Chooses the profile of a device; `forced` is SEQRT_OPENCL_VENDOR (NULL or
  * "" when unset). An unknown forced name fails with SEQRT_ERR_UNAVAILABLE
  * naming the valid values. */
-seqrt_status sq_ocl_choose_profile(const sq_ocl_desc *d, const char *forced, sq_ocl_choice *out);
+seqrt_status ocl_choose_profile(const ocl_desc *d, const char *forced, ocl_choice *out);
 
 /* oneDNN route: selected when the profile asks for it, the device really is
  * an Intel GPU, and oneDNN reports a GPU engine. `gpu_engines` returns the
  * number of oneDNN GPU engines (-1: oneDNN is missing); it is called only
  * when every other condition holds. */
-typedef int (*sq_ocl_engine_probe)(void *ctx);
-bool sq_ocl_onednn_route_selected(const sq_ocl_desc *d, const sq_ocl_choice *c,
-                                  sq_ocl_engine_probe gpu_engines, void *probe_ctx, char *why,
+typedef int (*ocl_engine_probe)(void *ctx);
+bool ocl_onednn_route_selected(const ocl_desc *d, const ocl_choice *c,
+                                  ocl_engine_probe gpu_engines, void *probe_ctx, char *why,
                                   size_t why_size);
 
 /* ------------------------------------------------------------ utilities */
 
-/* Fault injection (api/fault.h, when the core has it): SQ_OCL_FAULT(site,
+/* Fault injection (api/fault.h, when the core has it): OCL_FAULT(site,
  * fail, call) makes the runtime call at "opencl:<site>" fail on purpose in a
  * fault-injection build; in any other build it is just `call`. */
 #if defined(__has_include)
 #if __has_include("fault.h")
 #include "fault.h"
-#define SQ_OCL_FAULT(site, fail, call) SQ_FAULT_OR("opencl:" site, fail, call)
+#define OCL_FAULT(site, fail, call) SQ_FAULT_OR("opencl:" site, fail, call)
 #endif
 #endif
-#ifndef SQ_OCL_FAULT
-#define SQ_OCL_FAULT(site, fail, call) (call)
+#ifndef OCL_FAULT
+#define OCL_FAULT(site, fail, call) (call)
 #endif
 
-const char *sq_ocl_err_name(cl_int err);
+const char *ocl_err_name(cl_int err);
 /* Sets the last error "<what>: CL_xxx (code)" and returns the status for it. */
-seqrt_status sq_ocl_fail(cl_int err, const char *fmt, ...) SQ_PRINTF(2, 3);
-#define SQ_CL(call, ...)                                                                           \
+seqrt_status ocl_fail(cl_int err, const char *fmt, ...) SQ_PRINTF(2, 3);
+#define OCL_CL(call, ...)                                                                           \
     do {                                                                                           \
         cl_int e_ = (call);                                                                        \
-        if (e_ != CL_SUCCESS) return sq_ocl_fail(e_, __VA_ARGS__);                                \
+        if (e_ != CL_SUCCESS) return ocl_fail(e_, __VA_ARGS__);                                \
     } while (0)
 /* The same for a call that has a fault-injection site. */
-#define SQ_CLF(site, call, ...) SQ_CL(SQ_OCL_FAULT(site, CL_OUT_OF_RESOURCES, call), __VA_ARGS__)
+#define OCL_CLF(site, call, ...) OCL_CL(OCL_FAULT(site, CL_OUT_OF_RESOURCES, call), __VA_ARGS__)
 
 /* Reads the description of a device from the runtime. */
-seqrt_status sq_ocl_describe(cl_platform_id p, cl_device_id dev, sq_ocl_desc *out);
+seqrt_status ocl_describe(cl_platform_id p, cl_device_id dev, ocl_desc *out);
 /* Builds a program from source; a failure carries the build log. */
-seqrt_status sq_ocl_build_source(cl_context ctx, cl_device_id dev, const char *src, size_t len,
+seqrt_status ocl_build_source(cl_context ctx, cl_device_id dev, const char *src, size_t len,
                                  const char *options, cl_program *out);
 
 /* ------------------------------------------------------------ program cache */
 
-typedef struct sq_ocl_cache_stats {
+typedef struct ocl_cache_stats {
     bool hit;                 /* loaded from disk */
     bool stored;              /* written to disk */
     double seconds;           /* build time */
     char path[1024];          /* the cache file, "" when caching is off */
-} sq_ocl_cache_stats;
+} ocl_cache_stats;
 
 /* The cache folder: $SEQRT_OPENCL_CACHE_DIR, else $XDG_CACHE_HOME/seqrt/opencl,
  * else ~/.cache/seqrt/opencl; "" when SEQRT_OPENCL_CACHE=0 or no home. */
-void sq_ocl_cache_dir(char *buf, size_t n);
+void ocl_cache_dir(char *buf, size_t n);
 /* 128-bit key of a program for a device, as 32 hex digits. */
-void sq_ocl_cache_key(const sq_ocl_desc *d, const char *src, size_t len, const char *options,
+void ocl_cache_key(const ocl_desc *d, const char *src, size_t len, const char *options,
                       char out[33]);
 /* A built program, from the cache when it holds one, else from source
  * (then stored, atomically). Cache trouble is logged, never an error. */
-seqrt_status sq_ocl_program_get(cl_context ctx, cl_device_id dev, const sq_ocl_desc *d,
+seqrt_status ocl_program_get(cl_context ctx, cl_device_id dev, const ocl_desc *d,
                                 const char *src, size_t len, const char *options, cl_program *out,
-                                sq_ocl_cache_stats *stats);
+                                ocl_cache_stats *stats);
 
 /* ------------------------------------------------------------ oneDNN route */
 
-typedef struct sq_ocl_onednn sq_ocl_onednn;
+typedef struct ocl_onednn ocl_onednn;
 /* Number of oneDNN GPU engines (-1 when libdnnl cannot be opened). */
-int sq_ocl_onednn_gpu_engines(void *unused);
+int ocl_onednn_gpu_engines(void *unused);
 /* Engine on (context, device) and stream on `queue`; NULL + error if it fails. */
-seqrt_status sq_ocl_onednn_create(cl_context ctx, cl_device_id dev, cl_command_queue q,
-                                  sq_ocl_onednn **out);
-void sq_ocl_onednn_free(sq_ocl_onednn *r);
+seqrt_status ocl_onednn_create(cl_context ctx, cl_device_id dev, cl_command_queue q,
+                                  ocl_onednn **out);
+void ocl_onednn_free(ocl_onednn *r);
 /* C = alpha * op(A) op(B) + beta * C, row-major, batched by strides. */
-seqrt_status sq_ocl_onednn_gemm(sq_ocl_onednn *r, bool ta, bool tb, size_t m, size_t n, size_t k,
+seqrt_status ocl_onednn_gemm(ocl_onednn *r, bool ta, bool tb, size_t m, size_t n, size_t k,
                                 float alpha, cl_mem a, size_t oa, size_t lda, size_t sa, cl_mem b,
                                 size_t ob, size_t ldb, size_t sb, float beta, cl_mem c, size_t oc,
                                 size_t ldc, size_t sc, size_t batch);
 
 /* ------------------------------------------------------------ devices */
 
-typedef struct sq_ocl_device {
+typedef struct ocl_device {
     cl_platform_id platform;
     cl_device_id id;
-    sq_ocl_desc desc;
-    sq_ocl_choice choice;
+    ocl_desc desc;
+    ocl_choice choice;
     char options[256];        /* program build options from the profile */
     pthread_mutex_t lock;
     bool ready;
@@ -204,116 +204,116 @@ typedef struct sq_ocl_device {
     cl_program program;
     bool onednn_route;        /* chosen at first use */
     char onednn_why[256];
-} sq_ocl_device;
+} ocl_device;
 
 /* Creates the context and builds the program once (thread-safe). */
-seqrt_status sq_ocl_device_prepare(sq_ocl_device *d);
+seqrt_status ocl_device_prepare(ocl_device *d);
 
 /* ------------------------------------------------------------ sessions */
 
 /* Every kernel of the program, by name. */
-#define SQ_OCL_KERNELS(X)                                                                          \
+#define OCL_KERNELS(X)                                                                          \
     X(sq_activation) X(sq_binary) X(sq_add_bias) X(sq_embedding) X(sq_one_hot) X(sq_last_step)     \
     X(sq_mean_pool) X(sq_softmax_rows) X(sq_softmax_wg) X(sq_lstm_cell) X(sq_gru_reset)            \
     X(sq_gru_cell) X(sq_rnn_cell) X(sq_rec_commit) X(sq_rec_persistent) X(sq_masked_softmax)       \
     X(sq_additive_score) X(sq_attn_context) X(sq_head_average) X(sq_pool_score)
 
-typedef enum sq_ocl_kid {
-#define SQ_OCL_KID(name) K_##name,
-    SQ_OCL_KERNELS(SQ_OCL_KID)
-#undef SQ_OCL_KID
-    SQ_OCL_KERNEL_COUNT
-} sq_ocl_kid;
+typedef enum ocl_kid {
+#define OCL_KID(name) K_##name,
+    OCL_KERNELS(OCL_KID)
+#undef OCL_KID
+    OCL_KERNEL_COUNT
+} ocl_kid;
 
 /* A device buffer that only grows. */
-typedef struct sq_ocl_buf {
+typedef struct ocl_buf {
     cl_mem mem;
     size_t cap;               /* bytes */
-} sq_ocl_buf;
+} ocl_buf;
 
-typedef struct sq_ocl_session sq_ocl_session;
+typedef struct ocl_session ocl_session;
 
 /* An op: upload its weights once, run it on device values. */
-typedef struct sq_ocl_op {
-    seqrt_status (*prepare)(sq_ocl_session *s, const sq_layer *L, void **state);
-    seqrt_status (*run)(sq_ocl_session *s, const sq_layer *L, void *state);
+typedef struct ocl_op {
+    seqrt_status (*prepare)(ocl_session *s, const sq_layer *L, void **state);
+    seqrt_status (*run)(ocl_session *s, const sq_layer *L, void *state);
     void (*release)(void *state);
-} sq_ocl_op;
+} ocl_op;
 
-struct sq_ocl_session {
+struct ocl_session {
     const seqrt_model *model;
-    sq_ocl_device *dev;
+    ocl_device *dev;
     cl_context ctx;
     cl_command_queue q;
-    cl_kernel k[SQ_OCL_KERNEL_COUNT];
-    size_t kmax[SQ_OCL_KERNEL_COUNT]; /* CL_KERNEL_WORK_GROUP_SIZE of each */
-    sq_ocl_buf *vals;         /* per value */
+    cl_kernel k[OCL_KERNEL_COUNT];
+    size_t kmax[OCL_KERNEL_COUNT]; /* CL_KERNEL_WORK_GROUP_SIZE of each */
+    ocl_buf *vals;         /* per value */
     void **state;             /* per layer: the op's own */
     cl_mem dummy;             /* bound to absent optional kernel arguments */
-    sq_ocl_onednn *dnnl;      /* the oneDNN route, or NULL */
+    ocl_onednn *dnnl;      /* the oneDNN route, or NULL */
     /* the run in progress */
     const sq_plan *plan;
     const sq_view *const *host_in; /* model inputs on the host */
 };
 
 /* Grows `b` to at least `bytes` (contents lost when it grows). */
-seqrt_status sq_ocl_buf_reserve(sq_ocl_session *s, sq_ocl_buf *b, size_t bytes, const char *what);
-void sq_ocl_buf_release(sq_ocl_buf *b);
+seqrt_status ocl_buf_reserve(ocl_session *s, ocl_buf *b, size_t bytes, const char *what);
+void ocl_buf_release(ocl_buf *b);
 /* A new read-only device buffer holding `count` floats (NULL data: zeros). */
-seqrt_status sq_ocl_upload(sq_ocl_session *s, const float *data, size_t count, cl_mem *out,
+seqrt_status ocl_upload(ocl_session *s, const float *data, size_t count, cl_mem *out,
                            const char *what);
 /* Writes `count` floats at element offset `off` of `m` (blocking). */
-seqrt_status sq_ocl_write(sq_ocl_session *s, cl_mem m, size_t off, const float *data, size_t count,
+seqrt_status ocl_write(ocl_session *s, cl_mem m, size_t off, const float *data, size_t count,
                           const char *what);
-seqrt_status sq_ocl_zero(sq_ocl_session *s, cl_mem m, size_t off, size_t count);
-seqrt_status sq_ocl_copy(sq_ocl_session *s, cl_mem src, size_t soff, cl_mem dst, size_t doff,
+seqrt_status ocl_zero(ocl_session *s, cl_mem m, size_t off, size_t count);
+seqrt_status ocl_copy(ocl_session *s, cl_mem src, size_t soff, cl_mem dst, size_t doff,
                          size_t count);
-void sq_ocl_release_mem(cl_mem *m);
+void ocl_release_mem(cl_mem *m);
 
 /* Device buffer of value slot `slot` of L (NULL when absent) and its shape. */
-cl_mem sq_ocl_in(sq_ocl_session *s, const sq_layer *L, int slot);
-cl_mem sq_ocl_out(sq_ocl_session *s, const sq_layer *L, int o);
-const sq_shape *sq_ocl_in_shape(sq_ocl_session *s, const sq_layer *L, int slot);
-const sq_shape *sq_ocl_out_shape(sq_ocl_session *s, const sq_layer *L, int o);
+cl_mem ocl_in(ocl_session *s, const sq_layer *L, int slot);
+cl_mem ocl_out(ocl_session *s, const sq_layer *L, int o);
+const sq_shape *ocl_in_shape(ocl_session *s, const sq_layer *L, int slot);
+const sq_shape *ocl_out_shape(ocl_session *s, const sq_layer *L, int o);
 /* Host copy of L's lengths (a model input), or NULL. */
-const int32_t *sq_ocl_host_lengths(sq_ocl_session *s, const sq_layer *L);
+const int32_t *ocl_host_lengths(ocl_session *s, const sq_layer *L);
 /* The weight L->w[i], or NULL when absent. */
-const sq_weight *sq_ocl_weight(const sq_layer *L, int i);
+const sq_weight *ocl_weight(const sq_layer *L, int i);
 
 /* Kernel arguments: pointer and size of each. A buffer argument (KA_MEM)
  * that is NULL — an absent bias, peephole or lengths, which the kernel is
  * told about by a flag and never reads — is bound to the session's small
- * placeholder buffer by sq_ocl_launch. */
-typedef struct sq_karg {
+ * placeholder buffer by ocl_launch. */
+typedef struct ocl_karg {
     size_t size;
     const void *ptr;
     bool mem;
-} sq_karg;
-#define KA_MEM(m) ((sq_karg){sizeof(cl_mem), &(m), true})
-#define KA_INT(v) ((sq_karg){sizeof(cl_int), &(cl_int){(cl_int)(v)}, false})
-#define KA_FLOAT(v) ((sq_karg){sizeof(cl_float), &(cl_float){(cl_float)(v)}, false})
-#define KA_LOCAL(bytes) ((sq_karg){(size_t)(bytes), NULL, false})
+} ocl_karg;
+#define KA_MEM(m) ((ocl_karg){sizeof(cl_mem), &(m), true})
+#define KA_INT(v) ((ocl_karg){sizeof(cl_int), &(cl_int){(cl_int)(v)}, false})
+#define KA_FLOAT(v) ((ocl_karg){sizeof(cl_float), &(cl_float){(cl_float)(v)}, false})
+#define KA_LOCAL(bytes) ((ocl_karg){(size_t)(bytes), NULL, false})
 
 /* Launches kernel `kid` over `n` work-items in 1-D (rounded up to the
  * work-group size `wg`, itself lowered to a power of two the kernel allows;
  * 0 lets the runtime choose). n == 0 does nothing. Kernels with a required
- * work-group size (the callers check sq_ocl_wg_fits first) get it as is. */
-seqrt_status sq_ocl_launch(sq_ocl_session *s, sq_ocl_kid kid, size_t n, size_t wg, int nargs,
-                           const sq_karg *args);
-#define SQ_LAUNCH(s, kid, n, wg, ...)                                                              \
-    sq_ocl_launch((s), (kid), (n), (wg), (int)(sizeof((sq_karg[]){__VA_ARGS__}) / sizeof(sq_karg)), \
-                  (sq_karg[]){__VA_ARGS__})
+ * work-group size (the callers check ocl_wg_fits first) get it as is. */
+seqrt_status ocl_launch(ocl_session *s, ocl_kid kid, size_t n, size_t wg, int nargs,
+                           const ocl_karg *args);
+#define OCL_LAUNCH(s, kid, n, wg, ...)                                                              \
+    ocl_launch((s), (kid), (n), (wg), (int)(sizeof((ocl_karg[]){__VA_ARGS__}) / sizeof(ocl_karg)), \
+                  (ocl_karg[]){__VA_ARGS__})
 
 /* Whether kernel `kid` runs with work-groups of `wg` items. */
-bool sq_ocl_wg_fits(const sq_ocl_session *s, sq_ocl_kid kid, size_t wg);
+bool ocl_wg_fits(const ocl_session *s, ocl_kid kid, size_t wg);
 /* Values are indexed with 32-bit ints on the device. */
-seqrt_status sq_ocl_check_int(const sq_layer *L, int64_t v, const char *what);
+seqrt_status ocl_check_int(const sq_layer *L, int64_t v, const char *what);
 
 /* ------------------------------------------------------------ GEMM (ocl_gemm.c) */
 
 /* Row-major C[m, n] = alpha * op(A) op(B) + beta * C, offsets and leading
  * dimensions in elements; batch > 1 strides each matrix by its stride. */
-typedef struct sq_ocl_gemm {
+typedef struct ocl_gemm {
     bool ta, tb;
     size_t m, n, k;
     float alpha, beta;
@@ -322,27 +322,27 @@ typedef struct sq_ocl_gemm {
     size_t lda, ldb, ldc;
     size_t sa, sb, sc;        /* batch strides */
     size_t batch;             /* 0 or 1: one GEMM */
-} sq_ocl_gemm;
-seqrt_status sq_ocl_gemm_run(sq_ocl_session *s, const sq_ocl_gemm *g);
+} ocl_gemm;
+seqrt_status ocl_gemm_run(ocl_session *s, const ocl_gemm *g);
 /* Batched GEMM with one offset per matrix (CLBlastSgemmBatched). */
-seqrt_status sq_ocl_gemm_batched(sq_ocl_session *s, bool ta, bool tb, size_t m, size_t n, size_t k,
+seqrt_status ocl_gemm_batched(ocl_session *s, bool ta, bool tb, size_t m, size_t n, size_t k,
                                  float alpha, cl_mem a, const size_t *oa, size_t lda, cl_mem b,
                                  const size_t *ob, size_t ldb, cl_mem c, const size_t *oc, size_t ldc,
                                  size_t batch);
 /* Applies the profile's CLBlast overrides to a device (once per process). */
-seqrt_status sq_ocl_clblast_overrides(cl_device_id dev, const sq_ocl_profile *p);
+seqrt_status ocl_clblast_overrides(cl_device_id dev, const ocl_profile *p);
 
 /* ------------------------------------------------------------ ops */
 
-extern const sq_ocl_op sq_ocl_op_embedding, sq_ocl_op_one_hot, sq_ocl_op_linear,
-    sq_ocl_op_activation, sq_ocl_op_softmax, sq_ocl_op_dropout, sq_ocl_op_binary,
-    sq_ocl_op_concat, sq_ocl_op_select, sq_ocl_op_pool, sq_ocl_op_lstm, sq_ocl_op_gru,
-    sq_ocl_op_rnn, sq_ocl_op_attention, sq_ocl_op_attention_pool, sq_ocl_op_mha;
+extern const ocl_op ocl_op_embedding, ocl_op_one_hot, ocl_op_linear,
+    ocl_op_activation, ocl_op_softmax, ocl_op_dropout, ocl_op_binary,
+    ocl_op_concat, ocl_op_select, ocl_op_pool, ocl_op_lstm, ocl_op_gru,
+    ocl_op_rnn, ocl_op_attention, ocl_op_attention_pool, ocl_op_mha;
 
 /* Masked softmax over rows of [rows, Tk] scores: row r is query i = r % Tq
  * of batch entry r / (heads * Tq); keys t >= len[b] (and t > i when causal)
  * get weight 0. */
-seqrt_status sq_ocl_masked_softmax(sq_ocl_session *s, cl_mem scores, size_t rows, int Tk, int Tq,
+seqrt_status ocl_masked_softmax(ocl_session *s, cl_mem scores, size_t rows, int Tk, int Tq,
                                    int heads, cl_mem lens, bool causal);
 
-#endif /* SQ_OCL_INTERNAL_H */
+#endif /* OCL_INTERNAL_H */

@@ -7,32 +7,32 @@
  */
 #include "ocl_recurrent.h"
 
-static seqrt_status lstm_step(const sq_ocl_rec_run *c, int step)
+static seqrt_status lstm_step(const ocl_rec_run *c, int step)
 {
-    sq_ocl_session *s = c->s;
-    sq_ocl_rec *r = c->r;
-    const sq_ocl_rec_layer *w = c->w;
+    ocl_session *s = c->s;
+    ocl_rec *r = c->r;
+    const ocl_rec_layer *w = c->w;
     const int D = r->D, B = c->B;
     const size_t wg = (size_t)s->dev->choice.profile.wg;
-    seqrt_status st = sq_ocl_rec_hh_gemm(c, r->h.mem, r->Ho, 0, 4 * r->H);
+    seqrt_status st = ocl_rec_hh_gemm(c, r->h.mem, r->Ho, 0, 4 * r->H);
     if (st) return st;
-    st = SQ_LAUNCH(s, K_sq_lstm_cell, (size_t)D * (size_t)B * (size_t)r->H, wg, KA_MEM(r->xg.mem), KA_MEM(r->hg.mem),
+    st = OCL_LAUNCH(s, K_sq_lstm_cell, (size_t)D * (size_t)B * (size_t)r->H, wg, KA_MEM(r->xg.mem), KA_MEM(r->hg.mem),
                    KA_MEM(w->b_ih), KA_MEM(w->b_hh), KA_MEM(w->peep), KA_MEM(c->lens), KA_INT(c->has_len), KA_MEM(r->h.mem),
                    KA_MEM(r->c.mem), KA_MEM(r->htmp.mem), KA_MEM(c->y), KA_INT(step), KA_INT(c->T), KA_INT(B),
                    KA_INT(r->H), KA_INT(r->Ho), KA_INT(D), KA_INT(c->bf), KA_INT(r->flags));
-    if (st || !(r->flags & SQ_RF_PROJ)) return st;
+    if (st || !(r->flags & OCL_RF_PROJ)) return st;
     const size_t H = (size_t)r->H, P = (size_t)r->Ho;
-    sq_ocl_gemm g = {false, true, (size_t)B, P, H, 1.0f, 0.0f,          r->htmp.mem, w->w_hr,       r->hp.mem,
+    ocl_gemm g = {false, true, (size_t)B, P, H, 1.0f, 0.0f,          r->htmp.mem, w->w_hr,       r->hp.mem,
                      0,     0,    0,         H, H, P,    (size_t)B * H, P * H,       (size_t)B * P, (size_t)D};
-    if ((st = sq_ocl_gemm_run(s, &g))) return st;
-    return SQ_LAUNCH(s, K_sq_rec_commit, (size_t)D * (size_t)B * P, wg, KA_MEM(r->hp.mem), KA_MEM(c->lens),
+    if ((st = ocl_gemm_run(s, &g))) return st;
+    return OCL_LAUNCH(s, K_sq_rec_commit, (size_t)D * (size_t)B * P, wg, KA_MEM(r->hp.mem), KA_MEM(c->lens),
                      KA_INT(c->has_len), KA_MEM(r->h.mem), KA_MEM(c->y), KA_INT(step), KA_INT(c->T), KA_INT(B),
                      KA_INT(P), KA_INT(D), KA_INT(c->bf));
 }
 
-static seqrt_status run_lstm(sq_ocl_session *s, const sq_layer *L, void *state)
+static seqrt_status run_lstm(ocl_session *s, const sq_layer *L, void *state)
 {
-    return sq_ocl_rec_execute(s, L, state, lstm_step);
+    return ocl_rec_execute(s, L, state, lstm_step);
 }
 
-const sq_ocl_op sq_ocl_op_lstm = {sq_ocl_rec_prepare, run_lstm, sq_ocl_rec_release};
+const ocl_op ocl_op_lstm = {ocl_rec_prepare, run_lstm, ocl_rec_release};

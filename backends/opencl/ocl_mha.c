@@ -17,7 +17,7 @@
 
 typedef struct mha_state {
     cl_mem w_in, b_in[3], w_out, b_out;
-    sq_ocl_buf qkv[3], sc, o;
+    ocl_buf qkv[3], sc, o;
     size_t *offs; /* 3 * B * heads offsets for the batched GEMMs */
     size_t noffs;
 } mha_state;
@@ -26,72 +26,72 @@ static void mha_release(void *state)
 {
     mha_state *m = state;
     if (!m) return;
-    sq_ocl_release_mem(&m->w_in);
-    sq_ocl_release_mem(&m->w_out);
-    sq_ocl_release_mem(&m->b_out);
+    ocl_release_mem(&m->w_in);
+    ocl_release_mem(&m->w_out);
+    ocl_release_mem(&m->b_out);
     for (int i = 0; i < 3; i++) {
-        sq_ocl_release_mem(&m->b_in[i]);
-        sq_ocl_buf_release(&m->qkv[i]);
+        ocl_release_mem(&m->b_in[i]);
+        ocl_buf_release(&m->qkv[i]);
     }
-    sq_ocl_buf_release(&m->sc);
-    sq_ocl_buf_release(&m->o);
+    ocl_buf_release(&m->sc);
+    ocl_buf_release(&m->o);
     sq_free(m->offs);
     sq_free(m);
 }
 
-static seqrt_status mha_prepare(sq_ocl_session *s, const sq_layer *L, void **state)
+static seqrt_status mha_prepare(ocl_session *s, const sq_layer *L, void **state)
 {
     mha_state *m = sq_calloc(1, sizeof *m);
     if (!m) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
     *state = m;
     const size_t E = (size_t)L->a.embed_dim;
-    const sq_weight *w_in = sq_ocl_weight(L, SQ_W_MHA_IN), *b_in = sq_ocl_weight(L, SQ_B_MHA_IN);
-    const sq_weight *w_out = sq_ocl_weight(L, SQ_W_MHA_OUT), *b_out = sq_ocl_weight(L, SQ_B_MHA_OUT);
+    const sq_weight *w_in = ocl_weight(L, SQ_W_MHA_IN), *b_in = ocl_weight(L, SQ_B_MHA_IN);
+    const sq_weight *w_out = ocl_weight(L, SQ_W_MHA_OUT), *b_out = ocl_weight(L, SQ_B_MHA_OUT);
     seqrt_status st;
-    if ((st = sq_ocl_upload(s, w_in->data, 3 * E * E, &m->w_in, w_in->name)) ||
-        (st = sq_ocl_upload(s, w_out->data, E * E, &m->w_out, w_out->name)))
+    if ((st = ocl_upload(s, w_in->data, 3 * E * E, &m->w_in, w_in->name)) ||
+        (st = ocl_upload(s, w_out->data, E * E, &m->w_out, w_out->name)))
         return st;
     for (int i = 0; b_in && i < 3; i++)
-        if ((st = sq_ocl_upload(s, b_in->data + (size_t)i * E, E, &m->b_in[i], b_in->name))) return st;
-    if (b_out && (st = sq_ocl_upload(s, b_out->data, E, &m->b_out, b_out->name))) return st;
+        if ((st = ocl_upload(s, b_in->data + (size_t)i * E, E, &m->b_in[i], b_in->name))) return st;
+    if (b_out && (st = ocl_upload(s, b_out->data, E, &m->b_out, b_out->name))) return st;
     return SEQRT_OK;
 }
 
 /* out [N, E] = x [N, E] W^T (+ bias), W at row `row0` of `w`. */
-static seqrt_status linear(sq_ocl_session *s, cl_mem x, int64_t N, int64_t E, cl_mem w, size_t row0, cl_mem bias,
+static seqrt_status linear(ocl_session *s, cl_mem x, int64_t N, int64_t E, cl_mem w, size_t row0, cl_mem bias,
                            cl_mem out)
 {
-    sq_ocl_gemm g = {false, true,      (size_t)N, (size_t)E, (size_t)E, 1.0f, 0.0f, x, w, out, 0, row0 * (size_t)E,
+    ocl_gemm g = {false, true,      (size_t)N, (size_t)E, (size_t)E, 1.0f, 0.0f, x, w, out, 0, row0 * (size_t)E,
                      0,     (size_t)E, (size_t)E, (size_t)E, 0,         0,    0,    1};
-    seqrt_status st = sq_ocl_gemm_run(s, &g);
+    seqrt_status st = ocl_gemm_run(s, &g);
     if (st || !bias) return st;
-    return SQ_LAUNCH(s, K_sq_add_bias, (size_t)(N * E), (size_t)s->dev->choice.profile.wg, KA_MEM(out), KA_MEM(bias),
+    return OCL_LAUNCH(s, K_sq_add_bias, (size_t)(N * E), (size_t)s->dev->choice.profile.wg, KA_MEM(out), KA_MEM(bias),
                      KA_INT(N), KA_INT(E));
 }
 
-static seqrt_status run_mha(sq_ocl_session *s, const sq_layer *L, void *state)
+static seqrt_status run_mha(ocl_session *s, const sq_layer *L, void *state)
 {
     mha_state *m = state;
     const bool bf = s->model->batch_first;
     const int kslot = L->in[SQ_SLOT_KEYS] >= 0 ? SQ_SLOT_KEYS : SQ_SLOT_QUERY;
     const int vslot = L->in[SQ_SLOT_VALUES] >= 0 ? SQ_SLOT_VALUES : SQ_SLOT_QUERY;
-    const sq_shape *qs = sq_ocl_in_shape(s, L, SQ_SLOT_QUERY), *ks = sq_ocl_in_shape(s, L, kslot);
+    const sq_shape *qs = ocl_in_shape(s, L, SQ_SLOT_QUERY), *ks = ocl_in_shape(s, L, kslot);
     const int64_t Tq = qs->d[bf ? 1 : 0], B = qs->d[bf ? 0 : 1], E = qs->d[2], Tk = ks->d[bf ? 1 : 0];
     const int64_t H = L->a.num_heads, hd = E / H;
-    cl_mem src[3] = {sq_ocl_in(s, L, SQ_SLOT_QUERY), sq_ocl_in(s, L, kslot), sq_ocl_in(s, L, vslot)};
+    cl_mem src[3] = {ocl_in(s, L, SQ_SLOT_QUERY), ocl_in(s, L, kslot), ocl_in(s, L, vslot)};
     const int64_t rows[3] = {Tq * B, Tk * B, Tk * B};
-    cl_mem lens = sq_ocl_in(s, L, SQ_SLOT_LENGTHS), out = sq_ocl_out(s, L, SQ_OUT_MAIN);
-    cl_mem wout = sq_ocl_out(s, L, SQ_OUT_WEIGHTS);
+    cl_mem lens = ocl_in(s, L, SQ_SLOT_LENGTHS), out = ocl_out(s, L, SQ_OUT_MAIN);
+    cl_mem wout = ocl_out(s, L, SQ_OUT_WEIGHTS);
     const bool causal = L->a.causal, masked = lens || causal;
     seqrt_status st;
-    if ((st = sq_ocl_check_int(L, B * H * Tq * Tk, "the number of attention scores"))) return st;
+    if ((st = ocl_check_int(L, B * H * Tq * Tk, "the number of attention scores"))) return st;
     for (int i = 0; i < 3; i++)
-        if ((st = sq_ocl_buf_reserve(s, &m->qkv[i], (size_t)(rows[i] * E) * 4, "projections")) ||
+        if ((st = ocl_buf_reserve(s, &m->qkv[i], (size_t)(rows[i] * E) * 4, "projections")) ||
             (st = linear(s, src[i], rows[i], E, m->w_in, (size_t)i * (size_t)E, m->b_in[i], m->qkv[i].mem)))
             return st;
     const size_t nb = (size_t)(B * H);
-    if ((st = sq_ocl_buf_reserve(s, &m->sc, nb * (size_t)(Tq * Tk) * 4, "scores")) ||
-        (st = sq_ocl_buf_reserve(s, &m->o, (size_t)(Tq * B * E) * 4, "attention outputs")))
+    if ((st = ocl_buf_reserve(s, &m->sc, nb * (size_t)(Tq * Tk) * 4, "scores")) ||
+        (st = ocl_buf_reserve(s, &m->o, (size_t)(Tq * B * E) * 4, "attention outputs")))
         return st;
     if (nb * 3 > m->noffs) {
         sq_free(m->offs);
@@ -111,19 +111,19 @@ static seqrt_status run_mha(sq_ocl_session *s, const sq_layer *L, void *state)
         }
     if (Tq * Tk > 0) {
         const float alpha = (float)(1.0 / sqrt((double)hd));
-        if ((st = sq_ocl_gemm_batched(s, false, true, (size_t)Tq, (size_t)Tk, (size_t)hd, alpha, m->qkv[0].mem, oq, ld,
+        if ((st = ocl_gemm_batched(s, false, true, (size_t)Tq, (size_t)Tk, (size_t)hd, alpha, m->qkv[0].mem, oq, ld,
                                       m->qkv[1].mem, ok, ld, m->sc.mem, os, (size_t)Tk, nb)) ||
-            (st = sq_ocl_masked_softmax(s, m->sc.mem, nb * (size_t)Tq, (int)Tk, (int)Tq, (int)H, lens, causal)))
+            (st = ocl_masked_softmax(s, m->sc.mem, nb * (size_t)Tq, (int)Tk, (int)Tq, (int)H, lens, causal)))
             return st;
-        if (wout && (st = SQ_LAUNCH(s, K_sq_head_average, (size_t)(B * Tq * Tk), (size_t)s->dev->choice.profile.wg,
+        if (wout && (st = OCL_LAUNCH(s, K_sq_head_average, (size_t)(B * Tq * Tk), (size_t)s->dev->choice.profile.wg,
                                     KA_MEM(m->sc.mem), KA_MEM(wout), KA_INT(B), KA_INT(H), KA_INT(Tq), KA_INT(Tk))))
             return st;
     }
     if (!masked && Tk > 0) {
-        st = sq_ocl_gemm_batched(s, false, false, (size_t)Tq, (size_t)hd, (size_t)Tk, 1.0f, m->sc.mem, os, (size_t)Tk,
+        st = ocl_gemm_batched(s, false, false, (size_t)Tq, (size_t)hd, (size_t)Tk, 1.0f, m->sc.mem, os, (size_t)Tk,
                                  m->qkv[2].mem, ok, ld, m->o.mem, oq, ld, nb);
     } else {
-        st = SQ_LAUNCH(s, K_sq_attn_context, (size_t)(B * Tq * E), (size_t)s->dev->choice.profile.wg, KA_MEM(m->sc.mem),
+        st = OCL_LAUNCH(s, K_sq_attn_context, (size_t)(B * Tq * E), (size_t)s->dev->choice.profile.wg, KA_MEM(m->sc.mem),
                        KA_MEM(m->qkv[2].mem), KA_INT(E), KA_INT(0), KA_MEM(m->o.mem), KA_INT(E), KA_MEM(lens),
                        KA_INT(lens != NULL), KA_INT(B), KA_INT(H), KA_INT(Tq), KA_INT(Tk), KA_INT(hd), KA_INT(bf),
                        KA_INT(1), KA_INT(causal));
@@ -132,4 +132,4 @@ static seqrt_status run_mha(sq_ocl_session *s, const sq_layer *L, void *state)
     return linear(s, m->o.mem, Tq * B, E, m->w_out, 0, m->b_out, out);
 }
 
-const sq_ocl_op sq_ocl_op_mha = {mha_prepare, run_mha, mha_release};
+const ocl_op ocl_op_mha = {mha_prepare, run_mha, mha_release};

@@ -8,7 +8,7 @@
 
 #include "ocl_internal.h"
 
-static size_t wg_of(sq_ocl_session *s) { return (size_t)s->dev->choice.profile.wg; }
+static size_t wg_of(ocl_session *s) { return (size_t)s->dev->choice.profile.wg; }
 
 static int64_t count_of(const sq_shape *sh)
 {
@@ -27,19 +27,19 @@ static void mats_release(void *state)
 {
     mats *w = state;
     if (!w) return;
-    for (int i = 0; i < 4; i++) sq_ocl_release_mem(&w->m[i]);
+    for (int i = 0; i < 4; i++) ocl_release_mem(&w->m[i]);
     sq_free(w);
 }
 
 /* Uploads L->w[0 .. n) (absent ones stay NULL). */
-static seqrt_status upload_weights(sq_ocl_session *s, const sq_layer *L, int n, void **state)
+static seqrt_status upload_weights(ocl_session *s, const sq_layer *L, int n, void **state)
 {
     mats *w = sq_calloc(1, sizeof *w);
     if (!w) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
     for (int i = 0; i < n && i < 4; i++) {
-        const sq_weight *x = sq_ocl_weight(L, i);
+        const sq_weight *x = ocl_weight(L, i);
         if (!x) continue;
-        seqrt_status st = sq_ocl_upload(s, x->data, (size_t)x->count, &w->m[i], x->name);
+        seqrt_status st = ocl_upload(s, x->data, (size_t)x->count, &w->m[i], x->name);
         if (st) {
             mats_release(w);
             return st;
@@ -49,99 +49,99 @@ static seqrt_status upload_weights(sq_ocl_session *s, const sq_layer *L, int n, 
     return SEQRT_OK;
 }
 
-static seqrt_status prepare_one(sq_ocl_session *s, const sq_layer *L, void **state)
+static seqrt_status prepare_one(ocl_session *s, const sq_layer *L, void **state)
 {
     return upload_weights(s, L, 1, state);
 }
 
-static seqrt_status prepare_two(sq_ocl_session *s, const sq_layer *L, void **state)
+static seqrt_status prepare_two(ocl_session *s, const sq_layer *L, void **state)
 {
     return upload_weights(s, L, 2, state);
 }
 
 /* ------------------------------------------------------------ embedding, one_hot */
 
-static seqrt_status run_embedding(sq_ocl_session *s, const sq_layer *L, void *state)
+static seqrt_status run_embedding(ocl_session *s, const sq_layer *L, void *state)
 {
     mats *w = state;
-    cl_mem ids = sq_ocl_in(s, L, SQ_SLOT_X), y = sq_ocl_out(s, L, SQ_OUT_MAIN);
-    int64_t n = count_of(sq_ocl_in_shape(s, L, SQ_SLOT_X)), E = L->a.embedding_dim;
-    return SQ_LAUNCH(s, K_sq_embedding, (size_t)(n * E), wg_of(s), KA_MEM(ids), KA_MEM(w->m[0]), KA_MEM(y), KA_INT(n),
+    cl_mem ids = ocl_in(s, L, SQ_SLOT_X), y = ocl_out(s, L, SQ_OUT_MAIN);
+    int64_t n = count_of(ocl_in_shape(s, L, SQ_SLOT_X)), E = L->a.embedding_dim;
+    return OCL_LAUNCH(s, K_sq_embedding, (size_t)(n * E), wg_of(s), KA_MEM(ids), KA_MEM(w->m[0]), KA_MEM(y), KA_INT(n),
                      KA_INT(E));
 }
 
-static seqrt_status run_one_hot(sq_ocl_session *s, const sq_layer *L, void *state)
+static seqrt_status run_one_hot(ocl_session *s, const sq_layer *L, void *state)
 {
     (void)state;
-    cl_mem ids = sq_ocl_in(s, L, SQ_SLOT_X), y = sq_ocl_out(s, L, SQ_OUT_MAIN);
-    int64_t n = count_of(sq_ocl_in_shape(s, L, SQ_SLOT_X)), depth = L->a.depth;
-    return SQ_LAUNCH(s, K_sq_one_hot, (size_t)(n * depth), wg_of(s), KA_MEM(ids), KA_MEM(y), KA_INT(n), KA_INT(depth));
+    cl_mem ids = ocl_in(s, L, SQ_SLOT_X), y = ocl_out(s, L, SQ_OUT_MAIN);
+    int64_t n = count_of(ocl_in_shape(s, L, SQ_SLOT_X)), depth = L->a.depth;
+    return OCL_LAUNCH(s, K_sq_one_hot, (size_t)(n * depth), wg_of(s), KA_MEM(ids), KA_MEM(y), KA_INT(n), KA_INT(depth));
 }
 
 /* ------------------------------------------------------------ linear */
 
-static seqrt_status run_linear(sq_ocl_session *s, const sq_layer *L, void *state)
+static seqrt_status run_linear(ocl_session *s, const sq_layer *L, void *state)
 {
     mats *w = state;
-    cl_mem x = sq_ocl_in(s, L, SQ_SLOT_X), y = sq_ocl_out(s, L, SQ_OUT_MAIN);
-    const sq_shape *sh = sq_ocl_in_shape(s, L, SQ_SLOT_X);
+    cl_mem x = ocl_in(s, L, SQ_SLOT_X), y = ocl_out(s, L, SQ_OUT_MAIN);
+    const sq_shape *sh = ocl_in_shape(s, L, SQ_SLOT_X);
     const size_t in = (size_t)L->a.in_features, out = (size_t)L->a.out_features;
     size_t rows = (size_t)(count_of(sh) / (sh->d[sh->rank - 1] ? sh->d[sh->rank - 1] : 1));
     if (sh->d[sh->rank - 1] == 0) rows = 0;
-    sq_ocl_gemm g = {false, true, rows, out, in, 1.0f, 0.0f, x, w->m[0], y, 0, 0, 0, in, in, out, 0, 0, 0, 1};
-    seqrt_status st = sq_ocl_gemm_run(s, &g);
+    ocl_gemm g = {false, true, rows, out, in, 1.0f, 0.0f, x, w->m[0], y, 0, 0, 0, in, in, out, 0, 0, 0, 1};
+    seqrt_status st = ocl_gemm_run(s, &g);
     if (st || !w->m[1]) return st;
-    return SQ_LAUNCH(s, K_sq_add_bias, rows * out, wg_of(s), KA_MEM(y), KA_MEM(w->m[1]), KA_INT(rows), KA_INT(out));
+    return OCL_LAUNCH(s, K_sq_add_bias, rows * out, wg_of(s), KA_MEM(y), KA_MEM(w->m[1]), KA_INT(rows), KA_INT(out));
 }
 
 /* ------------------------------------------------------------ elementwise */
 
-static seqrt_status run_activation(sq_ocl_session *s, const sq_layer *L, void *state)
+static seqrt_status run_activation(ocl_session *s, const sq_layer *L, void *state)
 {
     (void)state;
-    cl_mem x = sq_ocl_in(s, L, SQ_SLOT_X), y = sq_ocl_out(s, L, SQ_OUT_MAIN);
-    int64_t n = count_of(sq_ocl_in_shape(s, L, SQ_SLOT_X));
-    return SQ_LAUNCH(s, K_sq_activation, (size_t)n, wg_of(s), KA_MEM(x), KA_MEM(y), KA_INT(n), KA_INT(L->a.function));
+    cl_mem x = ocl_in(s, L, SQ_SLOT_X), y = ocl_out(s, L, SQ_OUT_MAIN);
+    int64_t n = count_of(ocl_in_shape(s, L, SQ_SLOT_X));
+    return OCL_LAUNCH(s, K_sq_activation, (size_t)n, wg_of(s), KA_MEM(x), KA_MEM(y), KA_INT(n), KA_INT(L->a.function));
 }
 
-static seqrt_status run_binary(sq_ocl_session *s, const sq_layer *L, void *state)
+static seqrt_status run_binary(ocl_session *s, const sq_layer *L, void *state)
 {
     (void)state;
-    cl_mem a = sq_ocl_in(s, L, SQ_SLOT_A), b = sq_ocl_in(s, L, SQ_SLOT_B), y = sq_ocl_out(s, L, SQ_OUT_MAIN);
-    int64_t n = count_of(sq_ocl_out_shape(s, L, SQ_OUT_MAIN));
+    cl_mem a = ocl_in(s, L, SQ_SLOT_A), b = ocl_in(s, L, SQ_SLOT_B), y = ocl_out(s, L, SQ_OUT_MAIN);
+    int64_t n = count_of(ocl_out_shape(s, L, SQ_OUT_MAIN));
     size_t vec = (size_t)s->dev->choice.profile.vec;
-    return SQ_LAUNCH(s, K_sq_binary, ((size_t)n + vec - 1) / vec, wg_of(s), KA_MEM(a), KA_MEM(b), KA_MEM(y), KA_INT(n),
+    return OCL_LAUNCH(s, K_sq_binary, ((size_t)n + vec - 1) / vec, wg_of(s), KA_MEM(a), KA_MEM(b), KA_MEM(y), KA_INT(n),
                      KA_INT(L->op == SQ_OP_MUL));
 }
 
-static seqrt_status run_dropout(sq_ocl_session *s, const sq_layer *L, void *state)
+static seqrt_status run_dropout(ocl_session *s, const sq_layer *L, void *state)
 {
     (void)state;
-    int64_t n = count_of(sq_ocl_in_shape(s, L, SQ_SLOT_X));
-    return sq_ocl_copy(s, sq_ocl_in(s, L, SQ_SLOT_X), 0, sq_ocl_out(s, L, SQ_OUT_MAIN), 0, (size_t)n);
+    int64_t n = count_of(ocl_in_shape(s, L, SQ_SLOT_X));
+    return ocl_copy(s, ocl_in(s, L, SQ_SLOT_X), 0, ocl_out(s, L, SQ_OUT_MAIN), 0, (size_t)n);
 }
 
 /* ------------------------------------------------------------ concat, select */
 
 /* Copies `outer` rows of `row` floats between buffers with row pitches. */
-static seqrt_status copy_rows(sq_ocl_session *s, cl_mem src, size_t src_off, size_t src_pitch, cl_mem dst,
+static seqrt_status copy_rows(ocl_session *s, cl_mem src, size_t src_off, size_t src_pitch, cl_mem dst,
                               size_t dst_off, size_t dst_pitch, size_t row, size_t outer)
 {
     if (!row || !outer) return SEQRT_OK;
     if (outer == 1 || (row == src_pitch && row == dst_pitch))
-        return sq_ocl_copy(s, src, src_off, dst, dst_off, row * outer);
+        return ocl_copy(s, src, src_off, dst, dst_off, row * outer);
     size_t so[3] = {src_off * 4, 0, 0}, dso[3] = {dst_off * 4, 0, 0}, region[3] = {row * 4, outer, 1};
-    SQ_CLF("clEnqueueCopyBufferRect",
+    OCL_CLF("clEnqueueCopyBufferRect",
            clEnqueueCopyBufferRect(s->q, src, dst, so, dso, region, src_pitch * 4, 0, dst_pitch * 4, 0, 0, NULL, NULL),
            "clEnqueueCopyBufferRect(%zu rows of %zu floats)", outer, row);
     return SEQRT_OK;
 }
 
-static seqrt_status run_concat(sq_ocl_session *s, const sq_layer *L, void *state)
+static seqrt_status run_concat(ocl_session *s, const sq_layer *L, void *state)
 {
     (void)state;
-    const sq_shape *out = sq_ocl_out_shape(s, L, SQ_OUT_MAIN);
-    cl_mem y = sq_ocl_out(s, L, SQ_OUT_MAIN);
+    const sq_shape *out = ocl_out_shape(s, L, SQ_OUT_MAIN);
+    cl_mem y = ocl_out(s, L, SQ_OUT_MAIN);
     int64_t outer, inner;
     const int axis = sq_axis_split(out->rank, out->d, L->a.axis, &outer, &inner); /* checked at load */
     const int64_t out_row = out->d[axis] * inner;
@@ -158,38 +158,38 @@ static seqrt_status run_concat(sq_ocl_session *s, const sq_layer *L, void *state
     return SEQRT_OK;
 }
 
-static seqrt_status run_select(sq_ocl_session *s, const sq_layer *L, void *state)
+static seqrt_status run_select(ocl_session *s, const sq_layer *L, void *state)
 {
     (void)state;
-    const sq_shape *xs = sq_ocl_in_shape(s, L, SQ_SLOT_X);
+    const sq_shape *xs = ocl_in_shape(s, L, SQ_SLOT_X);
     int64_t outer, inner;
     const int axis = sq_axis_split(xs->rank, xs->d, L->a.axis, &outer, &inner); /* checked at load */
     int64_t n = xs->d[axis], index = L->a.index < 0 ? L->a.index + n : L->a.index;
-    return copy_rows(s, sq_ocl_in(s, L, SQ_SLOT_X), (size_t)(index * inner), (size_t)(n * inner),
-                     sq_ocl_out(s, L, SQ_OUT_MAIN), 0, (size_t)inner, (size_t)inner, (size_t)outer);
+    return copy_rows(s, ocl_in(s, L, SQ_SLOT_X), (size_t)(index * inner), (size_t)(n * inner),
+                     ocl_out(s, L, SQ_OUT_MAIN), 0, (size_t)inner, (size_t)inner, (size_t)outer);
 }
 
 /* ------------------------------------------------------------ last_step, mean_pool */
 
-static seqrt_status run_pool(sq_ocl_session *s, const sq_layer *L, void *state)
+static seqrt_status run_pool(ocl_session *s, const sq_layer *L, void *state)
 {
     (void)state;
     const bool bf = s->model->batch_first;
-    const sq_shape *xs = sq_ocl_in_shape(s, L, SQ_SLOT_X);
+    const sq_shape *xs = ocl_in_shape(s, L, SQ_SLOT_X);
     const int64_t T = xs->d[bf ? 1 : 0], B = xs->d[bf ? 0 : 1], F = xs->d[2];
-    cl_mem lens = sq_ocl_in(s, L, SQ_SLOT_LENGTHS);
+    cl_mem lens = ocl_in(s, L, SQ_SLOT_LENGTHS);
     const int has_len = lens != NULL;
-    cl_mem x = sq_ocl_in(s, L, SQ_SLOT_X), y = sq_ocl_out(s, L, SQ_OUT_MAIN);
-    return SQ_LAUNCH(s, L->op == SQ_OP_LAST_STEP ? K_sq_last_step : K_sq_mean_pool, (size_t)(B * F), wg_of(s),
+    cl_mem x = ocl_in(s, L, SQ_SLOT_X), y = ocl_out(s, L, SQ_OUT_MAIN);
+    return OCL_LAUNCH(s, L->op == SQ_OP_LAST_STEP ? K_sq_last_step : K_sq_mean_pool, (size_t)(B * F), wg_of(s),
                      KA_MEM(x), KA_MEM(lens), KA_INT(has_len), KA_MEM(y), KA_INT(T), KA_INT(B), KA_INT(F), KA_INT(bf));
 }
 
-const sq_ocl_op sq_ocl_op_embedding = {prepare_one, run_embedding, mats_release};
-const sq_ocl_op sq_ocl_op_one_hot = {NULL, run_one_hot, NULL};
-const sq_ocl_op sq_ocl_op_linear = {prepare_two, run_linear, mats_release};
-const sq_ocl_op sq_ocl_op_activation = {NULL, run_activation, NULL};
-const sq_ocl_op sq_ocl_op_dropout = {NULL, run_dropout, NULL};
-const sq_ocl_op sq_ocl_op_binary = {NULL, run_binary, NULL};
-const sq_ocl_op sq_ocl_op_concat = {NULL, run_concat, NULL};
-const sq_ocl_op sq_ocl_op_select = {NULL, run_select, NULL};
-const sq_ocl_op sq_ocl_op_pool = {NULL, run_pool, NULL};
+const ocl_op ocl_op_embedding = {prepare_one, run_embedding, mats_release};
+const ocl_op ocl_op_one_hot = {NULL, run_one_hot, NULL};
+const ocl_op ocl_op_linear = {prepare_two, run_linear, mats_release};
+const ocl_op ocl_op_activation = {NULL, run_activation, NULL};
+const ocl_op ocl_op_dropout = {NULL, run_dropout, NULL};
+const ocl_op ocl_op_binary = {NULL, run_binary, NULL};
+const ocl_op ocl_op_concat = {NULL, run_concat, NULL};
+const ocl_op ocl_op_select = {NULL, run_select, NULL};
+const ocl_op ocl_op_pool = {NULL, run_pool, NULL};

@@ -62,7 +62,7 @@ static void dnnl_open(void)
     g_dnnl.ok = ok;
 }
 
-int sq_ocl_onednn_gpu_engines(void *unused)
+int ocl_onednn_gpu_engines(void *unused)
 {
     (void)unused;
     pthread_once(&g_dnnl_once, dnnl_open);
@@ -70,28 +70,28 @@ int sq_ocl_onednn_gpu_engines(void *unused)
     return (int)g_dnnl.dnnl_engine_get_count(dnnl_gpu);
 }
 
-struct sq_ocl_onednn {
+struct ocl_onednn {
     dnnl_engine_t engine;
     dnnl_stream_t stream;
 };
 
-seqrt_status sq_ocl_onednn_create(cl_context ctx, cl_device_id dev, cl_command_queue q, sq_ocl_onednn **out)
+seqrt_status ocl_onednn_create(cl_context ctx, cl_device_id dev, cl_command_queue q, ocl_onednn **out)
 {
     *out = NULL;
-    if (sq_ocl_onednn_gpu_engines(NULL) <= 0)
+    if (ocl_onednn_gpu_engines(NULL) <= 0)
         return sq_error(SEQRT_ERR_UNAVAILABLE, "opencl: oneDNN has no GPU engine");
-    sq_ocl_onednn *r = sq_calloc(1, sizeof *r);
+    ocl_onednn *r = sq_calloc(1, sizeof *r);
     if (!r) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
     if (g_dnnl.dnnl_ocl_interop_engine_create(&r->engine, dev, ctx) != dnnl_success ||
         g_dnnl.dnnl_ocl_interop_stream_create(&r->stream, r->engine, q) != dnnl_success) {
-        sq_ocl_onednn_free(r);
+        ocl_onednn_free(r);
         return sq_error(SEQRT_ERR_DEVICE, "opencl: oneDNN cannot create an engine and stream on this device");
     }
     *out = r;
     return SEQRT_OK;
 }
 
-void sq_ocl_onednn_free(sq_ocl_onednn *r)
+void ocl_onednn_free(ocl_onednn *r)
 {
     if (!r) return;
     if (r->stream) g_dnnl.dnnl_stream_destroy(r->stream);
@@ -111,7 +111,7 @@ static dnnl_status_t matrix_md(dnnl_memory_desc_t *md, size_t batch, size_t rows
     return st;
 }
 
-seqrt_status sq_ocl_onednn_gemm(sq_ocl_onednn *r, bool ta, bool tb, size_t m, size_t n, size_t k, float alpha,
+seqrt_status ocl_onednn_gemm(ocl_onednn *r, bool ta, bool tb, size_t m, size_t n, size_t k, float alpha,
                                 cl_mem a, size_t oa, size_t lda, size_t sa, cl_mem b, size_t ob, size_t ldb,
                                 size_t sb, float beta, cl_mem c, size_t oc, size_t ldc, size_t sc, size_t batch)
 {
@@ -156,22 +156,22 @@ seqrt_status sq_ocl_onednn_gemm(sq_ocl_onednn *r, bool ta, bool tb, size_t m, si
 
 #else /* no oneDNN headers at build time: the route is never available */
 
-int sq_ocl_onednn_gpu_engines(void *unused)
+int ocl_onednn_gpu_engines(void *unused)
 {
     (void)unused;
     return -1;
 }
 
-seqrt_status sq_ocl_onednn_create(cl_context ctx, cl_device_id dev, cl_command_queue q, sq_ocl_onednn **out)
+seqrt_status ocl_onednn_create(cl_context ctx, cl_device_id dev, cl_command_queue q, ocl_onednn **out)
 {
     (void)ctx, (void)dev, (void)q;
     *out = NULL;
     return sq_error(SEQRT_ERR_UNAVAILABLE, "opencl: built without oneDNN headers");
 }
 
-void sq_ocl_onednn_free(sq_ocl_onednn *r) { (void)r; }
+void ocl_onednn_free(ocl_onednn *r) { (void)r; }
 
-seqrt_status sq_ocl_onednn_gemm(sq_ocl_onednn *r, bool ta, bool tb, size_t m, size_t n, size_t k, float alpha,
+seqrt_status ocl_onednn_gemm(ocl_onednn *r, bool ta, bool tb, size_t m, size_t n, size_t k, float alpha,
                                 cl_mem a, size_t oa, size_t lda, size_t sa, cl_mem b, size_t ob, size_t ldb,
                                 size_t sb, float beta, cl_mem c, size_t oc, size_t ldc, size_t sc, size_t batch)
 {

@@ -16,10 +16,10 @@
 
 #include "ocl_recurrent.h"
 
-bool sq_ocl_persistent_chosen(sq_ocl_session *s, const sq_ocl_rec *r, int64_t B, size_t *local_bytes, char *why,
+bool ocl_persistent_chosen(ocl_session *s, const ocl_rec *r, int64_t B, size_t *local_bytes, char *why,
                               size_t n)
 {
-    const sq_ocl_profile *p = &s->dev->choice.profile;
+    const ocl_profile *p = &s->dev->choice.profile;
     const char *mode = getenv("SEQRT_OPENCL_RECURRENT");
     const bool force_step = mode && !strcmp(mode, "step");
     const bool force_persistent = mode && !strcmp(mode, "persistent");
@@ -59,19 +59,19 @@ bool sq_ocl_persistent_chosen(sq_ocl_session *s, const sq_ocl_rec *r, int64_t B,
     return true;
 }
 
-seqrt_status sq_ocl_persistent_run(const sq_ocl_rec_run *c)
+seqrt_status ocl_persistent_run(const ocl_rec_run *c)
 {
-    sq_ocl_session *s = c->s;
-    const sq_ocl_rec *r = c->r;
-    const sq_ocl_rec_layer *w = c->w;
+    ocl_session *s = c->s;
+    const ocl_rec *r = c->r;
+    const ocl_rec_layer *w = c->w;
     size_t wg = (size_t)s->dev->choice.profile.persistent_wg;
     /* no more work-items than hidden units */
     while (wg > 1 && wg / 2 >= (size_t)(r->H > r->Ho ? r->H : r->Ho)) wg /= 2;
-    while (wg > 1 && !sq_ocl_wg_fits(s, K_sq_rec_persistent, wg)) wg /= 2;
+    while (wg > 1 && !ocl_wg_fits(s, K_sq_rec_persistent, wg)) wg /= 2;
     const size_t groups = (size_t)r->D * (size_t)c->B;
     const size_t wl = (size_t)r->G * (size_t)r->H * (size_t)r->Ho * sizeof(float);
     const size_t hl = 2 * (size_t)r->Ho * sizeof(float), tl = (size_t)(r->H ? r->H : 1) * sizeof(float);
-    return SQ_LAUNCH(s, K_sq_rec_persistent, groups * wg, wg, KA_MEM(r->xg.mem), KA_MEM(w->w_hh), KA_MEM(w->b_ih),
+    return OCL_LAUNCH(s, K_sq_rec_persistent, groups * wg, wg, KA_MEM(r->xg.mem), KA_MEM(w->w_hh), KA_MEM(w->b_ih),
                      KA_MEM(w->b_hh), KA_MEM(w->peep), KA_MEM(w->w_hr), KA_MEM(c->lens), KA_INT(c->has_len), KA_MEM(r->h.mem),
                      KA_MEM(r->c.mem), KA_MEM(c->y), KA_LOCAL(wl ? wl : 4), KA_LOCAL(hl ? hl : 4), KA_LOCAL(tl),
                      KA_INT(c->T), KA_INT(c->B), KA_INT(r->H), KA_INT(r->Ho), KA_INT(r->D), KA_INT(c->bf),

@@ -38,21 +38,21 @@
  * than the direct one at the input projections' (1600x2048x128): keep every
  * GEMM of an LSTM-sized layer on the direct kernel, with CLBlast's
  * parameters. */
-static const sq_ocl_clblast_override g_cpu_clblast[] = {
+static const ocl_clblast_override g_cpu_clblast[] = {
     GEMM_ROUTINE(1024),
 };
 /* NVIDIA: keep per-step GEMMs direct up to larger sizes; 32x32 tiles. */
-static const sq_ocl_clblast_override g_nvidia_clblast[] = {
+static const ocl_clblast_override g_nvidia_clblast[] = {
     GEMM_ROUTINE(1024),
     XGEMM_DIRECT(2, 8, 8, 16, 16, 1, 1, 4, 2, 32),
 };
 /* AMD: 16x16 work-groups (four wavefronts of 64), 16x16 tiles. */
-static const sq_ocl_clblast_override g_amd_clblast[] = {
+static const ocl_clblast_override g_amd_clblast[] = {
     GEMM_ROUTINE(512),
     XGEMM_DIRECT(2, 16, 16, 8, 8, 1, 1, 1, 1, 16),
 };
 /* Intel GPUs: SIMD8-friendly 8x8 work-groups. */
-static const sq_ocl_clblast_override g_intel_clblast[] = {
+static const ocl_clblast_override g_intel_clblast[] = {
     GEMM_ROUTINE(384),
     XGEMM_DIRECT(2, 8, 8, 8, 8, 1, 1, 2, 2, 32),
 };
@@ -62,7 +62,7 @@ static const sq_ocl_clblast_override g_intel_clblast[] = {
 
 /*  wg, reduce_wg, vec, softmax_wg_min, subgroups,
  *  persistent: max_batch, max_hidden, local_kib, wg,  onednn, clblast overrides */
-const sq_ocl_profile_entry sq_ocl_profile_table[] = {
+const ocl_profile_entry ocl_profile_table[] = {
     /* ---- generic: PoCL and other CPU runtimes, unknown GPUs */
     {"generic", "default", "default", {64, 64, 4, 2048, false, 8, 64, 32, 64, false, NULL, 0}},
     {"generic", "gpu", "default", {128, 128, 4, 1024, false, 8, 64, 32, 128, false, NULL, 0}},
@@ -100,7 +100,7 @@ const sq_ocl_profile_entry sq_ocl_profile_table[] = {
     {"nvidia", "SM8.9", "default",
      {128, 256, 4, 1024, false, 32, 96, 48, 256, false, g_nvidia_clblast, N_OF(g_nvidia_clblast)}},
 };
-const int sq_ocl_profile_table_size = N_OF(sq_ocl_profile_table);
+const int ocl_profile_table_size = N_OF(ocl_profile_table);
 
 /* ------------------------------------------------------------ lookup */
 
@@ -116,8 +116,8 @@ static int lookup(const char *vendor, const char *arch, const char *device)
 {
     int best = -1, best_score = -1;
     size_t best_len = 0;
-    for (int i = 0; i < sq_ocl_profile_table_size; i++) {
-        const sq_ocl_profile_entry *e = &sq_ocl_profile_table[i];
+    for (int i = 0; i < ocl_profile_table_size; i++) {
+        const ocl_profile_entry *e = &ocl_profile_table[i];
         if (strcmp(e->vendor, vendor)) continue;
         int score;
         if (!strcmp(e->arch, arch)) score = 2;
@@ -138,31 +138,31 @@ static int lookup(const char *vendor, const char *arch, const char *device)
     return best;
 }
 
-seqrt_status sq_ocl_choose_profile(const sq_ocl_desc *d, const char *forced, sq_ocl_choice *out)
+seqrt_status ocl_choose_profile(const ocl_desc *d, const char *forced, ocl_choice *out)
 {
     memset(out, 0, sizeof *out);
     char vwhy[256];
-    out->actual = sq_ocl_vendor_normalise(d, vwhy, sizeof vwhy);
+    out->actual = ocl_vendor_normalise(d, vwhy, sizeof vwhy);
     out->vendor = out->actual;
     if (forced && *forced) {
-        if (!sq_ocl_vendor_parse(forced, &out->vendor))
+        if (!ocl_vendor_parse(forced, &out->vendor))
             return sq_error(SEQRT_ERR_UNAVAILABLE,
                             "SEQRT_OPENCL_VENDOR='%s' is not a vendor profile; valid values: amd, intel, nvidia, "
                             "generic",
                             forced);
         out->forced = true;
     }
-    sq_ocl_arch(d, out->vendor, out->arch, sizeof out->arch);
-    const char *vname = sq_ocl_vendor_name(out->vendor);
+    ocl_arch(d, out->vendor, out->arch, sizeof out->arch);
+    const char *vname = ocl_vendor_name(out->vendor);
     int row = lookup(vname, out->arch, d->name);
     if (row < 0) row = lookup("generic", "default", d->name); /* never: every vendor has a default */
     if (row < 0) return sq_error(SEQRT_ERR_INTERNAL, "opencl: the profile table has no generic/default row");
-    const sq_ocl_profile_entry *e = &sq_ocl_profile_table[row];
+    const ocl_profile_entry *e = &ocl_profile_table[row];
     out->profile = e->p;
     snprintf(out->name, sizeof out->name, "%s/%s/%s", e->vendor, e->arch, e->device);
 
     /* Fit the profile to the device. */
-    sq_ocl_profile *p = &out->profile;
+    ocl_profile *p = &out->profile;
     size_t maxwg = d->max_wg ? d->max_wg : 1;
     if (p->wg > 0 && (size_t)p->wg > maxwg) p->wg = pow2_floor(maxwg);
     if (p->reduce_wg < 1) p->reduce_wg = 1;
@@ -179,7 +179,7 @@ seqrt_status sq_ocl_choose_profile(const sq_ocl_desc *d, const char *forced, sq_
     if (out->forced)
         snprintf(out->why, sizeof out->why,
                  "forced by SEQRT_OPENCL_VENDOR=%s (the device itself is %s: %s); profile %s%s", forced,
-                 sq_ocl_vendor_name(out->actual), vwhy, out->name,
+                 ocl_vendor_name(out->actual), vwhy, out->name,
                  wanted_subgroups && !p->subgroups ? "; subgroups off: the device lacks cl_khr_subgroups" : "");
     else
         snprintf(out->why, sizeof out->why, "%s: %s; architecture '%s'; profile %s%s", vname, vwhy, out->arch,

@@ -31,7 +31,7 @@
 
 static const char g_magic[8] = {'S', 'E', 'Q', 'R', 'T', 'C', 'L', '1'};
 
-void sq_ocl_cache_dir(char *buf, size_t n)
+void ocl_cache_dir(char *buf, size_t n)
 {
     buf[0] = '\0';
     const char *off = getenv("SEQRT_OPENCL_CACHE");
@@ -63,7 +63,7 @@ static uint64_t fnv(uint64_t h, const void *data, size_t len)
 
 /* Two independent 64-bit hashes over the same fields (each field ends with
  * a NUL so "ab"+"c" and "a"+"bc" differ). */
-static void key_words(const sq_ocl_desc *d, const char *src, size_t len, const char *options, uint64_t k[2])
+static void key_words(const ocl_desc *d, const char *src, size_t len, const char *options, uint64_t k[2])
 {
     const char *fields[] = {d->name,    d->driver, d->platform_name,      d->platform_version,
                             d->version, d->vendor, options ? options : ""};
@@ -77,7 +77,7 @@ static void key_words(const sq_ocl_desc *d, const char *src, size_t len, const c
     }
 }
 
-void sq_ocl_cache_key(const sq_ocl_desc *d, const char *src, size_t len, const char *options, char out[33])
+void ocl_cache_key(const ocl_desc *d, const char *src, size_t len, const char *options, char out[33])
 {
     uint64_t k[2];
     key_words(d, src, len, options, k);
@@ -135,7 +135,7 @@ bad:
 }
 
 static void write_entry(const char *dir, const char *path, const uint64_t key[2], const unsigned char *bin, size_t size,
-                        sq_ocl_cache_stats *st)
+                        ocl_cache_stats *st)
 {
     if (!make_dirs(dir)) {
         sq_log(SQ_LOG_WARN, "opencl: cannot create the program cache folder %s: %s", dir, strerror(errno));
@@ -183,21 +183,21 @@ static unsigned char *program_binary(cl_program p, size_t *size)
     return bin;
 }
 
-seqrt_status sq_ocl_program_get(cl_context ctx, cl_device_id dev, const sq_ocl_desc *d, const char *src, size_t len,
-                                const char *options, cl_program *out, sq_ocl_cache_stats *st)
+seqrt_status ocl_program_get(cl_context ctx, cl_device_id dev, const ocl_desc *d, const char *src, size_t len,
+                                const char *options, cl_program *out, ocl_cache_stats *st)
 {
-    sq_ocl_cache_stats local;
+    ocl_cache_stats local;
     if (!st) st = &local;
     memset(st, 0, sizeof *st);
     *out = NULL;
     double t0 = now_s();
     char dir[900];
-    sq_ocl_cache_dir(dir, sizeof dir);
+    ocl_cache_dir(dir, sizeof dir);
     uint64_t key[2];
     key_words(d, src, len, options, key);
     if (dir[0]) {
         char hex[33];
-        sq_ocl_cache_key(d, src, len, options, hex);
+        ocl_cache_key(d, src, len, options, hex);
         snprintf(st->path, sizeof st->path, "%s/%s.bin", dir, hex);
         size_t size = 0;
         unsigned char *bin = read_entry(st->path, key, &size);
@@ -217,11 +217,11 @@ seqrt_status sq_ocl_program_get(cl_context ctx, cl_device_id dev, const sq_ocl_d
             }
             if (p) clReleaseProgram(p);
             sq_log(SQ_LOG_INFO, "opencl: the driver rejected cached program %s (%s); rebuilding from source", st->path,
-                   sq_ocl_err_name(err != CL_SUCCESS ? err : bin_status));
+                   ocl_err_name(err != CL_SUCCESS ? err : bin_status));
         }
     }
     cl_program p;
-    seqrt_status s = sq_ocl_build_source(ctx, dev, src, len, options, &p);
+    seqrt_status s = ocl_build_source(ctx, dev, src, len, options, &p);
     if (s) return s;
     if (dir[0]) {
         size_t size = 0;

@@ -18,45 +18,45 @@
 
 #include "ocl_recurrent.h"
 
-void sq_ocl_rec_release(void *state)
+void ocl_rec_release(void *state)
 {
-    sq_ocl_rec *r = state;
+    ocl_rec *r = state;
     if (!r) return;
     for (int k = 0; r->layers && k < r->nl; k++) {
-        sq_ocl_rec_layer *w = &r->layers[k];
-        sq_ocl_release_mem(&w->w_ih);
-        sq_ocl_release_mem(&w->w_hh);
-        sq_ocl_release_mem(&w->b_ih);
-        sq_ocl_release_mem(&w->b_hh);
-        sq_ocl_release_mem(&w->w_hr);
-        sq_ocl_release_mem(&w->peep);
+        ocl_rec_layer *w = &r->layers[k];
+        ocl_release_mem(&w->w_ih);
+        ocl_release_mem(&w->w_hh);
+        ocl_release_mem(&w->b_ih);
+        ocl_release_mem(&w->b_hh);
+        ocl_release_mem(&w->w_hr);
+        ocl_release_mem(&w->peep);
     }
-    sq_ocl_buf *bufs[] = {&r->xg, &r->hg, &r->h, &r->c, &r->htmp, &r->hp, &r->seq[0], &r->seq[1]};
-    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) sq_ocl_buf_release(bufs[i]);
+    ocl_buf *bufs[] = {&r->xg, &r->hg, &r->h, &r->c, &r->htmp, &r->hp, &r->seq[0], &r->seq[1]};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) ocl_buf_release(bufs[i]);
     sq_free(r->layers);
     sq_free(r);
 }
 
 /* Uploads weight `which` of every direction of layer k into one buffer,
  * each direction `each` floats apart (NULL weights stay zero). */
-static seqrt_status stack(sq_ocl_session *s, const sq_layer *L, int k, int which, size_t each, cl_mem *out)
+static seqrt_status stack(ocl_session *s, const sq_layer *L, int k, int which, size_t each, cl_mem *out)
 {
     const int D = sq_dirs(L);
-    seqrt_status st = sq_ocl_upload(s, NULL, each * (size_t)D, out, L->name);
+    seqrt_status st = ocl_upload(s, NULL, each * (size_t)D, out, L->name);
     for (int d = 0; !st && d < D; d++) {
         const sq_weight *w = sq_rnn_weight(L, k, d, which);
         if (!w) continue;
         if ((size_t)w->count != each)
             return sq_error(SEQRT_ERR_INTERNAL, "recurrent weight %s has %lld values, expected %zu", w->name,
                             (long long)w->count, each);
-        st = sq_ocl_write(s, *out, (size_t)d * each, w->data, each, w->name);
+        st = ocl_write(s, *out, (size_t)d * each, w->data, each, w->name);
     }
     return st;
 }
 
-seqrt_status sq_ocl_rec_prepare(sq_ocl_session *s, const sq_layer *L, void **state)
+seqrt_status ocl_rec_prepare(ocl_session *s, const sq_layer *L, void **state)
 {
-    sq_ocl_rec *r = sq_calloc(1, sizeof *r);
+    ocl_rec *r = sq_calloc(1, sizeof *r);
     if (!r) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
     r->nl = (int)L->a.num_layers;
     r->D = sq_dirs(L);
@@ -65,16 +65,16 @@ seqrt_status sq_ocl_rec_prepare(sq_ocl_session *s, const sq_layer *L, void **sta
     r->H = L->a.hidden_size;
     r->Ho = sq_h_out(L);
     const bool lstm = L->op == SQ_OP_LSTM;
-    r->flags = (L->a.bias ? SQ_RF_BIAS : 0) | (lstm && L->a.coupled ? SQ_RF_COUPLED : 0) |
-               (lstm && L->a.proj_size > 0 ? SQ_RF_PROJ : 0) | (lstm && L->a.peephole ? SQ_RF_PEEP : 0) |
-               (L->op == SQ_OP_GRU && L->a.linear_before_reset ? SQ_RF_LBR : 0);
+    r->flags = (L->a.bias ? OCL_RF_BIAS : 0) | (lstm && L->a.coupled ? OCL_RF_COUPLED : 0) |
+               (lstm && L->a.proj_size > 0 ? OCL_RF_PROJ : 0) | (lstm && L->a.peephole ? OCL_RF_PEEP : 0) |
+               (L->op == SQ_OP_GRU && L->a.linear_before_reset ? OCL_RF_LBR : 0);
     *state = r;
     r->layers = sq_calloc((size_t)r->nl, sizeof *r->layers);
     if (!r->layers) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
     const size_t GH = (size_t)r->G * (size_t)r->H, H = (size_t)r->H, Ho = (size_t)r->Ho;
     seqrt_status st;
     for (int k = 0; k < r->nl; k++) {
-        sq_ocl_rec_layer *w = &r->layers[k];
+        ocl_rec_layer *w = &r->layers[k];
         w->in = k == 0 ? L->a.input_size : r->D * r->Ho;
         if ((st = stack(s, L, k, SQ_RW_IH, GH * (size_t)w->in, &w->w_ih)) ||
             (st = stack(s, L, k, SQ_RW_HH, GH * Ho, &w->w_hh)))
@@ -82,13 +82,13 @@ seqrt_status sq_ocl_rec_prepare(sq_ocl_session *s, const sq_layer *L, void **sta
         if (L->a.bias &&
             ((st = stack(s, L, k, SQ_RB_IH, GH, &w->b_ih)) || (st = stack(s, L, k, SQ_RB_HH, GH, &w->b_hh))))
             return st;
-        if ((r->flags & SQ_RF_PROJ) && (st = stack(s, L, k, SQ_RW_HR, Ho * H, &w->w_hr))) return st;
-        if (r->flags & SQ_RF_PEEP) {
-            if ((st = sq_ocl_upload(s, NULL, (size_t)r->D * 3 * H, &w->peep, L->name))) return st;
+        if ((r->flags & OCL_RF_PROJ) && (st = stack(s, L, k, SQ_RW_HR, Ho * H, &w->w_hr))) return st;
+        if (r->flags & OCL_RF_PEEP) {
+            if ((st = ocl_upload(s, NULL, (size_t)r->D * 3 * H, &w->peep, L->name))) return st;
             for (int d = 0; d < r->D; d++)
                 for (int q = 0; q < 3; q++) {
                     const sq_weight *p = sq_rnn_weight(L, k, d, SQ_RW_PI + q);
-                    if (p && (st = sq_ocl_write(s, w->peep, ((size_t)d * 3 + (size_t)q) * H, p->data, H, p->name)))
+                    if (p && (st = ocl_write(s, w->peep, ((size_t)d * 3 + (size_t)q) * H, p->data, H, p->name)))
                         return st;
                 }
         }
@@ -96,33 +96,33 @@ seqrt_status sq_ocl_rec_prepare(sq_ocl_session *s, const sq_layer *L, void **sta
     return SEQRT_OK;
 }
 
-seqrt_status sq_ocl_rec_hh_gemm(const sq_ocl_rec_run *c, cl_mem h, int64_t width, int64_t row0, int64_t rows)
+seqrt_status ocl_rec_hh_gemm(const ocl_rec_run *c, cl_mem h, int64_t width, int64_t row0, int64_t rows)
 {
-    const sq_ocl_rec *r = c->r;
+    const ocl_rec *r = c->r;
     const size_t GH = (size_t)r->G * (size_t)r->H, B = (size_t)c->B, W = (size_t)width;
-    sq_ocl_gemm g = {false,        true,        B,          (size_t)rows, W,     1.0f,
+    ocl_gemm g = {false,        true,        B,          (size_t)rows, W,     1.0f,
                      0.0f,         h,           c->w->w_hh, r->hg.mem,    0,     (size_t)row0 * W,
                      (size_t)row0, W,           W,          GH,           B * W, GH * (size_t)r->Ho,
                      B * GH,       (size_t)r->D};
     /* every caller's width equals H_out: W_hh rows are `width` long */
-    return sq_ocl_gemm_run(c->s, &g);
+    return ocl_gemm_run(c->s, &g);
 }
 
-static seqrt_status reserve(sq_ocl_session *s, sq_ocl_buf *b, int64_t count, const char *what)
+static seqrt_status reserve(ocl_session *s, ocl_buf *b, int64_t count, const char *what)
 {
-    return sq_ocl_buf_reserve(s, b, (size_t)count * sizeof(float), what);
+    return ocl_buf_reserve(s, b, (size_t)count * sizeof(float), what);
 }
 
-seqrt_status sq_ocl_rec_execute(sq_ocl_session *s, const sq_layer *L, sq_ocl_rec *r, sq_ocl_step_fn step)
+seqrt_status ocl_rec_execute(ocl_session *s, const sq_layer *L, ocl_rec *r, ocl_step_fn step)
 {
     const bool bf = s->model->batch_first;
-    const sq_shape *xs = sq_ocl_in_shape(s, L, SQ_SLOT_X);
+    const sq_shape *xs = ocl_in_shape(s, L, SQ_SLOT_X);
     const int64_t T = xs->d[bf ? 1 : 0], B = xs->d[bf ? 0 : 1];
     const int D = r->D;
     const int64_t GH = (int64_t)r->G * r->H, F = D * r->Ho, rows = T * B;
     seqrt_status st;
-    if ((st = sq_ocl_check_int(L, rows * D * GH, "the input projection size")) ||
-        (st = sq_ocl_check_int(L, rows * F, "the sequence size")))
+    if ((st = ocl_check_int(L, rows * D * GH, "the input projection size")) ||
+        (st = ocl_check_int(L, rows * F, "the sequence size")))
         return st;
     if ((st = reserve(s, &r->xg, rows * D * GH, "input projections")) ||
         (st = reserve(s, &r->hg, D * B * GH, "recurrent projections")) ||
@@ -133,46 +133,46 @@ seqrt_status sq_ocl_rec_execute(sq_ocl_session *s, const sq_layer *L, sq_ocl_rec
     for (int i = 0; i < 2 && i < r->nl - 1; i++)
         if ((st = reserve(s, &r->seq[i], rows * F, "inter-layer sequence"))) return st;
 
-    const int32_t *hl = sq_ocl_host_lengths(s, L);
+    const int32_t *hl = ocl_host_lengths(s, L);
     int64_t steps = T;
     if (hl) {
         steps = 0;
         for (int64_t b = 0; b < B; b++) steps = hl[b] > steps ? hl[b] : steps;
     }
-    cl_mem h0 = sq_ocl_in(s, L, SQ_SLOT_H0), c0 = L->op == SQ_OP_LSTM ? sq_ocl_in(s, L, SQ_SLOT_C0) : NULL;
-    cl_mem hn = sq_ocl_out(s, L, SQ_OUT_H_N), cn = L->op == SQ_OP_LSTM ? sq_ocl_out(s, L, SQ_OUT_C_N) : NULL;
-    sq_ocl_rec_run c = {s, L, r, NULL, NULL, sq_ocl_in(s, L, SQ_SLOT_LENGTHS), 0, (int)T, (int)B, bf};
+    cl_mem h0 = ocl_in(s, L, SQ_SLOT_H0), c0 = L->op == SQ_OP_LSTM ? ocl_in(s, L, SQ_SLOT_C0) : NULL;
+    cl_mem hn = ocl_out(s, L, SQ_OUT_H_N), cn = L->op == SQ_OP_LSTM ? ocl_out(s, L, SQ_OUT_C_N) : NULL;
+    ocl_rec_run c = {s, L, r, NULL, NULL, ocl_in(s, L, SQ_SLOT_LENGTHS), 0, (int)T, (int)B, bf};
     c.has_len = c.lens != NULL;
     size_t local_bytes = 0;
     char why[256];
-    const bool persistent = sq_ocl_persistent_chosen(s, r, B, &local_bytes, why, sizeof why);
+    const bool persistent = ocl_persistent_chosen(s, r, B, &local_bytes, why, sizeof why);
     sq_log(SQ_LOG_DEBUG, "opencl: layer '%s': %s", L->name, why);
 
     const size_t state_h = (size_t)(D * B * r->Ho), state_c = (size_t)(D * B * r->H);
     for (int k = 0; k < r->nl; k++) {
         c.w = &r->layers[k];
-        cl_mem src = k == 0 ? sq_ocl_in(s, L, SQ_SLOT_X) : r->seq[(k - 1) % 2].mem;
-        c.y = k == r->nl - 1 ? sq_ocl_out(s, L, SQ_OUT_MAIN) : r->seq[k % 2].mem;
+        cl_mem src = k == 0 ? ocl_in(s, L, SQ_SLOT_X) : r->seq[(k - 1) % 2].mem;
+        c.y = k == r->nl - 1 ? ocl_out(s, L, SQ_OUT_MAIN) : r->seq[k % 2].mem;
         const size_t in = (size_t)c.w->in;
-        sq_ocl_gemm g = {false, true, (size_t)rows, (size_t)(D * GH), in, 1.0f, 0.0f, src, c.w->w_ih, r->xg.mem, 0, 0,
+        ocl_gemm g = {false, true, (size_t)rows, (size_t)(D * GH), in, 1.0f, 0.0f, src, c.w->w_ih, r->xg.mem, 0, 0,
                          0,     in,   in,           (size_t)(D * GH), 0,  0,    0,    1};
-        if ((st = sq_ocl_gemm_run(s, &g))) return st;
-        if (hl && (st = sq_ocl_zero(s, c.y, 0, (size_t)(rows * F)))) return st;
-        st = h0 ? sq_ocl_copy(s, h0, (size_t)k * state_h, r->h.mem, 0, state_h) : sq_ocl_zero(s, r->h.mem, 0, state_h);
+        if ((st = ocl_gemm_run(s, &g))) return st;
+        if (hl && (st = ocl_zero(s, c.y, 0, (size_t)(rows * F)))) return st;
+        st = h0 ? ocl_copy(s, h0, (size_t)k * state_h, r->h.mem, 0, state_h) : ocl_zero(s, r->h.mem, 0, state_h);
         if (st) return st;
         if (L->op == SQ_OP_LSTM) {
-            st = c0 ? sq_ocl_copy(s, c0, (size_t)k * state_c, r->c.mem, 0, state_c)
-                    : sq_ocl_zero(s, r->c.mem, 0, state_c);
+            st = c0 ? ocl_copy(s, c0, (size_t)k * state_c, r->c.mem, 0, state_c)
+                    : ocl_zero(s, r->c.mem, 0, state_c);
             if (st) return st;
         }
         if (persistent) {
-            if ((st = sq_ocl_persistent_run(&c))) return st;
+            if ((st = ocl_persistent_run(&c))) return st;
         } else {
             for (int64_t t = 0; t < steps; t++)
                 if ((st = step(&c, (int)t))) return st;
         }
-        if (hn && (st = sq_ocl_copy(s, r->h.mem, 0, hn, (size_t)k * state_h, state_h))) return st;
-        if (cn && (st = sq_ocl_copy(s, r->c.mem, 0, cn, (size_t)k * state_c, state_c))) return st;
+        if (hn && (st = ocl_copy(s, r->h.mem, 0, hn, (size_t)k * state_h, state_h))) return st;
+        if (cn && (st = ocl_copy(s, r->c.mem, 0, cn, (size_t)k * state_c, state_c))) return st;
     }
     return SEQRT_OK;
 }

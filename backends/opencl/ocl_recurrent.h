@@ -5,60 +5,60 @@
  * GEMM batched over directions + the op's cell kernel, ocl_lstm.c and
  * ocl_gru_rnn.c) or the persistent kernel (ocl_persistent.c).
  */
-#ifndef SQ_OCL_RECURRENT_H
-#define SQ_OCL_RECURRENT_H
+#ifndef OCL_RECURRENT_H
+#define OCL_RECURRENT_H
 
 #include "ocl_internal.h"
 
 /* Kernel flags (recurrent.cl). */
-enum { SQ_RF_COUPLED = 1, SQ_RF_PROJ = 2, SQ_RF_BIAS = 4, SQ_RF_PEEP = 8, SQ_RF_LBR = 16 };
+enum { OCL_RF_COUPLED = 1, OCL_RF_PROJ = 2, OCL_RF_BIAS = 4, OCL_RF_PEEP = 8, OCL_RF_LBR = 16 };
 
 /* Weights of layer k, both directions stacked. */
-typedef struct sq_ocl_rec_layer {
+typedef struct ocl_rec_layer {
     int64_t in;        /* input width: input_size, or D * H_out */
     cl_mem w_ih;       /* [D * G*H, in] */
     cl_mem w_hh;       /* [D, G*H, H_out] */
     cl_mem b_ih, b_hh; /* [D * G*H], NULL without bias */
     cl_mem w_hr;       /* [D, H_out, H] when projected */
     cl_mem peep;       /* [D, 3, H]: p_i, p_f, p_o when peephole */
-} sq_ocl_rec_layer;
+} ocl_rec_layer;
 
-typedef struct sq_ocl_rec {
+typedef struct ocl_rec {
     int nl, D, G, op; /* op: 0 lstm, 1 gru, 2 rnn (persistent.cl) */
     int64_t H, Ho;
-    int flags; /* SQ_RF_* shared by every layer */
-    sq_ocl_rec_layer *layers;
-    sq_ocl_buf xg, hg, h, c, htmp, hp, seq[2];
-} sq_ocl_rec;
+    int flags; /* OCL_RF_* shared by every layer */
+    ocl_rec_layer *layers;
+    ocl_buf xg, hg, h, c, htmp, hp, seq[2];
+} ocl_rec;
 
 /* One layer of one run, as the step functions see it. */
-typedef struct sq_ocl_rec_run {
-    sq_ocl_session *s;
+typedef struct ocl_rec_run {
+    ocl_session *s;
     const sq_layer *L;
-    sq_ocl_rec *r;
-    const sq_ocl_rec_layer *w;
+    ocl_rec *r;
+    const ocl_rec_layer *w;
     cl_mem y;    /* the layer's output sequence [T*B, D*H_out] */
     cl_mem lens; /* device lengths, or the session's dummy */
     int has_len;
     int T, B, bf;
-} sq_ocl_rec_run;
+} ocl_rec_run;
 
 /* One time step of every direction (per-step path). */
-typedef seqrt_status (*sq_ocl_step_fn)(const sq_ocl_rec_run *c, int step);
+typedef seqrt_status (*ocl_step_fn)(const ocl_rec_run *c, int step);
 
 /* hg[d] = h[d] W_hh[d]^T over rows [row0, row0 + rows) of W_hh's gate rows,
  * written at column col0 of hg (ld G*H): one GEMM batched over directions.
  * `h` is [D, B, width] (width H_out, or H for GRU's r * h). */
-seqrt_status sq_ocl_rec_hh_gemm(const sq_ocl_rec_run *c, cl_mem h, int64_t width, int64_t row0, int64_t rows);
+seqrt_status ocl_rec_hh_gemm(const ocl_rec_run *c, cl_mem h, int64_t width, int64_t row0, int64_t rows);
 
-seqrt_status sq_ocl_rec_prepare(sq_ocl_session *s, const sq_layer *L, void **state);
-seqrt_status sq_ocl_rec_execute(sq_ocl_session *s, const sq_layer *L, sq_ocl_rec *r, sq_ocl_step_fn step);
-void sq_ocl_rec_release(void *state);
+seqrt_status ocl_rec_prepare(ocl_session *s, const sq_layer *L, void **state);
+seqrt_status ocl_rec_execute(ocl_session *s, const sq_layer *L, ocl_rec *r, ocl_step_fn step);
+void ocl_rec_release(void *state);
 
 /* Persistent kernel (ocl_persistent.c): whether it runs this layer (and why,
  * for SEQRT_LOG=debug), and the launch for one layer. */
-bool sq_ocl_persistent_chosen(sq_ocl_session *s, const sq_ocl_rec *r, int64_t B, size_t *local_bytes, char *why,
+bool ocl_persistent_chosen(ocl_session *s, const ocl_rec *r, int64_t B, size_t *local_bytes, char *why,
                               size_t why_size);
-seqrt_status sq_ocl_persistent_run(const sq_ocl_rec_run *c);
+seqrt_status ocl_persistent_run(const ocl_rec_run *c);
 
-#endif /* SQ_OCL_RECURRENT_H */
+#endif /* OCL_RECURRENT_H */

@@ -6,32 +6,32 @@
  */
 #include "ocl_internal.h"
 
-static seqrt_status run_softmax(sq_ocl_session *s, const sq_layer *L, void *state)
+static seqrt_status run_softmax(ocl_session *s, const sq_layer *L, void *state)
 {
     (void)state;
-    const sq_shape *xs = sq_ocl_in_shape(s, L, SQ_SLOT_X);
+    const sq_shape *xs = ocl_in_shape(s, L, SQ_SLOT_X);
     int64_t outer, inner;
     const int axis = sq_axis_split(xs->rank, xs->d, L->a.axis, &outer, &inner); /* checked at load */
     const int64_t n = xs->d[axis];
-    cl_mem x = sq_ocl_in(s, L, SQ_SLOT_X), y = sq_ocl_out(s, L, SQ_OUT_MAIN);
+    cl_mem x = ocl_in(s, L, SQ_SLOT_X), y = ocl_out(s, L, SQ_OUT_MAIN);
     const int log_form = L->op == SQ_OP_LOG_SOFTMAX;
-    const sq_ocl_profile *p = &s->dev->choice.profile;
+    const ocl_profile *p = &s->dev->choice.profile;
     if (n == 0 || outer * inner == 0) return SEQRT_OK;
-    if (inner == 1 && n >= p->softmax_wg_min && sq_ocl_wg_fits(s, K_sq_softmax_wg, (size_t)p->reduce_wg)) {
+    if (inner == 1 && n >= p->softmax_wg_min && ocl_wg_fits(s, K_sq_softmax_wg, (size_t)p->reduce_wg)) {
         size_t wg = (size_t)p->reduce_wg;
-        return SQ_LAUNCH(s, K_sq_softmax_wg, (size_t)outer * wg, wg, KA_MEM(x), KA_MEM(y), KA_INT(outer), KA_INT(n),
+        return OCL_LAUNCH(s, K_sq_softmax_wg, (size_t)outer * wg, wg, KA_MEM(x), KA_MEM(y), KA_INT(outer), KA_INT(n),
                          KA_INT(log_form));
     }
-    return SQ_LAUNCH(s, K_sq_softmax_rows, (size_t)(outer * inner), (size_t)p->wg, KA_MEM(x), KA_MEM(y), KA_INT(outer),
+    return OCL_LAUNCH(s, K_sq_softmax_rows, (size_t)(outer * inner), (size_t)p->wg, KA_MEM(x), KA_MEM(y), KA_INT(outer),
                      KA_INT(n), KA_INT(inner), KA_INT(log_form));
 }
 
-seqrt_status sq_ocl_masked_softmax(sq_ocl_session *s, cl_mem scores, size_t rows, int Tk, int Tq, int heads,
+seqrt_status ocl_masked_softmax(ocl_session *s, cl_mem scores, size_t rows, int Tk, int Tq, int heads,
                                    cl_mem lens, bool causal)
 {
     const int has_len = lens != NULL;
-    return SQ_LAUNCH(s, K_sq_masked_softmax, rows, (size_t)s->dev->choice.profile.wg, KA_MEM(scores), KA_INT(rows),
+    return OCL_LAUNCH(s, K_sq_masked_softmax, rows, (size_t)s->dev->choice.profile.wg, KA_MEM(scores), KA_INT(rows),
                      KA_INT(Tk), KA_INT(Tq), KA_INT(heads), KA_MEM(lens), KA_INT(has_len), KA_INT(causal));
 }
 
-const sq_ocl_op sq_ocl_op_softmax = {NULL, run_softmax, NULL};
+const ocl_op ocl_op_softmax = {NULL, run_softmax, NULL};

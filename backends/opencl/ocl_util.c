@@ -9,7 +9,7 @@
 
 #include "ocl_internal.h"
 
-const char *sq_ocl_err_name(cl_int err)
+const char *ocl_err_name(cl_int err)
 {
     switch (err) {
 #define E(x) case x: return #x;
@@ -50,7 +50,7 @@ static seqrt_status status_of(cl_int err)
     }
 }
 
-seqrt_status sq_ocl_fail(cl_int err, const char *fmt, ...)
+seqrt_status ocl_fail(cl_int err, const char *fmt, ...)
 {
     char what[512];
     va_list ap;
@@ -60,7 +60,7 @@ seqrt_status sq_ocl_fail(cl_int err, const char *fmt, ...)
     const char *hint = "";
     if (err == CL_OUT_OF_RESOURCES) hint = " (the device ran out of resources or was lost)";
     else if (err == CL_DEVICE_NOT_AVAILABLE) hint = " (the device is no longer available)";
-    return sq_error(status_of(err), "opencl: %s failed: %s (%d)%s", what, sq_ocl_err_name(err), (int)err, hint);
+    return sq_error(status_of(err), "opencl: %s failed: %s (%d)%s", what, ocl_err_name(err), (int)err, hint);
 }
 
 /* ------------------------------------------------------------ description */
@@ -85,7 +85,7 @@ static void platform_str(cl_platform_id p, cl_platform_info what, char *buf, siz
 #define CL_DEVICE_COMPUTE_CAPABILITY_MAJOR_NV 0x4000
 #define CL_DEVICE_COMPUTE_CAPABILITY_MINOR_NV 0x4001
 
-seqrt_status sq_ocl_describe(cl_platform_id p, cl_device_id dev, sq_ocl_desc *d)
+seqrt_status ocl_describe(cl_platform_id p, cl_device_id dev, ocl_desc *d)
 {
     memset(d, 0, sizeof *d);
     platform_str(p, CL_PLATFORM_NAME, d->platform_name, sizeof d->platform_name);
@@ -96,20 +96,20 @@ seqrt_status sq_ocl_describe(cl_platform_id p, cl_device_id dev, sq_ocl_desc *d)
     info_str(dev, CL_DEVICE_VERSION, d->version, sizeof d->version);
     info_str(dev, CL_DRIVER_VERSION, d->driver, sizeof d->driver);
     cl_device_type type = 0;
-    SQ_CL(clGetDeviceInfo(dev, CL_DEVICE_TYPE, sizeof type, &type, NULL), "clGetDeviceInfo(CL_DEVICE_TYPE)");
+    OCL_CL(clGetDeviceInfo(dev, CL_DEVICE_TYPE, sizeof type, &type, NULL), "clGetDeviceInfo(CL_DEVICE_TYPE)");
     d->is_gpu = (type & CL_DEVICE_TYPE_GPU) != 0;
     d->is_cpu = (type & CL_DEVICE_TYPE_CPU) != 0;
-    SQ_CL(clGetDeviceInfo(dev, CL_DEVICE_VENDOR_ID, sizeof d->vendor_id, &d->vendor_id, NULL),
+    OCL_CL(clGetDeviceInfo(dev, CL_DEVICE_VENDOR_ID, sizeof d->vendor_id, &d->vendor_id, NULL),
           "clGetDeviceInfo(CL_DEVICE_VENDOR_ID)");
-    SQ_CL(clGetDeviceInfo(dev, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof d->compute_units, &d->compute_units, NULL),
+    OCL_CL(clGetDeviceInfo(dev, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof d->compute_units, &d->compute_units, NULL),
           "clGetDeviceInfo(CL_DEVICE_MAX_COMPUTE_UNITS)");
-    SQ_CL(clGetDeviceInfo(dev, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof d->global_mem, &d->global_mem, NULL),
+    OCL_CL(clGetDeviceInfo(dev, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof d->global_mem, &d->global_mem, NULL),
           "clGetDeviceInfo(CL_DEVICE_GLOBAL_MEM_SIZE)");
-    SQ_CL(clGetDeviceInfo(dev, CL_DEVICE_LOCAL_MEM_SIZE, sizeof d->local_mem, &d->local_mem, NULL),
+    OCL_CL(clGetDeviceInfo(dev, CL_DEVICE_LOCAL_MEM_SIZE, sizeof d->local_mem, &d->local_mem, NULL),
           "clGetDeviceInfo(CL_DEVICE_LOCAL_MEM_SIZE)");
-    SQ_CL(clGetDeviceInfo(dev, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof d->max_alloc, &d->max_alloc, NULL),
+    OCL_CL(clGetDeviceInfo(dev, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof d->max_alloc, &d->max_alloc, NULL),
           "clGetDeviceInfo(CL_DEVICE_MAX_MEM_ALLOC_SIZE)");
-    SQ_CL(clGetDeviceInfo(dev, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof d->max_wg, &d->max_wg, NULL),
+    OCL_CL(clGetDeviceInfo(dev, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof d->max_wg, &d->max_wg, NULL),
           "clGetDeviceInfo(CL_DEVICE_MAX_WORK_GROUP_SIZE)");
     size_t ext_len = 0;
     if (clGetDeviceInfo(dev, CL_DEVICE_EXTENSIONS, 0, NULL, &ext_len) == CL_SUCCESS && ext_len) {
@@ -135,15 +135,15 @@ seqrt_status sq_ocl_describe(cl_platform_id p, cl_device_id dev, sq_ocl_desc *d)
 
 /* ------------------------------------------------------------ builds */
 
-seqrt_status sq_ocl_build_source(cl_context ctx, cl_device_id dev, const char *src, size_t len,
+seqrt_status ocl_build_source(cl_context ctx, cl_device_id dev, const char *src, size_t len,
                                  const char *options, cl_program *out)
 {
     *out = NULL;
     cl_int err;
-    cl_program p = SQ_OCL_FAULT("clCreateProgramWithSource", (err = CL_OUT_OF_HOST_MEMORY, NULL),
+    cl_program p = OCL_FAULT("clCreateProgramWithSource", (err = CL_OUT_OF_HOST_MEMORY, NULL),
                                 clCreateProgramWithSource(ctx, 1, &src, &len, &err));
-    if (err != CL_SUCCESS) return sq_ocl_fail(err, "clCreateProgramWithSource");
-    err = SQ_OCL_FAULT("build", CL_BUILD_PROGRAM_FAILURE, clBuildProgram(p, 1, &dev, options, NULL, NULL));
+    if (err != CL_SUCCESS) return ocl_fail(err, "clCreateProgramWithSource");
+    err = OCL_FAULT("build", CL_BUILD_PROGRAM_FAILURE, clBuildProgram(p, 1, &dev, options, NULL, NULL));
     if (err != CL_SUCCESS) {
         size_t log_len = 0;
         char log[3072] = "";
@@ -164,7 +164,7 @@ seqrt_status sq_ocl_build_source(cl_context ctx, cl_device_id dev, const char *s
         }
         clReleaseProgram(p);
         return sq_error(status_of(err), "opencl: building the kernels failed: %s (%d) with options '%s'; build log: %s",
-                        sq_ocl_err_name(err), (int)err, options ? options : "", log[0] ? log : "(empty)");
+                        ocl_err_name(err), (int)err, options ? options : "", log[0] ? log : "(empty)");
     }
     *out = p;
     return SEQRT_OK;

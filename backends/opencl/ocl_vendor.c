@@ -1,7 +1,7 @@
 /*
  * Vendor dispatch, part 1: which vendor a device belongs to, its
  * architecture key, and whether the Intel-GPU route through oneDNN applies.
- * Pure functions of a sq_ocl_desc, so the unit test can describe devices it
+ * Pure functions of a ocl_desc, so the unit test can describe devices it
  * does not have (an Intel Arc GPU, an NVIDIA GPU, PoCL on a CPU).
  */
 #define _GNU_SOURCE
@@ -12,15 +12,15 @@
 
 #include "ocl_internal.h"
 
-static const char *const g_vendor_names[SQ_OCL_VENDOR_COUNT] = {"generic", "amd", "intel", "nvidia"};
+static const char *const g_vendor_names[OCL_VENDOR_COUNT] = {"generic", "amd", "intel", "nvidia"};
 
-const char *sq_ocl_vendor_name(sq_ocl_vendor v) { return (unsigned)v < SQ_OCL_VENDOR_COUNT ? g_vendor_names[v] : "?"; }
+const char *ocl_vendor_name(ocl_vendor v) { return (unsigned)v < OCL_VENDOR_COUNT ? g_vendor_names[v] : "?"; }
 
-bool sq_ocl_vendor_parse(const char *s, sq_ocl_vendor *out)
+bool ocl_vendor_parse(const char *s, ocl_vendor *out)
 {
-    for (int v = 0; s && v < SQ_OCL_VENDOR_COUNT; v++)
+    for (int v = 0; s && v < OCL_VENDOR_COUNT; v++)
         if (!strcasecmp(s, g_vendor_names[v])) {
-            *out = (sq_ocl_vendor)v;
+            *out = (ocl_vendor)v;
             return true;
         }
     return false;
@@ -28,58 +28,58 @@ bool sq_ocl_vendor_parse(const char *s, sq_ocl_vendor *out)
 
 static bool has(const char *hay, const char *needle) { return hay && strcasestr(hay, needle) != NULL; }
 
-static bool is_pocl(const sq_ocl_desc *d)
+static bool is_pocl(const ocl_desc *d)
 {
     return has(d->platform_name, "Portable Computing Language") || has(d->platform_version, "PoCL") ||
            has(d->version, "PoCL");
 }
 
-sq_ocl_vendor sq_ocl_vendor_normalise(const sq_ocl_desc *d, char *why, size_t n)
+ocl_vendor ocl_vendor_normalise(const ocl_desc *d, char *why, size_t n)
 {
     char tmp[8];
     if (!why) why = tmp, n = sizeof tmp;
     if (is_pocl(d)) {
         snprintf(why, n, "PoCL (platform '%s') counts as a generic %s device", d->platform_name,
                  d->is_gpu ? "GPU" : "CPU");
-        return SQ_OCL_GENERIC;
+        return OCL_GENERIC;
     }
     if (d->is_cpu && !d->is_gpu) {
         snprintf(why, n, "a CPU device (vendor '%s'): the GPU vendor profiles do not apply", d->vendor);
-        return SQ_OCL_GENERIC;
+        return OCL_GENERIC;
     }
     /* PCI vendor ids first (GPUs report them), then the vendor string. */
     switch (d->vendor_id) {
-    case 0x10DE: snprintf(why, n, "PCI vendor id 0x10de (NVIDIA)"); return SQ_OCL_NVIDIA;
+    case 0x10DE: snprintf(why, n, "PCI vendor id 0x10de (NVIDIA)"); return OCL_NVIDIA;
     case 0x1002:
-    case 0x1022: snprintf(why, n, "PCI vendor id 0x%04x (AMD)", (unsigned)d->vendor_id); return SQ_OCL_AMD;
-    case 0x8086: snprintf(why, n, "PCI vendor id 0x8086 (Intel)"); return SQ_OCL_INTEL;
+    case 0x1022: snprintf(why, n, "PCI vendor id 0x%04x (AMD)", (unsigned)d->vendor_id); return OCL_AMD;
+    case 0x8086: snprintf(why, n, "PCI vendor id 0x8086 (Intel)"); return OCL_INTEL;
     default: break;
     }
     if (has(d->vendor, "NVIDIA")) {
         snprintf(why, n, "vendor '%s'", d->vendor);
-        return SQ_OCL_NVIDIA;
+        return OCL_NVIDIA;
     }
     if (has(d->vendor, "Advanced Micro Devices") || has(d->vendor, "AMD") || has(d->vendor, "ATI Technologies")) {
         snprintf(why, n, "vendor '%s'", d->vendor);
-        return SQ_OCL_AMD;
+        return OCL_AMD;
     }
     if (has(d->vendor, "Intel")) {
         snprintf(why, n, "vendor '%s'", d->vendor);
-        return SQ_OCL_INTEL;
+        return OCL_INTEL;
     }
     snprintf(why, n, "vendor '%s' (id 0x%x) is none of AMD, Intel, NVIDIA", d->vendor, (unsigned)d->vendor_id);
-    return SQ_OCL_GENERIC;
+    return OCL_GENERIC;
 }
 
-void sq_ocl_arch(const sq_ocl_desc *d, sq_ocl_vendor v, char *arch, size_t n)
+void ocl_arch(const ocl_desc *d, ocl_vendor v, char *arch, size_t n)
 {
     snprintf(arch, n, "default");
     switch (v) {
-    case SQ_OCL_NVIDIA:
+    case OCL_NVIDIA:
         /* compute capability, as CLBlast's database keys NVIDIA GPUs */
         if (d->nv_cc_major > 0) snprintf(arch, n, "SM%d.%d", d->nv_cc_major, d->nv_cc_minor);
         break;
-    case SQ_OCL_AMD: {
+    case OCL_AMD: {
         /* ROCm names devices by their gfx target ("gfx90a:sramecc+:xnack-") */
         if (!strncmp(d->name, "gfx", 3)) {
             size_t k = 0;
@@ -93,7 +93,7 @@ void sq_ocl_arch(const sq_ocl_desc *d, sq_ocl_vendor v, char *arch, size_t n)
         }
         break;
     }
-    case SQ_OCL_INTEL:
+    case OCL_INTEL:
         if (!d->is_gpu) break;
         if (has(d->name, "Data Center GPU Max"))
             snprintf(arch, n, "Xe-HPC");
@@ -104,14 +104,14 @@ void sq_ocl_arch(const sq_ocl_desc *d, sq_ocl_vendor v, char *arch, size_t n)
         else if (has(d->name, "HD Graphics") || has(d->name, "Iris"))
             snprintf(arch, n, "Gen9");
         break;
-    case SQ_OCL_GENERIC:
+    case OCL_GENERIC:
     default: snprintf(arch, n, "%s", d->is_gpu ? "gpu" : d->is_cpu ? "cpu" : "default"); break;
     }
 }
 
 /* ------------------------------------------------------------ oneDNN route */
 
-bool sq_ocl_onednn_route_selected(const sq_ocl_desc *d, const sq_ocl_choice *c, sq_ocl_engine_probe gpu_engines,
+bool ocl_onednn_route_selected(const ocl_desc *d, const ocl_choice *c, ocl_engine_probe gpu_engines,
                                   void *probe_ctx, char *why, size_t n)
 {
     char tmp[8];
@@ -120,11 +120,11 @@ bool sq_ocl_onednn_route_selected(const sq_ocl_desc *d, const sq_ocl_choice *c, 
         snprintf(why, n, "profile %s does not route through oneDNN", c->name);
         return false;
     }
-    if (c->actual != SQ_OCL_INTEL || !d->is_gpu) {
+    if (c->actual != OCL_INTEL || !d->is_gpu) {
         snprintf(why, n,
                  "profile %s asks for oneDNN, but oneDNN's GPU engine needs an Intel GPU and this device is "
                  "a %s %s: own kernels and CLBlast instead",
-                 c->name, sq_ocl_vendor_name(c->actual),
+                 c->name, ocl_vendor_name(c->actual),
                  d->is_gpu   ? "GPU"
                  : d->is_cpu ? "CPU"
                              : "device");

@@ -31,9 +31,9 @@
 
 /* ------------------------------------------------------------ described devices */
 
-static sq_ocl_desc gpu(const char *vendor, cl_uint vendor_id, const char *name, const char *platform)
+static ocl_desc gpu(const char *vendor, cl_uint vendor_id, const char *name, const char *platform)
 {
-    sq_ocl_desc d;
+    ocl_desc d;
     memset(&d, 0, sizeof d);
     snprintf(d.vendor, sizeof d.vendor, "%s", vendor);
     snprintf(d.name, sizeof d.name, "%s", name);
@@ -49,14 +49,14 @@ static sq_ocl_desc gpu(const char *vendor, cl_uint vendor_id, const char *name, 
     return d;
 }
 
-static sq_ocl_desc intel_arc(void)
+static ocl_desc intel_arc(void)
 {
     return gpu("Intel(R) Corporation", 0x8086, "Intel(R) Arc(TM) A770 Graphics", "Intel(R) OpenCL Graphics");
 }
 
-static sq_ocl_desc pocl_cpu(void)
+static ocl_desc pocl_cpu(void)
 {
-    sq_ocl_desc d = gpu("AuthenticAMD", 0x8086, "pthread-skylake-avx512-AMD EPYC", "Portable Computing Language");
+    ocl_desc d = gpu("AuthenticAMD", 0x8086, "pthread-skylake-avx512-AMD EPYC", "Portable Computing Language");
     snprintf(d.platform_version, sizeof d.platform_version, "OpenCL 3.0 PoCL 3.1+debian");
     d.is_gpu = false;
     d.is_cpu = true;
@@ -66,62 +66,62 @@ static sq_ocl_desc pocl_cpu(void)
     return d;
 }
 
-static sq_ocl_choice choose(const sq_ocl_desc *d, const char *forced)
+static ocl_choice choose(const ocl_desc *d, const char *forced)
 {
-    sq_ocl_choice c;
-    cr_assert_eq(sq_ocl_choose_profile(d, forced, &c), SEQRT_OK, "%s", seqrt_last_error());
+    ocl_choice c;
+    cr_assert_eq(ocl_choose_profile(d, forced, &c), SEQRT_OK, "%s", seqrt_last_error());
     return c;
 }
 
 Test(vendor, pocl_is_generic_cpu)
 {
-    sq_ocl_desc d = pocl_cpu();
+    ocl_desc d = pocl_cpu();
     char why[256];
-    cr_assert_eq(sq_ocl_vendor_normalise(&d, why, sizeof why), SQ_OCL_GENERIC);
+    cr_assert_eq(ocl_vendor_normalise(&d, why, sizeof why), OCL_GENERIC);
     cr_assert(strstr(why, "PoCL"), "%s", why);
-    sq_ocl_choice c = choose(&d, NULL);
+    ocl_choice c = choose(&d, NULL);
     cr_assert_str_eq(c.name, "generic/cpu/default");
     cr_assert(!c.forced);
 }
 
 Test(vendor, gpus_by_pci_id_and_name)
 {
-    sq_ocl_desc nv = gpu("NVIDIA Corporation", 0x10DE, "NVIDIA GeForce RTX 3080", "NVIDIA CUDA");
+    ocl_desc nv = gpu("NVIDIA Corporation", 0x10DE, "NVIDIA GeForce RTX 3080", "NVIDIA CUDA");
     nv.nv_cc_major = 8, nv.nv_cc_minor = 6;
     cr_assert_str_eq(choose(&nv, NULL).name, "nvidia/SM8.6/default");
     nv.nv_cc_major = 7, nv.nv_cc_minor = 5; /* an architecture the table does not list */
     cr_assert_str_eq(choose(&nv, NULL).name, "nvidia/default/default");
 
-    sq_ocl_desc amd =
+    ocl_desc amd =
         gpu("Advanced Micro Devices, Inc.", 0x1002, "gfx90a:sramecc+:xnack-", "AMD Accelerated Parallel Processing");
     char arch[64];
-    sq_ocl_arch(&amd, SQ_OCL_AMD, arch, sizeof arch);
+    ocl_arch(&amd, OCL_AMD, arch, sizeof arch);
     cr_assert_str_eq(arch, "gfx90a");
     cr_assert_str_eq(choose(&amd, NULL).name, "amd/gfx90a/default");
     snprintf(amd.name, sizeof amd.name, "gfx1100");
     cr_assert_str_eq(choose(&amd, NULL).name, "amd/default/default");
 
-    sq_ocl_desc arc = intel_arc();
+    ocl_desc arc = intel_arc();
     cr_assert_str_eq(choose(&arc, NULL).name, "intel/Xe-HPG/default");
-    sq_ocl_desc uhd = gpu("Intel(R) Corporation", 0x8086, "Intel(R) UHD Graphics 630", "Intel(R) OpenCL HD Graphics");
+    ocl_desc uhd = gpu("Intel(R) Corporation", 0x8086, "Intel(R) UHD Graphics 630", "Intel(R) OpenCL HD Graphics");
     cr_assert_str_eq(choose(&uhd, NULL).name, "intel/Gen9/default");
 
     /* vendor string only (no PCI id) */
-    sq_ocl_desc nv2 = gpu("NVIDIA Corporation", 0, "Tesla T4", "NVIDIA CUDA");
-    cr_assert_eq(sq_ocl_vendor_normalise(&nv2, NULL, 0), SQ_OCL_NVIDIA);
+    ocl_desc nv2 = gpu("NVIDIA Corporation", 0, "Tesla T4", "NVIDIA CUDA");
+    cr_assert_eq(ocl_vendor_normalise(&nv2, NULL, 0), OCL_NVIDIA);
     /* unknown vendor */
-    sq_ocl_desc apple = gpu("Apple", 0x1027f00, "Apple M1", "Apple");
-    cr_assert_eq(sq_ocl_vendor_normalise(&apple, NULL, 0), SQ_OCL_GENERIC);
+    ocl_desc apple = gpu("Apple", 0x1027f00, "Apple M1", "Apple");
+    cr_assert_eq(ocl_vendor_normalise(&apple, NULL, 0), OCL_GENERIC);
     cr_assert_str_eq(choose(&apple, NULL).name, "generic/gpu/default");
 }
 
 Test(vendor, cpu_runtimes_are_generic)
 {
-    sq_ocl_desc d = gpu("Intel(R) Corporation", 0x8086, "Intel(R) Xeon(R) Gold 6230",
+    ocl_desc d = gpu("Intel(R) Corporation", 0x8086, "Intel(R) Xeon(R) Gold 6230",
                         "Intel(R) CPU Runtime for OpenCL(TM) Applications");
     d.is_gpu = false;
     d.is_cpu = true;
-    cr_assert_eq(sq_ocl_vendor_normalise(&d, NULL, 0), SQ_OCL_GENERIC);
+    cr_assert_eq(ocl_vendor_normalise(&d, NULL, 0), OCL_GENERIC);
     cr_assert_str_eq(choose(&d, NULL).name, "generic/cpu/default");
 }
 
@@ -132,25 +132,25 @@ Test(profiles, every_vendor_has_defaults_and_sane_values)
     const char *vendors[] = {"generic", "amd", "intel", "nvidia"};
     for (int v = 0; v < 4; v++) {
         bool found = false;
-        for (int i = 0; i < sq_ocl_profile_table_size; i++) {
-            const sq_ocl_profile_entry *e = &sq_ocl_profile_table[i];
+        for (int i = 0; i < ocl_profile_table_size; i++) {
+            const ocl_profile_entry *e = &ocl_profile_table[i];
             if (!strcmp(e->vendor, vendors[v]) && !strcmp(e->arch, "default") && !strcmp(e->device, "default"))
                 found = true;
         }
         cr_assert(found, "vendor %s has no default/default row", vendors[v]);
     }
-    for (int i = 0; i < sq_ocl_profile_table_size; i++) {
-        const sq_ocl_profile_entry *e = &sq_ocl_profile_table[i];
-        const sq_ocl_profile *p = &e->p;
+    for (int i = 0; i < ocl_profile_table_size; i++) {
+        const ocl_profile_entry *e = &ocl_profile_table[i];
+        const ocl_profile *p = &e->p;
         cr_assert(p->reduce_wg > 0 && (p->reduce_wg & (p->reduce_wg - 1)) == 0, "row %d: reduce_wg", i);
         cr_assert(p->vec == 1 || p->vec == 2 || p->vec == 4 || p->vec == 8, "row %d: vec", i);
         cr_assert(p->persistent_wg > 0 && p->wg >= 0, "row %d: work-group sizes", i);
         for (int k = 0; k < p->nclblast; k++) {
-            cr_assert(p->clblast[k].n > 0 && p->clblast[k].n <= SQ_OCL_MAX_CLBLAST_PARAMS);
+            cr_assert(p->clblast[k].n > 0 && p->clblast[k].n <= OCL_MAX_CLBLAST_PARAMS);
             for (int j = 0; j < p->clblast[k].n; j++) cr_assert(p->clblast[k].names[j] != NULL);
         }
         for (int j = 0; j < i; j++) {
-            const sq_ocl_profile_entry *f = &sq_ocl_profile_table[j];
+            const ocl_profile_entry *f = &ocl_profile_table[j];
             cr_assert(strcmp(e->vendor, f->vendor) || strcmp(e->arch, f->arch) || strcmp(e->device, f->device),
                       "rows %d and %d have the same key", j, i);
         }
@@ -159,15 +159,15 @@ Test(profiles, every_vendor_has_defaults_and_sane_values)
 
 Test(profiles, forced_vendor)
 {
-    sq_ocl_desc d = pocl_cpu();
+    ocl_desc d = pocl_cpu();
     const char *names[] = {"amd", "intel", "nvidia", "generic", "NVIDIA"};
     const char *want[] = {"amd/default/default", "intel/default/default", "nvidia/default/default",
                           "generic/cpu/default", "nvidia/default/default"};
     for (int i = 0; i < 5; i++) {
-        sq_ocl_choice c = choose(&d, names[i]);
+        ocl_choice c = choose(&d, names[i]);
         cr_assert_str_eq(c.name, want[i], "SEQRT_OPENCL_VENDOR=%s", names[i]);
         cr_assert(c.forced);
-        cr_assert_eq(c.actual, SQ_OCL_GENERIC);
+        cr_assert_eq(c.actual, OCL_GENERIC);
         cr_assert(strstr(c.why, "forced by SEQRT_OPENCL_VENDOR"), "%s", c.why);
     }
     /* an empty value is "not set" */
@@ -176,20 +176,20 @@ Test(profiles, forced_vendor)
 
 Test(profiles, bogus_vendor_is_an_error)
 {
-    sq_ocl_desc d = pocl_cpu();
-    sq_ocl_choice c;
-    cr_assert_eq(sq_ocl_choose_profile(&d, "bogus", &c), SEQRT_ERR_UNAVAILABLE);
+    ocl_desc d = pocl_cpu();
+    ocl_choice c;
+    cr_assert_eq(ocl_choose_profile(&d, "bogus", &c), SEQRT_ERR_UNAVAILABLE);
     const char *e = seqrt_last_error();
     cr_assert(strstr(e, "bogus") && strstr(e, "amd, intel, nvidia, generic"), "%s", e);
 }
 
 Test(profiles, fitted_to_the_device)
 {
-    sq_ocl_desc d = intel_arc();
+    ocl_desc d = intel_arc();
     d.max_wg = 64;
     d.local_mem = 16 * 1024;
     d.has_subgroups = false;
-    sq_ocl_choice c = choose(&d, NULL);
+    ocl_choice c = choose(&d, NULL);
     cr_assert_leq(c.profile.wg, 64);
     cr_assert_leq(c.profile.reduce_wg, 64);
     cr_assert_leq(c.profile.persistent_wg, 64);
@@ -211,14 +211,14 @@ Test(profiles, clblast_accepts_every_override)
         clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, 1, &dev, &nd) != CL_SUCCESS || !nd)
         cr_skip_test("no OpenCL device");
     int checked = 0;
-    for (int i = 0; i < sq_ocl_profile_table_size; i++) {
-        const sq_ocl_profile *pr = &sq_ocl_profile_table[i].p;
+    for (int i = 0; i < ocl_profile_table_size; i++) {
+        const ocl_profile *pr = &ocl_profile_table[i].p;
         for (int k = 0; k < pr->nclblast; k++, checked++) {
-            const sq_ocl_clblast_override *o = &pr->clblast[k];
+            const ocl_clblast_override *o = &pr->clblast[k];
             CLBlastStatusCode c = CLBlastOverrideParameters(dev, o->kernel, CLBlastPrecisionSingle, (size_t)o->n,
                                                             (const char **)o->names, o->values);
             cr_assert_eq(c, CLBlastSuccess, "row %d (%s/%s/%s), %s: CLBlast status %d", i,
-                         sq_ocl_profile_table[i].vendor, sq_ocl_profile_table[i].arch, sq_ocl_profile_table[i].device,
+                         ocl_profile_table[i].vendor, ocl_profile_table[i].arch, ocl_profile_table[i].device,
                          o->kernel, (int)c);
         }
     }
@@ -249,43 +249,43 @@ static int probe_missing(void *ctx)
 
 Test(onednn_route, selected_on_an_intel_gpu_with_a_gpu_engine)
 {
-    sq_ocl_desc d = intel_arc();
-    sq_ocl_choice c = choose(&d, NULL);
+    ocl_desc d = intel_arc();
+    ocl_choice c = choose(&d, NULL);
     char why[256];
     cr_assert(c.profile.onednn);
-    cr_assert(sq_ocl_onednn_route_selected(&d, &c, probe_one, NULL, why, sizeof why), "%s", why);
+    cr_assert(ocl_onednn_route_selected(&d, &c, probe_one, NULL, why, sizeof why), "%s", why);
     cr_assert(strstr(why, "oneDNN"), "%s", why);
     /* also when the Intel profile is forced on the Intel GPU itself */
     c = choose(&d, "intel");
-    cr_assert(sq_ocl_onednn_route_selected(&d, &c, probe_one, NULL, why, sizeof why), "%s", why);
+    cr_assert(ocl_onednn_route_selected(&d, &c, probe_one, NULL, why, sizeof why), "%s", why);
 }
 
 Test(onednn_route, falls_back_without_a_gpu_engine)
 {
-    sq_ocl_desc d = intel_arc();
-    sq_ocl_choice c = choose(&d, NULL);
+    ocl_desc d = intel_arc();
+    ocl_choice c = choose(&d, NULL);
     char why[256];
-    cr_assert(!sq_ocl_onednn_route_selected(&d, &c, probe_zero, NULL, why, sizeof why));
+    cr_assert(!ocl_onednn_route_selected(&d, &c, probe_zero, NULL, why, sizeof why));
     cr_assert(strstr(why, "no GPU engine"), "%s", why);
-    cr_assert(!sq_ocl_onednn_route_selected(&d, &c, probe_missing, NULL, why, sizeof why));
+    cr_assert(!ocl_onednn_route_selected(&d, &c, probe_missing, NULL, why, sizeof why));
     cr_assert(strstr(why, "cannot be opened"), "%s", why);
 }
 
 Test(onednn_route, falls_back_on_every_other_device)
 {
-    sq_ocl_desc nv = gpu("NVIDIA Corporation", 0x10DE, "NVIDIA A100", "NVIDIA CUDA");
-    sq_ocl_desc amd = gpu("Advanced Micro Devices, Inc.", 0x1002, "gfx90a", "AMD APP");
-    sq_ocl_desc pocl = pocl_cpu();
-    sq_ocl_desc xeon = gpu("Intel(R) Corporation", 0x8086, "Intel(R) Xeon(R)", "Intel(R) CPU Runtime");
+    ocl_desc nv = gpu("NVIDIA Corporation", 0x10DE, "NVIDIA A100", "NVIDIA CUDA");
+    ocl_desc amd = gpu("Advanced Micro Devices, Inc.", 0x1002, "gfx90a", "AMD APP");
+    ocl_desc pocl = pocl_cpu();
+    ocl_desc xeon = gpu("Intel(R) Corporation", 0x8086, "Intel(R) Xeon(R)", "Intel(R) CPU Runtime");
     xeon.is_gpu = false, xeon.is_cpu = true;
-    const sq_ocl_desc *devs[] = {&nv, &amd, &pocl, &xeon};
+    const ocl_desc *devs[] = {&nv, &amd, &pocl, &xeon};
     const char *forced[] = {NULL, "intel"};
     g_probe_calls = 0;
     for (int i = 0; i < 4; i++)
         for (int f = 0; f < 2; f++) {
-            sq_ocl_choice c = choose(devs[i], forced[f]);
+            ocl_choice c = choose(devs[i], forced[f]);
             char why[256];
-            cr_assert(!sq_ocl_onednn_route_selected(devs[i], &c, probe_one, NULL, why, sizeof why),
+            cr_assert(!ocl_onednn_route_selected(devs[i], &c, probe_one, NULL, why, sizeof why),
                       "device %d, forced %s: %s", i, forced[f] ? forced[f] : "-", why);
         }
     /* oneDNN is not even probed where the route cannot apply */
@@ -294,7 +294,7 @@ Test(onednn_route, falls_back_on_every_other_device)
 
 Test(onednn_route, probe_of_the_real_onednn_does_not_crash)
 {
-    int n = sq_ocl_onednn_gpu_engines(NULL);
+    int n = ocl_onednn_gpu_engines(NULL);
     cr_assert_geq(n, -1);
 }
 
@@ -318,19 +318,19 @@ Test(program_cache, second_build_is_a_hit_and_corruption_is_rebuilt)
     char dir[] = "/tmp/seqrt-ocl-cache-XXXXXX";
     cr_assert(mkdtemp(dir));
     setenv("SEQRT_OPENCL_CACHE_DIR", dir, 1);
-    sq_ocl_desc d;
-    cr_assert_eq(sq_ocl_describe(p, dev, &d), SEQRT_OK);
+    ocl_desc d;
+    cr_assert_eq(ocl_describe(p, dev, &d), SEQRT_OK);
     cl_int err;
     cl_context ctx = clCreateContext(NULL, 1, &dev, NULL, NULL, &err);
     cr_assert_eq(err, CL_SUCCESS);
-    sq_ocl_cache_stats st;
+    ocl_cache_stats st;
     cl_program prog;
-    cr_assert_eq(sq_ocl_program_get(ctx, dev, &d, g_src, strlen(g_src), "-DX=1", &prog, &st), SEQRT_OK, "%s",
+    cr_assert_eq(ocl_program_get(ctx, dev, &d, g_src, strlen(g_src), "-DX=1", &prog, &st), SEQRT_OK, "%s",
                  seqrt_last_error());
     cr_assert(!st.hit && st.stored, "first build: hit %d stored %d", st.hit, st.stored);
     cr_assert(strncmp(st.path, dir, strlen(dir)) == 0, "%s", st.path);
     clReleaseProgram(prog);
-    cr_assert_eq(sq_ocl_program_get(ctx, dev, &d, g_src, strlen(g_src), "-DX=1", &prog, &st), SEQRT_OK);
+    cr_assert_eq(ocl_program_get(ctx, dev, &d, g_src, strlen(g_src), "-DX=1", &prog, &st), SEQRT_OK);
     cr_assert(st.hit, "second build must come from the cache");
     cl_kernel k = clCreateKernel(prog, "twice", &err);
     cr_assert_eq(err, CL_SUCCESS, "a cached program must hold its kernels");
@@ -338,13 +338,13 @@ Test(program_cache, second_build_is_a_hit_and_corruption_is_rebuilt)
     clReleaseProgram(prog);
     /* other options: another key */
     char k1[33], k2[33];
-    sq_ocl_cache_key(&d, g_src, strlen(g_src), "-DX=1", k1);
-    sq_ocl_cache_key(&d, g_src, strlen(g_src), "-DX=2", k2);
+    ocl_cache_key(&d, g_src, strlen(g_src), "-DX=1", k1);
+    ocl_cache_key(&d, g_src, strlen(g_src), "-DX=2", k2);
     cr_assert_str_neq(k1, k2);
     snprintf(d.driver, sizeof d.driver, "another driver");
-    sq_ocl_cache_key(&d, g_src, strlen(g_src), "-DX=1", k2);
+    ocl_cache_key(&d, g_src, strlen(g_src), "-DX=1", k2);
     cr_assert_str_neq(k1, k2);
-    cr_assert_eq(sq_ocl_describe(p, dev, &d), SEQRT_OK);
+    cr_assert_eq(ocl_describe(p, dev, &d), SEQRT_OK);
     /* a corrupt entry is ignored and rewritten */
     FILE *f = fopen(st.path, "r+b");
     cr_assert(f);
@@ -352,10 +352,10 @@ Test(program_cache, second_build_is_a_hit_and_corruption_is_rebuilt)
     fputs("garbage garbage garbage", f);
     fclose(f);
     cr_assert_eq(truncate(st.path, 60), 0);
-    cr_assert_eq(sq_ocl_program_get(ctx, dev, &d, g_src, strlen(g_src), "-DX=1", &prog, &st), SEQRT_OK);
+    cr_assert_eq(ocl_program_get(ctx, dev, &d, g_src, strlen(g_src), "-DX=1", &prog, &st), SEQRT_OK);
     cr_assert(!st.hit && st.stored);
     clReleaseProgram(prog);
-    cr_assert_eq(sq_ocl_program_get(ctx, dev, &d, g_src, strlen(g_src), "-DX=1", &prog, &st), SEQRT_OK);
+    cr_assert_eq(ocl_program_get(ctx, dev, &d, g_src, strlen(g_src), "-DX=1", &prog, &st), SEQRT_OK);
     cr_assert(st.hit);
     clReleaseProgram(prog);
     clReleaseContext(ctx);
@@ -370,15 +370,15 @@ Test(program_cache, failed_build_reports_the_log)
     cl_device_id dev;
     if (!first_device(&p, &dev)) cr_skip_test("no OpenCL device");
     setenv("SEQRT_OPENCL_CACHE", "0", 1);
-    sq_ocl_desc d;
-    cr_assert_eq(sq_ocl_describe(p, dev, &d), SEQRT_OK);
+    ocl_desc d;
+    cr_assert_eq(ocl_describe(p, dev, &d), SEQRT_OK);
     cl_int err;
     cl_context ctx = clCreateContext(NULL, 1, &dev, NULL, NULL, &err);
     cr_assert_eq(err, CL_SUCCESS);
     const char bad[] = "__kernel void broken(__global float *x) { x[0] = undeclared_thing; }\n";
     cl_program prog = NULL;
-    sq_ocl_cache_stats st;
-    cr_assert_eq(sq_ocl_program_get(ctx, dev, &d, bad, strlen(bad), "", &prog, &st), SEQRT_ERR_DEVICE);
+    ocl_cache_stats st;
+    cr_assert_eq(ocl_program_get(ctx, dev, &d, bad, strlen(bad), "", &prog, &st), SEQRT_ERR_DEVICE);
     cr_assert_null(prog);
     const char *e = seqrt_last_error();
     cr_assert(strstr(e, "build log") && strstr(e, "undeclared_thing"), "%s", e);
