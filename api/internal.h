@@ -193,24 +193,21 @@ typedef struct sq_layer {
 
 /* Number of directions of a recurrent layer. */
 static inline int sq_dirs(const sq_layer *L) { return L->a.bidirectional ? 2 : 1; }
-/* Output width of an LSTM layer: proj_size if projected, else hidden_size. */
+/* Output width of a recurrent layer: proj_size if projected (an lstm
+ * attribute: 0 in every other op's layers), else hidden_size. */
 static inline int64_t sq_h_out(const sq_layer *L)
 {
-    return (L->op == SQ_OP_LSTM && L->a.proj_size > 0) ? L->a.proj_size : L->a.hidden_size;
+    return L->a.proj_size > 0 ? L->a.proj_size : L->a.hidden_size;
 }
-/* Gate count: lstm 4, gru 3, rnn 1. */
-static inline int sq_gates(const sq_layer *L)
-{
-    return L->op == SQ_OP_LSTM ? 4 : L->op == SQ_OP_GRU ? 3 : 1;
-}
+/* Gate count of a recurrent layer's op, from its schema row (lstm 4, gru 3,
+ * rnn 1; 0 for an op that is not recurrent). */
+int sq_gates(const sq_layer *L);
 static inline const sq_weight *sq_rnn_weight(const sq_layer *L, int k, int d, int which)
 {
     return L->w[(k * sq_dirs(L) + d) * SQ_RW_COUNT + which];
 }
-static inline bool sq_is_recurrent(sq_op op)
-{
-    return op == SQ_OP_LSTM || op == SQ_OP_GRU || op == SQ_OP_RNN;
-}
+/* Whether the op is recurrent (its schema row has gates). */
+bool sq_is_recurrent(sq_op op);
 
 struct seqrt_model {
     char *name;
@@ -233,7 +230,7 @@ struct seqrt_model {
     char **warnings;
     int nwarnings;
     bool borrowed;           /* a streaming view of another model: frees only its arrays */
-    int nstate;              /* streaming view: state inputs appended (see session.c) */
+    int nstate;              /* streaming view: state inputs appended (see stream.c) */
 };
 
 /* seqrt_model_load for a description held in memory (`json`, `json_len`

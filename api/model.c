@@ -259,29 +259,17 @@ static void set_default(sq_layer *L, const sq_attr_spec *sp)
     }
 }
 
-/* Cross-attribute rules the table cannot say. */
+/* Cross-attribute rules the table cannot say: the op's schema check. */
 static seqrt_status check_attrs(loader *ld, const sq_layer *L, const cJSON *obj)
 {
-    const sq_attrs *a = &L->a;
-    if (L->op == SQ_OP_LSTM && a->proj_size >= a->hidden_size)
-        return sq_error(SEQRT_ERR_MODEL,
-                        "%s: layer '%s' (lstm): attribute 'proj_size' = %lld must be smaller than hidden_size (%lld)",
-                        ld->file, L->name, (long long)a->proj_size, (long long)a->hidden_size);
-    if (L->op == SQ_OP_ATTENTION && a->score == SQ_SCORE_ADDITIVE &&
-        !cJSON_GetObjectItemCaseSensitive(obj, "attention_size"))
-        return sq_error(SEQRT_ERR_MODEL,
-                        "%s: layer '%s' (attention): score 'additive' needs attribute 'attention_size'",
-                        ld->file, L->name);
-    if (L->op == SQ_OP_ATTENTION && a->score != SQ_SCORE_ADDITIVE &&
-        cJSON_GetObjectItemCaseSensitive(obj, "attention_size"))
-        return sq_error(SEQRT_ERR_MODEL,
-                        "%s: layer '%s' (attention): attribute 'attention_size' applies to score 'additive' only",
-                        ld->file, L->name);
-    if (L->op == SQ_OP_MULTIHEAD_ATTENTION && a->embed_dim % a->num_heads)
-        return sq_error(SEQRT_ERR_MODEL,
-                        "%s: layer '%s' (multihead_attention): embed_dim %lld is not divisible by num_heads %lld",
-                        ld->file, L->name, (long long)a->embed_dim, (long long)a->num_heads);
-    return SEQRT_OK;
+    const sq_op_schema *s = sq_op_schema_get(L->op);
+    if (!s->check) return SEQRT_OK;
+    sq_attr_mask given = 0;
+    for (int i = 0; s->attrs[i].name && i < 64; i++)
+        if (cJSON_GetObjectItemCaseSensitive(obj, s->attrs[i].name)) given |= (sq_attr_mask)1 << i;
+    char why[256];
+    if (s->check(L, given, why, sizeof why)) return SEQRT_OK;
+    return sq_error(SEQRT_ERR_MODEL, "%s: layer '%s' (%s): %s", ld->file, L->name, s->name, why);
 }
 
 static seqrt_status lookup_value(loader *ld, const sq_layer *L, const char *slot, const cJSON *j,
@@ -354,7 +342,6 @@ static seqrt_status parse_slots(loader *ld, sq_layer *L, const cJSON *inputs)
         if (s->slots[i].name && s->slots[i].required && L->in[i] < 0)
             return sq_error(SEQRT_ERR_MODEL, "%s: layer '%s' (%s): required input '%s' is missing",
                             ld->file, L->name, op, s->slots[i].name);
-    if (L->op == SQ_OP_GRU || L->op == SQ_OP_RNN) L->in[SQ_SLOT_C0] = -1;
     return SEQRT_OK;
 }
 
@@ -421,7 +408,7 @@ static seqrt_status parse_layer(loader *ld, const cJSON *obj, int index)
 }
 
 /* A graph input has a time axis unless it is below rank 2 or feeds nothing
- * but recurrent initial states (h0, c0). */
+ * but recurrent initial states (h0, c0: the state slots of the schema). */
 static void set_input_time_axes(seqrt_model *m)
 {
     for (int i = 0; i < m->ninputs; i++) {
@@ -429,9 +416,10 @@ static void set_input_time_axes(seqrt_model *m)
         bool other_use = false, state_use = false;
         for (int l = 0; l < m->nlayers; l++) {
             const sq_layer *L = &m->layers[l];
+            const sq_op_schema *sc = sq_op_schema_get(L->op);
             for (int s = 0; s < SQ_MAX_SLOTS; s++) {
                 if (L->in[s] != vi) continue;
-                if (sq_is_recurrent(L->op) && (s == SQ_SLOT_H0 || s == SQ_SLOT_C0)) state_use = true;
+                if (sc->slots[s].state) state_use = true;
                 else other_use = true;
             }
             for (int k = 1; k < L->nlist; k++)

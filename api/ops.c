@@ -1,10 +1,14 @@
-/* The op table of the model-format spec (see ops.h). */
+/*
+ * The op schema of the model-format spec (see ops.h): one row per op, its
+ * attribute tables, and the lookups the core makes in them. The hooks the
+ * rows name are in op_basic.c, op_recurrent.c and op_attention.c.
+ */
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "op_hooks.h"
 #include "ops.h"
-
 #define OFF(f) offsetof(sq_attrs, f)
 #define DIM_MAX SQ_MAX_ATTR_DIM
 #define INT_ANY ((int64_t)1 << 40)
@@ -17,11 +21,13 @@ static const char *const g_score_names[] = {"dot", "scaled_dot", "general", "add
 static const int g_score_values[] = {SQ_SCORE_DOT, SQ_SCORE_SCALED_DOT, SQ_SCORE_GENERAL,
                                      SQ_SCORE_ADDITIVE};
 
-#define A_INT(n, f, req, d, lo, hi) {n, SQ_AT_INT, OFF(f), req, d, lo, hi, NULL, NULL}
-#define A_BOOL(n, f, d) {n, SQ_AT_BOOL, OFF(f), false, d, 0, 1, NULL, NULL}
-#define A_FLOAT(n, f, d, lo, hi) {n, SQ_AT_FLOAT, OFF(f), false, d, lo, hi, NULL, NULL}
-#define A_ENUM(n, f, req, d, names, vals) {n, SQ_AT_ENUM, OFF(f), req, d, 0, 0, names, vals}
-#define A_END {NULL, 0, 0, false, 0, 0, 0, NULL, NULL}
+#define A_INT(n, f, req, d, lo, hi) \
+    {.name = n, .type = SQ_AT_INT, .offset = OFF(f), .required = req, .def = d, .min = lo, .max = hi}
+#define A_BOOL(n, f, d) {.name = n, .type = SQ_AT_BOOL, .offset = OFF(f), .def = d, .min = 0, .max = 1}
+#define A_FLOAT(n, f, d, lo, hi) {.name = n, .type = SQ_AT_FLOAT, .offset = OFF(f), .def = d, .min = lo, .max = hi}
+#define A_ENUM(n, f, req, d, nm, vals) \
+    {.name = n, .type = SQ_AT_ENUM, .offset = OFF(f), .required = req, .def = d, .names = nm, .values = vals}
+#define A_END {.name = NULL}
 
 /* Recurrent attributes shared by lstm, gru and rnn. */
 #define A_RECURRENT                                                                          \
@@ -73,54 +79,82 @@ static const sq_attr_spec g_mha_attrs[] = {
     A_INT("num_heads", num_heads, true, 0, 1, DIM_MAX), A_BOOL("bias", bias, 1),
     A_BOOL("causal", causal, 0), A_END};
 
-#define S_F(n, req) {n, req, false, SQ_SLOT_FLOAT}
-#define S_I(n, req) {n, req, false, SQ_SLOT_INT}
-#define S_NONE {NULL, false, false, 0}
+/* Slots: a float or int value; a recurrent state (carried by streaming from
+ * output `out`); ids bounded by an attribute; lengths bounded by the T of
+ * the first present of two slots. */
+#define S_F(n, req) {.name = n, .required = req, .kind = SQ_SLOT_FLOAT}
+#define S_LIST(n) {.name = n, .required = true, .list = true, .kind = SQ_SLOT_FLOAT}
+#define S_STATE(n, st, out) {.name = n, .kind = SQ_SLOT_FLOAT, .state = st, .final = out}
+#define S_IDS(what, attr) \
+    {.name = "x", .required = true, .kind = SQ_SLOT_INT, .id_what = what, .id_limit = OFF(attr)}
+#define S_LENGTHS_OF(a, b) {.name = "lengths", .kind = SQ_SLOT_INT, .time_of = {a, b}}
+#define S_LENGTHS S_LENGTHS_OF(SQ_SLOT_X, SQ_SLOT_X)
+#define S_NONE {.name = NULL}
+#define X_ONLY {S_F("x", true), S_NONE, S_NONE, S_NONE}
+#define X_LENGTHS {S_F("x", true), S_NONE, S_NONE, S_LENGTHS}
+#define MAIN_ONLY {"", NULL, NULL}
 
 static const sq_op_schema g_ops[SQ_OP_COUNT] = {
-    [SQ_OP_EMBEDDING] = {"embedding", {S_I("x", true), S_NONE, S_NONE, S_NONE}, {"", NULL, NULL},
-                         g_embedding_attrs, true},
-    [SQ_OP_ONE_HOT] = {"one_hot", {S_I("x", true), S_NONE, S_NONE, S_NONE}, {"", NULL, NULL},
-                       g_one_hot_attrs, true},
-    [SQ_OP_LSTM] = {"lstm", {S_F("x", true), S_F("h0", false), S_F("c0", false), S_I("lengths", false)},
-                    {"", "h_n", "c_n"}, g_lstm_attrs, false},
-    [SQ_OP_GRU] = {"gru", {S_F("x", true), S_F("h0", false), S_NONE, S_I("lengths", false)},
-                   {"", "h_n", NULL}, g_gru_attrs, false},
-    [SQ_OP_RNN] = {"rnn", {S_F("x", true), S_F("h0", false), S_NONE, S_I("lengths", false)},
-                   {"", "h_n", NULL}, g_rnn_attrs, false},
-    [SQ_OP_LINEAR] = {"linear", {S_F("x", true), S_NONE, S_NONE, S_NONE}, {"", NULL, NULL},
-                      g_linear_attrs, true},
-    [SQ_OP_ACTIVATION] = {"activation", {S_F("x", true), S_NONE, S_NONE, S_NONE}, {"", NULL, NULL},
-                          g_activation_attrs, true},
-    [SQ_OP_SOFTMAX] = {"softmax", {S_F("x", true), S_NONE, S_NONE, S_NONE}, {"", NULL, NULL},
-                       g_axis_attrs, true},
-    [SQ_OP_LOG_SOFTMAX] = {"log_softmax", {S_F("x", true), S_NONE, S_NONE, S_NONE},
-                           {"", NULL, NULL}, g_axis_attrs, true},
-    [SQ_OP_DROPOUT] = {"dropout", {S_F("x", true), S_NONE, S_NONE, S_NONE}, {"", NULL, NULL},
-                       g_dropout_attrs, true},
-    [SQ_OP_ADD] = {"add", {S_F("a", true), S_F("b", true), S_NONE, S_NONE}, {"", NULL, NULL},
-                   g_no_attrs, true},
-    [SQ_OP_MUL] = {"mul", {S_F("a", true), S_F("b", true), S_NONE, S_NONE}, {"", NULL, NULL},
-                   g_no_attrs, true},
-    [SQ_OP_CONCAT] = {"concat", {{"x", true, true, SQ_SLOT_FLOAT}, S_NONE, S_NONE, S_NONE},
-                      {"", NULL, NULL}, g_axis_attrs, true},
-    [SQ_OP_SELECT] = {"select", {S_F("x", true), S_NONE, S_NONE, S_NONE}, {"", NULL, NULL},
-                      g_select_attrs, false},
-    [SQ_OP_LAST_STEP] = {"last_step", {S_F("x", true), S_NONE, S_NONE, S_I("lengths", false)},
-                         {"", NULL, NULL}, g_no_attrs, false},
-    [SQ_OP_MEAN_POOL] = {"mean_pool", {S_F("x", true), S_NONE, S_NONE, S_I("lengths", false)},
-                         {"", NULL, NULL}, g_no_attrs, false},
-    [SQ_OP_ATTENTION] = {"attention",
-                         {S_F("query", true), S_F("keys", true), S_F("values", false),
-                          S_I("lengths", false)},
-                         {"", "weights", NULL}, g_attention_attrs, false},
-    [SQ_OP_ATTENTION_POOL] = {"attention_pool",
-                              {S_F("x", true), S_NONE, S_NONE, S_I("lengths", false)},
-                              {"", "weights", NULL}, g_attention_pool_attrs, false},
-    [SQ_OP_MULTIHEAD_ATTENTION] = {"multihead_attention",
-                                   {S_F("query", true), S_F("key", false), S_F("value", false),
-                                    S_I("lengths", false)},
-                                   {"", "weights", NULL}, g_mha_attrs, false},
+    [SQ_OP_EMBEDDING] = {.name = "embedding",
+                         .slots = {S_IDS("id", num_embeddings), S_NONE, S_NONE, S_NONE},
+                         .outputs = MAIN_ONLY, .attrs = g_embedding_attrs, .stream = SQ_STREAM_PER_STEP,
+                         .infer = sq_infer_embedding, .weights = sq_weights_embedding},
+    [SQ_OP_ONE_HOT] = {.name = "one_hot", .slots = {S_IDS("index", depth), S_NONE, S_NONE, S_NONE},
+                       .outputs = MAIN_ONLY, .attrs = g_one_hot_attrs, .stream = SQ_STREAM_PER_STEP,
+                       .infer = sq_infer_one_hot},
+    [SQ_OP_LSTM] = {.name = "lstm",
+                    .slots = {S_F("x", true), S_STATE("h0", "h", SQ_OUT_H_N), S_STATE("c0", "c", SQ_OUT_C_N),
+                              S_LENGTHS},
+                    .outputs = {"", "h_n", "c_n"}, .attrs = g_lstm_attrs, .gates = 4,
+                    .stream = SQ_STREAM_CARRIED, .infer = sq_infer_recurrent, .check = sq_check_lstm,
+                    .weights = sq_weights_recurrent, .flops = sq_flops_recurrent},
+    [SQ_OP_GRU] = {.name = "gru", .slots = {S_F("x", true), S_STATE("h0", "h", SQ_OUT_H_N), S_NONE, S_LENGTHS},
+                   .outputs = {"", "h_n", NULL}, .attrs = g_gru_attrs, .gates = 3, .stream = SQ_STREAM_CARRIED,
+                   .infer = sq_infer_recurrent, .weights = sq_weights_recurrent, .flops = sq_flops_recurrent},
+    [SQ_OP_RNN] = {.name = "rnn", .slots = {S_F("x", true), S_STATE("h0", "h", SQ_OUT_H_N), S_NONE, S_LENGTHS},
+                   .outputs = {"", "h_n", NULL}, .attrs = g_rnn_attrs, .gates = 1, .stream = SQ_STREAM_CARRIED,
+                   .infer = sq_infer_recurrent, .weights = sq_weights_recurrent, .flops = sq_flops_recurrent},
+    [SQ_OP_LINEAR] = {.name = "linear", .slots = X_ONLY, .outputs = MAIN_ONLY, .attrs = g_linear_attrs,
+                      .stream = SQ_STREAM_PER_STEP, .infer = sq_infer_linear, .weights = sq_weights_linear,
+                      .flops = sq_flops_linear},
+    [SQ_OP_ACTIVATION] = {.name = "activation", .slots = X_ONLY, .outputs = MAIN_ONLY,
+                          .attrs = g_activation_attrs, .stream = SQ_STREAM_PER_STEP, .infer = sq_infer_same},
+    [SQ_OP_SOFTMAX] = {.name = "softmax", .slots = X_ONLY, .outputs = MAIN_ONLY, .attrs = g_axis_attrs,
+                       .stream = SQ_STREAM_LAST_AXIS, .infer = sq_infer_same_axis},
+    [SQ_OP_LOG_SOFTMAX] = {.name = "log_softmax", .slots = X_ONLY, .outputs = MAIN_ONLY, .attrs = g_axis_attrs,
+                           .stream = SQ_STREAM_LAST_AXIS, .infer = sq_infer_same_axis},
+    [SQ_OP_DROPOUT] = {.name = "dropout", .slots = X_ONLY, .outputs = MAIN_ONLY, .attrs = g_dropout_attrs,
+                       .stream = SQ_STREAM_PER_STEP, .infer = sq_infer_same},
+    [SQ_OP_ADD] = {.name = "add", .slots = {S_F("a", true), S_F("b", true), S_NONE, S_NONE},
+                   .outputs = MAIN_ONLY, .attrs = g_no_attrs, .stream = SQ_STREAM_PER_STEP,
+                   .infer = sq_infer_binary},
+    [SQ_OP_MUL] = {.name = "mul", .slots = {S_F("a", true), S_F("b", true), S_NONE, S_NONE},
+                   .outputs = MAIN_ONLY, .attrs = g_no_attrs, .stream = SQ_STREAM_PER_STEP,
+                   .infer = sq_infer_binary},
+    [SQ_OP_CONCAT] = {.name = "concat", .slots = {S_LIST("x"), S_NONE, S_NONE, S_NONE}, .outputs = MAIN_ONLY,
+                      .attrs = g_axis_attrs, .stream = SQ_STREAM_LAST_AXIS, .infer = sq_infer_concat},
+    [SQ_OP_SELECT] = {.name = "select", .slots = X_ONLY, .outputs = MAIN_ONLY, .attrs = g_select_attrs,
+                      .stream = SQ_STREAM_WHOLE, .infer = sq_infer_select},
+    [SQ_OP_LAST_STEP] = {.name = "last_step", .slots = X_LENGTHS, .outputs = MAIN_ONLY, .attrs = g_no_attrs,
+                         .stream = SQ_STREAM_WHOLE, .infer = sq_infer_pool},
+    [SQ_OP_MEAN_POOL] = {.name = "mean_pool", .slots = X_LENGTHS, .outputs = MAIN_ONLY, .attrs = g_no_attrs,
+                         .stream = SQ_STREAM_WHOLE, .infer = sq_infer_pool},
+    [SQ_OP_ATTENTION] = {.name = "attention",
+                         .slots = {S_F("query", true), S_F("keys", true), S_F("values", false),
+                                   S_LENGTHS_OF(SQ_SLOT_KEYS, SQ_SLOT_QUERY)},
+                         .outputs = {"", "weights", NULL}, .attrs = g_attention_attrs, .stream = SQ_STREAM_WHOLE,
+                         .infer = sq_infer_attention, .check = sq_check_attention,
+                         .weights = sq_weights_attention, .flops = sq_flops_attention},
+    [SQ_OP_ATTENTION_POOL] = {.name = "attention_pool", .slots = X_LENGTHS, .outputs = {"", "weights", NULL},
+                              .attrs = g_attention_pool_attrs, .stream = SQ_STREAM_WHOLE,
+                              .infer = sq_infer_attention_pool, .weights = sq_weights_attention_pool,
+                              .flops = sq_flops_attention_pool},
+    [SQ_OP_MULTIHEAD_ATTENTION] = {.name = "multihead_attention",
+                                   .slots = {S_F("query", true), S_F("key", false), S_F("value", false),
+                                             S_LENGTHS_OF(SQ_SLOT_KEYS, SQ_SLOT_QUERY)},
+                                   .outputs = {"", "weights", NULL}, .attrs = g_mha_attrs,
+                                   .stream = SQ_STREAM_WHOLE, .infer = sq_infer_mha, .check = sq_check_mha,
+                                   .weights = sq_weights_mha, .flops = sq_flops_mha},
 };
 
 const sq_op_schema *sq_op_schema_get(sq_op op)
@@ -155,10 +189,22 @@ int sq_layer_output_count(const sq_layer *L)
     return n;
 }
 
-static sq_weight_spec *add_spec(sq_weight_spec *out, int max, int *n, const char *param, int index,
-                                int rank, int64_t d0, int64_t d1, bool optional)
+bool sq_attr_given(const sq_layer *L, sq_attr_mask given, const char *name)
 {
-    if (*n >= max) return NULL;
+    const sq_attr_spec *a = g_ops[L->op].attrs;
+    for (int i = 0; a[i].name && i < 64; i++)
+        if (!strcmp(a[i].name, name)) return (given >> i) & 1u;
+    return false;
+}
+
+int sq_gates(const sq_layer *L) { return g_ops[L->op].gates; }
+
+bool sq_is_recurrent(sq_op op) { return op >= 0 && op < SQ_OP_COUNT && g_ops[op].gates > 0; }
+
+void sq_weight_spec_add(sq_weight_spec *out, int max, int *n, const char *param, int index, int rank, int64_t d0,
+                        int64_t d1, bool optional)
+{
+    if (*n >= max) return;
     sq_weight_spec *s = &out[(*n)++];
     snprintf(s->param, sizeof s->param, "%s", param);
     s->index = index;
@@ -166,97 +212,11 @@ static sq_weight_spec *add_spec(sq_weight_spec *out, int max, int *n, const char
     s->dims[0] = d0;
     s->dims[1] = d1;
     s->optional = optional;
-    return s;
-}
-
-static int recurrent_specs(const sq_layer *L, sq_weight_spec *out, int max, int *nw)
-{
-    const sq_attrs *a = &L->a;
-    int D = sq_dirs(L), G = sq_gates(L), n = 0;
-    int64_t H = a->hidden_size, HO = sq_h_out(L);
-    char p[64];
-    for (int k = 0; k < a->num_layers; k++) {
-        int64_t in = k == 0 ? a->input_size : D * HO;
-        for (int d = 0; d < D; d++) {
-            const char *s = d ? "_reverse" : "";
-            int base = (k * D + d) * SQ_RW_COUNT;
-            snprintf(p, sizeof p, "weight_ih_l%d%s", k, s);
-            add_spec(out, max, &n, p, base + SQ_RW_IH, 2, G * H, in, false);
-            snprintf(p, sizeof p, "weight_hh_l%d%s", k, s);
-            add_spec(out, max, &n, p, base + SQ_RW_HH, 2, G * H, HO, false);
-            if (a->bias) {
-                snprintf(p, sizeof p, "bias_ih_l%d%s", k, s);
-                add_spec(out, max, &n, p, base + SQ_RB_IH, 1, G * H, 0, false);
-                snprintf(p, sizeof p, "bias_hh_l%d%s", k, s);
-                add_spec(out, max, &n, p, base + SQ_RB_HH, 1, G * H, 0, false);
-            }
-            if (L->op == SQ_OP_LSTM && a->proj_size > 0) {
-                snprintf(p, sizeof p, "weight_hr_l%d%s", k, s);
-                add_spec(out, max, &n, p, base + SQ_RW_HR, 2, a->proj_size, H, false);
-            }
-            if (L->op == SQ_OP_LSTM && a->peephole) {
-                static const char *names[] = {"pi", "pf", "po"};
-                static const int which[] = {SQ_RW_PI, SQ_RW_PF, SQ_RW_PO};
-                for (int j = 0; j < 3; j++) {
-                    snprintf(p, sizeof p, "weight_%s_l%d%s", names[j], k, s);
-                    add_spec(out, max, &n, p, base + which[j], 1, H, 0, false);
-                }
-            }
-        }
-    }
-    *nw = (int)(a->num_layers * D * SQ_RW_COUNT);
-    return n;
 }
 
 int sq_layer_weight_specs(const sq_layer *L, sq_weight_spec *out, int max, int *nw)
 {
-    const sq_attrs *a = &L->a;
-    int n = 0;
+    const sq_op_schema *s = &g_ops[L->op];
     *nw = 0;
-    switch (L->op) {
-    case SQ_OP_LSTM:
-    case SQ_OP_GRU:
-    case SQ_OP_RNN: return recurrent_specs(L, out, max, nw);
-    case SQ_OP_EMBEDDING:
-        add_spec(out, max, &n, "weight", SQ_W_EMBEDDING, 2, a->num_embeddings, a->embedding_dim,
-                 false);
-        *nw = 1;
-        break;
-    case SQ_OP_LINEAR:
-        add_spec(out, max, &n, "weight", SQ_W_LINEAR, 2, a->out_features, a->in_features, false);
-        if (a->bias) add_spec(out, max, &n, "bias", SQ_B_LINEAR, 1, a->out_features, 0, false);
-        *nw = 2;
-        break;
-    case SQ_OP_ATTENTION:
-        if (a->score == SQ_SCORE_GENERAL) {
-            add_spec(out, max, &n, "weight", SQ_W_GENERAL, 2, -1, -1, false);
-            *nw = 1;
-        } else if (a->score == SQ_SCORE_ADDITIVE) {
-            int64_t A = a->attention_size;
-            add_spec(out, max, &n, "query.weight", SQ_W_ADD_Q, 2, A, -1, false);
-            add_spec(out, max, &n, "key.weight", SQ_W_ADD_K, 2, A, -1, false);
-            add_spec(out, max, &n, "key.bias", SQ_B_ADD_K, 1, A, 0, true);
-            add_spec(out, max, &n, "v.weight", SQ_W_ADD_V, 2, 1, A, false);
-            *nw = 4;
-        }
-        break;
-    case SQ_OP_ATTENTION_POOL:
-        add_spec(out, max, &n, "projection.0.weight", SQ_W_POOL0, 2, a->hidden, -1, false);
-        add_spec(out, max, &n, "projection.0.bias", SQ_B_POOL0, 1, a->hidden, 0, false);
-        add_spec(out, max, &n, "projection.2.weight", SQ_W_POOL2, 2, 1, a->hidden, false);
-        add_spec(out, max, &n, "projection.2.bias", SQ_B_POOL2, 1, 1, 0, false);
-        *nw = 4;
-        break;
-    case SQ_OP_MULTIHEAD_ATTENTION: {
-        int64_t E = a->embed_dim;
-        add_spec(out, max, &n, "in_proj_weight", SQ_W_MHA_IN, 2, 3 * E, E, false);
-        if (a->bias) add_spec(out, max, &n, "in_proj_bias", SQ_B_MHA_IN, 1, 3 * E, 0, false);
-        add_spec(out, max, &n, "out_proj.weight", SQ_W_MHA_OUT, 2, E, E, false);
-        if (a->bias) add_spec(out, max, &n, "out_proj.bias", SQ_B_MHA_OUT, 1, E, 0, false);
-        *nw = 4;
-        break;
-    }
-    default: break;
-    }
-    return n;
+    return s->weights ? s->weights(L, out, max, nw) : 0;
 }

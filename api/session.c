@@ -9,13 +9,15 @@
 
 #include "backend.h"
 #include "formats.h"
+#include "ops.h"
 #include "shape.h"
 #include "stream.h"
 #include "tensor.h"
 
 struct seqrt_session {
     const seqrt_model *model;     /* the user's model */
-    seqrt_model *view;            /* streaming view, or NULL */
+    sq_stream *stream;            /* streaming: the view and its carried state, or NULL */
+    const seqrt_model *view;      /* streaming view (owned by stream), or NULL */
     const seqrt_model *exec;      /* what the backend runs: view or model */
     const seqrt_device *device;
     void *impl;
@@ -31,13 +33,6 @@ struct seqrt_session {
     seqrt_tensor **bound;         /* per model output: caller-owned, or NULL */
     float **extra;                /* per exec output beyond the model's */
     size_t *extra_cap;
-    /* streaming */
-    sq_stream_layer *rec;
-    int nrec;
-    float **state;                /* per rec * 2 */
-    size_t *state_cap;
-    bool fresh;
-    int64_t state_B;
 };
 
 static void session_destroy(seqrt_session *s)
@@ -51,8 +46,6 @@ static void session_destroy(seqrt_session *s)
         for (int o = 0; o < m->noutputs; o++) seqrt_tensor_free(s->outs[o]);
     if (s->extra && e)
         for (int o = m->noutputs; o < e->noutputs; o++) sq_free(s->extra[o - m->noutputs]);
-    if (s->state)
-        for (int i = 0; i < 2 * s->nrec; i++) sq_free(s->state[i]);
     sq_free(s->shapes);
     sq_free(s->syms);
     sq_free(s->in_views);
@@ -65,10 +58,7 @@ static void session_destroy(seqrt_session *s)
     sq_free(s->bound);
     sq_free(s->extra);
     sq_free(s->extra_cap);
-    sq_free(s->rec);
-    sq_free(s->state);
-    sq_free(s->state_cap);
-    sq_model_destroy(s->view);
+    sq_stream_free(s->stream);
     sq_free(s);
 }
 
@@ -90,10 +80,9 @@ seqrt_status seqrt_session_create(seqrt_session **out, const seqrt_model *m, con
     if (!s) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
     s->model = s->exec = m;
     s->device = dev;
-    s->fresh = true;
     if (opt && opt->streaming) {
-        if ((st = sq_stream_view_create(m, &s->view, &s->rec, &s->nrec))) goto fail;
-        s->exec = s->view;
+        if ((st = sq_stream_create(&s->stream, m))) goto fail;
+        s->exec = s->view = sq_stream_view(s->stream);
     }
     const seqrt_model *e = s->exec;
     size_t nv = (size_t)e->nvalues, ni = (size_t)e->ninputs, no = (size_t)e->noutputs;
@@ -110,10 +99,8 @@ seqrt_status seqrt_session_create(seqrt_session **out, const seqrt_model *m, con
     s->bound = sq_calloc((size_t)m->noutputs, sizeof *s->bound);
     s->extra = sq_calloc(nextra ? nextra : 1, sizeof *s->extra);
     s->extra_cap = sq_calloc(nextra ? nextra : 1, sizeof *s->extra_cap);
-    s->state = sq_calloc((size_t)(2 * s->nrec + 1), sizeof *s->state);
-    s->state_cap = sq_calloc((size_t)(2 * s->nrec + 1), sizeof *s->state_cap);
     if (!s->shapes || !s->syms || !s->in_views || !s->in_ptrs || !s->out_views || !s->out_ptrs || !s->conv ||
-        !s->conv_cap || !s->outs || !s->bound || !s->extra || !s->extra_cap || !s->state || !s->state_cap) {
+        !s->conv_cap || !s->outs || !s->bound || !s->extra || !s->extra_cap) {
         st = sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory creating a session");
         goto fail;
     }
@@ -208,14 +195,17 @@ static void format_index(const sq_shape *sh, size_t flat, char *buf, size_t n)
     sq_format_dims(NULL, sh->rank, idx, buf, n);
 }
 
-/* Ids within the vocabulary, lengths within [0, T]. Integer values are
- * always model inputs (no op produces one). */
+/* Ids within their bound, lengths within [0, T], as the op schema's
+ * integer slots say. Integer values are always model inputs (no op
+ * produces one). */
 static seqrt_status check_int_data(seqrt_session *s)
 {
     const seqrt_model *m = s->model;
     for (int l = 0; l < m->nlayers; l++) {
         const sq_layer *L = &m->layers[l];
+        const sq_op_schema *sc = sq_op_schema_get(L->op);
         for (int slot = 0; slot < SQ_MAX_SLOTS; slot++) {
+            const sq_slot_spec *sp = &sc->slots[slot];
             int v = L->in[slot];
             if (v < 0 || m->values[v].dtype != SEQRT_I32) continue;
             const sq_view *iv = &s->in_views[m->values[v].input_index];
@@ -224,10 +214,8 @@ static seqrt_status check_int_data(seqrt_session *s)
             size_t n = (size_t)sq_view_count(iv);
             int64_t hi;
             const char *what;
-            if (slot == SQ_SLOT_LENGTHS) {
-                int tv = L->in[L->op == SQ_OP_ATTENTION || L->op == SQ_OP_MULTIHEAD_ATTENTION
-                                   ? (L->in[SQ_SLOT_KEYS] >= 0 ? SQ_SLOT_KEYS : SQ_SLOT_QUERY)
-                                   : SQ_SLOT_X];
+            if (!sp->id_what) { /* lengths */
+                int tv = L->in[L->in[sp->time_of[0]] >= 0 ? sp->time_of[0] : sp->time_of[1]];
                 hi = s->shapes[tv].d[m->batch_first ? 1 : 0];
                 what = "length";
                 for (size_t k = 0; k < n; k++)
@@ -238,8 +226,8 @@ static seqrt_status check_int_data(seqrt_session *s)
                                         L->name, what, x[k], m->values[v].name, at, (long long)hi);
                     }
             } else {
-                hi = L->op == SQ_OP_EMBEDDING ? L->a.num_embeddings : L->a.depth;
-                what = L->op == SQ_OP_EMBEDDING ? "id" : "index";
+                hi = *(const int64_t *)((const char *)&L->a + sp->id_limit);
+                what = sp->id_what;
                 for (size_t k = 0; k < n; k++)
                     if (x[k] < 0 || x[k] >= hi) {
                         char at[64];
@@ -307,67 +295,11 @@ static seqrt_status prepare_outputs(seqrt_session *s)
     return SEQRT_OK;
 }
 
-/* ------------------------------------------------------------ streaming */
-
-static seqrt_status prepare_state(seqrt_session *s)
-{
-    const seqrt_model *m = s->model;
-    for (int r = 0; r < s->nrec; r++) {
-        const sq_stream_layer *sl = &s->rec[r];
-        for (int k = 0; k < 2; k++) {
-            if (sl->state_input[k] < 0) continue;
-            const sq_shape *sh = &s->shapes[sl->final_value[k]];
-            int64_t count = sh->d[0] * sh->d[1] * sh->d[2];
-            int idx = 2 * r + k;
-            if (!s->fresh && sh->d[1] != s->state_B)
-                return sq_error(SEQRT_ERR_SHAPE,
-                                "streaming: this run has batch size %lld but the carried state has %lld; "
-                                "reset the session to change it",
-                                (long long)sh->d[1], (long long)s->state_B);
-            if ((size_t)count > s->state_cap[idx]) {
-                sq_free(s->state[idx]);
-                s->state_cap[idx] = 0;
-                if (!(s->state[idx] = sq_calloc((size_t)count, sizeof(float))))
-                    return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory for streaming state");
-                s->state_cap[idx] = (size_t)count;
-            }
-            if (s->fresh) {
-                if (sl->user_input[k] >= 0)
-                    memcpy(s->state[idx], s->in_views[sl->user_input[k]].data, (size_t)count * sizeof(float));
-                else
-                    memset(s->state[idx], 0, (size_t)count * sizeof(float));
-            }
-            s->shapes[sl->state_value[k]] = *sh;
-            sq_view *iv = &s->in_views[sl->state_input[k]];
-            iv->dtype = SEQRT_F32;
-            iv->rank = 3;
-            memcpy(iv->d, sh->d, sizeof iv->d);
-            iv->data = s->state[idx];
-        }
-    }
-    (void)m;
-    return SEQRT_OK;
-}
-
-static void carry_state(seqrt_session *s)
-{
-    for (int r = 0; r < s->nrec; r++) {
-        const sq_stream_layer *sl = &s->rec[r];
-        for (int k = 0; k < 2; k++) {
-            if (sl->state_input[k] < 0) continue;
-            const sq_view *fv = &s->out_views[sl->final_output[k]];
-            memcpy(s->state[2 * r + k], fv->data, (size_t)sq_view_count(fv) * sizeof(float));
-            s->state_B = fv->d[1];
-        }
-    }
-    s->fresh = false;
-}
-
 seqrt_status seqrt_session_reset(seqrt_session *s)
 {
     sq_clear_error();
     if (!s) return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "seqrt_session_reset: NULL session");
-    s->fresh = true;
+    if (s->stream) sq_stream_reset(s->stream);
     return SEQRT_OK;
 }
 
@@ -386,12 +318,12 @@ seqrt_status seqrt_session_run(seqrt_session *s, const seqrt_tensor *const *inpu
         if ((st = bind_input(s, i, inputs[i]))) return st;
     if ((st = sq_infer_plan(m, s->shapes))) return st;
     if ((st = check_int_data(s))) return st;
-    if (s->view && (st = prepare_state(s))) return st;
+    if (s->stream && (st = sq_stream_prepare(s->stream, s->shapes, s->in_views))) return st;
     if ((st = prepare_outputs(s))) return st;
     sq_plan plan = {s->exec->nvalues, s->shapes};
     st = s->device->iface->session->run(s->impl, &plan, s->in_ptrs, s->out_ptrs);
     if (st) return sq_error_prefix(st, "backend '%s' (device %zu)", s->device->backend->name, s->device->index);
-    if (s->view) carry_state(s);
+    if (s->stream) sq_stream_carry(s->stream, s->out_views);
     return SEQRT_OK;
 }
 

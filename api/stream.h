@@ -1,22 +1,33 @@
-/* Streaming views of a model (see stream.c). */
+/*
+ * Streaming (stream.c): the streaming view of a model and the state it
+ * carries from one run to the next. A session in streaming mode makes one
+ * sq_stream, runs its view, and calls it before and after each run.
+ */
 #ifndef SEQRT_STREAM_H
 #define SEQRT_STREAM_H
 
 #include "internal.h"
 
-/* One recurrent layer of a streaming view; index 0 is h, 1 is c (lstm). */
-typedef struct sq_stream_layer {
-    int layer;
-    int state_input[2];   /* index among the view's inputs (-1: none) */
-    int state_value[2];   /* value index of that input */
-    int final_output[2];  /* index among the view's outputs of h_n / c_n */
-    int final_value[2];
-    int user_input[2];    /* the model input wired to h0 / c0, or -1 */
-} sq_stream_layer;
+typedef struct sq_stream sq_stream;
 
-/* Builds the streaming view of `m` (which must be streamable). The view
- * borrows everything it does not change from `m`. */
-seqrt_status sq_stream_view_create(const seqrt_model *m, seqrt_model **view, sq_stream_layer **layers,
-                                   int *nlayers);
+/* Builds the streaming view of `m` (SEQRT_ERR_UNSUPPORTED with the reason
+ * when m cannot stream) and an empty carried state. The view borrows
+ * everything it does not change from `m`, which must outlive it. */
+seqrt_status sq_stream_create(sq_stream **out, const seqrt_model *m);
+void sq_stream_free(sq_stream *s);
+/* The view: the model the backend runs. Its inputs are the model's, then
+ * one per carried state; its outputs the model's, then the final states
+ * not already among them. */
+const seqrt_model *sq_stream_view(const sq_stream *s);
+/* The next run starts again from the initial states. */
+void sq_stream_reset(sq_stream *s);
+/* Before a run planned in `shapes` (per view value; the final states'
+ * shapes are planned): binds in_views (per view input) of every carried
+ * state to the carried values; on the first run after creation or reset,
+ * fills them from the model inputs wired to h0/c0 (in in_views), or zeros.
+ * SEQRT_ERR_SHAPE when the batch size changed since the last run. */
+seqrt_status sq_stream_prepare(sq_stream *s, sq_shape *shapes, sq_view *in_views);
+/* After a run: keeps the final states of out_views (per view output). */
+void sq_stream_carry(sq_stream *s, const sq_view *out_views);
 
 #endif /* SEQRT_STREAM_H */
