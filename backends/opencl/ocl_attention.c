@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "ocl_internal.h"
+#include "seq.h"
 
 typedef struct att_state {
     cl_mem w[4];
@@ -31,7 +32,7 @@ static void att_release(void *state)
     sq_free(a);
 }
 
-static seqrt_status att_prepare(ocl_session *s, const sq_layer *L, void **state)
+static seqrt_status att_prepare(void *s, const sq_layer *L, void **state)
 {
     att_state *a = sq_calloc(1, sizeof *a);
     if (!a) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
@@ -85,23 +86,24 @@ static seqrt_status project(ocl_session *s, cl_mem x, int64_t N, int64_t in, cl_
     return ocl_gemm_run(s, &g);
 }
 
-static seqrt_status run_attention(ocl_session *s, const sq_layer *L, void *state)
+static seqrt_status run_attention(void *session, const sq_op_args *args, void *state)
 {
+    ocl_session *s = session;
+    const sq_layer *L = args->layer;
     att_state *a = state;
-    const bool bf = s->model->batch_first;
-    const sq_shape *qs = ocl_in_shape(s, L, SQ_SLOT_QUERY), *ks = ocl_in_shape(s, L, SQ_SLOT_KEYS);
-    const int vslot = L->in[SQ_SLOT_VALUES] >= 0 ? SQ_SLOT_VALUES : SQ_SLOT_KEYS;
-    const sq_shape *vs = ocl_in_shape(s, L, vslot);
-    cl_mem q = ocl_in(s, L, SQ_SLOT_QUERY), k = ocl_in(s, L, SQ_SLOT_KEYS), v = ocl_in(s, L, vslot);
-    cl_mem lens = ocl_in(s, L, SQ_SLOT_LENGTHS), out = ocl_out(s, L, SQ_OUT_MAIN);
+    const bool bf = args->batch_first;
+    const sq_view *qs = args->in[SQ_SLOT_QUERY], *ks = args->in[SQ_SLOT_KEYS];
+    const sq_view *vs = args->in[SQ_SLOT_VALUES] ? args->in[SQ_SLOT_VALUES] : ks;
+    cl_mem q = ocl_mem(qs), k = ocl_mem(ks), v = ocl_mem(vs);
+    cl_mem lens = ocl_mem(args->in[SQ_SLOT_LENGTHS]), out = ocl_mem(args->out[SQ_OUT_MAIN]);
     const bool seq_q = qs->rank == 3;
-    const int64_t Tk = ks->d[bf ? 1 : 0], B = ks->d[bf ? 0 : 1], Hk = ks->d[2], Hv = vs->d[2];
-    const int64_t Tq = seq_q ? qs->d[bf ? 1 : 0] : 1, Hq = qs->d[qs->rank - 1], Nq = Tq * B;
+    const int64_t Tk = sq_seq_T(ks, bf), B = sq_seq_B(ks, bf), Hk = ks->d[2], Hv = vs->d[2];
+    const int64_t Tq = seq_q ? sq_seq_T(qs, bf) : 1, Hq = qs->d[qs->rank - 1], Nq = Tq * B;
     seqrt_status st;
     if ((st = ocl_check_int(L, B * Tq * Tk, "the number of attention scores")) ||
         (st = ocl_check_int(L, B * Tq * Hv, "the context size")))
         return st;
-    cl_mem S = ocl_out(s, L, SQ_OUT_WEIGHTS);
+    cl_mem S = ocl_mem(args->out[SQ_OUT_WEIGHTS]);
     if (!S) {
         if ((st = ocl_buf_reserve(s, &a->sc, (size_t)(B * Tq * Tk) * 4, "attention scores"))) return st;
         S = a->sc.mem;
@@ -142,15 +144,17 @@ static seqrt_status run_attention(ocl_session *s, const sq_layer *L, void *state
     return context(s, S, v, out, lens, bf, seq_q, B, Tq, Tk, Hv);
 }
 
-static seqrt_status run_attention_pool(ocl_session *s, const sq_layer *L, void *state)
+static seqrt_status run_attention_pool(void *session, const sq_op_args *args, void *state)
 {
+    ocl_session *s = session;
+    const sq_layer *L = args->layer;
     att_state *a = state;
-    const bool bf = s->model->batch_first;
-    const sq_shape *xs = ocl_in_shape(s, L, SQ_SLOT_X);
-    const int64_t T = xs->d[bf ? 1 : 0], B = xs->d[bf ? 0 : 1], F = xs->d[2];
+    const bool bf = args->batch_first;
+    const sq_view *xs = args->in[SQ_SLOT_X];
+    const int64_t T = sq_seq_T(xs, bf), B = sq_seq_B(xs, bf), F = xs->d[2];
     const int64_t A = L->w[SQ_W_POOL0]->dims[0];
-    cl_mem x = ocl_in(s, L, SQ_SLOT_X), lens = ocl_in(s, L, SQ_SLOT_LENGTHS);
-    cl_mem out = ocl_out(s, L, SQ_OUT_MAIN), S = ocl_out(s, L, SQ_OUT_WEIGHTS);
+    cl_mem x = ocl_mem(xs), lens = ocl_mem(args->in[SQ_SLOT_LENGTHS]);
+    cl_mem out = ocl_mem(args->out[SQ_OUT_MAIN]), S = ocl_mem(args->out[SQ_OUT_WEIGHTS]);
     seqrt_status st;
     if (!S) {
         if ((st = ocl_buf_reserve(s, &a->sc, (size_t)(B * T) * 4, "attention_pool scores"))) return st;
@@ -168,5 +172,7 @@ static seqrt_status run_attention_pool(ocl_session *s, const sq_layer *L, void *
     return context(s, S, x, out, lens, bf, false, B, 1, T, F);
 }
 
-const ocl_op ocl_op_attention = {att_prepare, run_attention, att_release};
-const ocl_op ocl_op_attention_pool = {att_prepare, run_attention_pool, att_release};
+const sq_op_impl ocl_attention_impl = {
+    .supports = sq_op_supports_all, .prepare = att_prepare, .run = run_attention, .release = att_release};
+const sq_op_impl ocl_attention_pool_impl = {
+    .supports = sq_op_supports_all, .prepare = att_prepare, .run = run_attention_pool, .release = att_release};

@@ -46,15 +46,17 @@ static seqrt_status rnn_step(const ocl_rec_run *c, int step)
                      KA_INT(H), KA_INT(D), KA_INT(c->bf), KA_INT(r->flags), KA_INT(c->L->a.nonlinearity));
 }
 
-static seqrt_status run_gru(ocl_session *s, const sq_layer *L, void *state)
+static seqrt_status run_gru(void *session, const sq_op_args *a, void *state)
 {
-    return ocl_rec_execute(s, L, state, gru_step);
+    return ocl_rec_execute(session, a, state, gru_step);
 }
 
-static seqrt_status run_rnn(ocl_session *s, const sq_layer *L, void *state)
+static seqrt_status run_rnn(void *session, const sq_op_args *a, void *state)
 {
-    return ocl_rec_execute(s, L, state, rnn_step);
+    return ocl_rec_execute(session, a, state, rnn_step);
 }
 
-const ocl_op ocl_op_gru = {ocl_rec_prepare, run_gru, ocl_rec_release};
-const ocl_op ocl_op_rnn = {ocl_rec_prepare, run_rnn, ocl_rec_release};
+const sq_op_impl ocl_gru_impl = {
+    .supports = sq_op_supports_all, .prepare = ocl_rec_prepare, .run = run_gru, .release = ocl_rec_release};
+const sq_op_impl ocl_rnn_impl = {
+    .supports = sq_op_supports_all, .prepare = ocl_rec_prepare, .run = run_rnn, .release = ocl_rec_release};

@@ -8,10 +8,12 @@
  *   ocl_program_cache.c  compiled programs cached on disk
  *   ocl_onednn.c         the Intel-GPU route through oneDNN (dlopen'ed)
  *   ocl_util.c           error text, device description, program builds
- *   ocl_session.c        sessions: buffers, queue, graph walk, kernel launches
+ *   ocl_buffer.c         device buffers: creation, growth, upload, write, fill, copy
+ *   ocl_session.c        sessions: queue, kernels, values, the op table, launches
  *   ocl_gemm.c           GEMMs through CLBlast (or oneDNN on its route)
  *   ocl_misc.c ocl_softmax.c ocl_recurrent.c ocl_lstm.c ocl_gru_rnn.c
- *   ocl_persistent.c ocl_attention.c ocl_mha.c   the ops
+ *   ocl_persistent.c ocl_attention.c ocl_mha.c   the ops (each exports its
+ *                        sq_op_impl rows, listed at the end of this file)
  */
 #ifndef OCL_INTERNAL_H
 #define OCL_INTERNAL_H
@@ -231,30 +233,22 @@ typedef struct ocl_buf {
     size_t cap;               /* bytes */
 } ocl_buf;
 
-typedef struct ocl_session ocl_session;
-
-/* An op: upload its weights once, run it on device values. */
-typedef struct ocl_op {
-    seqrt_status (*prepare)(ocl_session *s, const sq_layer *L, void **state);
-    seqrt_status (*run)(ocl_session *s, const sq_layer *L, void *state);
-    void (*release)(void *state);
-} ocl_op;
-
-struct ocl_session {
+/* The `session` of every OpenCL op row (sq_op_impl). */
+typedef struct ocl_session {
     const seqrt_model *model;
     ocl_device *dev;
     cl_context ctx;
     cl_command_queue q;
     cl_kernel k[OCL_KERNEL_COUNT];
     size_t kmax[OCL_KERNEL_COUNT]; /* CL_KERNEL_WORK_GROUP_SIZE of each */
-    ocl_buf *vals;         /* per value */
-    void **state;             /* per layer: the op's own */
+    ocl_buf *vals;            /* per value: its device buffer */
+    sq_view *views;           /* per value: shape of the run, data = vals[v].mem */
+    void **state;             /* per layer: what its row's prepare made */
     cl_mem dummy;             /* bound to absent optional kernel arguments */
-    ocl_onednn *dnnl;      /* the oneDNN route, or NULL */
+    ocl_onednn *dnnl;         /* the oneDNN route, or NULL */
     /* the run in progress */
-    const sq_plan *plan;
     const sq_view *const *host_in; /* model inputs on the host */
-};
+} ocl_session;
 
 /* Grows `b` to at least `bytes` (contents lost when it grows). */
 seqrt_status ocl_buf_reserve(ocl_session *s, ocl_buf *b, size_t bytes, const char *what);
@@ -270,11 +264,9 @@ seqrt_status ocl_copy(ocl_session *s, cl_mem src, size_t soff, cl_mem dst, size_
                          size_t count);
 void ocl_release_mem(cl_mem *m);
 
-/* Device buffer of value slot `slot` of L (NULL when absent) and its shape. */
-cl_mem ocl_in(ocl_session *s, const sq_layer *L, int slot);
-cl_mem ocl_out(ocl_session *s, const sq_layer *L, int o);
-const sq_shape *ocl_in_shape(ocl_session *s, const sq_layer *L, int slot);
-const sq_shape *ocl_out_shape(ocl_session *s, const sq_layer *L, int o);
+/* The device buffer of a view an op row gets in its sq_op_args (NULL when
+ * the slot is absent): the session binds each value's cl_mem as `data`. */
+static inline cl_mem ocl_mem(const sq_view *v) { return v ? (cl_mem)v->data : NULL; }
 /* Host copy of L's lengths (a model input), or NULL. */
 const int32_t *ocl_host_lengths(ocl_session *s, const sq_layer *L);
 /* The weight L->w[i], or NULL when absent. */
@@ -334,10 +326,20 @@ seqrt_status ocl_clblast_overrides(cl_device_id dev, const ocl_profile *p);
 
 /* ------------------------------------------------------------ ops */
 
-extern const ocl_op ocl_op_embedding, ocl_op_one_hot, ocl_op_linear,
-    ocl_op_activation, ocl_op_softmax, ocl_op_dropout, ocl_op_binary,
-    ocl_op_concat, ocl_op_select, ocl_op_pool, ocl_op_lstm, ocl_op_gru,
-    ocl_op_rnn, ocl_op_attention, ocl_op_attention_pool, ocl_op_mha;
+/* The op rows, one per op kind: `session` is the ocl_session, every view of
+ * the args a device buffer (ocl_mem). Every row computes every form of its
+ * op that the model format allows, so each `supports` is
+ * sq_op_supports_all: nothing known when a session is created is refused
+ * later (sizes beyond 32-bit indexing depend on a run's shapes and are
+ * SEQRT_ERR_LIMIT then). */
+extern const sq_op_impl ocl_embedding_impl, ocl_one_hot_impl, ocl_linear_impl, ocl_activation_impl,
+    ocl_dropout_impl, ocl_add_impl, ocl_mul_impl, ocl_concat_impl, ocl_select_impl, ocl_last_step_impl,
+    ocl_mean_pool_impl;                                                        /* ocl_misc.c */
+extern const sq_op_impl ocl_softmax_impl, ocl_log_softmax_impl;               /* ocl_softmax.c */
+extern const sq_op_impl ocl_lstm_impl;                                         /* ocl_lstm.c */
+extern const sq_op_impl ocl_gru_impl, ocl_rnn_impl;                            /* ocl_gru_rnn.c */
+extern const sq_op_impl ocl_attention_impl, ocl_attention_pool_impl;           /* ocl_attention.c */
+extern const sq_op_impl ocl_multihead_attention_impl;                          /* ocl_mha.c */
 
 /* Masked softmax over rows of [rows, Tk] scores: row r is query i = r % Tq
  * of batch entry r / (heads * Tq); keys t >= len[b] (and t > i when causal)

@@ -30,9 +30,10 @@ static seqrt_status lstm_step(const ocl_rec_run *c, int step)
                      KA_INT(P), KA_INT(D), KA_INT(c->bf));
 }
 
-static seqrt_status run_lstm(ocl_session *s, const sq_layer *L, void *state)
+static seqrt_status run_lstm(void *session, const sq_op_args *a, void *state)
 {
-    return ocl_rec_execute(s, L, state, lstm_step);
+    return ocl_rec_execute(session, a, state, lstm_step);
 }
 
-const ocl_op ocl_op_lstm = {ocl_rec_prepare, run_lstm, ocl_rec_release};
+const sq_op_impl ocl_lstm_impl = {
+    .supports = sq_op_supports_all, .prepare = ocl_rec_prepare, .run = run_lstm, .release = ocl_rec_release};

@@ -14,6 +14,7 @@
 #include <math.h>
 
 #include "ocl_internal.h"
+#include "seq.h"
 
 typedef struct mha_state {
     cl_mem w_in, b_in[3], w_out, b_out;
@@ -39,7 +40,7 @@ static void mha_release(void *state)
     sq_free(m);
 }
 
-static seqrt_status mha_prepare(ocl_session *s, const sq_layer *L, void **state)
+static seqrt_status mha_prepare(void *s, const sq_layer *L, void **state)
 {
     mha_state *m = sq_calloc(1, sizeof *m);
     if (!m) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
@@ -69,19 +70,21 @@ static seqrt_status linear(ocl_session *s, cl_mem x, int64_t N, int64_t E, cl_me
                      KA_INT(N), KA_INT(E));
 }
 
-static seqrt_status run_mha(ocl_session *s, const sq_layer *L, void *state)
+static seqrt_status run_mha(void *session, const sq_op_args *a, void *state)
 {
+    ocl_session *s = session;
+    const sq_layer *L = a->layer;
     mha_state *m = state;
-    const bool bf = s->model->batch_first;
-    const int kslot = L->in[SQ_SLOT_KEYS] >= 0 ? SQ_SLOT_KEYS : SQ_SLOT_QUERY;
-    const int vslot = L->in[SQ_SLOT_VALUES] >= 0 ? SQ_SLOT_VALUES : SQ_SLOT_QUERY;
-    const sq_shape *qs = ocl_in_shape(s, L, SQ_SLOT_QUERY), *ks = ocl_in_shape(s, L, kslot);
-    const int64_t Tq = qs->d[bf ? 1 : 0], B = qs->d[bf ? 0 : 1], E = qs->d[2], Tk = ks->d[bf ? 1 : 0];
+    const bool bf = a->batch_first;
+    const sq_view *qs = a->in[SQ_SLOT_QUERY];
+    const sq_view *ks = a->in[SQ_SLOT_KEYS] ? a->in[SQ_SLOT_KEYS] : qs;
+    const sq_view *vs = a->in[SQ_SLOT_VALUES] ? a->in[SQ_SLOT_VALUES] : qs;
+    const int64_t Tq = sq_seq_T(qs, bf), B = sq_seq_B(qs, bf), E = qs->d[2], Tk = sq_seq_T(ks, bf);
     const int64_t H = L->a.num_heads, hd = E / H;
-    cl_mem src[3] = {ocl_in(s, L, SQ_SLOT_QUERY), ocl_in(s, L, kslot), ocl_in(s, L, vslot)};
+    cl_mem src[3] = {ocl_mem(qs), ocl_mem(ks), ocl_mem(vs)};
     const int64_t rows[3] = {Tq * B, Tk * B, Tk * B};
-    cl_mem lens = ocl_in(s, L, SQ_SLOT_LENGTHS), out = ocl_out(s, L, SQ_OUT_MAIN);
-    cl_mem wout = ocl_out(s, L, SQ_OUT_WEIGHTS);
+    cl_mem lens = ocl_mem(a->in[SQ_SLOT_LENGTHS]), out = ocl_mem(a->out[SQ_OUT_MAIN]);
+    cl_mem wout = ocl_mem(a->out[SQ_OUT_WEIGHTS]);
     const bool causal = L->a.causal, masked = lens || causal;
     seqrt_status st;
     if ((st = ocl_check_int(L, B * H * Tq * Tk, "the number of attention scores"))) return st;
@@ -132,4 +135,5 @@ static seqrt_status run_mha(ocl_session *s, const sq_layer *L, void *state)
     return linear(s, m->o.mem, Tq * B, E, m->w_out, 0, m->b_out, out);
 }
 
-const ocl_op ocl_op_mha = {mha_prepare, run_mha, mha_release};
+const sq_op_impl ocl_multihead_attention_impl = {
+    .supports = sq_op_supports_all, .prepare = mha_prepare, .run = run_mha, .release = mha_release};

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "ocl_recurrent.h"
+#include "seq.h"
 
 void ocl_rec_release(void *state)
 {
@@ -54,8 +55,9 @@ static seqrt_status stack(ocl_session *s, const sq_layer *L, int k, int which, s
     return st;
 }
 
-seqrt_status ocl_rec_prepare(ocl_session *s, const sq_layer *L, void **state)
+seqrt_status ocl_rec_prepare(void *session, const sq_layer *L, void **state)
 {
+    ocl_session *s = session;
     ocl_rec *r = sq_calloc(1, sizeof *r);
     if (!r) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
     r->nl = (int)L->a.num_layers;
@@ -113,11 +115,12 @@ static seqrt_status reserve(ocl_session *s, ocl_buf *b, int64_t count, const cha
     return ocl_buf_reserve(s, b, (size_t)count * sizeof(float), what);
 }
 
-seqrt_status ocl_rec_execute(ocl_session *s, const sq_layer *L, ocl_rec *r, ocl_step_fn step)
+seqrt_status ocl_rec_execute(ocl_session *s, const sq_op_args *a, ocl_rec *r, ocl_step_fn step)
 {
-    const bool bf = s->model->batch_first;
-    const sq_shape *xs = ocl_in_shape(s, L, SQ_SLOT_X);
-    const int64_t T = xs->d[bf ? 1 : 0], B = xs->d[bf ? 0 : 1];
+    const sq_layer *L = a->layer;
+    const bool bf = a->batch_first;
+    const sq_view *xs = a->in[SQ_SLOT_X];
+    const int64_t T = sq_seq_T(xs, bf), B = sq_seq_B(xs, bf);
     const int D = r->D;
     const int64_t GH = (int64_t)r->G * r->H, F = D * r->Ho, rows = T * B;
     seqrt_status st;
@@ -137,11 +140,15 @@ seqrt_status ocl_rec_execute(ocl_session *s, const sq_layer *L, ocl_rec *r, ocl_
     int64_t steps = T;
     if (hl) {
         steps = 0;
-        for (int64_t b = 0; b < B; b++) steps = hl[b] > steps ? hl[b] : steps;
+        for (int64_t b = 0; b < B; b++) {
+            const int64_t n = sq_valid_len(hl, b, T);
+            steps = n > steps ? n : steps;
+        }
     }
-    cl_mem h0 = ocl_in(s, L, SQ_SLOT_H0), c0 = L->op == SQ_OP_LSTM ? ocl_in(s, L, SQ_SLOT_C0) : NULL;
-    cl_mem hn = ocl_out(s, L, SQ_OUT_H_N), cn = L->op == SQ_OP_LSTM ? ocl_out(s, L, SQ_OUT_C_N) : NULL;
-    ocl_rec_run c = {s, L, r, NULL, NULL, ocl_in(s, L, SQ_SLOT_LENGTHS), 0, (int)T, (int)B, bf};
+    const bool lstm = L->op == SQ_OP_LSTM;
+    cl_mem h0 = ocl_mem(a->in[SQ_SLOT_H0]), c0 = lstm ? ocl_mem(a->in[SQ_SLOT_C0]) : NULL;
+    cl_mem hn = ocl_mem(a->out[SQ_OUT_H_N]), cn = lstm ? ocl_mem(a->out[SQ_OUT_C_N]) : NULL;
+    ocl_rec_run c = {s, L, r, NULL, NULL, ocl_mem(a->in[SQ_SLOT_LENGTHS]), 0, (int)T, (int)B, bf};
     c.has_len = c.lens != NULL;
     size_t local_bytes = 0;
     char why[256];
@@ -151,8 +158,8 @@ seqrt_status ocl_rec_execute(ocl_session *s, const sq_layer *L, ocl_rec *r, ocl_
     const size_t state_h = (size_t)(D * B * r->Ho), state_c = (size_t)(D * B * r->H);
     for (int k = 0; k < r->nl; k++) {
         c.w = &r->layers[k];
-        cl_mem src = k == 0 ? ocl_in(s, L, SQ_SLOT_X) : r->seq[(k - 1) % 2].mem;
-        c.y = k == r->nl - 1 ? ocl_out(s, L, SQ_OUT_MAIN) : r->seq[k % 2].mem;
+        cl_mem src = k == 0 ? ocl_mem(xs) : r->seq[(k - 1) % 2].mem;
+        c.y = k == r->nl - 1 ? ocl_mem(a->out[SQ_OUT_MAIN]) : r->seq[k % 2].mem;
         const size_t in = (size_t)c.w->in;
         ocl_gemm g = {false, true, (size_t)rows, (size_t)(D * GH), in, 1.0f, 0.0f, src, c.w->w_ih, r->xg.mem, 0, 0,
                          0,     in,   in,           (size_t)(D * GH), 0,  0,    0,    1};

@@ -51,8 +51,10 @@ typedef seqrt_status (*ocl_step_fn)(const ocl_rec_run *c, int step);
  * `h` is [D, B, width] (width H_out, or H for GRU's r * h). */
 seqrt_status ocl_rec_hh_gemm(const ocl_rec_run *c, cl_mem h, int64_t width, int64_t row0, int64_t rows);
 
-seqrt_status ocl_rec_prepare(ocl_session *s, const sq_layer *L, void **state);
-seqrt_status ocl_rec_execute(ocl_session *s, const sq_layer *L, ocl_rec *r, ocl_step_fn step);
+/* The prepare and release of the lstm, gru and rnn rows (sq_op_impl), and
+ * the body of their run: `a` the layer's args, `r` its prepared state. */
+seqrt_status ocl_rec_prepare(void *session, const sq_layer *L, void **state);
+seqrt_status ocl_rec_execute(ocl_session *s, const sq_op_args *a, ocl_rec *r, ocl_step_fn step);
 void ocl_rec_release(void *state);
 
 /* Persistent kernel (ocl_persistent.c): whether it runs this layer (and why,

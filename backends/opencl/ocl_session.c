@@ -2,10 +2,14 @@
  * OpenCL sessions: one in-order queue per session, the kernels of the
  * device's program, the weights of every layer uploaded once at creation,
  * one device buffer per graph value allocated once per shape (grown only
- * when a run needs more). A run uploads the model inputs, walks the layers
- * in order with every intermediate value on the device, reads the outputs
- * back and waits for the queue: on success and on every failure alike, so
- * no host memory of the caller is touched after the run returns.
+ * when a run needs more). The layers' op rows (sq_op_impl, one per op kind,
+ * exported by the op files) are prepared, run and released through the
+ * core's walks (api/op_walk.c) with this session as their `session`; the
+ * views they get hold a value's device buffer (cl_mem) in `data`. A run
+ * uploads the model inputs, walks the layers in order with every
+ * intermediate value on the device, reads the outputs back and waits for
+ * the queue: on success and on every failure alike, so no host memory of
+ * the caller is touched after the run returns.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -19,129 +23,30 @@ static const char *const g_kernel_names[OCL_KERNEL_COUNT] = {
 #undef OCL_KNAME
 };
 
-static const ocl_op *const g_ops[SQ_OP_COUNT] = {
-    [SQ_OP_EMBEDDING] = &ocl_op_embedding,
-    [SQ_OP_ONE_HOT] = &ocl_op_one_hot,
-    [SQ_OP_LSTM] = &ocl_op_lstm,
-    [SQ_OP_GRU] = &ocl_op_gru,
-    [SQ_OP_RNN] = &ocl_op_rnn,
-    [SQ_OP_LINEAR] = &ocl_op_linear,
-    [SQ_OP_ACTIVATION] = &ocl_op_activation,
-    [SQ_OP_SOFTMAX] = &ocl_op_softmax,
-    [SQ_OP_LOG_SOFTMAX] = &ocl_op_softmax,
-    [SQ_OP_DROPOUT] = &ocl_op_dropout,
-    [SQ_OP_ADD] = &ocl_op_binary,
-    [SQ_OP_MUL] = &ocl_op_binary,
-    [SQ_OP_CONCAT] = &ocl_op_concat,
-    [SQ_OP_SELECT] = &ocl_op_select,
-    [SQ_OP_LAST_STEP] = &ocl_op_pool,
-    [SQ_OP_MEAN_POOL] = &ocl_op_pool,
-    [SQ_OP_ATTENTION] = &ocl_op_attention,
-    [SQ_OP_ATTENTION_POOL] = &ocl_op_attention_pool,
-    [SQ_OP_MULTIHEAD_ATTENTION] = &ocl_op_mha,
+/* The device's op table: one row per op kind (ops in ocl_internal.h). */
+static const sq_op_impl *const g_ops[SQ_OP_COUNT] = {
+    [SQ_OP_EMBEDDING] = &ocl_embedding_impl,
+    [SQ_OP_ONE_HOT] = &ocl_one_hot_impl,
+    [SQ_OP_LSTM] = &ocl_lstm_impl,
+    [SQ_OP_GRU] = &ocl_gru_impl,
+    [SQ_OP_RNN] = &ocl_rnn_impl,
+    [SQ_OP_LINEAR] = &ocl_linear_impl,
+    [SQ_OP_ACTIVATION] = &ocl_activation_impl,
+    [SQ_OP_SOFTMAX] = &ocl_softmax_impl,
+    [SQ_OP_LOG_SOFTMAX] = &ocl_log_softmax_impl,
+    [SQ_OP_DROPOUT] = &ocl_dropout_impl,
+    [SQ_OP_ADD] = &ocl_add_impl,
+    [SQ_OP_MUL] = &ocl_mul_impl,
+    [SQ_OP_CONCAT] = &ocl_concat_impl,
+    [SQ_OP_SELECT] = &ocl_select_impl,
+    [SQ_OP_LAST_STEP] = &ocl_last_step_impl,
+    [SQ_OP_MEAN_POOL] = &ocl_mean_pool_impl,
+    [SQ_OP_ATTENTION] = &ocl_attention_impl,
+    [SQ_OP_ATTENTION_POOL] = &ocl_attention_pool_impl,
+    [SQ_OP_MULTIHEAD_ATTENTION] = &ocl_multihead_attention_impl,
 };
 
-/* ------------------------------------------------------------ buffers */
-
-void ocl_release_mem(cl_mem *m)
-{
-    if (*m) clReleaseMemObject(*m);
-    *m = NULL;
-}
-
-void ocl_buf_release(ocl_buf *b)
-{
-    ocl_release_mem(&b->mem);
-    b->cap = 0;
-}
-
-static seqrt_status create_buffer(ocl_session *s, cl_mem_flags flags, size_t bytes, void *host, cl_mem *out,
-                                  const char *what)
-{
-    if (bytes < 16) bytes = 16;
-    cl_ulong max = s->dev->desc.max_alloc;
-    if (max && bytes > max)
-        return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "opencl: %s needs %zu bytes in one buffer; %s allows at most %llu",
-                        what, bytes, s->dev->desc.name, (unsigned long long)max);
-    cl_int err;
-    *out = OCL_FAULT("clCreateBuffer", (err = CL_MEM_OBJECT_ALLOCATION_FAILURE, NULL),
-                        clCreateBuffer(s->ctx, flags, bytes, host, &err));
-    if (err != CL_SUCCESS) {
-        *out = NULL;
-        return ocl_fail(err, "clCreateBuffer(%zu bytes for %s)", bytes, what);
-    }
-    return SEQRT_OK;
-}
-
-seqrt_status ocl_buf_reserve(ocl_session *s, ocl_buf *b, size_t bytes, const char *what)
-{
-    if (bytes <= b->cap && b->mem) return SEQRT_OK;
-    ocl_buf_release(b);
-    seqrt_status st = create_buffer(s, CL_MEM_READ_WRITE, bytes, NULL, &b->mem, what);
-    if (st) return st;
-    b->cap = bytes < 16 ? 16 : bytes;
-    return SEQRT_OK;
-}
-
-seqrt_status ocl_upload(ocl_session *s, const float *data, size_t count, cl_mem *out, const char *what)
-{
-    seqrt_status st = create_buffer(s, CL_MEM_READ_WRITE, count * sizeof(float), NULL, out, what);
-    if (st) return st;
-    st = data ? ocl_write(s, *out, 0, data, count, what) : ocl_zero(s, *out, 0, count);
-    if (st) ocl_release_mem(out);
-    return st;
-}
-
-seqrt_status ocl_write(ocl_session *s, cl_mem m, size_t off, const float *data, size_t count, const char *what)
-{
-    if (!count) return SEQRT_OK;
-    OCL_CLF("clEnqueueWriteBuffer",
-           clEnqueueWriteBuffer(s->q, m, CL_TRUE, off * sizeof(float), count * sizeof(float), data, 0, NULL, NULL),
-           "clEnqueueWriteBuffer(%s)", what);
-    return SEQRT_OK;
-}
-
-seqrt_status ocl_zero(ocl_session *s, cl_mem m, size_t off, size_t count)
-{
-    if (!count) return SEQRT_OK;
-    const cl_float zero = 0.0f;
-    OCL_CLF("clEnqueueFillBuffer",
-           clEnqueueFillBuffer(s->q, m, &zero, sizeof zero, off * sizeof(float), count * sizeof(float), 0, NULL, NULL),
-           "clEnqueueFillBuffer(%zu floats)", count);
-    return SEQRT_OK;
-}
-
-seqrt_status ocl_copy(ocl_session *s, cl_mem src, size_t soff, cl_mem dst, size_t doff, size_t count)
-{
-    if (!count) return SEQRT_OK;
-    OCL_CLF("clEnqueueCopyBuffer",
-           clEnqueueCopyBuffer(s->q, src, dst, soff * sizeof(float), doff * sizeof(float), count * sizeof(float), 0,
-                               NULL, NULL),
-           "clEnqueueCopyBuffer(%zu floats)", count);
-    return SEQRT_OK;
-}
-
 /* ------------------------------------------------------------ values */
-
-cl_mem ocl_in(ocl_session *s, const sq_layer *L, int slot)
-{
-    return L->in[slot] >= 0 ? s->vals[L->in[slot]].mem : NULL;
-}
-
-cl_mem ocl_out(ocl_session *s, const sq_layer *L, int o)
-{
-    return L->out[o] >= 0 ? s->vals[L->out[o]].mem : NULL;
-}
-
-const sq_shape *ocl_in_shape(ocl_session *s, const sq_layer *L, int slot)
-{
-    return L->in[slot] >= 0 ? &s->plan->shapes[L->in[slot]] : NULL;
-}
-
-const sq_shape *ocl_out_shape(ocl_session *s, const sq_layer *L, int o)
-{
-    return L->out[o] >= 0 ? &s->plan->shapes[L->out[o]] : NULL;
-}
 
 const int32_t *ocl_host_lengths(ocl_session *s, const sq_layer *L)
 {
@@ -189,9 +94,7 @@ static void session_free(void *impl)
     if (!s) return;
     const seqrt_model *m = s->model;
     if (s->q) clFinish(s->q);
-    if (s->state)
-        for (int l = 0; l < m->nlayers; l++)
-            if (s->state[l] && g_ops[m->layers[l].op]->release) g_ops[m->layers[l].op]->release(s->state[l]);
+    sq_ops_release(g_ops, m, s->state);
     if (s->vals)
         for (int v = 0; v < m->nvalues; v++) ocl_buf_release(&s->vals[v]);
     for (int k = 0; k < OCL_KERNEL_COUNT; k++)
@@ -200,6 +103,7 @@ static void session_free(void *impl)
     ocl_onednn_free(s->dnnl);
     if (s->q) clReleaseCommandQueue(s->q);
     sq_free(s->state);
+    sq_free(s->views);
     sq_free(s->vals);
     sq_free(s);
 }
@@ -216,8 +120,9 @@ static seqrt_status session_create(const seqrt_device *dev, const seqrt_model *m
     s->dev = d;
     s->ctx = d->ctx;
     s->vals = sq_calloc((size_t)(m->nvalues ? m->nvalues : 1), sizeof *s->vals);
+    s->views = sq_calloc((size_t)(m->nvalues ? m->nvalues : 1), sizeof *s->views);
     s->state = sq_calloc((size_t)(m->nlayers ? m->nlayers : 1), sizeof *s->state);
-    if (!s->vals || !s->state) {
+    if (!s->vals || !s->views || !s->state) {
         session_free(s);
         return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory creating an opencl session");
     }
@@ -243,8 +148,7 @@ static seqrt_status session_create(const seqrt_device *dev, const seqrt_model *m
             return ocl_fail(err, "clGetKernelWorkGroupInfo(%s)", g_kernel_names[k]);
         }
     }
-    if ((st = create_buffer(s, CL_MEM_READ_WRITE, 64, NULL, &s->dummy, "a placeholder")) ||
-        (st = ocl_zero(s, s->dummy, 0, 16))) {
+    if ((st = ocl_upload(s, NULL, 16, &s->dummy, "a placeholder"))) {
         session_free(s);
         return st;
     }
@@ -252,18 +156,9 @@ static seqrt_status session_create(const seqrt_device *dev, const seqrt_model *m
         sq_log(SQ_LOG_WARN, "opencl: %s; using CLBlast", seqrt_last_error());
         s->dnnl = NULL;
     }
-    for (int l = 0; l < m->nlayers; l++) {
-        const sq_layer *L = &m->layers[l];
-        const ocl_op *op = g_ops[L->op];
-        if (!op) {
-            session_free(s);
-            return sq_error(SEQRT_ERR_UNSUPPORTED, "layer '%s': op '%s' has no opencl implementation", L->name,
-                            sq_op_name(L->op));
-        }
-        if (op->prepare && (st = op->prepare(s, L, &s->state[l]))) {
-            session_free(s);
-            return sq_error_prefix(st, "layer '%s'", L->name);
-        }
+    if ((st = sq_ops_prepare(g_ops, s, m, s->state))) {
+        session_free(s);
+        return st;
     }
     if ((err = OCL_FAULT("clFinish", CL_OUT_OF_RESOURCES, clFinish(s->q))) != CL_SUCCESS) {
         session_free(s);
@@ -286,6 +181,11 @@ static seqrt_status bind_values(ocl_session *s, const sq_plan *plan)
                             m->values[v].name);
         seqrt_status st = ocl_buf_reserve(s, &s->vals[v], (size_t)count * 4, m->values[v].name);
         if (st) return st;
+        sq_view *w = &s->views[v];
+        w->dtype = m->values[v].dtype;
+        w->rank = sh->rank;
+        memcpy(w->d, sh->d, sizeof w->d);
+        w->data = s->vals[v].mem;
     }
     return SEQRT_OK;
 }
@@ -304,10 +204,7 @@ static seqrt_status run_graph(ocl_session *s, const sq_plan *plan, const sq_view
             clEnqueueWriteBuffer(s->q, s->vals[m->inputs[i]].mem, CL_FALSE, 0, bytes, inputs[i]->data, 0, NULL, NULL),
             "clEnqueueWriteBuffer(input '%s')", m->values[m->inputs[i]].name);
     }
-    for (int l = 0; l < m->nlayers; l++) {
-        const sq_layer *L = &m->layers[l];
-        if ((st = g_ops[L->op]->run(s, L, s->state[l]))) return sq_error_prefix(st, "layer '%s'", L->name);
-    }
+    if ((st = sq_ops_run(g_ops, s, m, s->views, s->state))) return st;
     for (int o = 0; o < m->noutputs; o++) {
         size_t bytes = (size_t)sq_view_count(outputs[o]) * 4;
         if (!bytes) continue;
@@ -322,13 +219,11 @@ static seqrt_status run_graph(ocl_session *s, const sq_plan *plan, const sq_view
 static seqrt_status session_run(void *impl, const sq_plan *plan, const sq_view *const *inputs, sq_view *const *outputs)
 {
     ocl_session *s = impl;
-    s->plan = plan;
     s->host_in = inputs;
     seqrt_status st = run_graph(s, plan, inputs, outputs);
     /* always drain the queue: the caller's buffers must not be touched later */
     cl_int err = clFinish(s->q);
     if (err == CL_SUCCESS) err = OCL_FAULT("clFinish", CL_OUT_OF_RESOURCES, CL_SUCCESS);
-    s->plan = NULL;
     s->host_in = NULL;
     if (st) return st;
     if (err != CL_SUCCESS) return ocl_fail(err, "clFinish (the run)");
@@ -337,19 +232,5 @@ static seqrt_status session_run(void *impl, const sq_plan *plan, const sq_view *
 
 static const sq_session_iface g_session_iface = {.run = session_run, .free = session_free};
 
-/* The device's op table (transitional: each row runs through g_ops). */
-static seqrt_status row_run(void *s, const sq_op_args *a, void *state)
-{
-    return g_ops[a->layer->op]->run(s, a->layer, state);
-}
-static const sq_op_impl g_row = {.supports = sq_op_supports_all, .run = row_run};
-static const sq_op_impl *const g_rows[SQ_OP_COUNT] = {
-#define ROW(k) [SQ_OP_##k] = &g_row
-    ROW(EMBEDDING), ROW(ONE_HOT), ROW(LSTM), ROW(GRU), ROW(RNN), ROW(LINEAR), ROW(ACTIVATION), ROW(SOFTMAX),
-    ROW(LOG_SOFTMAX), ROW(DROPOUT), ROW(ADD), ROW(MUL), ROW(CONCAT), ROW(SELECT), ROW(LAST_STEP), ROW(MEAN_POOL),
-    ROW(ATTENTION), ROW(ATTENTION_POOL), ROW(MULTIHEAD_ATTENTION),
-#undef ROW
-};
-
 const sq_device_iface ocl_device_iface = {
-    .ops = g_rows, .session_create = session_create, .session = &g_session_iface};
+    .ops = g_ops, .session_create = session_create, .session = &g_session_iface};

@@ -2,18 +2,20 @@
  * softmax and log_softmax along any axis, and the masked softmax of the
  * attention ops. Long contiguous rows (a vocabulary) take one work-group
  * per row (the profile's reduce_wg items, subgroup sums where enabled);
- * other rows one work-item each.
+ * other rows one work-item each. One sq_op_impl row per op kind.
  */
 #include "ocl_internal.h"
 
-static seqrt_status run_softmax(ocl_session *s, const sq_layer *L, void *state)
+static seqrt_status run_softmax(void *session, const sq_op_args *a, void *state)
 {
     (void)state;
-    const sq_shape *xs = ocl_in_shape(s, L, SQ_SLOT_X);
+    ocl_session *s = session;
+    const sq_layer *L = a->layer;
+    const sq_view *xs = a->in[SQ_SLOT_X];
     int64_t outer, inner;
     const int axis = sq_axis_split(xs->rank, xs->d, L->a.axis, &outer, &inner); /* checked at load */
     const int64_t n = xs->d[axis];
-    cl_mem x = ocl_in(s, L, SQ_SLOT_X), y = ocl_out(s, L, SQ_OUT_MAIN);
+    cl_mem x = ocl_mem(xs), y = ocl_mem(a->out[SQ_OUT_MAIN]);
     const int log_form = L->op == SQ_OP_LOG_SOFTMAX;
     const ocl_profile *p = &s->dev->choice.profile;
     if (n == 0 || outer * inner == 0) return SEQRT_OK;
@@ -34,4 +36,5 @@ seqrt_status ocl_masked_softmax(ocl_session *s, cl_mem scores, size_t rows, int 
                      KA_INT(Tk), KA_INT(Tq), KA_INT(heads), KA_MEM(lens), KA_INT(has_len), KA_INT(causal));
 }
 
-const ocl_op ocl_op_softmax = {NULL, run_softmax, NULL};
+const sq_op_impl ocl_softmax_impl = {.supports = sq_op_supports_all, .run = run_softmax};
+const sq_op_impl ocl_log_softmax_impl = {.supports = sq_op_supports_all, .run = run_softmax};
