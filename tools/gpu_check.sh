@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# The first run of seqrt's OpenCL backend on a machine whose GPU we do not
+# build on. Two steps:
+#
+#   tools/gpu_check.sh pack [BUILD_DIR] [PACK]
+#       here, after tools/build.sh: gathers what the run needs into one
+#       tarball (default build-gpu/gpu-pack.tar.xz): seqrt, seqrt-bench and
+#       seqrt-conformance, libseqrt and its backend modules, and the shared
+#       libraries they load that a bare machine may lack (the ICD loader,
+#       CLBlast, cJSON, oneDNN, libgomp), plus clinfo. Nothing is built on
+#       the GPU machine.
+#
+#   tools/gpu_check.sh run [PACK|BUILD_DIR] [REPORT_DIR]
+#       there (or here, against PoCL, to rehearse): unpacks the tarball,
+#       points the ICD loader at the NVIDIA driver's libnvidia-opencl.so.1
+#       wherever it is mounted (OCL_ICD_VENDORS; the system's ICDs when no
+#       NVIDIA driver is found), then runs, each under `timeout`:
+#         clinfo -> clinfo.txt, `seqrt backends` -> backends.txt,
+#         the conformance quick set on the OpenCL backend -> conformance.{json,md},
+#         seqrt-bench --set deepbench,training on OpenCL -> bench.{json,md}
+#       writing everything into REPORT_DIR (default gpu-report/), with a
+#       summary.txt of each step's status and seconds. All steps together
+#       stay under 6 minutes (the budgets below). The exit status is non-zero
+#       when any step failed.
+#
+# Environment: GPU_CHECK_BACKEND (default opencl:0, the first OpenCL
+# device; on the GPU machine only the NVIDIA ICD is registered),
+# GPU_CHECK_BENCH_BUDGET (seconds per bench case and device, default 0.2),
+# GPU_CHECK_QUICK=1 (bench --quick: the rehearsal on a 2-core CPU).
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cmd=${1:-}
+shift || true
+
+pack() {
+    local build=${1:-$root/build} out=${2:-$root/build-gpu/gpu-pack.tar.xz}
+    [ -x "$build/bin/seqrt" ] || { echo "gpu_check pack: $build/bin/seqrt is missing: run tools/build.sh first" >&2; return 1; }
+    local stage
+    stage=$(mktemp -d) || return 1
+    trap 'rm -rf "$stage"' RETURN
+    mkdir -p "$stage/gpu-pack/bin" "$stage/gpu-pack/lib" "$(dirname "$out")" || return 1
+    cp "$build/bin/seqrt" "$build/bin/seqrt-bench" "$build/bin/seqrt-conformance" "$stage/gpu-pack/bin/" || return 1
+    cp -a "$build/lib/." "$stage/gpu-pack/lib/" || return 1
+    command -v clinfo >/dev/null && cp "$(command -v clinfo)" "$stage/gpu-pack/bin/"
+    # The shared libraries outside glibc that the binaries and modules load.
+    local deps
+    deps=$(ldd "$build"/bin/seqrt* "$build"/lib/seqrt-*/*.so 2>/dev/null |
+        awk '/=> \// {print $3}' | sort -u |
+        grep -E '/lib(OpenCL|clblast|cjson|dnnl|gomp)\.so' || true)
+    for d in $deps; do cp -L "$d" "$stage/gpu-pack/lib/" || return 1; done
+    local tmp="$out.part"
+    tar -C "$stage" -cJf "$tmp" gpu-pack && mv "$tmp" "$out" || { rm -f "$tmp"; return 1; }
+    echo "gpu_check pack: $out ($(du -h "$out" | cut -f1)): $(ls "$stage/gpu-pack/lib" | tr '\n' ' ')"
+}
+
+# The NVIDIA driver's OpenCL library, wherever the container runtime mounted it.
+find_nvidia_icd() {
+    local p
+    p=$(ldconfig -p 2>/dev/null | awk '/libnvidia-opencl\.so\.1 / {print $NF; exit}')
+    [ -n "$p" ] && { echo "$p"; return 0; }
+    for dir in /usr/lib/x86_64-linux-gnu /usr/lib64 /usr/lib /usr/local/nvidia/lib64 /usr/local/nvidia/lib \
+               /usr/local/cuda/lib64 /run/nvidia/driver/usr/lib/x86_64-linux-gnu; do
+        [ -e "$dir/libnvidia-opencl.so.1" ] && { echo "$dir/libnvidia-opencl.so.1"; return 0; }
+    done
+    p=$(find / -xdev -name 'libnvidia-opencl.so.1*' 2>/dev/null | head -1)
+    [ -n "$p" ] && { echo "$p"; return 0; }
+    return 1
+}
+
+run() {
+    local src=${1:-$root/build-gpu/gpu-pack.tar.xz} report=${2:-$root/gpu-report}
+    local backend=${GPU_CHECK_BACKEND:-opencl:0} budget=${GPU_CHECK_BENCH_BUDGET:-0.2}
+    mkdir -p "$report" || return 1
+    report=$(cd "$report" && pwd)
+    local base
+    if [ -f "$src" ]; then
+        base=$report/.pack
+        rm -rf "$base" && mkdir -p "$base" && tar -C "$base" -xJf "$src" ||
+            { echo "gpu_check run: cannot unpack $src" >&2; return 1; }
+        base=$base/gpu-pack
+    elif [ -x "$src/bin/seqrt" ]; then
+        base=$(cd "$src" && pwd)
+    else
+        echo "gpu_check run: $src is neither a pack (tools/gpu_check.sh pack) nor a build directory" >&2
+        return 1
+    fi
+    export LD_LIBRARY_PATH="$base/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    export SEQRT_BACKEND_PATH="$base/lib/seqrt-0"
+    export XDG_CACHE_HOME="$report/.cache"
+    local icd
+    if icd=$(find_nvidia_icd); then
+        mkdir -p "$report/.vendors"
+        echo "$icd" >"$report/.vendors/nvidia.icd"
+        export OCL_ICD_VENDORS="$report/.vendors"
+        echo "gpu_check: NVIDIA OpenCL driver $icd"
+    else
+        echo "gpu_check: no libnvidia-opencl.so.1 found; using the system's OpenCL ICDs"
+    fi
+    local failed=0 summary="$report/summary.txt"
+    : >"$summary"
+    step() { # step NAME SECONDS OUTFILE CMD...
+        local name=$1 limit=$2 out=$3; shift 3
+        local t0 rc
+        t0=$(date +%s)
+        timeout --kill-after=10 "$limit" "$@" >"$out" 2>&1
+        rc=$?
+        printf '%-12s rc=%-3d %4ds  (limit %ss) %s\n' "$name" "$rc" $(( $(date +%s) - t0 )) "$limit" "$*" | tee -a "$summary"
+        [ "$rc" -eq 0 ] || { failed=1; tail -5 "$out" | sed 's/^/    /'; }
+    }
+    {
+        echo "date: $(date -u +%FT%TZ)"; echo "host: $(uname -srm)"
+        command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+    } >"$report/machine.txt" 2>&1
+    local clinfo_bin
+    clinfo_bin=$(command -v clinfo || echo "$base/bin/clinfo")
+    step clinfo 30 "$report/clinfo.txt" "$clinfo_bin"
+    step backends 30 "$report/backends.txt" "$base/bin/seqrt" backends
+    step conformance 150 "$report/conformance.txt" "$base/bin/seqrt-conformance" --quick --no-progress \
+        --backend "$backend" --golden-dir "$root/conformance/data/golden" \
+        --json "$report/conformance.json" --markdown "$report/conformance.md"
+    local quick=()
+    [ "${GPU_CHECK_QUICK:-0}" = 1 ] && quick=(--quick)
+    step bench 150 "$report/bench.txt" "$base/bin/seqrt-bench" --set deepbench,training "${quick[@]}" \
+        --backend "$backend" --budget "$budget" --no-ort \
+        --json "$report/bench.json" --markdown "$report/bench.md"
+    rm -rf "$report/.pack"
+    echo "gpu_check: reports in $report"
+    return "$failed"
+}
+
+case "$cmd" in
+    pack) pack "$@" ;;
+    run) run "$@" ;;
+    *) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; [ "$cmd" = -h ] || [ "$cmd" = --help ] ;;
+esac
