@@ -17,6 +17,7 @@
  * softmax, and the pooled output as the batched matmul weights · x.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,8 +52,9 @@ static dnnl_alg_kind_t act_alg(int act)
     }
 }
 
-static seqrt_status att_prepare(dn_session *s, const sq_layer *L, void **out)
+static seqrt_status att_prepare(void *session, const sq_layer *L, void **out)
 {
+    dn_session *s = session;
     att_state *a = sq_calloc(1, sizeof *a);
     if (!a) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
     *out = a;
@@ -86,7 +88,7 @@ static seqrt_status att_prepare(dn_session *s, const sq_layer *L, void **out)
 static dnnl_memory_desc_t q_view(const sq_view *v, bool bf, int64_t F)
 {
     if (v->rank == 2) return dn_md3s(v->d[0], 1, F, F, F, 1);
-    const int64_t T = dn_seq_T(v, bf), B = dn_seq_B(v, bf);
+    const int64_t T = sq_seq_T(v, bf), B = sq_seq_B(v, bf);
     return bf ? dn_md3s(B, T, F, T * F, F, 1) : dn_md3s(B, T, F, F, B * F, 1);
 }
 
@@ -98,8 +100,9 @@ static int64_t rows_of(const sq_view *v)
     return r;
 }
 
-static seqrt_status attention_run(dn_session *s, const sq_op_args *args, void *state)
+static seqrt_status attention_run(void *session, const sq_op_args *args, void *state)
 {
+    dn_session *s = session;
     att_state *st = state;
     const sq_layer *L = args->layer;
     const bool bf = args->batch_first;
@@ -107,8 +110,8 @@ static seqrt_status attention_run(dn_session *s, const sq_op_args *args, void *s
     const sq_view *v = args->in[SQ_SLOT_VALUES] ? args->in[SQ_SLOT_VALUES] : k;
     const int32_t *lens = args->in[SQ_SLOT_LENGTHS] ? sq_vi(args->in[SQ_SLOT_LENGTHS]) : NULL;
     sq_view *ctx = args->out[SQ_OUT_MAIN], *w_out = args->out[SQ_OUT_WEIGHTS];
-    const int64_t Tk = dn_seq_T(k, bf), B = dn_seq_B(k, bf), Hk = k->d[2], Hv = v->d[2];
-    const int64_t Tq = q->rank == 3 ? dn_seq_T(q, bf) : 1, Hq = q->d[q->rank - 1];
+    const int64_t Tk = sq_seq_T(k, bf), B = sq_seq_B(k, bf), Hk = k->d[2], Hv = v->d[2];
+    const int64_t Tq = q->rank == 3 ? sq_seq_T(q, bf) : 1, Hq = q->d[q->rank - 1];
     const int score = L->a.score;
 
     /* scores S [B, Tq, Tk]: the weights output itself when there is one */
@@ -191,7 +194,7 @@ static seqrt_status attention_run(dn_session *s, const sq_op_args *args, void *s
     SQ_TRY(dn_buf_reserve(&st->buf[4], sizeof(int64_t) * (size_t)(B * Tq)));
     int64_t *valid = st->buf[4].p;
     for (int64_t b = 0; b < B; b++)
-        for (int64_t i = 0; i < Tq; i++) valid[b * Tq + i] = dn_len(lens, b, Tk);
+        for (int64_t i = 0; i < Tq; i++) valid[b * Tq + i] = sq_valid_len(lens, b, Tk);
     SQ_TRY(dn_masked_softmax(s, &st->cache, S, B * Tq, Tk, valid));
 
     /* context = weights · V */
@@ -206,14 +209,15 @@ static seqrt_status attention_run(dn_session *s, const sq_op_args *args, void *s
     return dn_matmul(s, &st->cache, &mS, S, &mv, vs, NULL, NULL, &mc, sq_vf(ctx), 0, 0, 0);
 }
 
-static seqrt_status attention_pool_run(dn_session *s, const sq_op_args *args, void *state)
+static seqrt_status attention_pool_run(void *session, const sq_op_args *args, void *state)
 {
+    dn_session *s = session;
     att_state *st = state;
     const bool bf = args->batch_first;
     const sq_view *x = args->in[SQ_SLOT_X];
     const int32_t *lens = args->in[SQ_SLOT_LENGTHS] ? sq_vi(args->in[SQ_SLOT_LENGTHS]) : NULL;
     sq_view *out = args->out[SQ_OUT_MAIN], *w_out = args->out[SQ_OUT_WEIGHTS];
-    const int64_t T = dn_seq_T(x, bf), B = dn_seq_B(x, bf), F = x->d[2], rows = T * B;
+    const int64_t T = sq_seq_T(x, bf), B = sq_seq_B(x, bf), F = x->d[2], rows = T * B;
 
     /* scores of every step, in x's storage order */
     SQ_TRY(dn_buf_reserve(&st->buf[0], sizeof(float) * (size_t)(rows * st->A)));
@@ -235,7 +239,7 @@ static seqrt_status attention_pool_run(dn_session *s, const sq_op_args *args, vo
     SQ_TRY(dn_reorder(s, &st->cache, &from, dn_buf_f(&st->buf[1]), &to, S));
     SQ_TRY(dn_buf_reserve(&st->buf[3], sizeof(int64_t) * (size_t)B));
     int64_t *valid = st->buf[3].p;
-    for (int64_t b = 0; b < B; b++) valid[b] = dn_len(lens, b, T);
+    for (int64_t b = 0; b < B; b++) valid[b] = sq_valid_len(lens, b, T);
     SQ_TRY(dn_masked_softmax(s, &st->cache, S, B, T, valid));
     /* out[b] = sum_t w[b, t] x[t, b] */
     dnnl_memory_desc_t mx = dn_seq_as_btf(x, bf);
@@ -249,5 +253,32 @@ static seqrt_status attention_pool_run(dn_session *s, const sq_op_args *args, vo
     return dn_matmul(s, &st->cache, &mw, S, &mx, xs, NULL, NULL, &my, sq_vf(out), 0, 0, 0);
 }
 
-const dn_op dn_op_attention = {att_prepare, attention_run, att_release};
-const dn_op dn_op_attention_pool = {att_prepare, attention_pool_run, att_release};
+/* attention_pool's activation: the four functions act_alg maps (it would
+ * take any other value for relu, so that is refused here). */
+static bool attention_pool_supports(const seqrt_device *dev, const seqrt_model *model, const sq_layer *L,
+                                    char *why, size_t why_size)
+{
+    (void)dev;
+    (void)model;
+    switch (L->a.activation) {
+    case SQ_ACT_RELU:
+    case SQ_ACT_TANH:
+    case SQ_ACT_SIGMOID:
+    case SQ_ACT_GELU: return true;
+    default: snprintf(why, why_size, "activation %d", L->a.activation); return false;
+    }
+}
+
+const sq_op_impl dn_attention_impl = {
+    .supports = sq_op_supports_all,
+    .prepare = att_prepare,
+    .run = attention_run,
+    .release = att_release,
+};
+
+const sq_op_impl dn_attention_pool_impl = {
+    .supports = attention_pool_supports,
+    .prepare = att_prepare,
+    .run = attention_pool_run,
+    .release = att_release,
+};

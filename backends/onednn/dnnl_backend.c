@@ -2,17 +2,18 @@
  * oneDNN backend module (libseqrt-onednn.so): module entry point, the CPU
  * device, and sessions.
  *
- * A session prepares every layer once (dn_op.prepare: weights reordered
- * into the layouts the primitives prefer) and runs the layers in order over
- * host buffers, like the core's host executor, giving each op its own
- * prepared state and primitive cache. oneDNN's CPU engine computes with
+ * The device's op table holds each op file's sq_op_impl row. A session
+ * prepares every layer once (the row's prepare: weights reordered into the
+ * layouts the primitives prefer) and runs the layers in order over host
+ * buffers (api/op_walk.c), like the core's host executor, giving each op
+ * its own prepared state and primitive cache. oneDNN's CPU engine computes with
  * every core (its OpenMP runtime); denormals are flushed to zero on those
  * threads for the duration of a run (dn_denormals_enter), as oneDNN advises
  * for performance, and each thread's mode is restored afterwards.
  *
- * SEQRT_ONEDNN_RNN = auto (default), primitive or loop picks the engine of
- * the recurrent layers (see dnnl_rnn.h); the conformance suite runs under
- * each.
+ * SEQRT_ONEDNN_RNN = auto (default), primitive, loop or fused (the loop
+ * engine's small-batch path) picks the engine of the recurrent layers (see
+ * dnnl_rnn.c); the conformance suite runs under each.
  */
 #define _GNU_SOURCE
 #include <omp.h>
@@ -24,45 +25,28 @@
 #include "dnnl_common.h"
 #include "formats.h"
 
-static const dn_op *const g_ops[SQ_OP_COUNT] = {
-    [SQ_OP_EMBEDDING] = &dn_op_embedding,
-    [SQ_OP_ONE_HOT] = &dn_op_one_hot,
-    [SQ_OP_LSTM] = &dn_op_lstm,
-    [SQ_OP_GRU] = &dn_op_gru,
-    [SQ_OP_RNN] = &dn_op_rnn,
-    [SQ_OP_LINEAR] = &dn_op_linear,
-    [SQ_OP_ACTIVATION] = &dn_op_activation,
-    [SQ_OP_SOFTMAX] = &dn_op_softmax,
-    [SQ_OP_LOG_SOFTMAX] = &dn_op_softmax,
-    [SQ_OP_DROPOUT] = &dn_op_dropout,
-    [SQ_OP_ADD] = &dn_op_add,
-    [SQ_OP_MUL] = &dn_op_mul,
-    [SQ_OP_CONCAT] = &dn_op_concat,
-    [SQ_OP_SELECT] = &dn_op_select,
-    [SQ_OP_LAST_STEP] = &dn_op_last_step,
-    [SQ_OP_MEAN_POOL] = &dn_op_mean_pool,
-    [SQ_OP_ATTENTION] = &dn_op_attention,
-    [SQ_OP_ATTENTION_POOL] = &dn_op_attention_pool,
-    [SQ_OP_MULTIHEAD_ATTENTION] = &dn_op_mha,
+/* The device's op table: each op file's row (api/backend.h). */
+static const sq_op_impl *const g_ops[SQ_OP_COUNT] = {
+    [SQ_OP_EMBEDDING] = &dn_embedding_impl,
+    [SQ_OP_ONE_HOT] = &dn_one_hot_impl,
+    [SQ_OP_LSTM] = &dn_lstm_impl,
+    [SQ_OP_GRU] = &dn_gru_impl,
+    [SQ_OP_RNN] = &dn_rnn_impl,
+    [SQ_OP_LINEAR] = &dn_linear_impl,
+    [SQ_OP_ACTIVATION] = &dn_activation_impl,
+    [SQ_OP_SOFTMAX] = &dn_softmax_impl,
+    [SQ_OP_LOG_SOFTMAX] = &dn_softmax_impl,
+    [SQ_OP_DROPOUT] = &dn_dropout_impl,
+    [SQ_OP_ADD] = &dn_add_impl,
+    [SQ_OP_MUL] = &dn_mul_impl,
+    [SQ_OP_CONCAT] = &dn_concat_impl,
+    [SQ_OP_SELECT] = &dn_select_impl,
+    [SQ_OP_LAST_STEP] = &dn_last_step_impl,
+    [SQ_OP_MEAN_POOL] = &dn_mean_pool_impl,
+    [SQ_OP_ATTENTION] = &dn_attention_impl,
+    [SQ_OP_ATTENTION_POOL] = &dn_attention_pool_impl,
+    [SQ_OP_MULTIHEAD_ATTENTION] = &dn_mha_impl,
 };
-
-/* The device's op table: every op row runs through g_ops (transitional:
- * the per-file dn_op rows become sq_op_impl rows). */
-static seqrt_status row_prepare(void *s, const sq_layer *L, void **state)
-{
-    const dn_op *op = g_ops[L->op];
-    return op->prepare ? op->prepare(s, L, state) : SEQRT_OK;
-}
-static seqrt_status row_run(void *s, const sq_op_args *a, void *state)
-{
-    return g_ops[a->layer->op]->run(s, a, state);
-}
-static const sq_op_impl g_row = {.supports = sq_op_supports_all, .prepare = row_prepare, .run = row_run};
-static const sq_op_impl *g_rows[SQ_OP_COUNT];
-static void rows_init(void)
-{
-    for (int k = 0; k < SQ_OP_COUNT; k++) g_rows[k] = g_ops[k] ? &g_row : NULL;
-}
 
 /* ------------------------------------------------------------ sessions */
 
@@ -70,10 +54,7 @@ static void session_free(void *impl)
 {
     dn_session *s = impl;
     if (!s) return;
-    const seqrt_model *m = s->m;
-    if (s->state)
-        for (int l = 0; l < m->nlayers; l++)
-            if (s->state[l]) g_ops[m->layers[l].op]->release(s->state[l]);
+    sq_ops_release(g_ops, s->m, s->state);
     sq_values_free(&s->values);
     dn_cache_clear(&s->misc);
     if (s->stream) dnnl_stream_destroy(s->stream);
@@ -87,6 +68,17 @@ static bool env_is(const char *name, const char *value)
     return e && !strcmp(e, value);
 }
 
+/* 1 when the small-batch kernel's vectors fill AVX-512 registers (32 of
+ * them: tiles of 4 batch entries; dnnl_rnn_small.c). */
+static int cpu_has_avx512(void)
+{
+#ifdef __clang__
+    return 0; /* 4-float vectors there (dnnl_vec.h): few registers needed either way */
+#else
+    return __builtin_cpu_supports("avx512f");
+#endif
+}
+
 /* The session's knobs from the environment, read once here. */
 static seqrt_status parse_env(dn_session *s)
 {
@@ -95,14 +87,14 @@ static seqrt_status parse_env(dn_session *s)
     if (e && *e && strcmp(e, "auto")) {
         if (!strcmp(e, "primitive")) s->rnn_mode = DN_RNN_PRIMITIVE;
         else if (!strcmp(e, "loop")) s->rnn_mode = DN_RNN_LOOP;
-        else if (!strcmp(e, "fused")) s->rnn_mode = DN_RNN_FUSED;
+        else if (!strcmp(e, "fused")) s->rnn_mode = DN_RNN_SMALL; /* the small-batch path's name here */
         else
             return sq_error(SEQRT_ERR_INVALID_ARGUMENT,
                             "SEQRT_ONEDNN_RNN='%s' is not one of auto, primitive, loop, fused", e);
     }
     s->proj_rt = env_is("SEQRT_ONEDNN_PROJ", "runtime");
     s->wx_model = env_is("SEQRT_ONEDNN_WX", "model");
-    s->small_quad = dn_cpu_has_avx512() && !env_is("SEQRT_ONEDNN_SMALL_TILE", "2");
+    s->small_tile = cpu_has_avx512() && !env_is("SEQRT_ONEDNN_SMALL_TILE", "2") ? 4 : 2;
     return SEQRT_OK;
 }
 
@@ -136,7 +128,7 @@ static seqrt_status session_create(const seqrt_device *dev, const seqrt_model *m
     unsigned saved[256];
     const int nsaved = s->nthreads < 256 ? s->nthreads : 256;
     dn_denormals_enter(saved, nsaved);
-    st = sq_ops_prepare((const sq_op_impl *const *)g_rows, s, m, s->state);
+    st = sq_ops_prepare(g_ops, s, m, s->state);
     if (!st && dnnl_stream_wait(s->stream) != dnnl_success)
         st = sq_error(SEQRT_ERR_DEVICE, "oneDNN stream wait failed");
     dn_denormals_leave(saved, nsaved);
@@ -157,7 +149,7 @@ static seqrt_status session_run(void *impl, const sq_plan *plan, const sq_view *
     unsigned saved[256];
     const int nsaved = s->nthreads < 256 ? s->nthreads : 256;
     dn_denormals_enter(saved, nsaved);
-    st = sq_ops_run((const sq_op_impl *const *)g_rows, s, s->m, s->values.views, s->state);
+    st = sq_ops_run(g_ops, s, s->m, s->values.views, s->state);
     if (!st && dnnl_stream_wait(s->stream) != dnnl_success)
         st = sq_error(SEQRT_ERR_DEVICE, "oneDNN stream wait failed");
     dn_denormals_leave(saved, nsaved);
@@ -168,7 +160,7 @@ static seqrt_status session_run(void *impl, const sq_plan *plan, const sq_view *
 
 static const sq_session_iface g_session = {.run = session_run, .free = session_free};
 static const sq_device_iface g_device = {
-    .ops = (const sq_op_impl *const *)g_rows, .session_create = session_create, .session = &g_session};
+    .ops = g_ops, .session_create = session_create, .session = &g_session};
 
 /* ------------------------------------------------------------ module */
 
@@ -223,7 +215,6 @@ SQ_BACKEND_MODULE_INIT_FN(sq_backend *b)
     snprintf(b->name, sizeof b->name, "onednn");
     /* auto prefers it to the reference and to OpenCL CPU devices */
     b->priority = 20;
-    rows_init();
     if (!dn_engine) {
         if (dnnl_engine_get_count(dnnl_cpu) < 1) {
             snprintf(b->reason, sizeof b->reason, "oneDNN reports no CPU engine");

@@ -1,7 +1,8 @@
 /*
- * oneDNN backend: the element-wise cells of the loop engine (dnnl_rnn_loop.c)
- * — what oneDNN's RNN primitive does in its post-GEMM kernels, for one step
- * of B rows after the step matmul.
+ * oneDNN backend: the element-wise cells of the loop engine (dnnl_cell.h),
+ * run by the ops' steps (dnnl_lstm.c, dnnl_gru_rnn.c) — what oneDNN's RNN
+ * primitive does in its post-GEMM kernels, for one step of B rows after the
+ * step matmul.
  *
  * The math runs on 16-float vectors (dnnl_vec.h); each row kernel is
  * compiled for AVX-512, AVX2 and baseline x86-64 and picked at load time
@@ -10,7 +11,7 @@
  */
 #include <string.h>
 
-#include "dnnl_rnn.h"
+#include "dnnl_cell.h"
 #include "dnnl_vec.h"
 
 /* rows are split over threads from this many elements per step */

@@ -100,7 +100,7 @@ dnnl_memory_desc_t dn_md4s(int64_t a, int64_t b, int64_t c, int64_t d, int64_t s
 
 dnnl_memory_desc_t dn_seq_as_btf(const sq_view *v, bool bf)
 {
-    const int64_t T = dn_seq_T(v, bf), B = dn_seq_B(v, bf), F = v->d[2];
+    const int64_t T = sq_seq_T(v, bf), B = sq_seq_B(v, bf), F = v->d[2];
     return bf ? dn_md3s(B, T, F, T * F, F, 1) : dn_md3s(B, T, F, F, B * F, 1);
 }
 
@@ -423,9 +423,9 @@ void dn_buf_free(dn_buf *b)
     b->cap = 0;
 }
 
-seqrt_status dn_simple_prepare(dn_session *s, const sq_layer *L, void **state)
+seqrt_status dn_simple_prepare(void *session, const sq_layer *L, void **state)
 {
-    (void)s;
+    (void)session;
     (void)L;
     if (!(*state = sq_calloc(1, sizeof(dn_simple)))) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
     return SEQRT_OK;
@@ -452,7 +452,7 @@ bool dn_lengths_matter(const int32_t *lens, int64_t B, int64_t T)
 
 seqrt_status dn_masked_btf(dn_session *s, dn_cache *c, const sq_view *x, bool bf, const int32_t *lens, dn_buf *out)
 {
-    const int64_t T = dn_seq_T(x, bf), B = dn_seq_B(x, bf), F = x->d[2];
+    const int64_t T = sq_seq_T(x, bf), B = sq_seq_B(x, bf), F = x->d[2];
     SQ_TRY(dn_buf_reserve(out, (size_t)(B * T * F) * sizeof(float)));
     float *y = dn_buf_f(out);
     /* the valid steps move with one reorder (the layout change); the padded
@@ -460,7 +460,7 @@ seqrt_status dn_masked_btf(dn_session *s, dn_cache *c, const sq_view *x, bool bf
     dnnl_memory_desc_t src = dn_seq_as_btf(x, bf), dst = dn_md3(B, T, F);
     SQ_TRY(dn_reorder(s, c, &src, x->data, &dst, y));
     for (int64_t b = 0; b < B; b++) {
-        int64_t len = dn_len(lens, b, T);
+        int64_t len = sq_valid_len(lens, b, T);
         if (len < T) memset(y + (b * T + len) * F, 0, (size_t)((T - len) * F) * sizeof(float));
     }
     return SEQRT_OK;

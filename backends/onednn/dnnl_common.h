@@ -4,12 +4,14 @@
  * cache, scratch buffers and the mapping of oneDNN's status codes to
  * seqrt's.
  *
- * Execution model: a session walks the layers in order (dnnl_backend.c);
- * each layer has an op (dn_op) with a prepare step run once at session
- * creation (weights reordered into the layout the primitives prefer, biases
- * summed, gate rows permuted) and a run step that builds or finds its
- * primitives in the layer's cache (keyed by the shapes of this run) and
- * executes them over the host buffers of the values.
+ * Execution model: a session walks the layers in order (dnnl_backend.c,
+ * through api/op_walk.c); each op file exports its row of the backend's op
+ * table (sq_op_impl, api/backend.h): `supports`, a prepare step run once at
+ * session creation (weights reordered into the layout the primitives
+ * prefer, biases summed, gate rows permuted), a run step that builds or
+ * finds its primitives in the layer's cache (keyed by the shapes of this
+ * run) and executes them over the host buffers of the values, and the
+ * release of what prepare made.
  */
 #ifndef SEQRT_DNNL_COMMON_H
 #define SEQRT_DNNL_COMMON_H
@@ -21,6 +23,7 @@
 
 #include "backend.h"
 #include "fault.h"
+#include "seq.h"
 
 /* ------------------------------------------------------------ fault sites */
 
@@ -214,14 +217,10 @@ seqrt_status dn_buf_reserve(dn_buf *b, size_t bytes);
 void dn_buf_free(dn_buf *b);
 static inline float *dn_buf_f(const dn_buf *b) { return (float *)b->p; }
 
-/* Which recurrent engine a session uses (SEQRT_ONEDNN_RNN). */
-enum { DN_RNN_AUTO, DN_RNN_PRIMITIVE, DN_RNN_LOOP, DN_RNN_FUSED };
-
-/* 1 when the small-batch kernels' vectors fill AVX-512 registers (32 of
- * them: 4 batch entries at a time); dnnl_rnn_small.c. */
-int dn_cpu_has_avx512(void);
-
-typedef struct dn_layer_state dn_layer_state;
+/* Which recurrent engine a session uses (SEQRT_ONEDNN_RNN = auto,
+ * primitive, loop, or fused: the loop engine's small-batch path wherever it
+ * applies). */
+enum { DN_RNN_AUTO, DN_RNN_PRIMITIVE, DN_RNN_LOOP, DN_RNN_SMALL };
 
 typedef struct dn_session {
     const seqrt_model *m;
@@ -230,39 +229,33 @@ typedef struct dn_session {
     int rnn_mode;                 /* DN_RNN_* (SEQRT_ONEDNN_RNN) */
     bool proj_rt;                 /* SEQRT_ONEDNN_PROJ=runtime */
     bool wx_model;                /* SEQRT_ONEDNN_WX=model */
-    bool small_quad;              /* small-batch path: entries 4 at a time (AVX-512,
-                                     unless SEQRT_ONEDNN_SMALL_TILE=2) */
+    int small_tile;               /* small-batch path: batch entries per tile, 4 (AVX-512,
+                                     unless SEQRT_ONEDNN_SMALL_TILE=2) or 2 */
     int nthreads;
     void **state;                 /* per layer: the op's prepared state */
     sq_values values;             /* every value in host memory (api/backend.h) */
     dn_cache misc;                /* reorders shared by the session */
 } dn_session;
 
-/* Per-op implementation. `prepare` runs at session creation (may be
- * NULL), `run` computes one layer, `release` frees the prepared state. */
-typedef struct dn_op {
-    seqrt_status (*prepare)(dn_session *s, const sq_layer *L, void **state);
-    seqrt_status (*run)(dn_session *s, const sq_op_args *a, void *state);
-    void (*release)(void *state);
-} dn_op;
-
-/* The state of ops without weights: a primitive cache and scratch. */
+/* The state of ops without weights: a primitive cache and scratch (the
+ * prepare and release of their sq_op_impl rows; `session` a dn_session). */
 typedef struct dn_simple {
     dn_cache cache;
     dn_buf buf[4];
 } dn_simple;
-seqrt_status dn_simple_prepare(dn_session *s, const sq_layer *L, void **state);
+seqrt_status dn_simple_prepare(void *session, const sq_layer *L, void **state);
 void dn_simple_release(void *state);
 
-/* Ops of each file. */
-extern const dn_op dn_op_lstm, dn_op_gru, dn_op_rnn;                  /* dnnl_rnn.c */
-extern const dn_op dn_op_linear;                                     /* dnnl_linear.c */
-extern const dn_op dn_op_softmax;                                    /* dnnl_softmax.c */
-extern const dn_op dn_op_activation, dn_op_add, dn_op_mul, dn_op_dropout; /* dnnl_eltwise.c */
-extern const dn_op dn_op_attention, dn_op_attention_pool;            /* dnnl_attention.c */
-extern const dn_op dn_op_mha;                                        /* dnnl_mha.c */
-extern const dn_op dn_op_embedding, dn_op_one_hot, dn_op_concat, dn_op_select,
-    dn_op_last_step, dn_op_mean_pool;                                /* dnnl_misc.c */
+/* The op rows of each file (the backend's table: dnnl_backend.c). */
+extern const sq_op_impl dn_lstm_impl;                                /* dnnl_lstm.c */
+extern const sq_op_impl dn_gru_impl, dn_rnn_impl;                    /* dnnl_gru_rnn.c */
+extern const sq_op_impl dn_linear_impl;                              /* dnnl_linear.c */
+extern const sq_op_impl dn_softmax_impl;                             /* dnnl_softmax.c (both forms) */
+extern const sq_op_impl dn_activation_impl, dn_add_impl, dn_mul_impl, dn_dropout_impl; /* dnnl_eltwise.c */
+extern const sq_op_impl dn_attention_impl, dn_attention_pool_impl;   /* dnnl_attention.c */
+extern const sq_op_impl dn_mha_impl;                                 /* dnnl_mha.c */
+extern const sq_op_impl dn_embedding_impl, dn_one_hot_impl, dn_concat_impl, dn_select_impl,
+    dn_last_step_impl, dn_mean_pool_impl;                            /* dnnl_misc.c */
 
 /* ------------------------------------------------------------ helpers shared by ops */
 
@@ -271,19 +264,9 @@ static inline const sq_weight *dn_weight(const sq_layer *L, int i)
 {
     return i < L->nw ? L->w[i] : NULL;
 }
-/* Time and batch extents of a rank-3 sequence view. */
-static inline int64_t dn_seq_T(const sq_view *v, bool bf) { return v->d[bf ? 1 : 0]; }
-static inline int64_t dn_seq_B(const sq_view *v, bool bf) { return v->d[bf ? 0 : 1]; }
 /* A rank-3 sequence [T, B, F] / [B, T, F] as the strided logical view
  * [B, T, F] (batch outermost), whichever its layout. */
 dnnl_memory_desc_t dn_seq_as_btf(const sq_view *v, bool bf);
-/* Valid steps of batch entry b (T without lengths). */
-static inline int64_t dn_len(const int32_t *lens, int64_t b, int64_t T)
-{
-    if (!lens) return T;
-    int64_t n = lens[b];
-    return n < 0 ? 0 : n > T ? T : n;
-}
 /* True when lengths are given and some entry is shorter than T. */
 bool dn_lengths_matter(const int32_t *lens, int64_t B, int64_t T);
 

@@ -4,12 +4,14 @@
  * primitive, all over the flat tensor; dropout is the identity at
  * inference (a copy).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "dnnl_common.h"
 
-static seqrt_status activation_run(dn_session *s, const sq_op_args *a, void *state)
+static seqrt_status activation_run(void *session, const sq_op_args *a, void *state)
 {
+    dn_session *s = session;
     dn_simple *st = state;
     const sq_view *x = a->in[SQ_SLOT_X];
     dnnl_alg_kind_t alg;
@@ -51,19 +53,21 @@ static seqrt_status binary_run(dn_session *s, const sq_op_args *a, dn_simple *st
     return dn_exec(s, p, 3, args);
 }
 
-static seqrt_status add_run(dn_session *s, const sq_op_args *a, void *state)
+static seqrt_status add_run(void *session, const sq_op_args *a, void *state)
 {
+    dn_session *s = session;
     return binary_run(s, a, state, dnnl_binary_add);
 }
 
-static seqrt_status mul_run(dn_session *s, const sq_op_args *a, void *state)
+static seqrt_status mul_run(void *session, const sq_op_args *a, void *state)
 {
+    dn_session *s = session;
     return binary_run(s, a, state, dnnl_binary_mul);
 }
 
-static seqrt_status dropout_run(dn_session *s, const sq_op_args *a, void *state)
+static seqrt_status dropout_run(void *session, const sq_op_args *a, void *state)
 {
-    (void)s;
+    (void)session;
     (void)state;
     const sq_view *x = a->in[SQ_SLOT_X];
     sq_view *y = a->out[SQ_OUT_MAIN];
@@ -72,7 +76,44 @@ static seqrt_status dropout_run(dn_session *s, const sq_op_args *a, void *state)
     return SEQRT_OK;
 }
 
-const dn_op dn_op_activation = {dn_simple_prepare, activation_run, dn_simple_release};
-const dn_op dn_op_add = {dn_simple_prepare, add_run, dn_simple_release};
-const dn_op dn_op_mul = {dn_simple_prepare, mul_run, dn_simple_release};
-const dn_op dn_op_dropout = {NULL, dropout_run, NULL};
+/* The four functions of the spec, as oneDNN eltwise algorithms
+ * (activation_run): anything else is refused before a session is made. */
+static bool activation_supports(const seqrt_device *dev, const seqrt_model *model, const sq_layer *L, char *why,
+                                size_t why_size)
+{
+    (void)dev;
+    (void)model;
+    switch (L->a.function) {
+    case SQ_ACT_RELU:
+    case SQ_ACT_TANH:
+    case SQ_ACT_SIGMOID:
+    case SQ_ACT_GELU: return true;
+    default: snprintf(why, why_size, "activation function %d", L->a.function); return false;
+    }
+}
+
+const sq_op_impl dn_activation_impl = {
+    .supports = activation_supports,
+    .prepare = dn_simple_prepare,
+    .run = activation_run,
+    .release = dn_simple_release,
+};
+
+const sq_op_impl dn_add_impl = {
+    .supports = sq_op_supports_all,
+    .prepare = dn_simple_prepare,
+    .run = add_run,
+    .release = dn_simple_release,
+};
+
+const sq_op_impl dn_mul_impl = {
+    .supports = sq_op_supports_all,
+    .prepare = dn_simple_prepare,
+    .run = mul_run,
+    .release = dn_simple_release,
+};
+
+const sq_op_impl dn_dropout_impl = {
+    .supports = sq_op_supports_all,
+    .run = dropout_run,
+};

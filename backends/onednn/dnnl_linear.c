@@ -60,8 +60,9 @@ void dn_lin_free(dn_lin *l)
 
 /* ------------------------------------------------------------ the op */
 
-static seqrt_status linear_prepare(dn_session *s, const sq_layer *L, void **out)
+static seqrt_status linear_prepare(void *session, const sq_layer *L, void **out)
 {
+    dn_session *s = session;
     dn_lin *l = sq_calloc(1, sizeof *l);
     if (!l) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
     *out = l;
@@ -69,8 +70,9 @@ static seqrt_status linear_prepare(dn_session *s, const sq_layer *L, void **out)
     return dn_lin_prepare(s, l, L->a.in_features, L->a.out_features, W->data, true, b ? b->data : NULL, 0, 0.0f);
 }
 
-static seqrt_status linear_run(dn_session *s, const sq_op_args *a, void *state)
+static seqrt_status linear_run(void *session, const sq_op_args *a, void *state)
 {
+    dn_session *s = session;
     const dn_lin *l = state;
     const sq_view *x = a->in[SQ_SLOT_X];
     int64_t rows = 1;
@@ -85,4 +87,9 @@ static void linear_release(void *state)
     sq_free(state);
 }
 
-const dn_op dn_op_linear = {linear_prepare, linear_run, linear_release};
+const sq_op_impl dn_linear_impl = {
+    .supports = sq_op_supports_all,
+    .prepare = linear_prepare,
+    .run = linear_run,
+    .release = linear_release,
+};

@@ -1,25 +1,23 @@
 /*
- * oneDNN backend: what is LSTM-specific in the recurrent layers — the
- * peepholes of the prepared weights, the loop engine's step, and the LSTM
- * primitive's descriptor (dnnl_lstm_forward_desc_init_v3: peephole and
- * projection in one primitive).
+ * oneDNN backend: the LSTM op — its strategy for the recurrent driver
+ * (dnnl_rnn.c): the peepholes of the prepared weights, the LSTM primitive's
+ * descriptor (dnnl_lstm_forward_desc_init_v3: peephole and projection in
+ * one primitive) and the loop engine's step; and the op row.
  *
  * Coupled gates (CIFG, i = 1 - f) are not native in oneDNN. They run on the
  * same primitive: since 1 - σ(a) = σ(-a), the input gate's rows of W_ih,
  * W_hh, the summed bias and the input peephole are filled with the negated
- * forget-gate rows (dn_rnn_load_prim — a reorder with scale -1 — and
- * build_bias in dnnl_rnn.c, the peephole here), so the primitive's own
- * input gate computes σ(-(a_f + p_f ⊙ c)) = 1 - f. The PyTorch input-gate
- * rows and p_i are ignored, as the spec says. The loop engine's cell takes
- * i = 1 - f directly. Either way a coupled LSTM costs exactly what an
- * ordinary one does.
+ * forget-gate rows (the primitive engine's weights — a reorder with scale
+ * -1 — and biases in dnnl_rnn_prim.c, the peephole here), so the
+ * primitive's own input gate computes σ(-(a_f + p_f ⊙ c)) = 1 - f. The
+ * PyTorch input-gate rows and p_i are ignored, as the spec says. The loop
+ * engine's cell takes i = 1 - f directly. Either way a coupled LSTM costs
+ * exactly what an ordinary one does.
  */
-#include <stdlib.h>
-#include <string.h>
-
+#include "dnnl_cell.h"
 #include "dnnl_rnn.h"
 
-void dn_lstm_peephole(const dn_rnn *r, int k, float *out)
+static void lstm_peephole(const dn_rnn *r, int k, float *out)
 {
     const sq_layer *L = r->L;
     const int64_t H = r->H;
@@ -37,44 +35,61 @@ void dn_lstm_peephole(const dn_rnn *r, int k, float *out)
     }
 }
 
-seqrt_status dn_lstm_desc(const dn_rnn *r, dnnl_rnn_desc_t *d, dnnl_rnn_direction_t dir,
-                          const dnnl_memory_desc_t *src, const dnnl_memory_desc_t *h0, const dnnl_memory_desc_t *c0,
-                          const dnnl_memory_desc_t *wl, const dnnl_memory_desc_t *wi,
-                          const dnnl_memory_desc_t *wpeep, const dnnl_memory_desc_t *wproj,
-                          const dnnl_memory_desc_t *bias, const dnnl_memory_desc_t *dst,
-                          const dnnl_memory_desc_t *hn, const dnnl_memory_desc_t *cn)
+static seqrt_status lstm_prim_desc(const dn_rnn *r, dnnl_rnn_desc_t *d, dnnl_rnn_direction_t dir,
+                                   const dn_prim_mds *m)
 {
     (void)r;
-    DN_TRY(dnnl_lstm_forward_desc_init_v3(d, dnnl_forward_inference, dir, src, h0, c0, wl, wi, wpeep, wproj, bias,
-                                          dst, hn, cn, 0));
+    DN_TRY(dnnl_lstm_forward_desc_init_v3(d, dnnl_forward_inference, dir, m->src, m->h0, m->c0, m->wl, m->wi,
+                                          m->wpeep, m->wproj, m->bias, m->dst, m->hn, m->cn, 0));
     return SEQRT_OK;
 }
 
 /* ------------------------------------------------------------ loop engine */
 
-seqrt_status dn_lstm_loop_init(dn_loop_step *c)
+static int lstm_loop_mms(const dn_rnn *r, dn_loop_mm *mm)
 {
-    dn_rnn *r = c->r;
     /* G[s] += h W_hh^T */
-    SQ_TRY(dn_mmx_init(c->s, r, &c->mm[0], c->B, r->Ho, 4 * r->H, &r->wh_md, true, false));
-    if (r->P) {
-        /* h = (o ⊙ tanh c) W_hr^T */
-        SQ_TRY(dn_mmx_init(c->s, r, &c->mm[1], c->B, r->H, r->P, &r->wr_md, false, false));
-        memset(c->aux2, 0, sizeof(float) * (size_t)(c->B * r->H));
-    }
-    return SEQRT_OK;
+    mm[0] = (dn_loop_mm){.K = r->Ho, .N = 4 * r->H, .w = DN_LOOP_W_HH, .sum = true};
+    if (!r->P) return 1;
+    /* h = (o ⊙ tanh c) W_hr^T */
+    mm[1] = (dn_loop_mm){.K = r->H, .N = r->P, .w = DN_LOOP_W_HR};
+    return 2;
 }
 
-seqrt_status dn_lstm_loop_step(dn_loop_step *c)
+static seqrt_status lstm_loop_step(dn_loop_step *c)
 {
-    dn_rnn *r = c->r;
-    SQ_TRY(dn_mmx_run(c->s, &c->mm[0], c->h, c->w->wh, NULL, c->g));
+    const dn_rnn *r = c->r;
+    SQ_TRY(dn_loop_mm_run(c, 0, c->h, NULL, c->g));
     if (!r->P) {
         dn_cell_lstm(c->B, r->H, c->active, c->g, c->peep, c->coupled, c->c, c->h, r->Ho);
         return SEQRT_OK;
     }
     dn_cell_lstm(c->B, r->H, c->active, c->g, c->peep, c->coupled, c->c, c->aux2, r->H);
-    SQ_TRY(dn_mmx_run(c->s, &c->mm[1], c->aux2, c->w->wr, NULL, c->aux));
+    SQ_TRY(dn_loop_mm_run(c, 1, c->aux2, NULL, c->aux));
     dn_copy_rows(c->B, r->P, c->active, c->aux, r->P, c->h, r->P);
     return SEQRT_OK;
 }
+
+/* ------------------------------------------------------------ the op */
+
+static const dn_rnn_cell lstm_cell = {
+    .prim_desc = lstm_prim_desc,
+    .peephole_of = lstm_peephole,
+    .loop_mms = lstm_loop_mms,
+    .loop_step = lstm_loop_step,
+};
+
+static seqrt_status lstm_prepare(void *session, const sq_layer *L, void **state)
+{
+    return dn_rnn_prepare(session, L, &lstm_cell, state);
+}
+
+/* Every form of the spec's LSTM (peephole, coupled, projection, both
+ * directions, stacked, lengths): the loop engine computes all of them and
+ * the primitive those the driver gives it. */
+const sq_op_impl dn_lstm_impl = {
+    .supports = sq_op_supports_all,
+    .prepare = lstm_prepare,
+    .run = dn_rnn_op_run,
+    .release = dn_rnn_release,
+};

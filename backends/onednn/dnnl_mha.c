@@ -42,8 +42,9 @@ static void mha_release(void *state)
     sq_free(m);
 }
 
-static seqrt_status mha_prepare(dn_session *s, const sq_layer *L, void **out)
+static seqrt_status mha_prepare(void *session, const sq_layer *L, void **out)
 {
+    dn_session *s = session;
     mha_state *m = sq_calloc(1, sizeof *m);
     if (!m) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
     *out = m;
@@ -65,8 +66,9 @@ static dnnl_memory_desc_t head_view(int64_t B, int64_t nh, int64_t T, int64_t hd
     return transposed ? dn_md4s(B, nh, hd, T, sb, hd, 1, st) : dn_md4s(B, nh, T, hd, sb, hd, st, 1);
 }
 
-static seqrt_status mha_run(dn_session *s, const sq_op_args *args, void *state)
+static seqrt_status mha_run(void *session, const sq_op_args *args, void *state)
 {
+    dn_session *s = session;
     mha_state *m = state;
     const sq_layer *L = args->layer;
     const bool bf = args->batch_first;
@@ -75,8 +77,8 @@ static seqrt_status mha_run(dn_session *s, const sq_op_args *args, void *state)
     const sq_view *value = args->in[SQ_SLOT_VALUES] ? args->in[SQ_SLOT_VALUES] : query;
     const int32_t *lens = args->in[SQ_SLOT_LENGTHS] ? sq_vi(args->in[SQ_SLOT_LENGTHS]) : NULL;
     sq_view *out = args->out[SQ_OUT_MAIN], *w_out = args->out[SQ_OUT_WEIGHTS];
-    const int64_t Tq = dn_seq_T(query, bf), B = dn_seq_B(query, bf), E = query->d[2];
-    const int64_t Tk = dn_seq_T(key, bf), nh = L->a.num_heads, hd = E / nh;
+    const int64_t Tq = sq_seq_T(query, bf), B = sq_seq_B(query, bf), E = query->d[2];
+    const int64_t Tk = sq_seq_T(key, bf), nh = L->a.num_heads, hd = E / nh;
 
     /* projections, rows in storage order */
     const size_t nq = (size_t)(Tq * B * E), nk = (size_t)(Tk * B * E);
@@ -90,7 +92,7 @@ static seqrt_status mha_run(dn_session *s, const sq_op_args *args, void *state)
     SQ_TRY(dn_lin_run(s, &m->v, Tk * B, sq_vf(value), V));
     if (dn_lengths_matter(lens, B, Tk))
         for (int64_t b = 0; b < B; b++)
-            for (int64_t t = dn_len(lens, b, Tk); t < Tk; t++)
+            for (int64_t t = sq_valid_len(lens, b, Tk); t < Tk; t++)
                 memset(V + (bf ? b * Tk + t : t * B + b) * E, 0, sizeof(float) * (size_t)E);
 
     /* scores, [B, nh, Tq, Tk] */
@@ -106,7 +108,7 @@ static seqrt_status mha_run(dn_session *s, const sq_op_args *args, void *state)
     for (int64_t b = 0; b < B; b++)
         for (int64_t h = 0; h < nh; h++)
             for (int64_t i = 0; i < Tq; i++) {
-                int64_t n = dn_len(lens, b, Tk);
+                int64_t n = sq_valid_len(lens, b, Tk);
                 if (L->a.causal && i + 1 < n) n = i + 1;
                 valid[(b * nh + h) * Tq + i] = n;
             }
@@ -141,4 +143,9 @@ static seqrt_status mha_run(dn_session *s, const sq_op_args *args, void *state)
     return SEQRT_OK;
 }
 
-const dn_op dn_op_mha = {mha_prepare, mha_run, mha_release};
+const sq_op_impl dn_mha_impl = {
+    .supports = sq_op_supports_all,
+    .prepare = mha_prepare,
+    .run = mha_run,
+    .release = mha_release,
+};

@@ -17,9 +17,9 @@
 
 #include "dnnl_common.h"
 
-static seqrt_status embedding_run(dn_session *s, const sq_op_args *a, void *state)
+static seqrt_status embedding_run(void *session, const sq_op_args *a, void *state)
 {
-    (void)s;
+    (void)session;
     (void)state;
     const sq_view *ids = a->in[SQ_SLOT_X];
     const sq_weight *w = a->layer->w[SQ_W_EMBEDDING];
@@ -35,9 +35,9 @@ static seqrt_status embedding_run(dn_session *s, const sq_op_args *a, void *stat
     return SEQRT_OK;
 }
 
-static seqrt_status one_hot_run(dn_session *s, const sq_op_args *a, void *state)
+static seqrt_status one_hot_run(void *session, const sq_op_args *a, void *state)
 {
-    (void)s;
+    (void)session;
     (void)state;
     const sq_view *ids = a->in[SQ_SLOT_X];
     sq_view *out = a->out[SQ_OUT_MAIN];
@@ -56,8 +56,9 @@ static seqrt_status one_hot_run(dn_session *s, const sq_op_args *a, void *state)
 
 static dnnl_data_type_t dt_of(const sq_view *v) { return v->dtype == SEQRT_I32 ? dnnl_s32 : dnnl_f32; }
 
-static seqrt_status concat_run(dn_session *s, const sq_op_args *a, void *state)
+static seqrt_status concat_run(void *session, const sq_op_args *a, void *state)
 {
+    dn_session *s = session;
     dn_simple *st = state;
     const sq_layer *L = a->layer;
     sq_view *out = a->out[SQ_OUT_MAIN];
@@ -126,8 +127,9 @@ done:
     return ret;
 }
 
-static seqrt_status select_run(dn_session *s, const sq_op_args *a, void *state)
+static seqrt_status select_run(void *session, const sq_op_args *a, void *state)
 {
+    dn_session *s = session;
     dn_simple *st = state;
     const sq_layer *L = a->layer;
     const sq_view *x = a->in[SQ_SLOT_X];
@@ -148,17 +150,17 @@ static seqrt_status select_run(dn_session *s, const sq_op_args *a, void *state)
     return dn_reorder(s, &st->cache, &from, base, &to, a->out[SQ_OUT_MAIN]->data);
 }
 
-static seqrt_status last_step_run(dn_session *s, const sq_op_args *a, void *state)
+static seqrt_status last_step_run(void *session, const sq_op_args *a, void *state)
 {
-    (void)s;
+    (void)session;
     (void)state;
     const bool bf = a->batch_first;
     const sq_view *x = a->in[SQ_SLOT_X];
     const int32_t *lens = a->in[SQ_SLOT_LENGTHS] ? sq_vi(a->in[SQ_SLOT_LENGTHS]) : NULL;
-    const int64_t T = dn_seq_T(x, bf), B = dn_seq_B(x, bf), F = x->d[2];
+    const int64_t T = sq_seq_T(x, bf), B = sq_seq_B(x, bf), F = x->d[2];
     float *y = sq_vf(a->out[SQ_OUT_MAIN]);
     for (int64_t b = 0; b < B; b++) {
-        const int64_t len = dn_len(lens, b, T);
+        const int64_t len = sq_valid_len(lens, b, T);
         if (len == 0) memset(y + b * F, 0, sizeof(float) * (size_t)F);
         else
             memcpy(y + b * F, sq_vf(x) + (bf ? b * T + len - 1 : (len - 1) * B + b) * F, sizeof(float) * (size_t)F);
@@ -166,18 +168,19 @@ static seqrt_status last_step_run(dn_session *s, const sq_op_args *a, void *stat
     return SEQRT_OK;
 }
 
-static seqrt_status mean_pool_run(dn_session *s, const sq_op_args *a, void *state)
+static seqrt_status mean_pool_run(void *session, const sq_op_args *a, void *state)
 {
+    dn_session *s = session;
     dn_simple *st = state;
     const bool bf = a->batch_first;
     const sq_view *x = a->in[SQ_SLOT_X];
     const int32_t *lens = a->in[SQ_SLOT_LENGTHS] ? sq_vi(a->in[SQ_SLOT_LENGTHS]) : NULL;
-    const int64_t T = dn_seq_T(x, bf), B = dn_seq_B(x, bf), F = x->d[2];
+    const int64_t T = sq_seq_T(x, bf), B = sq_seq_B(x, bf), F = x->d[2];
     /* w [B, 1, T]: 1/len[b] on the valid steps */
     SQ_TRY(dn_buf_reserve(&st->buf[0], sizeof(float) * (size_t)(B * T)));
     float *w = dn_buf_f(&st->buf[0]);
     for (int64_t b = 0; b < B; b++) {
-        const int64_t len = dn_len(lens, b, T);
+        const int64_t len = sq_valid_len(lens, b, T);
         for (int64_t t = 0; t < T; t++) w[b * T + t] = t < len ? 1.0f / (float)len : 0.0f;
     }
     dnnl_memory_desc_t mx = dn_seq_as_btf(x, bf);
@@ -191,9 +194,38 @@ static seqrt_status mean_pool_run(dn_session *s, const sq_op_args *a, void *stat
     return dn_matmul(s, &st->cache, &mw, w, &mx, xs, NULL, NULL, &my, sq_vf(a->out[SQ_OUT_MAIN]), 0, 0, 0);
 }
 
-const dn_op dn_op_embedding = {NULL, embedding_run, NULL};
-const dn_op dn_op_one_hot = {NULL, one_hot_run, NULL};
-const dn_op dn_op_concat = {dn_simple_prepare, concat_run, dn_simple_release};
-const dn_op dn_op_select = {dn_simple_prepare, select_run, dn_simple_release};
-const dn_op dn_op_last_step = {NULL, last_step_run, NULL};
-const dn_op dn_op_mean_pool = {dn_simple_prepare, mean_pool_run, dn_simple_release};
+const sq_op_impl dn_embedding_impl = {
+    .supports = sq_op_supports_all,
+    .run = embedding_run,
+};
+
+const sq_op_impl dn_one_hot_impl = {
+    .supports = sq_op_supports_all,
+    .run = one_hot_run,
+};
+
+const sq_op_impl dn_concat_impl = {
+    .supports = sq_op_supports_all,
+    .prepare = dn_simple_prepare,
+    .run = concat_run,
+    .release = dn_simple_release,
+};
+
+const sq_op_impl dn_select_impl = {
+    .supports = sq_op_supports_all,
+    .prepare = dn_simple_prepare,
+    .run = select_run,
+    .release = dn_simple_release,
+};
+
+const sq_op_impl dn_last_step_impl = {
+    .supports = sq_op_supports_all,
+    .run = last_step_run,
+};
+
+const sq_op_impl dn_mean_pool_impl = {
+    .supports = sq_op_supports_all,
+    .prepare = dn_simple_prepare,
+    .run = mean_pool_run,
+    .release = dn_simple_release,
+};

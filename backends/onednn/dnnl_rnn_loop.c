@@ -5,14 +5,16 @@
  *   1. G = X W_ih^T + b for every step at once: one matmul primitive over
  *      T*B rows (created on the first run of that row count; with
  *      SEQRT_ONEDNN_PROJ=runtime, a run-time row count at session creation);
- *   2. at small batch (dn_rnn_loop_small), the whole sequence in the fused
- *      kernel of dnnl_rnn_small.c; else for each step s: the step's gates
- *      G[s] += h W_hh^T (a matmul primitive with a sum post-op, created once
- *      per batch size), then the cell (dnnl_cell.c), then the new h is
- *      copied to the output sequence.
+ *   2. on the small-batch path (when the driver says so: run->small), the
+ *      whole sequence in the small-batch kernel of dnnl_rnn_small.c; else
+ *      for each step s: the op's step (its dn_rnn_cell) — the step's
+ *      matmuls, such as G[s] += h W_hh^T (matmul primitives, a sum post-op
+ *      where the op asks for one, created once per batch size and bound
+ *      here to memory objects, dn_bound), then its cell (dnnl_cell.c) —
+ *      then the new h is copied to the output sequence.
  * W_ih is reordered once, at session creation, into the blocked layout the
  * matmul prefers (or read from the model, SEQRT_ONEDNN_WX=model); W_hh is
- * packed for the fused kernel or reordered for the step matmul, once, when
+ * packed for the small-batch kernel or reordered for the step matmuls, once, when
  * a session first needs it.
  *
  * Variable lengths, exactly as the spec says. All entries step in lockstep;
@@ -23,13 +25,15 @@
  * last step (the initial state when len[b] = 0): h_n and c_n. Outputs at
  * padded steps are 0. The reverse direction must start at each entry's own
  * last step: it runs over a copy of the input whose valid prefix is
- * reversed per entry (x'[s, b] = x[len[b]-1-s, b], dnnl_lengths.c), and its
+ * reversed per entry (x'[s, b] = x[len[b]-1-s, b], reverse_prefixes), and its
  * output for step s goes to time len[b]-1-s.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "dnnl_cell.h"
 #include "dnnl_rnn.h"
+#include "dnnl_rnn_small.h"
 
 /* ------------------------------------------------------------ matmuls */
 
@@ -73,41 +77,6 @@ static seqrt_status loop_prim(dn_rnn *r, int64_t M, int64_t K, int64_t N, const 
     dnnl_primitive_desc_t pd;
     SQ_TRY(loop_pd(M, K, N, wmd, sum, bias, &pd));
     return dn_cache_put(&r->cache, &key, sizeof key, pd, out, "matmul");
-}
-
-seqrt_status dn_mmx_init(dn_session *s, dn_rnn *r, dn_mmx *x, int64_t M, int64_t K, int64_t N,
-                         const dnnl_memory_desc_t *wmd, bool sum, bool bias)
-{
-    (void)s;
-    memset(x, 0, sizeof *x);
-    SQ_TRY(loop_prim(r, M, K, N, wmd, sum, bias, &x->p));
-    dnnl_memory_desc_t src = dn_md2(M, K), dst = dn_md2(M, N), b = dn_md2(1, N);
-    SQ_TRY(dn_mem(&x->src, &src, NULL));
-    SQ_TRY(dn_mem(&x->dst, &dst, NULL));
-    if (bias) SQ_TRY(dn_mem(&x->bias, &b, NULL));
-    return SEQRT_OK;
-}
-
-seqrt_status dn_mmx_run(dn_session *s, dn_mmx *x, const float *src, dnnl_memory_t wei, const float *bias, float *dst)
-{
-    DN_TRY(dnnl_memory_set_data_handle(x->src, (void *)src));
-    DN_TRY(dnnl_memory_set_data_handle(x->dst, dst));
-    dnnl_exec_arg_t a[4] = {{DNNL_ARG_SRC, x->src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, x->dst}, {0, NULL}};
-    int n = 3;
-    if (x->bias) {
-        DN_TRY(dnnl_memory_set_data_handle(x->bias, (void *)bias));
-        a[n++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, x->bias};
-    }
-    DN_TRY(dnf_primitive_execute(x->p->p, s->stream, n, a));
-    return SEQRT_OK;
-}
-
-void dn_mmx_free(dn_mmx *x)
-{
-    if (x->src) dnnl_memory_destroy(x->src);
-    if (x->dst) dnnl_memory_destroy(x->dst);
-    if (x->bias) dnnl_memory_destroy(x->bias);
-    memset(x, 0, sizeof *x);
 }
 
 /* ------------------------------------------------------------ preparation */
@@ -215,7 +184,7 @@ static seqrt_status prepare_small(dn_rnn *r)
     return SEQRT_OK;
 }
 
-seqrt_status dn_rnn_loop_prepare(dn_session *s, dn_rnn *r, int64_t B)
+seqrt_status dn_rnn_loop_prepare(dn_session *s, dn_rnn *r, bool small)
 {
     if (!r->loop_ready) {
         const int64_t GH = r->G * r->H;
@@ -259,10 +228,38 @@ seqrt_status dn_rnn_loop_prepare(dn_session *s, dn_rnn *r, int64_t B)
         if (dnnl_stream_wait(s->stream) != dnnl_success) return sq_error(SEQRT_ERR_DEVICE, "stream wait failed");
         r->loop_ready = true;
     }
-    return dn_rnn_loop_small(s, r, B) ? prepare_small(r) : prepare_wh(s, r);
+    return small ? prepare_small(r) : prepare_wh(s, r);
 }
 
 /* ------------------------------------------------------------ run */
+
+/* The reversed valid prefix of every entry of a time-major sequence:
+ * out[t, b] = x[len[b]-1-t, b] for t < len[b]. */
+static void reverse_prefixes(float *out, const float *x, int64_t T, int64_t B, int64_t F, const int32_t *lens)
+{
+    for (int64_t b = 0; b < B; b++) {
+        const int64_t len = sq_valid_len(lens, b, T);
+        for (int64_t t = 0; t < len; t++)
+            memcpy(out + (t * B + b) * F, x + ((len - 1 - t) * B + b) * F, sizeof(float) * (size_t)F);
+        /* rows past the prefix are never read by a running entry */
+        for (int64_t t = len; t < T; t++) memset(out + (t * B + b) * F, 0, sizeof(float) * (size_t)F);
+    }
+}
+
+/* Binds matmul `m` of the op's step for batch B: dst [B, N] = src [B, K] · W
+ * (+ bias) (+ dst), W the direction's prepared matrix. */
+static seqrt_status bind_mm(dn_rnn *r, dn_loop_step *c, int i, const dn_loop_mm *m)
+{
+    const dnnl_memory_desc_t *wmd = m->w == DN_LOOP_W_HH ? &r->wh_md : m->w == DN_LOOP_W_HO ? &r->who_md : &r->wr_md;
+    const dnnl_memory_t w = m->w == DN_LOOP_W_HH ? c->w->wh : m->w == DN_LOOP_W_HO ? c->w->who : c->w->wr;
+    dn_prim *p;
+    SQ_TRY(loop_prim(r, c->B, m->K, m->N, wmd, m->sum, m->bias, &p));
+    const dnnl_memory_desc_t src = dn_md2(c->B, m->K), dst = dn_md2(c->B, m->N), b = dn_md2(1, m->N);
+    c->mmw[i] = dn_mem_ptr(w);
+    const dn_arg a[4] = {{DNNL_ARG_SRC, &src, NULL}, {DNNL_ARG_WEIGHTS, wmd, c->mmw[i]}, {DNNL_ARG_DST, &dst, NULL},
+                         {DNNL_ARG_BIAS, &b, NULL}};
+    return dn_bound_init(&c->mm[i], p, m->bias ? 4 : 3, a);
+}
 
 /* One direction of stacked layer k. `src` is the time-major input
  * [T, B, in] as this direction reads it (reverse with lengths: the
@@ -287,7 +284,7 @@ static seqrt_status run_dir(dn_session *s, dn_rnn *r, const dn_rnn_run *run, int
     SQ_TRY(dn_exec(s, pj, 4, pa));
 
     /* 2. the steps */
-    if (dn_rnn_loop_small(s, r, B)) {
+    if (run->small) {
         const bool lstm = r->op == SQ_OP_LSTM;
         const size_t n = (size_t)((lstm ? 3 : 2) * B * H);
         SQ_TRY(dn_buf_reserve(&r->state, sizeof(float) * n));
@@ -300,7 +297,7 @@ static seqrt_status run_dir(dn_session *s, dn_rnn *r, const dn_rnn_run *run, int
         }
         if (r->op == SQ_OP_GRU) a.bhn = w->bh + 2 * H;
         a.relu = r->op == SQ_OP_RNN && r->L->a.nonlinearity == SQ_ACT_RELU;
-        a.quad = s->small_quad;
+        a.tile = s->small_tile;
         if (run->h0) memcpy(a.h, run->h0 + rows * H, sizeof(float) * (size_t)(B * H));
         else memset(a.h, 0, sizeof(float) * (size_t)(B * H));
         if (lstm && run->c0) memcpy(a.c, run->c0 + rows * H, sizeof(float) * (size_t)(B * H));
@@ -331,7 +328,12 @@ static seqrt_status run_dir(dn_session *s, dn_rnn *r, const dn_rnn_run *run, int
     if (run->c0) memcpy(c.c, run->c0 + rows * H, sizeof(float) * (size_t)(B * H));
     else memset(c.c, 0, sizeof(float) * (size_t)(B * H));
 
-    seqrt_status st = r->op == SQ_OP_LSTM ? dn_lstm_loop_init(&c) : dn_gru_rnn_loop_init(&c);
+    /* rows a cell skips are read by the next matmul: zeros, not stale data */
+    memset(c.aux2, 0, sizeof(float) * (size_t)(B * H));
+    dn_loop_mm mm[DN_LOOP_MAX_MM];
+    const int nmm = r->cell->loop_mms(r, mm);
+    seqrt_status st = SEQRT_OK;
+    for (int i = 0; i < nmm && !st; i++) st = bind_mm(r, &c, i, &mm[i]);
     for (int64_t step = 0; step < T && !st; step++) {
         /* the gates' row: reverse without lengths walks G backwards */
         const int64_t tg = d == 1 && !lens ? T - 1 - step : step;
@@ -341,7 +343,7 @@ static seqrt_status run_dir(dn_session *s, dn_rnn *r, const dn_rnn_run *run, int
             for (int64_t b = 0; b < B; b++) any |= (active[b] = step < lens[b]) != 0;
             if (!any) break; /* every entry has finished */
         }
-        st = r->op == SQ_OP_LSTM ? dn_lstm_loop_step(&c) : dn_gru_rnn_loop_step(&c);
+        st = r->cell->loop_step(&c);
         if (st) break;
         /* the output: y[t, b, d*Ho ...] = h[b] */
         if (!lens) {
@@ -354,7 +356,7 @@ static seqrt_status run_dir(dn_session *s, dn_rnn *r, const dn_rnn_run *run, int
             }
         }
     }
-    for (int i = 0; i < 3; i++) dn_mmx_free(&c.mm[i]);
+    for (int i = 0; i < DN_LOOP_MAX_MM; i++) dn_bound_free(&c.mm[i]);
     if (st) return st;
     memcpy(run->hn + rows * Ho, c.h, sizeof(float) * (size_t)(B * Ho));
     if (run->cn) memcpy(run->cn + rows * H, c.c, sizeof(float) * (size_t)(B * H));
@@ -387,7 +389,7 @@ seqrt_status dn_rnn_loop_run(dn_session *s, dn_rnn *r, const dn_rnn_run *run)
             if (d == 1 && run->lens) {
                 const int64_t in = dn_rnn_in(r, k);
                 SQ_TRY(dn_buf_reserve(&r->tmp, sizeof(float) * (size_t)(T * B * in)));
-                dn_reverse_prefixes(dn_buf_f(&r->tmp), src, T, B, in, run->lens);
+                reverse_prefixes(dn_buf_f(&r->tmp), src, T, B, in, run->lens);
                 dsrc = dn_buf_f(&r->tmp);
             }
             SQ_TRY(run_dir(s, r, run, k, d, dsrc, y, dn_buf_f(&r->gates)));

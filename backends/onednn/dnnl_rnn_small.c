@@ -33,21 +33,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dnnl_rnn.h"
+#include "dnnl_rnn_small.h"
 #include "dnnl_vec.h"
 
 /* Hidden units per thread below which a second thread costs more (a
  * barrier per step) than it saves. */
 #define DN_SMALL_UNITS_PER_THREAD 64
-
-int dn_cpu_has_avx512(void)
-{
-#ifdef __clang__
-    return 0; /* 4-float vectors there (dnnl_vec.h): few registers needed either way */
-#else
-    return __builtin_cpu_supports("avx512f");
-#endif
-}
 
 int dn_small_eligible(const dn_rnn *r, int64_t B)
 {
@@ -83,8 +74,8 @@ seqrt_status dn_small_pack(const float *w, int64_t H, int G, float **out)
 /* The cell of entry e for units j .. j+n-1, the NG gates' products in
  * acc: returns the new h; updates c (LSTM). NG tells the op (4: LSTM,
  * 3: GRU, 1: RNN). */
-AI vf cell(const dn_small *a, int NG, int64_t e, int64_t j, int64_t n, const float *G, const float *hp,
-           const vf *acc)
+AI vf small_cell(const dn_small *a, int NG, int64_t e, int64_t j, int64_t n, const float *G, const float *hp,
+                 const vf *acc)
 {
     const int64_t H = a->H;
     if (NG == 4) return vlstm_cell(acc[0], acc[1], acc[2], acc[3], a->peep, H, j, n, a->coupled, a->c + e * H);
@@ -118,7 +109,7 @@ AI vf cell(const dn_small *a, int NG, int64_t e, int64_t j, int64_t n, const flo
                 memcpy(hn + e * H + j, hp + e * H + j, sizeof(float) * (size_t)n);      \
                 continue;                                                                \
             }                                                                            \
-            const vf h = cell(a, NG, e, j, n, G, hp, acc[b]);                            \
+            const vf h = small_cell(a, NG, e, j, n, G, hp, acc[b]);                          \
             vstore(hn + e * H + j, h, n);                                                \
             if (a->y) {                                                                  \
                 const int64_t ty = !a->lens ? tg : a->reverse ? a->lens[e] - 1 - s : s;  \
@@ -127,14 +118,14 @@ AI vf cell(const dn_small *a, int NG, int64_t e, int64_t j, int64_t n, const flo
         }                                                                                \
     } while (0)
 
-/* Every block of units [u0, u1) for NG gates; `quad`: entries 4 at a time
- * (4 NG accumulators of VL lanes: AVX-512's 32 registers hold them; with 16
- * registers, pairs). */
+/* Every block of units [u0, u1) for NG gates; `tile` 4: entries 4 at a
+ * time (4 NG accumulators of VL lanes: AVX-512's 32 registers hold them;
+ * with 16 registers, tile 2: pairs). */
 #define UNITS(NG)                                                                        \
     for (int64_t u = u0; u < u1; u++) {                                                  \
         const int64_t j = u * VL, n = H - j < VL ? H - j : VL;                           \
         int64_t b0 = 0;                                                                  \
-        if (quad) {                                                                      \
+        if (tile == 4) {                                                                 \
             for (; b0 + 4 <= B; b0 += 4) GATES(4, NG);                                   \
             if (B - b0 == 3) {                                                           \
                 GATES(3, NG);                                                            \
@@ -147,7 +138,7 @@ AI vf cell(const dn_small *a, int NG, int64_t e, int64_t j, int64_t n, const flo
 
 /* Units [u0, u1) of step s. */
 CLONES static void step_units(const dn_small *a, int64_t s, int64_t u0, int64_t u1, const uint8_t *act,
-                              int quad)
+                              int tile)
 {
     const int64_t H = a->H, B = a->B;
     const int64_t tg = a->reverse && !a->lens ? a->T - 1 - s : s;
@@ -175,7 +166,7 @@ int64_t dn_small_run(const dn_small *a)
     if (nt > by_units) nt = (int)by_units;
     if (nt > nu) nt = (int)nu;
     if (nt < 1) nt = 1;
-    const int quad = a->quad;
+    const int tile = a->tile;
 #pragma omp parallel num_threads(nt)
     {
         const int t = omp_get_thread_num(), n = omp_get_num_threads();
@@ -184,7 +175,7 @@ int64_t dn_small_run(const dn_small *a)
         for (int64_t s = 0; s < steps; s++) {
             if (a->lens)
                 for (int64_t b = 0; b < B; b++) act[b] = s < a->lens[b];
-            step_units(a, s, u0, u1, a->lens ? act : NULL, quad);
+            step_units(a, s, u0, u1, a->lens ? act : NULL, tile);
 #pragma omp barrier
         }
     }

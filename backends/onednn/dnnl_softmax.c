@@ -9,8 +9,9 @@
 
 #include "dnnl_common.h"
 
-static seqrt_status softmax_run(dn_session *s, const sq_op_args *a, void *state)
+static seqrt_status softmax_run(void *session, const sq_op_args *a, void *state)
 {
+    dn_session *s = session;
     dn_simple *st = state;
     const sq_layer *L = a->layer;
     const sq_view *x = a->in[SQ_SLOT_X];
@@ -50,4 +51,9 @@ static seqrt_status softmax_run(dn_session *s, const sq_op_args *a, void *state)
     return SEQRT_OK;
 }
 
-const dn_op dn_op_softmax = {dn_simple_prepare, softmax_run, dn_simple_release};
+const sq_op_impl dn_softmax_impl = {
+    .supports = sq_op_supports_all,
+    .prepare = dn_simple_prepare,
+    .run = softmax_run,
+    .release = dn_simple_release,
+};
