@@ -114,10 +114,11 @@ seqrt_status sq_reference_backend_init(sq_backend *out);
 /* ------------------------------------------------------------ host values */
 
 /* The values of a model in host memory, for backends whose ops read and
- * write host buffers: model inputs and outputs are used in place (no
- * copies); every other value lives in a buffer of the store (64-byte
- * aligned, with 64 bytes of slack past its end), grown only when a run
- * needs more than the last one. */
+ * write host buffers (the host executor below, and the oneDNN backend's
+ * own session): model inputs and outputs are used in place (no copies);
+ * every other value lives in a buffer of the store (64-byte aligned, with
+ * 64 bytes of slack past its end), grown only when a run needs more than
+ * the last one. */
 typedef struct sq_values {
     const seqrt_model *model;
     sq_view *views;      /* per value, bound for the current run */
@@ -154,8 +155,10 @@ seqrt_status sq_ops_run(const sq_op_impl *const *ops, void *session, const seqrt
 /* ------------------------------------------------------------ host executor */
 
 /* A session over host memory for backends whose ops need no session state
- * of their own (the reference): values in an sq_values store, each layer's
- * row prepared at creation and run in order with `session` = NULL. */
+ * of their own: values in an sq_values store, each layer's row prepared at
+ * creation and run in order with `session` = NULL. The reference backend
+ * is the one that uses it; oneDNN makes a session of its own (its rows get
+ * that session) over sq_values and the op walks above. */
 typedef struct sq_host_exec sq_host_exec;
 
 seqrt_status sq_host_exec_create(sq_host_exec **out, const seqrt_model *model,

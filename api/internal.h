@@ -138,28 +138,9 @@ typedef struct sq_attrs {
     bool causal;
 } sq_attrs;
 
-/* A weight tensor from the safetensors file, converted to f32 at load. */
-typedef struct sq_weight {
-    char *name;
-    int rank;
-    int64_t dims[SEQRT_MAX_RANK];
-    int64_t count;
-    float *data;
-    bool used;
-} sq_weight;
-
-/* A value of the graph: a model input or a layer's output. Dims >= 0 are
- * known; a negative dim is symbol -(d + 1) of the model's symbol table. */
-typedef struct sq_value {
-    char *name;
-    seqrt_dtype dtype;       /* F32 or I32 inside the graph (I64 inputs are converted) */
-    seqrt_dtype input_dtype; /* graph inputs: declared dtype */
-    int rank;
-    int64_t dims[SEQRT_MAX_RANK];
-    int time_axis;           /* -1: not a sequence */
-    int producer;            /* layer index, or -1 for a graph input */
-    int input_index;         /* graph inputs: position in model inputs, else -1 */
-} sq_value;
+/* A weight tensor and a value of the graph: defined in model.h. */
+typedef struct sq_weight sq_weight;
+typedef struct sq_value sq_value;
 
 /* Recurrent weights of layer k, direction d: L->w[(k * D + d) * SQ_RW_COUNT + which]. */
 enum {
@@ -209,44 +190,6 @@ static inline const sq_weight *sq_rnn_weight(const sq_layer *L, int k, int d, in
 /* Whether the op is recurrent (its schema row has gates). */
 bool sq_is_recurrent(sq_op op);
 
-struct seqrt_model {
-    char *name;
-    char *path;              /* description path */
-    char *weights_path;
-    bool batch_first;
-    int nsyms;
-    char **sym_names;        /* symbol i; anonymous symbols are named "?" */
-    sq_value *values;
-    int nvalues;
-    int *inputs;             /* value indices */
-    int ninputs;
-    int *outputs;            /* value indices */
-    int noutputs;
-    sq_layer *layers;
-    int nlayers;
-    sq_weight *weights;      /* every tensor of the weights file */
-    int nweights;
-    char *metadata_json;
-    char **warnings;
-    int nwarnings;
-    bool borrowed;           /* a streaming view of another model: frees only its arrays */
-    int nstate;              /* streaming view: state inputs appended (see stream.c) */
-};
-
-/* seqrt_model_load for a description held in memory (`json`, `json_len`
- * bytes) whose weights are a safetensors image in memory (`weights`,
- * `weights_len` bytes; NULL: no tensors at all). `name` stands for the
- * description's path in messages and in the weights-path check. The
- * fuzzers' entry point (conformance/fuzz). */
-seqrt_status sq_model_load_memory(seqrt_model **out, const char *name, const uint8_t *json, size_t json_len,
-                                  const uint8_t *weights, size_t weights_len, const seqrt_load_options *opt);
-/* Frees a model (or a streaming view of one). */
-void sq_model_destroy(seqrt_model *m);
-/* "[T, B, 32]" for a shape whose negative dims are symbols of `m`. */
-void sq_format_dims(const seqrt_model *m, int rank, const int64_t *dims, char *buf, size_t n);
-
-int sq_model_find_value(const seqrt_model *m, const char *name); /* -1 if none */
-
 /* ------------------------------------------------------------ run-time shapes */
 
 typedef struct sq_shape {
@@ -295,5 +238,8 @@ typedef struct sq_op_args {
     sq_view *out[SQ_MAX_OUTS];       /* NULL when the op has no such output */
 } sq_op_args;
 
+/* The model object and the core's calls on it (model.h), for every file
+ * that includes this one. */
+#include "model.h"
 
 #endif /* SEQRT_INTERNAL_H */

@@ -1,7 +1,9 @@
 /*
- * Loading a model: the JSON description (through cJSON) into a validated
- * graph, then its weights (safetensors) bound to the layers. Everything is
- * checked here, before any compute; errors name the layer and the field.
+ * Parsing a model's JSON description (through cJSON) into a validated
+ * graph: inputs, layers (op, attributes, slots, as the op schema says) and
+ * outputs. Everything is checked here, before any compute; errors name the
+ * layer and the field. The loader (model_load.c) then binds the weights
+ * (model_weights.c) and infers the shapes (shape.c).
  */
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -12,8 +14,6 @@
 #include "formats.h"
 #include "ops.h"
 #include "shape.h"
-
-
 
 typedef struct loader {
     seqrt_model *m;

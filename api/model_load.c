@@ -1,7 +1,7 @@
 /*
- * seqrt_model_load: the description's top level, the weights file (path
- * resolution, binding every tensor a layer reads, warning about the rest),
- * and the model's public accessors.
+ * seqrt_model_load: reading the description, resolving its weights path,
+ * and the order of the load (parse: model.c; weights: model_weights.c;
+ * shapes: shape.c); freeing a model.
  *
  * The weights path in a description is resolved relative to the
  * description's directory and must stay inside it: an absolute path or a
@@ -19,68 +19,6 @@
 #include "shape.h"
 
 #define SQ_MAX_DESCRIPTION_BYTES ((size_t)64 << 20)
-
-/* model.c */
-seqrt_status sq_parse_description(seqrt_model *m, const char *file, const cJSON *root);
-seqrt_status sq_model_add_warning(seqrt_model *m, const char *text);
-
-static int cmp_weight_name(const void *a, const void *b)
-{
-    return strcmp(((const sq_weight *)a)->name, ((const sq_weight *)b)->name);
-}
-
-static sq_weight *find_weight(seqrt_model *m, const char *name)
-{
-    if (m->nweights == 0) return NULL; /* m->weights is NULL: bsearch must not see it */
-    sq_weight key = {0};
-    key.name = (char *)name;
-    return bsearch(&key, m->weights, (size_t)m->nweights, sizeof key, cmp_weight_name);
-}
-
-static seqrt_status bind_layer_weights(seqrt_model *m, sq_layer *L)
-{
-    int nw = 0;
-    int max = (int)(L->a.num_layers > 0 ? L->a.num_layers : 1) * 2 * SQ_RW_COUNT + 8;
-    sq_weight_spec *specs = sq_calloc((size_t)max, sizeof *specs);
-    if (!specs) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
-    int n = sq_layer_weight_specs(L, specs, max, &nw);
-    seqrt_status st = SEQRT_OK;
-    if (nw > 0 && !(L->w = sq_calloc((size_t)nw, sizeof *L->w))) {
-        st = sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
-        goto done;
-    }
-    L->nw = nw;
-    for (int i = 0; i < n; i++) {
-        const sq_weight_spec *sp = &specs[i];
-        char name[400];
-        snprintf(name, sizeof name, "%s.%s", L->name, sp->param);
-        sq_weight *w = find_weight(m, name);
-        if (!w) {
-            if (sp->optional) continue;
-            st = sq_error(SEQRT_ERR_MODEL, "%s: layer '%s' (%s): weight tensor '%s' is missing", m->weights_path,
-                          L->name, sq_op_name(L->op), name);
-            goto done;
-        }
-        bool ok = w->rank == sp->rank;
-        for (int d = 0; ok && d < sp->rank; d++)
-            if (sp->dims[d] >= 0 && w->dims[d] != sp->dims[d]) ok = false;
-        if (!ok) {
-            char got[128], want[128];
-            sq_format_dims(NULL, w->rank, w->dims, got, sizeof got);
-            int64_t wd[2] = {sp->dims[0], sp->dims[1]};
-            sq_format_dims(NULL, sp->rank, wd, want, sizeof want);
-            /* a -1 dim (taken from the inputs) prints as "?" */
-            st = sq_error(SEQRT_ERR_MODEL, "%s: layer '%s' (%s): weight tensor '%s' has shape %s, expected %s",
-                          m->weights_path, L->name, sq_op_name(L->op), name, got, want);
-            goto done;
-        }
-        w->used = true;
-        L->w[sp->index] = w;
-    }
-done:
-    sq_free(specs);
-    return st;
-}
 
 static seqrt_status resolve_weights_path(seqrt_model *m, const cJSON *root, const char *json_path,
                                          const seqrt_load_options *opt)
@@ -117,28 +55,6 @@ static seqrt_status resolve_weights_path(seqrt_model *m, const cJSON *root, cons
         strcpy(path + stem, ".safetensors");
     }
     m->weights_path = path;
-    return SEQRT_OK;
-}
-
-/* The weights come from m->weights_path, or from `image` (a safetensors file
- * held in memory, `image_len` bytes) when it is not NULL. */
-static seqrt_status load_weights(seqrt_model *m, bool strict, const uint8_t *image, size_t image_len)
-{
-    seqrt_status st = image ? sq_safetensors_parse(image, image_len, m->weights_path, &m->weights, &m->nweights)
-                            : sq_safetensors_load(m->weights_path, &m->weights, &m->nweights);
-    if (st) return st;
-    if (m->nweights > 1) qsort(m->weights, (size_t)m->nweights, sizeof *m->weights, cmp_weight_name);
-    for (int l = 0; l < m->nlayers; l++)
-        if ((st = bind_layer_weights(m, &m->layers[l]))) return st;
-    for (int i = 0; i < m->nweights; i++) {
-        if (m->weights[i].used) continue;
-        char msg[600];
-        snprintf(msg, sizeof msg, "%s: tensor '%s' is not used by any layer", m->weights_path,
-                 m->weights[i].name);
-        if (strict) return sq_error(SEQRT_ERR_MODEL, "%s (error under --strict)", msg);
-        if ((st = sq_model_add_warning(m, msg))) return st;
-        sq_log(SQ_LOG_WARN, "%s", msg);
-    }
     return SEQRT_OK;
 }
 
@@ -186,7 +102,7 @@ static seqrt_status load_description(seqrt_model **out, const char *json_path, u
     if (!st) st = sq_parse_description(m, json_path, root);
     if (!st) st = resolve_weights_path(m, root, json_path, opt);
     cJSON_Delete(root);
-    if (!st) st = load_weights(m, opt && opt->strict, weights, weights_len);
+    if (!st) st = sq_model_load_weights(m, opt && opt->strict, weights, weights_len);
     if (!st) st = sq_infer_model(m);
     if (st) {
         sq_model_destroy(m);
@@ -260,86 +176,3 @@ void sq_model_destroy(seqrt_model *m)
 }
 
 void seqrt_model_free(seqrt_model *m) { sq_model_destroy(m); }
-
-/* ------------------------------------------------------------ accessors */
-
-const char *seqrt_model_name(const seqrt_model *m) { return m ? m->name : NULL; }
-const char *seqrt_model_metadata(const seqrt_model *m) { return m ? m->metadata_json : NULL; }
-size_t seqrt_model_input_count(const seqrt_model *m) { return m ? (size_t)m->ninputs : 0; }
-size_t seqrt_model_output_count(const seqrt_model *m) { return m ? (size_t)m->noutputs : 0; }
-size_t seqrt_model_warning_count(const seqrt_model *m) { return m ? (size_t)m->nwarnings : 0; }
-size_t seqrt_model_layer_count(const seqrt_model *m) { return m ? (size_t)m->nlayers : 0; }
-
-const char *seqrt_model_input_name(const seqrt_model *m, size_t i)
-{
-    return (m && i < (size_t)m->ninputs) ? m->values[m->inputs[i]].name : NULL;
-}
-
-int seqrt_model_batch_first(const seqrt_model *m) { return m && m->batch_first; }
-
-/* The declared or inferred shape of value `vi` (symbolic dims as -1). */
-static void value_shape(const seqrt_model *m, int vi, int *rank, int64_t *dims, char *text, size_t text_size)
-{
-    const sq_value *v = &m->values[vi];
-    if (rank) *rank = v->rank;
-    for (int d = 0; dims && d < v->rank; d++) dims[d] = v->dims[d] >= 0 ? v->dims[d] : -1;
-    if (text && text_size) sq_format_dims(m, v->rank, v->dims, text, text_size);
-}
-
-seqrt_status seqrt_model_input_shape(const seqrt_model *m, size_t i, int *rank, int64_t *dims, char *text,
-                                     size_t text_size)
-{
-    if (!m || i >= (size_t)m->ninputs)
-        return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "seqrt_model_input_shape: input index %zu is out of range", i);
-    value_shape(m, m->inputs[i], rank, dims, text, text_size);
-    return SEQRT_OK;
-}
-
-seqrt_dtype seqrt_model_input_dtype(const seqrt_model *m, size_t i)
-{
-    return (m && i < (size_t)m->ninputs) ? m->values[m->inputs[i]].input_dtype : SEQRT_F32;
-}
-
-int seqrt_model_input_time_axis(const seqrt_model *m, size_t i)
-{
-    return (m && i < (size_t)m->ninputs) ? m->values[m->inputs[i]].time_axis : -1;
-}
-
-const char *seqrt_model_output_name(const seqrt_model *m, size_t i)
-{
-    return (m && i < (size_t)m->noutputs) ? m->values[m->outputs[i]].name : NULL;
-}
-
-seqrt_status seqrt_model_output_shape(const seqrt_model *m, size_t i, int *rank, int64_t *dims, char *text,
-                                      size_t text_size)
-{
-    if (!m || i >= (size_t)m->noutputs)
-        return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "seqrt_model_output_shape: output index %zu is out of range", i);
-    value_shape(m, m->outputs[i], rank, dims, text, text_size);
-    return SEQRT_OK;
-}
-
-int seqrt_model_output_time_axis(const seqrt_model *m, size_t i)
-{
-    return (m && i < (size_t)m->noutputs) ? m->values[m->outputs[i]].time_axis : -1;
-}
-
-const char *seqrt_model_warning(const seqrt_model *m, size_t i)
-{
-    return (m && i < (size_t)m->nwarnings) ? m->warnings[i] : NULL;
-}
-
-seqrt_status seqrt_model_find_input(const seqrt_model *m, const char *name, size_t *out)
-{
-    if (!m || !name || !out) return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "seqrt_model_find_input: NULL argument");
-    for (int i = 0; i < m->ninputs; i++)
-        if (!strcmp(m->values[m->inputs[i]].name, name)) {
-            *out = (size_t)i;
-            return SEQRT_OK;
-        }
-    char list[512] = "";
-    for (int i = 0; i < m->ninputs; i++)
-        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
-                 m->values[m->inputs[i]].name);
-    return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "the model has no input '%s' (inputs: %s)", name, list);
-}
