@@ -9,6 +9,7 @@ import torch
 from .. import formats as sf
 from .check import check as _check
 from .convert import _Converter
+from .eager import export_recorded
 from .report import ExportError, ExportReport
 from .trace import trace
 
@@ -17,7 +18,7 @@ ATOL, RTOL = sf.ATOL, sf.RTOL
 
 def export(model, path, inputs=None, name=None, metadata=None, batch_first=None, weights_dtype="F32",
            check=True, device="reference", example_inputs=None, seed=0, T=7, B=3,
-           atol=ATOL, rtol=RTOL, verbose=False, backend=None):
+           atol=ATOL, rtol=RTOL, verbose=False, backend=None, tracer="auto"):
     """Writes `path` (the description, .json) and its weights (.safetensors
     beside it) for `model`, then checks the round trip.
 
@@ -34,8 +35,17 @@ def export(model, path, inputs=None, name=None, metadata=None, batch_first=None,
                     "onednn:0", None for $SEQRT_BACKEND) and compare every
                     output with PyTorch's under the tolerance atol, rtol.
     backend:        the older name of `device` (used when given).
-    example_inputs: {input name: array} to check with instead of random data
+    example_inputs: forward()'s arguments, as torch.onnx.export takes them (a
+                    tensor or a tuple; a (h, c) tuple stays a tuple): then a
+                    model torch.fx cannot trace (Python loops over time,
+                    hand-written cells, .T, transpose, bmm, ...) is recorded
+                    on them instead (eager.py) and checked at other lengths
+                    and batch sizes. Also accepted as the third positional
+                    argument. A dict {input name: array} is the older
+                    meaning: the data to check with instead of random data
                     (T and B set the random sizes).
+    tracer:         "auto" (torch.fx, else the recording tracer when example
+                    inputs are given), "fx" or "record".
     Returns an ExportReport; raises ExportError (and leaves no file) when the
     model has a part seqrt cannot run or the outputs disagree. The model is
     traced and checked in eval mode, then put back in the mode it was in.
@@ -44,21 +54,53 @@ def export(model, path, inputs=None, name=None, metadata=None, batch_first=None,
         raise ExportError("the description's path must end in .json: %s" % path)
     if backend is not None:
         device = backend
+    example = None
+    if inputs is not None and not isinstance(inputs, dict):
+        example, inputs = inputs, None
+    if example_inputs is not None and not isinstance(example_inputs, dict):
+        example, example_inputs = example_inputs, None
     was_training = model.training
     model.eval()
     try:
-        return _export(model, path, inputs, name, metadata, batch_first, weights_dtype, check, device,
-                       example_inputs, seed, T, B, atol, rtol, verbose)
+        if tracer == "record":
+            if example is None:
+                raise ExportError("tracer='record' needs example inputs (forward()'s arguments)")
+            rep = export_recorded(model, path, example, name, metadata, weights_dtype, check, device, seed,
+                                  atol, rtol)
+            if verbose:
+                print(rep)
+            return rep
+        try:
+            return _export(model, path, inputs, name, metadata, batch_first, weights_dtype, check, device,
+                           example_inputs, seed, T, B, atol, rtol, verbose)
+        except _Untraceable as e:
+            if example is None or tracer == "fx":
+                raise ExportError(str(e) + ("" if example is not None else
+                                            " (or pass forward()'s example arguments, as for torch.onnx.export, "
+                                            "to export it by recording a run)"))
+            rep = export_recorded(model, path, example, name, metadata, weights_dtype, check, device, seed,
+                                  atol, rtol)
+            if verbose:
+                print(rep)
+            return rep
     finally:
         model.train(was_training)
 
 
+class _Untraceable(ExportError):
+    """torch.fx cannot trace the model, or the graph has a step the fx
+    converter does not map."""
+
+
 def _export(model, path, inputs, name, metadata, batch_first, weights_dtype, check, device,
             example_inputs, seed, T, B, atol, rtol, verbose):
-    graph = trace(model)
-    conv = _Converter(model, graph, batch_first, inputs)
-    outputs = conv.convert()
-    decls = conv.input_decls()
+    try:
+        graph = trace(model)
+        conv = _Converter(model, graph, batch_first, inputs)
+        outputs = conv.convert()
+        decls = conv.input_decls()
+    except ExportError as e:
+        raise _Untraceable(str(e))
     if not decls:
         raise ExportError("the model has no input that a layer uses")
     weights_path = path[:-5] + ".safetensors"

@@ -17,6 +17,7 @@ class ExportReport:
         self.weights_dtype, self.rounding = weights_dtype, rounding
         self.inputs = OrderedDict()     # the check's inputs (seqrt input name -> array)
         self.expected = OrderedDict()   # PyTorch's outputs for them (seqrt value -> array)
+        self.notes = []                 # inputs/outputs whose seqrt layout is not PyTorch's
 
     @property
     def worst_ratio(self):
@@ -28,6 +29,8 @@ class ExportReport:
                     os.path.getsize(self.weights_path))]
         for v, (ok, err, ratio) in self.checks.items():
             lines.append("  %-28s max |seqrt - pytorch| = %.3g  (%.3f of the tolerance)" % (v, err, ratio))
+        for n in self.notes:
+            lines.append("  " + n)
         if self.rounding is not None:
             lines.append("  storing %s changes the outputs by at most %.3g" % (self.weights_dtype, self.rounding))
         return "\n".join(lines)
