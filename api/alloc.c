@@ -52,7 +52,7 @@ static void *live(void *p)
  * Installed before main(), before any cJSON tree exists. */
 __attribute__((constructor)) static void route_cjson(void)
 {
-    cJSON_Hooks hooks = {sq_malloc, sq_free};
+    cJSON_Hooks hooks = {.malloc_fn = sq_malloc, .free_fn = sq_free};
     cJSON_InitHooks(&hooks);
 }
 #define FAULT_ALLOC() sq_fault_hit("alloc")

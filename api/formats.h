@@ -41,7 +41,7 @@ void sq_npy_free(sq_npy *npy);
 /* Reads a whole file into memory (size checked against `max_bytes`). */
 seqrt_status sq_read_file(const char *path, size_t max_bytes, uint8_t **out, size_t *len);
 
-/* Bytes per element of a dtype (4 or 8). */
-static inline size_t sq_dtype_size(seqrt_dtype t) { return t == SEQRT_I64 ? 8 : 4; }
+/* Bytes per element of a dtype: the public seqrt_dtype_size (tensor.c). */
+static inline size_t sq_dtype_size(seqrt_dtype t) { return seqrt_dtype_size(t); }
 
 #endif /* SEQRT_FORMATS_H */

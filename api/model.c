@@ -483,7 +483,7 @@ static seqrt_status parse_outputs(loader *ld, const cJSON *arr)
  * layers, outputs, metadata ("weights" is resolved by the caller). */
 seqrt_status sq_parse_description(seqrt_model *m, const char *file, const cJSON *root)
 {
-    loader ld = {m, file, 0};
+    loader ld = {.m = m, .file = file, .cap_values = 0};
     static const char *const fields[] = {"format", "version", "name", "batch_first", "weights",
                                          "inputs", "layers", "outputs", "metadata", NULL};
     if (!cJSON_IsObject(root))

@@ -338,7 +338,7 @@ static seqrt_status np_parse_header(const uint8_t *buf, size_t len, const char *
                         "%s: header length %llu is past the end of the file (%zu bytes)", what,
                         (unsigned long long)hlen, len);
 
-    np_parser P = {(const char *)buf + off, (size_t)hlen, 0, what};
+    np_parser P = {.s = (const char *)buf + off, .n = (size_t)hlen, .i = 0, .what = what};
     seqrt_status st = np_parse_dict(&P, h);
     if (st != SEQRT_OK) return st;
 

@@ -320,7 +320,7 @@ seqrt_status seqrt_session_run(seqrt_session *s, const seqrt_tensor *const *inpu
     if ((st = check_int_data(s))) return st;
     if (s->stream && (st = sq_stream_prepare(s->stream, s->shapes, s->in_views))) return st;
     if ((st = prepare_outputs(s))) return st;
-    sq_plan plan = {s->exec->nvalues, s->shapes};
+    sq_plan plan = {.nvalues = s->exec->nvalues, .shapes = s->shapes};
     st = s->device->iface->session->run(s->impl, &plan, s->in_ptrs, s->out_ptrs);
     if (st) return sq_error_prefix(st, "backend '%s' (device %zu)", s->device->backend->name, s->device->index);
     if (s->stream) sq_stream_carry(s->stream, s->out_views);
