@@ -16,7 +16,7 @@ install(TARGETS seqrt EXPORT seqrtTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT libs NAMELINK_COMPONENT dev)
 install(FILES ${PROJECT_SOURCE_DIR}/api/seqrt.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT dev)
 # For third-party backend modules: #include <seqrt/backend.h>
-install(FILES ${PROJECT_SOURCE_DIR}/api/backend.h ${PROJECT_SOURCE_DIR}/api/internal.h
+install(FILES ${PROJECT_SOURCE_DIR}/api/backend.h ${PROJECT_SOURCE_DIR}/api/internal.h ${PROJECT_SOURCE_DIR}/api/model.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/seqrt COMPONENT dev)
 
 # ---------------------------------------------------------------- backends
