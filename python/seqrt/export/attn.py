@@ -1,12 +1,217 @@
-"""The recorded path's attention patterns (filled in below)."""
+"""The recorded path's attention patterns, written with bmm / matmul /
+`*` and sum / softmax as the tutorials write them, mapped onto seqrt's
+`attention` and `attention_pool` ops:
+
+  dot:      bmm(keys, q.unsqueeze(2)) (or sum(q * keys, dim)) -> softmax
+            over time -> bmm(keys.transpose(1, 2), w.unsqueeze(2))
+  general:  the same with keys through an nn.Linear first (q . (W k + b):
+            the bias adds q . b to every score of a row, which softmax
+            ignores, so it is dropped)
+  pooling:  softmax over time of Linear(act(Linear(x))) with one output
+            -> sum(x * w.unsqueeze(-1), dim=time): `attention_pool`
+
+Scores and weights are symbolic (Score, AttW) until something reads them;
+only softmax, the weighted sum, the layout plumbing and returning the
+weights are allowed on them."""
+
+from collections import OrderedDict
+
+import numpy as np
+
+from .layout import View
+
+
+class Score:
+    """Attention scores of query q ([B, Hq] View) over keys (a sequence
+    View); weight: general's [Hq, Hk] (None for dot)."""
+
+    def __init__(self, q, keys, weight, ax):
+        self.q, self.keys, self.weight, self.ax = q, keys, weight, [tuple(a) for a in ax]
+
+    def with_ax(self, ax):
+        return Score(self.q, self.keys, self.weight, ax)
+
+
+class AttW:
+    """Softmax of a Score over time (or attention_pool's weights)."""
+
+    def __init__(self, score, ax, pool=None):
+        self.score, self.ax, self.pool = score, [tuple(a) for a in ax], pool
+        self.layer = [None]       # shared by every View of these weights
+
+    def with_ax(self, ax):
+        w = AttW(self.score, ax, self.pool)
+        w.layer = self.layer
+        return w
+
+
+class Prod:
+    """An elementwise product waiting for its sum: (a, b, torch axes)."""
+
+    def __init__(self, a, b, ax):
+        self.a, self.b, self.ax = a, b, [tuple(x) for x in ax]
+
+    def with_ax(self, ax):
+        return Prod(self.a, self.b, ax)
 
 
 class _Attn:
-    def attn_handler(self, node, k):
-        return None
-
-    def attn_softmax(self, node, r, dim, op):
-        return None
+    """Mixin of Lower."""
 
     def is_attn(self, r):
-        return False
+        return isinstance(r, (Score, AttW, Prod))
+
+    def attn_handler(self, node, k):
+        return {"bmm": self.op_bmm, "matmul": self.op_bmm, "sum": self.op_sum}.get(k)
+
+    def labs(self, r):
+        return [self.labels.get(a[0]) if len(a) == 1 else ("*" if a else "") for a in r.ax]
+
+    def query(self, node, v):
+        """v as a [B, Hq] seqrt value (a one-layer h_n loses its layer axis)."""
+        v = self.materialize(node, v)
+        sq = [self.labels.get(l) for l in v.sq]
+        if "T" in sq:
+            self.fail(node, "an attention query that is a sequence: seqrt's attention ops here take a [B, H] "
+                      "query")
+        return self.squeeze_layers(node, v, force=True)
+
+    def squeeze_layers(self, node, v, force=False):
+        """A one-layer state ([1, B, H] in seqrt) that PyTorch squeezed to
+        [B, H]: select its only row."""
+        sq = [self.labels.get(l) for l in v.sq]
+        ax = [self.labels.get(l) for a in v.ax for l in a]
+        if "L" not in sq or ("L" in ax and not force):
+            return v
+        name = self.emit("select", v.name.replace(":", "_"), {"x": v.name},
+                         OrderedDict([("axis", sq.index("L")), ("index", -1)]))
+        return View(name, [l for l in sq if l != "L"], [a for a in v.ax if [self.labels.get(l) for l in a] != ["L"]])
+
+    def is_seq(self, r):
+        return isinstance(r, View) and "T" in [self.labels.get(l).rstrip("~") for l in r.sq]
+
+    def keys_of(self, node, k):
+        """(keys View, general weight or None): keys through an nn.Linear are general's."""
+        k = self.materialize(node, k)
+        for L in self.layers:
+            if L["name"] == k.name and L["op"] == "linear":
+                src = L["inputs"]["x"]
+                w = self.weights["%s.weight" % k.name]
+                return View(src, k.sq, k.ax), w
+        return k, None
+
+    def op_bmm(self, node, a, b):
+        ra, rb = self.R(node, a), self.R(node, b)
+        if len(a.shape) != 3 or len(b.shape) != 3:
+            self.fail(node, "torch.%s of tensors that are not [B, n, m]: only attention's bmm has a seqrt form"
+                      % node.kind)
+        la, lb = self.labs(ra), self.labs(rb)
+        if la[-1] != lb[1] or la[-1] == "" or la[0] != "B" or lb[0] != "B":
+            self.fail(node, "torch.%s contracting %s with %s: seqrt maps only attention's bmm (scores of a "
+                      "query over a sequence, and the weighted sum of a sequence)" % (node.kind, la, lb))
+        out = [ra.ax[0], ra.ax[1], rb.ax[2]]
+        if la[-1] == "F" and self.is_seq(ra) != self.is_seq(rb) and isinstance(ra, View) and isinstance(rb, View):
+            k, q = (ra, rb) if self.is_seq(ra) else (rb, ra)
+            keys, w = self.keys_of(node, k)
+            return Score(self.query(node, q), keys, w, out)
+        if la[-1] == "T":
+            w, v = (ra, rb) if isinstance(ra, AttW) else (rb, ra)
+            if isinstance(w, AttW) and isinstance(v, View):
+                return self.context(node, w, v, out)
+        self.fail(node, "torch.%s of %s and %s has no seqrt form: only attention's bmm maps" % (
+            node.kind, type(ra).__name__, type(rb).__name__))
+
+    def attn_mul(self, node, ra, rb):
+        """q * keys or keys * w broadcast: a Prod (None when not attention)."""
+        if isinstance(ra, View) and isinstance(rb, View) and self.is_seq(ra) != self.is_seq(rb):
+            k, q = (ra, rb) if self.is_seq(ra) else (rb, ra)
+        elif isinstance(ra, AttW) or isinstance(rb, AttW):
+            q, k = (ra, rb) if isinstance(ra, AttW) else (rb, ra)
+        else:
+            return None
+        sa, sb = node.args[0].shape, node.args[1].shape
+        if len(sa) != len(sb):
+            return None
+        ax = [x if n != 1 else y for x, y, n in zip(ra.ax, rb.ax, sa)]
+        return Prod(q, k, ax)
+
+    def op_sum(self, node, x, dim=None, keepdim=False, **kw):
+        r = self.R(node, x)
+        if not isinstance(r, Prod) or dim is None or isinstance(dim, (list, tuple)):
+            self.fail(node, "torch.sum has no seqrt form here (only the sums of attention: q * keys over the "
+                      "features, w * x over time)")
+        d = dim % len(r.ax)
+        lab = self.labels.get(r.ax[d][0]) if len(r.ax[d]) == 1 else ""
+        out = [a for i, a in enumerate(r.ax) if i != d] if not keepdim else \
+            [a if i != d else () for i, a in enumerate(r.ax)]
+        if lab == "F" and isinstance(r.a, View):
+            keys, w = self.keys_of(node, r.b)
+            return Score(self.query(node, r.a), keys, w, out)
+        if lab == "T" and isinstance(r.a, AttW):
+            return self.context(node, r.a, r.b, out)
+        self.fail(node, "torch.sum over %s of a product has no seqrt form" % (lab or "this axis"))
+
+    def attn_softmax(self, node, r, dim, op):
+        if isinstance(r, Score):
+            if op != "softmax" or self.labels.get(r.ax[dim][0]) != "T":
+                self.fail(node, "%s of attention scores: seqrt's attention takes the softmax over time" % op)
+            return AttW(r, r.ax)
+        if isinstance(r, View) and op == "softmax" and len(r.ax[dim % len(r.ax)]) == 1 and \
+                self.labels.get(r.ax[dim % len(r.ax)][0]) == "T":
+            pool = self.pool_scores(r)
+            if pool is not None:
+                return AttW(None, r.ax, pool)
+        return None
+
+    def pool_scores(self, r):
+        """(x, first linear, activation, second linear) when r is
+        Linear(act(Linear(x))) with one output, squeezed."""
+        by = {L["name"]: L for L in self.layers}
+        L2 = by.get(r.name)
+        if L2 is None or L2["op"] != "linear" or L2["out_features"] != 1 or any(a == ("F",) for a in r.ax):
+            return None
+        A = by.get(L2["inputs"]["x"])
+        L1 = by.get(A["inputs"]["x"]) if A is not None and A["op"] == "activation" else None
+        if L1 is None or L1["op"] != "linear" or A["function"] not in ("relu", "tanh", "sigmoid", "gelu"):
+            return None
+        return L1["inputs"]["x"], L1, A, L2
+
+    def attention_layer(self, node, w, values=None):
+        """Emits the attention (or attention_pool) layer of weights w once."""
+        if w.layer[0] is not None:
+            return w.layer[0]
+        if w.pool is not None:
+            x, L1, A, L2 = w.pool
+            ws = {"projection.0.weight": self.weights["%s.weight" % L1["name"]],
+                  "projection.2.weight": self.weights["%s.weight" % L2["name"]]}
+            for k, L in (("projection.0.bias", L1), ("projection.2.bias", L2)):
+                b = self.weights.get("%s.bias" % L["name"])
+                ws[k] = b if b is not None else np.zeros(L["out_features"])
+            name = self.emit("attention_pool", "attention_pool", OrderedDict([("x", x)]), OrderedDict(
+                [("hidden", L1["out_features"]), ("activation", A["function"])]), weights=ws)
+        else:
+            s = w.score
+            ins = OrderedDict([("query", s.q.name), ("keys", s.keys.name)])
+            if values is not None and values != s.keys.name:
+                ins["values"] = values
+            attrs = OrderedDict([("score", "dot" if s.weight is None else "general")])
+            name = self.emit("attention", "attention", ins, attrs,
+                             weights={"weight": s.weight} if s.weight is not None else None)
+        w.layer[0] = name
+        return name
+
+    def context(self, node, w, v, out):
+        v = self.materialize(node, v)
+        if w.pool is not None and v.name != w.pool[0]:
+            self.fail(node, "attention pooling weights applied to another sequence than the one they score")
+        name = self.attention_layer(node, w, v.name)
+        if w.pool is None and v.name != w.score.keys.name and self.layers[-1]["name"] == name and \
+                "values" not in self.layers[-1]["inputs"]:
+            self.layers[-1]["inputs"]["values"] = v.name
+        lab = [a for a in out if a and self.labels.get(a[0]) == "B"]
+        return View(name, ["B", "F"], [a if a == lab[0] or not a else ("F",) for a in out])
+
+    def attn_weights(self, node, w):
+        """The weights of an AttW as a seqrt value ([B, T])."""
+        name = self.attention_layer(node, w)
+        return View(name + ":weights", ["B", "T"], w.ax)

@@ -53,6 +53,11 @@ class _Ops:
     def tensor(self, node, r, what="the operand"):
         if isinstance(r, View):
             return self.materialize(node, r)
+        if type(r).__name__ == "AttW":
+            return self.attn_weights(node, r)
+        if self.is_attn(r):
+            self.fail(node, "%s is raw attention scores or a product waiting for its sum: seqrt's attention "
+                      "ops give only the weights (after the softmax over time) and the context" % what)
         if isinstance(r, Zero):
             self.fail(node, "%s is a tensor of zeros made in forward(): seqrt has no constant tensors "
                       "(only as an initial state)" % what)
@@ -251,10 +256,16 @@ class _Ops:
             return rb
         if isinstance(rb, Zero) and op == "add":
             return ra
+        if op == "mul" and hasattr(a, "id") and hasattr(b, "id") and (
+                self.is_attn(ra) or self.is_attn(rb) or a.shape != b.shape):
+            p = self.attn_mul(node, ra, rb)
+            if p is not None:
+                return p
         if not hasattr(a, "id") or not hasattr(b, "id"):
             self.fail(node, "%s with a Python number has no seqrt form in format 1.0 (only tensor %s tensor)"
                       % (op, "+" if op == "add" else "*"))
-        va, vb = self.tensor(node, ra), self.tensor(node, rb)
+        va = self.squeeze_layers(node, self.tensor(node, ra))
+        vb = self.squeeze_layers(node, self.tensor(node, rb))
         sa = [self.labels.get(l) for l in va.sq]
         sb = [self.labels.get(l) for l in vb.sq]
         if sa != sb or [self.labels.get(l) for a in va.ax for l in a] != \
@@ -434,7 +445,7 @@ class _Ops:
         bi = self.bi_concat(node, rs, dim)
         if bi is not None:
             return bi
-        vs = [self.tensor(node, r, "torch.cat's input") for r in rs]
+        vs = [self.squeeze_layers(node, self.tensor(node, r, "torch.cat's input")) for r in rs]
         ax, _ = self.axis(node, vs[0], dim)
         return self.same(vs[0], self.emit("concat", "cat", {"x": [v.name for v in vs]}, {"axis": ax}))
 
