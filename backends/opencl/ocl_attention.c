@@ -74,8 +74,8 @@ static seqrt_status context(ocl_session *s, cl_mem P, cl_mem v, cl_mem out, cl_m
         return ocl_gemm_run(s, &g);
     }
     return OCL_LAUNCH(s, K_sq_attn_context, (size_t)(B * Tq * Hv), (size_t)s->dev->choice.profile.wg, KA_MEM(P),
-                     KA_MEM(v), KA_INT(Hv), KA_INT(0), KA_MEM(out), KA_INT(Hv), KA_MEM(lens), KA_INT(1), KA_INT(B),
-                     KA_INT(1), KA_INT(Tq), KA_INT(Tk), KA_INT(Hv), KA_INT(bf), KA_INT(seq_q), KA_INT(0));
+                      KA_MEM(v), KA_INT(Hv), KA_INT(0), KA_MEM(out), KA_INT(Hv), KA_MEM(lens), KA_INT(1), KA_INT(B),
+                      KA_INT(1), KA_INT(Tq), KA_INT(Tk), KA_INT(Hv), KA_INT(bf), KA_INT(seq_q), KA_INT(0));
 }
 
 /* x [N, in] W^T -> out [N, outw] (W [outw, in]). */
@@ -117,9 +117,9 @@ static seqrt_status run_attention(void *session, const sq_op_args *args, void *s
             (st = project(s, k, Tk * B, Hk, a->w[SQ_W_ADD_K], A, a->kp.mem)))
             return st;
         st = OCL_LAUNCH(s, K_sq_additive_score, (size_t)(B * Tq * Tk), (size_t)s->dev->choice.profile.wg,
-                       KA_MEM(a->qp.mem), KA_MEM(a->kp.mem), KA_MEM(a->w[SQ_B_ADD_K]), KA_INT(a->w[SQ_B_ADD_K] != NULL),
-                       KA_MEM(a->w[SQ_W_ADD_V]), KA_MEM(S), KA_INT(B), KA_INT(Tq), KA_INT(Tk), KA_INT(A), KA_INT(bf),
-                       KA_INT(seq_q));
+                        KA_MEM(a->qp.mem), KA_MEM(a->kp.mem), KA_MEM(a->w[SQ_B_ADD_K]),
+                        KA_INT(a->w[SQ_B_ADD_K] != NULL), KA_MEM(a->w[SQ_W_ADD_V]), KA_MEM(S), KA_INT(B), KA_INT(Tq),
+                        KA_INT(Tk), KA_INT(A), KA_INT(bf), KA_INT(seq_q));
     } else {
         cl_mem qsrc = q;
         if (L->a.score == SQ_SCORE_GENERAL) { /* Q W: [Nq, Hq] x [Hq, Hk] */
@@ -165,9 +165,9 @@ static seqrt_status run_attention_pool(void *session, const sq_op_args *args, vo
         (st = project(s, x, T * B, F, a->w[SQ_W_POOL0], A, a->qp.mem)))
         return st;
     st = OCL_LAUNCH(s, K_sq_pool_score, (size_t)(B * T), (size_t)s->dev->choice.profile.wg, KA_MEM(a->qp.mem),
-                   KA_MEM(a->w[SQ_B_POOL0]), KA_INT(a->w[SQ_B_POOL0] != NULL), KA_MEM(a->w[SQ_W_POOL2]), KA_MEM(a->w[SQ_B_POOL2]),
-                   KA_INT(a->w[SQ_B_POOL2] != NULL), KA_MEM(S), KA_INT(B), KA_INT(T), KA_INT(A), KA_INT(bf),
-                   KA_INT(L->a.activation));
+                    KA_MEM(a->w[SQ_B_POOL0]), KA_INT(a->w[SQ_B_POOL0] != NULL), KA_MEM(a->w[SQ_W_POOL2]),
+                    KA_MEM(a->w[SQ_B_POOL2]), KA_INT(a->w[SQ_B_POOL2] != NULL), KA_MEM(S), KA_INT(B), KA_INT(T),
+                    KA_INT(A), KA_INT(bf), KA_INT(L->a.activation));
     if (st || (st = ocl_masked_softmax(s, S, (size_t)B, (int)T, 1, 1, lens, false))) return st;
     return context(s, S, x, out, lens, bf, false, B, 1, T, F);
 }

@@ -62,8 +62,8 @@ seqrt_status ocl_write(ocl_session *s, cl_mem m, size_t off, const float *data, 
 {
     if (!count) return SEQRT_OK;
     OCL_CLF("clEnqueueWriteBuffer",
-           clEnqueueWriteBuffer(s->q, m, CL_TRUE, off * sizeof(float), count * sizeof(float), data, 0, NULL, NULL),
-           "clEnqueueWriteBuffer(%s)", what);
+            clEnqueueWriteBuffer(s->q, m, CL_TRUE, off * sizeof(float), count * sizeof(float), data, 0, NULL, NULL),
+            "clEnqueueWriteBuffer(%s)", what);
     return SEQRT_OK;
 }
 
@@ -72,8 +72,8 @@ seqrt_status ocl_zero(ocl_session *s, cl_mem m, size_t off, size_t count)
     if (!count) return SEQRT_OK;
     const cl_float zero = 0.0f;
     OCL_CLF("clEnqueueFillBuffer",
-           clEnqueueFillBuffer(s->q, m, &zero, sizeof zero, off * sizeof(float), count * sizeof(float), 0, NULL, NULL),
-           "clEnqueueFillBuffer(%zu floats)", count);
+            clEnqueueFillBuffer(s->q, m, &zero, sizeof zero, off * sizeof(float), count * sizeof(float), 0, NULL, NULL),
+            "clEnqueueFillBuffer(%zu floats)", count);
     return SEQRT_OK;
 }
 
@@ -81,8 +81,8 @@ seqrt_status ocl_copy(ocl_session *s, cl_mem src, size_t soff, cl_mem dst, size_
 {
     if (!count) return SEQRT_OK;
     OCL_CLF("clEnqueueCopyBuffer",
-           clEnqueueCopyBuffer(s->q, src, dst, soff * sizeof(float), doff * sizeof(float), count * sizeof(float), 0,
-                               NULL, NULL),
-           "clEnqueueCopyBuffer(%zu floats)", count);
+            clEnqueueCopyBuffer(s->q, src, dst, soff * sizeof(float), doff * sizeof(float), count * sizeof(float), 0,
+                                NULL, NULL),
+            "clEnqueueCopyBuffer(%zu floats)", count);
     return SEQRT_OK;
 }

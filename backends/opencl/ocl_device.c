@@ -26,7 +26,7 @@ static seqrt_status prepare_locked(ocl_device *d)
     cl_int err;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)d->platform, 0};
     d->ctx = OCL_FAULT("clCreateContext", (err = CL_OUT_OF_HOST_MEMORY, NULL),
-                          clCreateContext(props, 1, &d->id, context_notify, d, &err));
+                       clCreateContext(props, 1, &d->id, context_notify, d, &err));
     if (err != CL_SUCCESS) {
         d->ctx = NULL;
         return ocl_fail(err, "clCreateContext(%s)", d->desc.name);
@@ -35,7 +35,7 @@ static seqrt_status prepare_locked(ocl_device *d)
              p->vec, p->subgroups ? 1 : 0);
     ocl_cache_stats st;
     seqrt_status s = ocl_program_get(d->ctx, d->id, &d->desc, ocl_kernel_source, OCL_KERNEL_SOURCE_LENGTH,
-                                        d->options, &d->program, &st);
+                                     d->options, &d->program, &st);
     if (s) {
         clReleaseContext(d->ctx);
         d->ctx = NULL;
@@ -66,7 +66,7 @@ static seqrt_status prepare_locked(ocl_device *d)
         return s;
     }
     d->onednn_route = ocl_onednn_route_selected(&d->desc, &d->choice, ocl_onednn_gpu_engines, NULL, d->onednn_why,
-                                                   sizeof d->onednn_why);
+                                                sizeof d->onednn_why);
     sq_log(SQ_LOG_INFO, "opencl: %s: %s", d->desc.name, d->onednn_why);
     d->ready = true;
     return SEQRT_OK;

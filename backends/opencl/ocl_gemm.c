@@ -82,28 +82,28 @@ seqrt_status ocl_gemm_run(ocl_session *s, const ocl_gemm *g)
     if (g->k == 0) return gemm_empty(s, g);
     if (s->dnnl)
         return ocl_onednn_gemm(s->dnnl, g->ta, g->tb, g->m, g->n, g->k, g->alpha, g->a, g->oa, g->lda, g->sa, g->b,
-                                  g->ob, g->ldb, g->sb, g->beta, g->c, g->oc, g->ldc, g->sc, g->batch);
+                               g->ob, g->ldb, g->sb, g->beta, g->c, g->oc, g->ldc, g->sc, g->batch);
     const CLBlastTranspose ta = g->ta ? CLBlastTransposeYes : CLBlastTransposeNo;
     const CLBlastTranspose tb = g->tb ? CLBlastTransposeYes : CLBlastTransposeNo;
     CLBlastStatusCode c;
     if (g->batch <= 1) {
         c = OCL_FAULT("CLBlastSgemm", CLBlastOpenCLOutOfResources,
-                         CLBlastSgemm(CLBlastLayoutRowMajor, ta, tb, g->m, g->n, g->k, g->alpha, g->a, g->oa, g->lda,
-                                      g->b, g->ob, g->ldb, g->beta, g->c, g->oc, g->ldc, &s->q, NULL));
+                      CLBlastSgemm(CLBlastLayoutRowMajor, ta, tb, g->m, g->n, g->k, g->alpha, g->a, g->oa, g->lda,
+                                   g->b, g->ob, g->ldb, g->beta, g->c, g->oc, g->ldc, &s->q, NULL));
         if (c != CLBlastSuccess) return clblast_fail(c, "sgemm", g->m, g->n, g->k, 1);
     } else {
         c = OCL_FAULT("CLBlastSgemmStridedBatched", CLBlastOpenCLOutOfResources,
-                         CLBlastSgemmStridedBatched(CLBlastLayoutRowMajor, ta, tb, g->m, g->n, g->k, g->alpha, g->a,
-                                                    g->oa, g->lda, g->sa, g->b, g->ob, g->ldb, g->sb, g->beta, g->c,
-                                                    g->oc, g->ldc, g->sc, g->batch, &s->q, NULL));
+                      CLBlastSgemmStridedBatched(CLBlastLayoutRowMajor, ta, tb, g->m, g->n, g->k, g->alpha, g->a,
+                                                 g->oa, g->lda, g->sa, g->b, g->ob, g->ldb, g->sb, g->beta, g->c,
+                                                 g->oc, g->ldc, g->sc, g->batch, &s->q, NULL));
         if (c != CLBlastSuccess) return clblast_fail(c, "strided-batched sgemm", g->m, g->n, g->k, g->batch);
     }
     return SEQRT_OK;
 }
 
 seqrt_status ocl_gemm_batched(ocl_session *s, bool ta, bool tb, size_t m, size_t n, size_t k, float alpha,
-                                 cl_mem a, const size_t *oa, size_t lda, cl_mem b, const size_t *ob, size_t ldb,
-                                 cl_mem c, const size_t *oc, size_t ldc, size_t batch)
+                              cl_mem a, const size_t *oa, size_t lda, cl_mem b, const size_t *ob, size_t ldb,
+                              cl_mem c, const size_t *oc, size_t ldc, size_t batch)
 {
     if (m == 0 || n == 0 || batch == 0) return SEQRT_OK;
     if (k == 0 || s->dnnl) {
@@ -122,9 +122,9 @@ seqrt_status ocl_gemm_batched(ocl_session *s, bool ta, bool tb, size_t m, size_t
     for (size_t i = 0; i < batch; i++) alphas[i] = alpha, betas[i] = 0.0f;
     CLBlastStatusCode code =
         OCL_FAULT("CLBlastSgemmBatched", CLBlastOpenCLOutOfResources,
-                     CLBlastSgemmBatched(CLBlastLayoutRowMajor, ta ? CLBlastTransposeYes : CLBlastTransposeNo,
-                                         tb ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alphas, a, oa, lda, b,
-                                         ob, ldb, betas, c, oc, ldc, batch, &s->q, NULL));
+                  CLBlastSgemmBatched(CLBlastLayoutRowMajor, ta ? CLBlastTransposeYes : CLBlastTransposeNo,
+                                      tb ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alphas, a, oa, lda, b,
+                                      ob, ldb, betas, c, oc, ldc, batch, &s->q, NULL));
     if (alphas != stack_ab) sq_free(alphas);
     if (code != CLBlastSuccess) return clblast_fail(code, "batched sgemm", m, n, k, batch);
     return SEQRT_OK;

@@ -121,8 +121,8 @@ seqrt_status ocl_choose_profile(const ocl_desc *d, const char *forced, ocl_choic
  * when every other condition holds. */
 typedef int (*ocl_engine_probe)(void *ctx);
 bool ocl_onednn_route_selected(const ocl_desc *d, const ocl_choice *c,
-                                  ocl_engine_probe gpu_engines, void *probe_ctx, char *why,
-                                  size_t why_size);
+                               ocl_engine_probe gpu_engines, void *probe_ctx, char *why,
+                               size_t why_size);
 
 /* ------------------------------------------------------------ utilities */
 
@@ -142,10 +142,10 @@ bool ocl_onednn_route_selected(const ocl_desc *d, const ocl_choice *c,
 const char *ocl_err_name(cl_int err);
 /* Sets the last error "<what>: CL_xxx (code)" and returns the status for it. */
 seqrt_status ocl_fail(cl_int err, const char *fmt, ...) SQ_PRINTF(2, 3);
-#define OCL_CL(call, ...)                                                                           \
+#define OCL_CL(call, ...)                                                                          \
     do {                                                                                           \
         cl_int e_ = (call);                                                                        \
-        if (e_ != CL_SUCCESS) return ocl_fail(e_, __VA_ARGS__);                                \
+        if (e_ != CL_SUCCESS) return ocl_fail(e_, __VA_ARGS__);                                    \
     } while (0)
 /* The same for a call that has a fault-injection site. */
 #define OCL_CLF(site, call, ...) OCL_CL(OCL_FAULT(site, CL_OUT_OF_RESOURCES, call), __VA_ARGS__)
@@ -154,7 +154,7 @@ seqrt_status ocl_fail(cl_int err, const char *fmt, ...) SQ_PRINTF(2, 3);
 seqrt_status ocl_describe(cl_platform_id p, cl_device_id dev, ocl_desc *out);
 /* Builds a program from source; a failure carries the build log. */
 seqrt_status ocl_build_source(cl_context ctx, cl_device_id dev, const char *src, size_t len,
-                                 const char *options, cl_program *out);
+                              const char *options, cl_program *out);
 
 /* ------------------------------------------------------------ program cache */
 
@@ -170,12 +170,12 @@ typedef struct ocl_cache_stats {
 void ocl_cache_dir(char *buf, size_t n);
 /* 128-bit key of a program for a device, as 32 hex digits. */
 void ocl_cache_key(const ocl_desc *d, const char *src, size_t len, const char *options,
-                      char out[33]);
+                   char out[33]);
 /* A built program, from the cache when it holds one, else from source
  * (then stored, atomically). Cache trouble is logged, never an error. */
 seqrt_status ocl_program_get(cl_context ctx, cl_device_id dev, const ocl_desc *d,
-                                const char *src, size_t len, const char *options, cl_program *out,
-                                ocl_cache_stats *stats);
+                             const char *src, size_t len, const char *options, cl_program *out,
+                             ocl_cache_stats *stats);
 
 /* ------------------------------------------------------------ oneDNN route */
 
@@ -184,13 +184,13 @@ typedef struct ocl_onednn ocl_onednn;
 int ocl_onednn_gpu_engines(void *unused);
 /* Engine on (context, device) and stream on `queue`; NULL + error if it fails. */
 seqrt_status ocl_onednn_create(cl_context ctx, cl_device_id dev, cl_command_queue q,
-                                  ocl_onednn **out);
+                               ocl_onednn **out);
 void ocl_onednn_free(ocl_onednn *r);
 /* C = alpha * op(A) op(B) + beta * C, row-major, batched by strides. */
 seqrt_status ocl_onednn_gemm(ocl_onednn *r, bool ta, bool tb, size_t m, size_t n, size_t k,
-                                float alpha, cl_mem a, size_t oa, size_t lda, size_t sa, cl_mem b,
-                                size_t ob, size_t ldb, size_t sb, float beta, cl_mem c, size_t oc,
-                                size_t ldc, size_t sc, size_t batch);
+                             float alpha, cl_mem a, size_t oa, size_t lda, size_t sa, cl_mem b,
+                             size_t ob, size_t ldb, size_t sb, float beta, cl_mem c, size_t oc,
+                             size_t ldc, size_t sc, size_t batch);
 
 /* ------------------------------------------------------------ devices */
 
@@ -214,7 +214,7 @@ seqrt_status ocl_device_prepare(ocl_device *d);
 /* ------------------------------------------------------------ sessions */
 
 /* Every kernel of the program, by name. */
-#define OCL_KERNELS(X)                                                                          \
+#define OCL_KERNELS(X)                                                                             \
     X(sq_activation) X(sq_binary) X(sq_add_bias) X(sq_embedding) X(sq_one_hot) X(sq_last_step)     \
     X(sq_mean_pool) X(sq_softmax_rows) X(sq_softmax_wg) X(sq_lstm_cell) X(sq_gru_reset)            \
     X(sq_gru_cell) X(sq_rnn_cell) X(sq_rec_commit) X(sq_rec_persistent) X(sq_masked_softmax)       \
@@ -255,13 +255,13 @@ seqrt_status ocl_buf_reserve(ocl_session *s, ocl_buf *b, size_t bytes, const cha
 void ocl_buf_release(ocl_buf *b);
 /* A new read-only device buffer holding `count` floats (NULL data: zeros). */
 seqrt_status ocl_upload(ocl_session *s, const float *data, size_t count, cl_mem *out,
-                           const char *what);
+                        const char *what);
 /* Writes `count` floats at element offset `off` of `m` (blocking). */
 seqrt_status ocl_write(ocl_session *s, cl_mem m, size_t off, const float *data, size_t count,
-                          const char *what);
+                       const char *what);
 seqrt_status ocl_zero(ocl_session *s, cl_mem m, size_t off, size_t count);
 seqrt_status ocl_copy(ocl_session *s, cl_mem src, size_t soff, cl_mem dst, size_t doff,
-                         size_t count);
+                      size_t count);
 void ocl_release_mem(cl_mem *m);
 
 /* The device buffer of a view an op row gets in its sq_op_args (NULL when
@@ -291,10 +291,10 @@ typedef struct ocl_karg {
  * 0 lets the runtime choose). n == 0 does nothing. Kernels with a required
  * work-group size (the callers check ocl_wg_fits first) get it as is. */
 seqrt_status ocl_launch(ocl_session *s, ocl_kid kid, size_t n, size_t wg, int nargs,
-                           const ocl_karg *args);
+                        const ocl_karg *args);
 #define OCL_LAUNCH(s, kid, n, wg, ...)                                                              \
-    ocl_launch((s), (kid), (n), (wg), (int)(sizeof((ocl_karg[]){__VA_ARGS__}) / sizeof(ocl_karg)), \
-                  (ocl_karg[]){__VA_ARGS__})
+    ocl_launch((s), (kid), (n), (wg), (int)(sizeof((ocl_karg[]){__VA_ARGS__}) / sizeof(ocl_karg)),  \
+               (ocl_karg[]){__VA_ARGS__})
 
 /* Whether kernel `kid` runs with work-groups of `wg` items. */
 bool ocl_wg_fits(const ocl_session *s, ocl_kid kid, size_t wg);
@@ -318,9 +318,9 @@ typedef struct ocl_gemm {
 seqrt_status ocl_gemm_run(ocl_session *s, const ocl_gemm *g);
 /* Batched GEMM with one offset per matrix (CLBlastSgemmBatched). */
 seqrt_status ocl_gemm_batched(ocl_session *s, bool ta, bool tb, size_t m, size_t n, size_t k,
-                                 float alpha, cl_mem a, const size_t *oa, size_t lda, cl_mem b,
-                                 const size_t *ob, size_t ldb, cl_mem c, const size_t *oc, size_t ldc,
-                                 size_t batch);
+                              float alpha, cl_mem a, const size_t *oa, size_t lda, cl_mem b,
+                              const size_t *ob, size_t ldb, cl_mem c, const size_t *oc, size_t ldc,
+                              size_t batch);
 /* Applies the profile's CLBlast overrides to a device (once per process). */
 seqrt_status ocl_clblast_overrides(cl_device_id dev, const ocl_profile *p);
 
@@ -332,19 +332,20 @@ seqrt_status ocl_clblast_overrides(cl_device_id dev, const ocl_profile *p);
  * sq_op_supports_all: nothing known when a session is created is refused
  * later (sizes beyond 32-bit indexing depend on a run's shapes and are
  * SEQRT_ERR_LIMIT then). */
+/* ocl_misc.c */
 extern const sq_op_impl ocl_embedding_impl, ocl_one_hot_impl, ocl_linear_impl, ocl_activation_impl,
     ocl_dropout_impl, ocl_add_impl, ocl_mul_impl, ocl_concat_impl, ocl_select_impl, ocl_last_step_impl,
-    ocl_mean_pool_impl;                                                        /* ocl_misc.c */
-extern const sq_op_impl ocl_softmax_impl, ocl_log_softmax_impl;               /* ocl_softmax.c */
-extern const sq_op_impl ocl_lstm_impl;                                         /* ocl_lstm.c */
-extern const sq_op_impl ocl_gru_impl, ocl_rnn_impl;                            /* ocl_gru_rnn.c */
-extern const sq_op_impl ocl_attention_impl, ocl_attention_pool_impl;           /* ocl_attention.c */
-extern const sq_op_impl ocl_multihead_attention_impl;                          /* ocl_mha.c */
+    ocl_mean_pool_impl;
+extern const sq_op_impl ocl_softmax_impl, ocl_log_softmax_impl;      /* ocl_softmax.c */
+extern const sq_op_impl ocl_lstm_impl;                               /* ocl_lstm.c */
+extern const sq_op_impl ocl_gru_impl, ocl_rnn_impl;                  /* ocl_gru_rnn.c */
+extern const sq_op_impl ocl_attention_impl, ocl_attention_pool_impl; /* ocl_attention.c */
+extern const sq_op_impl ocl_multihead_attention_impl;                /* ocl_mha.c */
 
 /* Masked softmax over rows of [rows, Tk] scores: row r is query i = r % Tq
  * of batch entry r / (heads * Tq); keys t >= len[b] (and t > i when causal)
  * get weight 0. */
 seqrt_status ocl_masked_softmax(ocl_session *s, cl_mem scores, size_t rows, int Tk, int Tq,
-                                   int heads, cl_mem lens, bool causal);
+                                int heads, cl_mem lens, bool causal);
 
 #endif /* OCL_INTERNAL_H */

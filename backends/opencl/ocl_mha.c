@@ -67,7 +67,7 @@ static seqrt_status linear(ocl_session *s, cl_mem x, int64_t N, int64_t E, cl_me
     seqrt_status st = ocl_gemm_run(s, &g);
     if (st || !bias) return st;
     return OCL_LAUNCH(s, K_sq_add_bias, (size_t)(N * E), (size_t)s->dev->choice.profile.wg, KA_MEM(out), KA_MEM(bias),
-                     KA_INT(N), KA_INT(E));
+                      KA_INT(N), KA_INT(E));
 }
 
 static seqrt_status run_mha(void *session, const sq_op_args *a, void *state)
@@ -108,28 +108,28 @@ static seqrt_status run_mha(void *session, const sq_op_args *a, void *state)
     for (int64_t b = 0; b < B; b++)
         for (int64_t h = 0; h < H; h++) {
             size_t i = (size_t)(b * H + h);
-            oq[i] = (size_t)((bf ? b * Tq * E : b * E) + h * hd);
-            ok[i] = (size_t)((bf ? b * Tk * E : b * E) + h * hd);
+            oq[i] = (size_t)(sq_seq_off(bf, Tq, B, 0, b, E) + h * hd);
+            ok[i] = (size_t)(sq_seq_off(bf, Tk, B, 0, b, E) + h * hd);
             os[i] = i * (size_t)(Tq * Tk);
         }
     if (Tq * Tk > 0) {
         const float alpha = (float)(1.0 / sqrt((double)hd));
         if ((st = ocl_gemm_batched(s, false, true, (size_t)Tq, (size_t)Tk, (size_t)hd, alpha, m->qkv[0].mem, oq, ld,
-                                      m->qkv[1].mem, ok, ld, m->sc.mem, os, (size_t)Tk, nb)) ||
+                                   m->qkv[1].mem, ok, ld, m->sc.mem, os, (size_t)Tk, nb)) ||
             (st = ocl_masked_softmax(s, m->sc.mem, nb * (size_t)Tq, (int)Tk, (int)Tq, (int)H, lens, causal)))
             return st;
         if (wout && (st = OCL_LAUNCH(s, K_sq_head_average, (size_t)(B * Tq * Tk), (size_t)s->dev->choice.profile.wg,
-                                    KA_MEM(m->sc.mem), KA_MEM(wout), KA_INT(B), KA_INT(H), KA_INT(Tq), KA_INT(Tk))))
+                                     KA_MEM(m->sc.mem), KA_MEM(wout), KA_INT(B), KA_INT(H), KA_INT(Tq), KA_INT(Tk))))
             return st;
     }
     if (!masked && Tk > 0) {
         st = ocl_gemm_batched(s, false, false, (size_t)Tq, (size_t)hd, (size_t)Tk, 1.0f, m->sc.mem, os, (size_t)Tk,
-                                 m->qkv[2].mem, ok, ld, m->o.mem, oq, ld, nb);
+                              m->qkv[2].mem, ok, ld, m->o.mem, oq, ld, nb);
     } else {
-        st = OCL_LAUNCH(s, K_sq_attn_context, (size_t)(B * Tq * E), (size_t)s->dev->choice.profile.wg, KA_MEM(m->sc.mem),
-                       KA_MEM(m->qkv[2].mem), KA_INT(E), KA_INT(0), KA_MEM(m->o.mem), KA_INT(E), KA_MEM(lens),
-                       KA_INT(lens != NULL), KA_INT(B), KA_INT(H), KA_INT(Tq), KA_INT(Tk), KA_INT(hd), KA_INT(bf),
-                       KA_INT(1), KA_INT(causal));
+        st = OCL_LAUNCH(s, K_sq_attn_context, (size_t)(B * Tq * E), (size_t)s->dev->choice.profile.wg,
+                        KA_MEM(m->sc.mem), KA_MEM(m->qkv[2].mem), KA_INT(E), KA_INT(0), KA_MEM(m->o.mem), KA_INT(E),
+                        KA_MEM(lens), KA_INT(lens != NULL), KA_INT(B), KA_INT(H), KA_INT(Tq), KA_INT(Tk), KA_INT(hd),
+                        KA_INT(bf), KA_INT(1), KA_INT(causal));
     }
     if (st) return st;
     return linear(s, m->o.mem, Tq * B, E, m->w_out, 0, m->b_out, out);

@@ -64,7 +64,7 @@ static seqrt_status run_embedding(void *session, const sq_op_args *a, void *stat
     cl_mem ids = ocl_mem(a->in[SQ_SLOT_X]), y = ocl_mem(a->out[SQ_OUT_MAIN]);
     int64_t n = sq_view_count(a->in[SQ_SLOT_X]), E = L->a.embedding_dim;
     return OCL_LAUNCH(s, K_sq_embedding, (size_t)(n * E), wg_of(s), KA_MEM(ids), KA_MEM(w->m[0]), KA_MEM(y), KA_INT(n),
-                     KA_INT(E));
+                      KA_INT(E));
 }
 
 static seqrt_status run_one_hot(void *session, const sq_op_args *a, void *state)
@@ -138,8 +138,8 @@ static seqrt_status copy_rows(ocl_session *s, cl_mem src, size_t src_off, size_t
         return ocl_copy(s, src, src_off, dst, dst_off, row * outer);
     size_t so[3] = {src_off * 4, 0, 0}, dso[3] = {dst_off * 4, 0, 0}, region[3] = {row * 4, outer, 1};
     OCL_CLF("clEnqueueCopyBufferRect",
-           clEnqueueCopyBufferRect(s->q, src, dst, so, dso, region, src_pitch * 4, 0, dst_pitch * 4, 0, 0, NULL, NULL),
-           "clEnqueueCopyBufferRect(%zu rows of %zu floats)", outer, row);
+            clEnqueueCopyBufferRect(s->q, src, dst, so, dso, region, src_pitch * 4, 0, dst_pitch * 4, 0, 0, NULL, NULL),
+            "clEnqueueCopyBufferRect(%zu rows of %zu floats)", outer, row);
     return SEQRT_OK;
 }
 
@@ -192,7 +192,7 @@ static seqrt_status run_pool(void *session, const sq_op_args *a, void *state)
     const int has_len = lens != NULL;
     cl_mem x = ocl_mem(a->in[SQ_SLOT_X]), y = ocl_mem(a->out[SQ_OUT_MAIN]);
     return OCL_LAUNCH(s, L->op == SQ_OP_LAST_STEP ? K_sq_last_step : K_sq_mean_pool, (size_t)(B * F), wg_of(s),
-                     KA_MEM(x), KA_MEM(lens), KA_INT(has_len), KA_MEM(y), KA_INT(T), KA_INT(B), KA_INT(F), KA_INT(bf));
+                      KA_MEM(x), KA_MEM(lens), KA_INT(has_len), KA_MEM(y), KA_INT(T), KA_INT(B), KA_INT(F), KA_INT(bf));
 }
 
 /* ------------------------------------------------------------ rows */

@@ -112,8 +112,8 @@ static dnnl_status_t matrix_md(dnnl_memory_desc_t *md, size_t batch, size_t rows
 }
 
 seqrt_status ocl_onednn_gemm(ocl_onednn *r, bool ta, bool tb, size_t m, size_t n, size_t k, float alpha,
-                                cl_mem a, size_t oa, size_t lda, size_t sa, cl_mem b, size_t ob, size_t ldb,
-                                size_t sb, float beta, cl_mem c, size_t oc, size_t ldc, size_t sc, size_t batch)
+                             cl_mem a, size_t oa, size_t lda, size_t sa, cl_mem b, size_t ob, size_t ldb,
+                             size_t sb, float beta, cl_mem c, size_t oc, size_t ldc, size_t sc, size_t batch)
 {
     if (batch < 1) batch = 1;
     dnnl_memory_desc_t amd, bmd, cmd;
@@ -172,8 +172,8 @@ seqrt_status ocl_onednn_create(cl_context ctx, cl_device_id dev, cl_command_queu
 void ocl_onednn_free(ocl_onednn *r) { (void)r; }
 
 seqrt_status ocl_onednn_gemm(ocl_onednn *r, bool ta, bool tb, size_t m, size_t n, size_t k, float alpha,
-                                cl_mem a, size_t oa, size_t lda, size_t sa, cl_mem b, size_t ob, size_t ldb,
-                                size_t sb, float beta, cl_mem c, size_t oc, size_t ldc, size_t sc, size_t batch)
+                             cl_mem a, size_t oa, size_t lda, size_t sa, cl_mem b, size_t ob, size_t ldb,
+                             size_t sb, float beta, cl_mem c, size_t oc, size_t ldc, size_t sc, size_t batch)
 {
     (void)r, (void)ta, (void)tb, (void)m, (void)n, (void)k, (void)alpha, (void)a, (void)oa, (void)lda, (void)sa;
     (void)b, (void)ob, (void)ldb, (void)sb, (void)beta, (void)c, (void)oc, (void)ldc, (void)sc, (void)batch;

@@ -184,7 +184,7 @@ static unsigned char *program_binary(cl_program p, size_t *size)
 }
 
 seqrt_status ocl_program_get(cl_context ctx, cl_device_id dev, const ocl_desc *d, const char *src, size_t len,
-                                const char *options, cl_program *out, ocl_cache_stats *st)
+                             const char *options, cl_program *out, ocl_cache_stats *st)
 {
     ocl_cache_stats local;
     if (!st) st = &local;

@@ -60,7 +60,7 @@ void ocl_rec_release(void *state);
 /* Persistent kernel (ocl_persistent.c): whether it runs this layer (and why,
  * for SEQRT_LOG=debug), and the launch for one layer. */
 bool ocl_persistent_chosen(ocl_session *s, const ocl_rec *r, int64_t B, size_t *local_bytes, char *why,
-                              size_t why_size);
+                           size_t why_size);
 seqrt_status ocl_persistent_run(const ocl_rec_run *c);
 
 #endif /* OCL_RECURRENT_H */

@@ -82,7 +82,7 @@ seqrt_status ocl_launch(ocl_session *s, ocl_kid kid, size_t n, size_t wg, int na
     }
     size_t global = wg ? (n + wg - 1) / wg * wg : n;
     OCL_CLF("clEnqueueNDRangeKernel", clEnqueueNDRangeKernel(s->q, k, 1, NULL, &global, wg ? &wg : NULL, 0, NULL, NULL),
-           "clEnqueueNDRangeKernel(%s, %zu items, work-group %zu)", g_kernel_names[kid], global, wg);
+            "clEnqueueNDRangeKernel(%s, %zu items, work-group %zu)", g_kernel_names[kid], global, wg);
     return SEQRT_OK;
 }
 
@@ -128,7 +128,7 @@ static seqrt_status session_create(const seqrt_device *dev, const seqrt_model *m
     }
     cl_int err;
     s->q = OCL_FAULT("clCreateCommandQueue", (err = CL_OUT_OF_RESOURCES, NULL),
-                        clCreateCommandQueue(d->ctx, d->id, 0, &err));
+                     clCreateCommandQueue(d->ctx, d->id, 0, &err));
     if (err != CL_SUCCESS) {
         s->q = NULL;
         session_free(s);
@@ -136,7 +136,7 @@ static seqrt_status session_create(const seqrt_device *dev, const seqrt_model *m
     }
     for (int k = 0; k < OCL_KERNEL_COUNT; k++) {
         s->k[k] = OCL_FAULT("clCreateKernel", (err = CL_OUT_OF_HOST_MEMORY, NULL),
-                               clCreateKernel(d->program, g_kernel_names[k], &err));
+                            clCreateKernel(d->program, g_kernel_names[k], &err));
         if (err != CL_SUCCESS) {
             s->k[k] = NULL;
             session_free(s);

@@ -22,18 +22,18 @@ static seqrt_status run_softmax(void *session, const sq_op_args *a, void *state)
     if (inner == 1 && n >= p->softmax_wg_min && ocl_wg_fits(s, K_sq_softmax_wg, (size_t)p->reduce_wg)) {
         size_t wg = (size_t)p->reduce_wg;
         return OCL_LAUNCH(s, K_sq_softmax_wg, (size_t)outer * wg, wg, KA_MEM(x), KA_MEM(y), KA_INT(outer), KA_INT(n),
-                         KA_INT(log_form));
+                          KA_INT(log_form));
     }
     return OCL_LAUNCH(s, K_sq_softmax_rows, (size_t)(outer * inner), (size_t)p->wg, KA_MEM(x), KA_MEM(y), KA_INT(outer),
-                     KA_INT(n), KA_INT(inner), KA_INT(log_form));
+                      KA_INT(n), KA_INT(inner), KA_INT(log_form));
 }
 
 seqrt_status ocl_masked_softmax(ocl_session *s, cl_mem scores, size_t rows, int Tk, int Tq, int heads,
-                                   cl_mem lens, bool causal)
+                                cl_mem lens, bool causal)
 {
     const int has_len = lens != NULL;
     return OCL_LAUNCH(s, K_sq_masked_softmax, rows, (size_t)s->dev->choice.profile.wg, KA_MEM(scores), KA_INT(rows),
-                     KA_INT(Tk), KA_INT(Tq), KA_INT(heads), KA_MEM(lens), KA_INT(has_len), KA_INT(causal));
+                      KA_INT(Tk), KA_INT(Tq), KA_INT(heads), KA_MEM(lens), KA_INT(has_len), KA_INT(causal));
 }
 
 const sq_op_impl ocl_softmax_impl = {.supports = sq_op_supports_all, .run = run_softmax};

@@ -100,17 +100,17 @@ seqrt_status ocl_describe(cl_platform_id p, cl_device_id dev, ocl_desc *d)
     d->is_gpu = (type & CL_DEVICE_TYPE_GPU) != 0;
     d->is_cpu = (type & CL_DEVICE_TYPE_CPU) != 0;
     OCL_CL(clGetDeviceInfo(dev, CL_DEVICE_VENDOR_ID, sizeof d->vendor_id, &d->vendor_id, NULL),
-          "clGetDeviceInfo(CL_DEVICE_VENDOR_ID)");
+           "clGetDeviceInfo(CL_DEVICE_VENDOR_ID)");
     OCL_CL(clGetDeviceInfo(dev, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof d->compute_units, &d->compute_units, NULL),
-          "clGetDeviceInfo(CL_DEVICE_MAX_COMPUTE_UNITS)");
+           "clGetDeviceInfo(CL_DEVICE_MAX_COMPUTE_UNITS)");
     OCL_CL(clGetDeviceInfo(dev, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof d->global_mem, &d->global_mem, NULL),
-          "clGetDeviceInfo(CL_DEVICE_GLOBAL_MEM_SIZE)");
+           "clGetDeviceInfo(CL_DEVICE_GLOBAL_MEM_SIZE)");
     OCL_CL(clGetDeviceInfo(dev, CL_DEVICE_LOCAL_MEM_SIZE, sizeof d->local_mem, &d->local_mem, NULL),
-          "clGetDeviceInfo(CL_DEVICE_LOCAL_MEM_SIZE)");
+           "clGetDeviceInfo(CL_DEVICE_LOCAL_MEM_SIZE)");
     OCL_CL(clGetDeviceInfo(dev, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof d->max_alloc, &d->max_alloc, NULL),
-          "clGetDeviceInfo(CL_DEVICE_MAX_MEM_ALLOC_SIZE)");
+           "clGetDeviceInfo(CL_DEVICE_MAX_MEM_ALLOC_SIZE)");
     OCL_CL(clGetDeviceInfo(dev, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof d->max_wg, &d->max_wg, NULL),
-          "clGetDeviceInfo(CL_DEVICE_MAX_WORK_GROUP_SIZE)");
+           "clGetDeviceInfo(CL_DEVICE_MAX_WORK_GROUP_SIZE)");
     size_t ext_len = 0;
     if (clGetDeviceInfo(dev, CL_DEVICE_EXTENSIONS, 0, NULL, &ext_len) == CL_SUCCESS && ext_len) {
         char *ext = sq_malloc(ext_len + 1);
@@ -136,12 +136,12 @@ seqrt_status ocl_describe(cl_platform_id p, cl_device_id dev, ocl_desc *d)
 /* ------------------------------------------------------------ builds */
 
 seqrt_status ocl_build_source(cl_context ctx, cl_device_id dev, const char *src, size_t len,
-                                 const char *options, cl_program *out)
+                              const char *options, cl_program *out)
 {
     *out = NULL;
     cl_int err;
     cl_program p = OCL_FAULT("clCreateProgramWithSource", (err = CL_OUT_OF_HOST_MEMORY, NULL),
-                                clCreateProgramWithSource(ctx, 1, &src, &len, &err));
+                             clCreateProgramWithSource(ctx, 1, &src, &len, &err));
     if (err != CL_SUCCESS) return ocl_fail(err, "clCreateProgramWithSource");
     err = OCL_FAULT("build", CL_BUILD_PROGRAM_FAILURE, clBuildProgram(p, 1, &dev, options, NULL, NULL));
     if (err != CL_SUCCESS) {

@@ -112,7 +112,7 @@ void ocl_arch(const ocl_desc *d, ocl_vendor v, char *arch, size_t n)
 /* ------------------------------------------------------------ oneDNN route */
 
 bool ocl_onednn_route_selected(const ocl_desc *d, const ocl_choice *c, ocl_engine_probe gpu_engines,
-                                  void *probe_ctx, char *why, size_t n)
+                               void *probe_ctx, char *why, size_t n)
 {
     char tmp[8];
     if (!why) why = tmp, n = sizeof tmp;

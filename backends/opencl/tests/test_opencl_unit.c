@@ -118,7 +118,7 @@ Test(vendor, gpus_by_pci_id_and_name)
 Test(vendor, cpu_runtimes_are_generic)
 {
     ocl_desc d = gpu("Intel(R) Corporation", 0x8086, "Intel(R) Xeon(R) Gold 6230",
-                        "Intel(R) CPU Runtime for OpenCL(TM) Applications");
+                     "Intel(R) CPU Runtime for OpenCL(TM) Applications");
     d.is_gpu = false;
     d.is_cpu = true;
     cr_assert_eq(ocl_vendor_normalise(&d, NULL, 0), OCL_GENERIC);
