@@ -265,7 +265,7 @@ static seqrt_status check_attrs(loader *ld, const sq_layer *L, const cJSON *obj)
     const sq_op_schema *s = sq_op_schema_get(L->op);
     if (!s->check) return SEQRT_OK;
     sq_attr_mask given = 0;
-    for (int i = 0; s->attrs[i].name && i < 64; i++)
+    for (int i = 0; i < 64 && s->attrs[i].name; i++)
         if (cJSON_GetObjectItemCaseSensitive(obj, s->attrs[i].name)) given |= (sq_attr_mask)1 << i;
     char why[256];
     if (s->check(L, given, why, sizeof why)) return SEQRT_OK;

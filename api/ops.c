@@ -192,7 +192,7 @@ int sq_layer_output_count(const sq_layer *L)
 bool sq_attr_given(const sq_layer *L, sq_attr_mask given, const char *name)
 {
     const sq_attr_spec *a = g_ops[L->op].attrs;
-    for (int i = 0; a[i].name && i < 64; i++)
+    for (int i = 0; i < 64 && a[i].name; i++)
         if (!strcmp(a[i].name, name)) return (given >> i) & 1u;
     return false;
 }
