@@ -80,8 +80,6 @@ char *cli_path_join(const char *dir, const char *name);
 char *cli_output_file_name(const char *value);
 /* 1 if `path` exists and is a directory. */
 int cli_is_directory(const char *path);
-/* Size in bytes of one element of `dtype`. */
-size_t cli_dtype_size(seqrt_dtype dtype);
 const char *cli_dtype_name(seqrt_dtype dtype);
 /* Writes "[d0, d1, ...]" of a tensor into buf. */
 void cli_format_dims(const seqrt_tensor *t, char *buf, size_t size);
@@ -91,11 +89,6 @@ void cli_format_dims(const seqrt_tensor *t, char *buf, size_t size);
 /* Views tensor t as [outer, T, inner] around `axis`: outer = product of the
  * dims before it, inner_bytes = bytes of the dims after it. */
 void cli_split_dims(const seqrt_tensor *t, int axis, size_t *outer, size_t *inner_bytes);
-/* Copies n steps between buffers laid out as [outer, T, inner]: dst has dT
- * steps and receives them from step dt0; src has sT steps and gives them
- * from step st0. */
-void cli_copy_steps(char *dst, int64_t dT, int64_t dt0, const char *src, int64_t sT, int64_t st0,
-                    int64_t n, size_t outer, size_t inner_bytes);
 
 /* ------------------------------------------------------------ atomic output set */
 

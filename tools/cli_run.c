@@ -198,20 +198,21 @@ static int make_chunk(run_ctx *c, int64_t T, int64_t t0, int64_t n)
         size_t outer, inner;
         cli_split_dims(src, axis, &outer, &inner);
         char *base = seqrt_tensor_data(src);
+        const int contiguous = outer == 1; /* steps are adjacent: wrap in place */
         void *data;
-        if (outer == 1) { /* contiguous: wrap in place */
+        if (contiguous) {
             data = base ? base + (size_t)t0 * inner : NULL;
         } else {
             size_t bytes = outer * (size_t)(c->a.chunk < T ? c->a.chunk : T) * inner;
             if (!c->chunk_buf[i] && !(c->chunk_buf[i] = malloc(bytes ? bytes : 1)))
                 return cli_error("out of memory for the chunks of input '%s'", seqrt_model_input_name(c->model, i)),
                        CLI_EXIT_FAIL;
-            cli_copy_steps(c->chunk_buf[i], n, 0, base, T, t0, n, outer, inner);
             data = c->chunk_buf[i];
         }
         seqrt_tensor_free(c->chunk[i]);
         c->chunk[i] = NULL;
         seqrt_status st = seqrt_tensor_wrap(&c->chunk[i], seqrt_tensor_dtype(src), rank, dims, data);
+        if (st == SEQRT_OK && !contiguous) st = seqrt_tensor_copy_steps(c->chunk[i], 0, src, t0, n, axis);
         if (st != SEQRT_OK) return cli_lib_error(st, "input '%s'", seqrt_model_input_name(c->model, i));
     }
     return CLI_EXIT_OK;
@@ -246,9 +247,8 @@ static int gather_output(run_ctx *c, size_t o, int64_t T, int64_t t0, int64_t n)
         cli_error("--chunk: output '%s' changes shape or type between chunks", name);
         return CLI_EXIT_FAIL;
     }
-    size_t outer, inner;
-    cli_split_dims(t, axis, &outer, &inner);
-    cli_copy_steps(seqrt_tensor_data(w), T, t0, seqrt_tensor_data(t), n, 0, n, outer, inner);
+    st = seqrt_tensor_copy_steps(w, t0, t, 0, n, axis);
+    if (st != SEQRT_OK) return cli_lib_error(st, "output '%s'", name);
     return CLI_EXIT_OK;
 }
 

@@ -160,11 +160,6 @@ int cli_is_directory(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-size_t cli_dtype_size(seqrt_dtype dtype)
-{
-    return seqrt_dtype_size(dtype);
-}
-
 const char *cli_dtype_name(seqrt_dtype dtype)
 {
     switch (dtype) {
@@ -190,24 +185,9 @@ void cli_format_dims(const seqrt_tensor *t, char *buf, size_t size)
 
 /* The buffers are seen as int32 tensors [outer, T, inner_bytes / 4] (every
  * dtype's size is a multiple of 4) and copied by seqrt_tensor_copy_steps. */
-void cli_copy_steps(char *dst, int64_t dT, int64_t dt0, const char *src, int64_t sT, int64_t st0,
-                    int64_t n, size_t outer, size_t inner_bytes)
-{
-    if ((size_t)n * inner_bytes == 0) return;
-    const int64_t inner = (int64_t)(inner_bytes / 4);
-    const int64_t ddims[3] = {(int64_t)outer, dT, inner}, sdims[3] = {(int64_t)outer, sT, inner};
-    seqrt_tensor *d = NULL, *s = NULL;
-    seqrt_status st = seqrt_tensor_wrap(&d, SEQRT_I32, 3, ddims, dst);
-    if (st == SEQRT_OK) st = seqrt_tensor_wrap(&s, SEQRT_I32, 3, sdims, (void *)src);
-    if (st == SEQRT_OK) st = seqrt_tensor_copy_steps(d, dt0, s, st0, n, 1);
-    if (st != SEQRT_OK) cli_lib_error(st, "copying %lld time steps", (long long)n);
-    seqrt_tensor_free(d);
-    seqrt_tensor_free(s);
-}
-
 void cli_split_dims(const seqrt_tensor *t, int axis, size_t *outer, size_t *inner_bytes)
 {
-    size_t ou = 1, in = cli_dtype_size(seqrt_tensor_dtype(t));
+    size_t ou = 1, in = seqrt_dtype_size(seqrt_tensor_dtype(t));
     int rank = seqrt_tensor_rank(t);
     for (int d = 0; d < axis; d++) ou *= (size_t)seqrt_tensor_dim(t, d);
     for (int d = axis + 1; d < rank; d++) in *= (size_t)seqrt_tensor_dim(t, d);
