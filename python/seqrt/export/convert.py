@@ -13,6 +13,7 @@ from .layers import _ModuleOps
 from .modules import Attention, AttentionPool, LastStep, MeanPool
 from ..formats import unique_name
 from .report import ExportError
+from ..torch.lstm import LSTM as SqLSTM
 from .values import _T, _Causal, _LenMask, _Packed, _Shape
 
 
@@ -41,7 +42,7 @@ class _Converter(_ModuleOps, _FunctionOps):
             if node.op != "call_module":
                 continue
             m = self.modules[node.target]
-            if isinstance(m, (nn.LSTM, nn.GRU, nn.RNN, nn.MultiheadAttention, Attention,
+            if isinstance(m, (nn.LSTM, nn.GRU, nn.RNN, SqLSTM, nn.MultiheadAttention, Attention,
                               AttentionPool, LastStep, MeanPool)):
                 seen.setdefault(bool(m.batch_first), []).append(node.target)
         if len(seen) > 1:

@@ -7,6 +7,7 @@ from collections import OrderedDict
 import torch.nn as nn
 
 from .modules import Attention, AttentionPool, LastStep, MeanPool
+from ..torch.lstm import LSTM as SqLSTM
 from .values import _ACT_MODULES, _T, _Causal, _LenMask, _Packed, _Unsupported
 
 
@@ -27,7 +28,7 @@ class _ModuleOps:
             self.use(x, "ids", vocab=m.num_embeddings)
             return _T(self.layer("embedding", name, {"x": x.name}, OrderedDict(
                 [("num_embeddings", m.num_embeddings), ("embedding_dim", m.embedding_dim)]), m))
-        if isinstance(m, (nn.LSTM, nn.GRU, nn.RNN)):
+        if isinstance(m, (nn.LSTM, nn.GRU, nn.RNN, SqLSTM)):
             return self.recurrent(node, m, args, kw)
         if isinstance(m, nn.Linear):
             x = self.tensor(node, args[0], "the linear layer's input")
@@ -91,7 +92,7 @@ class _ModuleOps:
         ins["lengths"] = t.name
 
     def recurrent(self, node, m, args, kw):
-        kind = {nn.LSTM: "lstm", nn.GRU: "gru", nn.RNN: "rnn"}[type(m)]
+        kind = {nn.LSTM: "lstm", nn.GRU: "gru", nn.RNN: "rnn", SqLSTM: "lstm"}[type(m)]
         x = self.arg(node, args, kw, 0, "input")
         hx = self.arg(node, args, kw, 1, "hx")
         lengths = None
@@ -132,6 +133,9 @@ class _ModuleOps:
             attrs["dropout"] = m.dropout
         if kind == "rnn" and m.nonlinearity != "tanh":
             attrs["nonlinearity"] = m.nonlinearity
+        for k in ("coupled", "peephole"):           # seqrt.torch.LSTM
+            if getattr(m, k, False):
+                attrs[k] = True
         self.layer(kind, name, ins, attrs, m)
         y = _Packed(_T(name), lengths) if lengths is not None else _T(name)
         if kind == "lstm":

@@ -14,6 +14,7 @@ import torch.nn as nn
 from .layout import View, Zero
 from .modules import Attention, AttentionPool, LastStep, MeanPool
 from .report import ExportError
+from ..torch.lstm import LSTM as SqLSTM
 
 KIND = {"__add__": "add", "__radd__": "add", "add_": "add", "__iadd__": "add", "__mul__": "mul",
         "__rmul__": "mul", "mul_": "mul", "__imul__": "mul", "__matmul__": "matmul", "mm": "matmul",
@@ -117,7 +118,7 @@ class _Ops:
         if isinstance(m, (nn.Softmax, nn.LogSoftmax)):
             op = "softmax" if isinstance(m, nn.Softmax) else "log_softmax"
             return self.softmax_of(node, args[0], m.dim, op)
-        if isinstance(m, (nn.LSTM, nn.GRU, nn.RNN)):
+        if isinstance(m, (nn.LSTM, nn.GRU, nn.RNN, SqLSTM)):
             return self.recurrent_module(node, m, args)
         if isinstance(m, (LastStep, MeanPool, AttentionPool, Attention)):
             return self.spec_module(node, m, args)
@@ -174,7 +175,7 @@ class _Ops:
         return v.name
 
     def recurrent_module(self, node, m, args):
-        kind = {nn.LSTM: "lstm", nn.GRU: "gru", nn.RNN: "rnn"}[type(m)]
+        kind = {nn.LSTM: "lstm", nn.GRU: "gru", nn.RNN: "rnn", SqLSTM: "lstm"}[type(m)]
         x = self.tensor(node, args[0], "the %s's input" % kind.upper())
         if x.step:
             self.fail(node, "an nn.%s inside a loop over time" % type(m).__name__)
@@ -204,6 +205,9 @@ class _Ops:
             attrs["bias"] = False
         if kind == "rnn" and m.nonlinearity != "tanh":
             attrs["nonlinearity"] = m.nonlinearity
+        for k in ("coupled", "peephole"):           # seqrt.torch.LSTM
+            if getattr(m, k, False):
+                attrs[k] = True
         name = self.emit(kind, node.module_name, ins, attrs, m)
         y = View(name, x.sq, x.ax)
         st = [("L",), ("B",), ("F",)]

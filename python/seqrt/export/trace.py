@@ -8,6 +8,7 @@ import torch.nn.utils.rnn as rnn_utils
 
 from .modules import Attention, AttentionPool, LastStep, MeanPool
 from .report import ExportError
+from ..torch.lstm import LSTM as SqLSTM
 
 _ORIG_PACK = rnn_utils.pack_padded_sequence
 _ORIG_PAD = rnn_utils.pad_packed_sequence
@@ -33,14 +34,14 @@ def _proxy_aware(orig, arity=None):
 
 class _Tracer(torch.fx.Tracer):
     def is_leaf_module(self, m, qualname):
-        return isinstance(m, _LEAVES) or super().is_leaf_module(m, qualname)
+        return isinstance(m, _LEAVES) or getattr(m, "seqrt_leaf", False) or super().is_leaf_module(m, qualname)
 
     def call_module(self, m, forward, args, kwargs):
         p = super().call_module(m, forward, args, kwargs)
         if not isinstance(p, torch.fx.Proxy):
             return p
         # Modules that return tuples hand back real tuples of values.
-        if isinstance(m, nn.LSTM):
+        if isinstance(m, (nn.LSTM, SqLSTM)):
             return (p[0], (p[1][0], p[1][1]))
         if isinstance(m, (nn.GRU, nn.RNN, nn.MultiheadAttention, Attention, AttentionPool)):
             return (p[0], p[1])
