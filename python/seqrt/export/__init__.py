@@ -30,18 +30,33 @@ Command line:
 exports a set of test models (every supported module) and checks each
 round trip.
 
+A model torch.fx cannot trace (Python loops over time, hand-written
+cells, nn.LSTMCell loops, .T / transpose / permute / reshape, bmm, ...)
+is exported when export() is given forward()'s example arguments, as
+torch.onnx.export takes them: forward() is recorded on them, its loops are
+folded back into recurrent layers and their cells identified by dataflow
+(docs/porting.md lists the patterns), and the result is checked the same
+way, at two other lengths and batch sizes.
+
+check_description(description, module): a hand-written description
+against a module, worst error per output and the first layer that
+disagrees (verify.py).
+
 Modules: modules (the PyTorch modules and masks), trace (torch.fx),
 convert, layers, functions, values (graph -> description), check (the round
-trip), api (export()), selftest, cli.
+trip), api (export()), selftest, cli; the recording path: record, fold,
+cells, lower, ops, attn, layout, eager; verify.
 """
 
 from .api import ATOL, RTOL, export
 from .modules import Attention, AttentionPool, LastStep, MeanPool, causal_mask, lengths_mask
 from .report import ExportError, ExportReport
 from .selftest import run_selftest, selftest_models
+from .verify import CheckReport, check as check_description
 
 __all__ = ["export", "ExportError", "ExportReport", "ATOL", "RTOL", "Attention", "AttentionPool", "LastStep",
-           "MeanPool", "lengths_mask", "causal_mask", "selftest_models", "run_selftest", "main"]
+           "MeanPool", "lengths_mask", "causal_mask", "selftest_models", "run_selftest", "main",
+           "check_description", "CheckReport"]
 
 
 def main(argv=None):
