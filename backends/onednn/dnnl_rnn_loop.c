@@ -14,8 +14,8 @@
  *      then the new h is copied to the output sequence.
  * W_ih is reordered once, at session creation, into the blocked layout the
  * matmul prefers (or read from the model, SEQRT_ONEDNN_WX=model); W_hh is
- * packed for the small-batch kernel or reordered for the step matmuls, once, when
- * a session first needs it.
+ * packed for the small-batch kernel or reordered for the step matmuls,
+ * once, when a session first needs it.
  *
  * Variable lengths, exactly as the spec says. All entries step in lockstep;
  * at step s entry b runs iff s < len[b]; an entry that has finished keeps
@@ -246,8 +246,9 @@ static void reverse_prefixes(float *out, const float *x, int64_t T, int64_t B, i
     }
 }
 
-/* Binds matmul `m` of the op's step for batch B: dst [B, N] = src [B, K] · W
- * (+ bias) (+ dst), W the direction's prepared matrix. */
+/* Binds matmul i of the op's step (`m`) for the step's c->B rows:
+ * dst [B, N] = src [B, K] · W (+ bias) (+ dst), W the direction's prepared
+ * matrix; only the data pointers change from step to step. */
 static seqrt_status bind_mm(dn_rnn *r, dn_loop_step *c, int i, const dn_loop_mm *m)
 {
     const dnnl_memory_desc_t *wmd = m->w == DN_LOOP_W_HH ? &r->wh_md : m->w == DN_LOOP_W_HO ? &r->who_md : &r->wr_md;

@@ -9,8 +9,8 @@
  * core. This path keeps one OpenMP team for the whole sequence; each thread
  * owns a fixed range of hidden units (blocks of VL) and the rows of W_hh
  * that feed them, so its part of the weights stays in its own cache from
- * step to step, and a step is, per thread: the product for its units, fused
- * with the cell, then one barrier.
+ * step to step, and a step is, per thread: the product for its units,
+ * combined with the cell, then one barrier.
  *
  * The input projection of every step (X W_ih^T + b) stays one oneDNN matmul
  * (dnnl_rnn_loop.c); this file takes the projected gates G [T, B, G*H] in
