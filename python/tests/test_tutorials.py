@@ -1,0 +1,153 @@
+"""The tutorial models of examples/tutorials/, typed as their posts write
+them, exported with seqrt.export (given forward()'s example arguments) and
+matched against PyTorch on the reference, oneDNN and OpenCL devices (a
+device is skipped only when its backend is not built)."""
+
+import importlib
+import os
+import sys
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from conftest import REPO  # noqa: E402
+import seqrt  # noqa: E402
+import seqrt.export as sx  # noqa: E402
+
+sys.path.insert(0, os.path.join(REPO, "examples", "tutorials"))
+
+# (test id, module, example() argument, the ops the description must have)
+PATTERNS = [
+    ("scratch_lstm", "scratch_lstm", None, ["lstm"]),
+    ("coupled_lstm", "coupled_lstm", None, ["lstm"]),
+    ("peephole_lstm", "peephole_lstm", None, ["lstm"]),
+    ("bilstm_flip", "bilstm_flip", None, ["lstm", "linear"]),
+    ("lstmcell_loop", "lstmcell_loop", None, ["lstm", "lstm", "linear"]),
+    ("d2l_gru_scratch", "d2l_scratch", "gru", ["gru"]),
+    ("d2l_rnn_scratch", "d2l_scratch", "rnn", ["rnn"]),
+    ("d2l_rnnmodel_rnn", "d2l_rnn", "rnn", ["one_hot", "rnn", "linear"]),
+    ("d2l_rnnmodel_gru", "d2l_rnn", "gru", ["one_hot", "gru", "linear"]),
+    ("d2l_rnnmodel_lstm", "d2l_rnn", "lstm", ["one_hot", "lstm", "linear"]),
+    ("dot_attention", "dot_attention", None, ["embedding", "lstm", "select", "attention", "linear"]),
+    ("luong_general", "luong_attention", "general", None),
+    ("luong_dot", "luong_attention", "dot", None),
+    ("selfattn_pool", "selfattn_pool", None, ["embedding", "lstm", "attention_pool", "linear"]),
+]
+
+DEVICES = ["reference", "onednn", "opencl"]
+
+
+def _model(mod, arg):
+    m = importlib.import_module(mod)
+    return m.example(arg) if arg is not None else m.example()
+
+
+def _device(backend):
+    for b in seqrt.backends():
+        if b.name == backend:
+            if not b.available or not b.devices:
+                pytest.skip("backend %s is not available here: %s" % (backend, b.reason))
+            return b.devices[0].id
+    pytest.skip("backend %s is not built" % backend)
+
+
+@pytest.mark.parametrize("pid,mod,arg,ops", PATTERNS, ids=[p[0] for p in PATTERNS])
+@pytest.mark.parametrize("backend", DEVICES)
+def test_tutorial_exports_and_matches(pid, mod, arg, ops, backend, tmp_path):
+    device = _device(backend)
+    torch.set_num_threads(1)
+    model, example = _model(mod, arg)
+    rep = sx.export(model, str(tmp_path / (pid + ".json")), example, device=device)
+    assert rep.checks and rep.worst_ratio <= 1.0, str(rep)
+    m = seqrt.Model(rep.json_path)
+    try:
+        got = [L.op for L in m.layers]
+    finally:
+        m.close()
+    if ops is not None:
+        assert got == ops, got
+    # the hand-written cells fold into exactly one recurrent layer each
+    assert sum(op in ("lstm", "gru", "rnn") for op in got) >= 1
+
+
+def test_reports_the_layouts_that_differ(tmp_path):
+    model, example = _model("d2l_rnn", "gru")
+    rep = sx.export(model, str(tmp_path / "d2l.json"), example)
+    assert any("output linear" in n and "[T*B, F]" in n for n in rep.notes), rep.notes
+    assert "[T*B, F]" in str(rep)
+
+
+def test_hand_written_cell_matches_no_cell(tmp_path):
+    class Odd(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.W = torch.nn.Parameter(torch.randn(3, 4))
+            self.U = torch.nn.Parameter(torch.randn(4, 4))
+
+        def forward(self, x):
+            h = torch.zeros(x.shape[1], 4)
+            out = []
+            for t in range(x.shape[0]):
+                h = torch.sigmoid(x[t] @ self.W + h @ self.U)     # sigmoid: no cell seqrt has
+                out.append(h)
+            return torch.stack(out)
+    with pytest.raises(sx.ExportError, match=r"test_tutorials\.py:\d+: .*matches no cell.*torch\.sigmoid"):
+        sx.export(Odd(), str(tmp_path / "odd.json"), (torch.randn(5, 2, 3),))
+    assert not os.path.exists(str(tmp_path / "odd.json"))
+
+
+def test_random_state_names_the_line(tmp_path):
+    class Noisy(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.cell = torch.nn.GRUCell(3, 4)
+
+        def forward(self, x):
+            h = torch.rand(x.shape[1], 4)
+            for t in range(x.shape[0]):
+                h = self.cell(x[t], h)
+            return h
+    with pytest.raises(sx.ExportError, match=r"test_tutorials\.py:\d+: torch\.rand inside forward has no seqrt "
+                                             r"form: pass the initial state as an input"):
+        sx.export(Noisy(), str(tmp_path / "n.json"), (torch.randn(5, 2, 3),))
+
+
+def test_reverse_only_loop_is_refused(tmp_path):
+    class Backwards(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.cell = torch.nn.RNNCell(3, 4)
+
+        def forward(self, x):
+            h = torch.zeros(x.shape[1], 4)
+            out = []
+            for t in reversed(range(x.shape[0])):
+                h = self.cell(x[t], h)
+                out.append(h)
+            return torch.stack(out[::-1])
+    with pytest.raises(sx.ExportError, match="reverse-only recurrence"):
+        sx.export(Backwards(), str(tmp_path / "b.json"), (torch.randn(5, 2, 3),))
+
+
+def test_hand_gru_other_convention(tmp_path):
+    """h' = (1 - z) h + z n: PyTorch's z is 1 - z, folded into the weights."""
+    class GRU2(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.xz, self.hz = torch.nn.Linear(3, 5), torch.nn.Linear(5, 5)
+            self.xr, self.hr = torch.nn.Linear(3, 5), torch.nn.Linear(5, 5)
+            self.xn, self.hn = torch.nn.Linear(3, 5), torch.nn.Linear(5, 5)
+
+        def forward(self, x, h):
+            ys = []
+            for x_t in x:
+                z = torch.sigmoid(self.xz(x_t) + self.hz(h))
+                r = torch.sigmoid(self.xr(x_t) + self.hr(h))
+                n = torch.tanh(self.xn(x_t) + r * self.hn(h))
+                h = (1 - z) * h + z * n
+                ys.append(h)
+            return torch.stack(ys), h
+    torch.manual_seed(0)
+    rep = sx.export(GRU2(), str(tmp_path / "g.json"), (torch.randn(4, 2, 3), torch.randn(2, 5)))
+    assert rep.worst_ratio <= 1.0
