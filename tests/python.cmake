@@ -1,8 +1,10 @@
 # The Python package's tests (python/tests/), with Debian's interpreter and
 # pytest, against this build's library ($SEQRT_LIBRARY) and modules. Two
 # runs so ctest can spread them: the core API (goldens on every device,
-# errors, threads, zero copy) and the exporter/importer (seqrt.export,
-# seqrt.onnx). Bytecode and pytest's cache stay out of the source tree.
+# errors, threads, zero copy), the exporter/importer (seqrt.export,
+# seqrt.onnx), and the tutorial models of examples/tutorials/ with
+# seqrt.torch (exported and matched on every built device). Bytecode and
+# pytest's cache stay out of the source tree.
 set(SEQRT_PYTHON /usr/bin/python3 CACHE FILEPATH "the Python that runs the Python package's tests")
 set(_seqrt_py_env
   "PYTHONPATH=${CMAKE_SOURCE_DIR}/python"
@@ -14,10 +16,17 @@ add_test(NAME python_api
          COMMAND ${_seqrt_pytest} ${CMAKE_SOURCE_DIR}/python/tests
                  --ignore=${CMAKE_SOURCE_DIR}/python/tests/test_export.py
                  --ignore=${CMAKE_SOURCE_DIR}/python/tests/test_onnx.py
+                 --ignore=${CMAKE_SOURCE_DIR}/python/tests/test_tutorials.py
+                 --ignore=${CMAKE_SOURCE_DIR}/python/tests/test_seqrt_torch.py
          WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
 add_test(NAME python_export
          COMMAND ${_seqrt_pytest} ${CMAKE_SOURCE_DIR}/python/tests/test_export.py
                  ${CMAKE_SOURCE_DIR}/python/tests/test_onnx.py
          WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
-set_tests_properties(python_api python_export PROPERTIES TIMEOUT 900 ENVIRONMENT "${_seqrt_py_env}")
-set_tests_properties(python_api PROPERTIES RESOURCE_LOCK seqrt_opencl)
+add_test(NAME python_tutorials
+         COMMAND ${_seqrt_pytest} ${CMAKE_SOURCE_DIR}/python/tests/test_tutorials.py
+                 ${CMAKE_SOURCE_DIR}/python/tests/test_seqrt_torch.py
+         WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+set_tests_properties(python_api python_export python_tutorials PROPERTIES TIMEOUT 900
+                     ENVIRONMENT "${_seqrt_py_env}")
+set_tests_properties(python_api python_tutorials PROPERTIES RESOURCE_LOCK seqrt_opencl)
