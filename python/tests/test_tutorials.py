@@ -151,3 +151,47 @@ def test_hand_gru_other_convention(tmp_path):
     torch.manual_seed(0)
     rep = sx.export(GRU2(), str(tmp_path / "g.json"), (torch.randn(4, 2, 3), torch.randn(2, 5)))
     assert rep.worst_ratio <= 1.0
+
+
+class _Elman(torch.nn.Module):
+    """h = tanh(i2h(cat(x, h))) with a head inside the loop."""
+
+    def __init__(self):
+        super().__init__()
+        self.i2h, self.h2o = torch.nn.Linear(3 + 5, 5), torch.nn.Linear(5, 2)
+
+    def forward(self, x):
+        h = torch.zeros(x.shape[1], 5)
+        outs = []
+        for i in range(x.size(0)):
+            combined = torch.cat((x[i], h), 1)
+            h = torch.tanh(self.i2h(combined))
+            outs.append(self.h2o(h))
+        return torch.stack(outs), h
+
+
+class _LinearRecurrence(torch.nn.Module):
+    """The name-classification tutorial's RNN: h = i2h(cat(x, h)), no nonlinearity."""
+
+    def __init__(self):
+        super().__init__()
+        self.i2h, self.i2o = torch.nn.Linear(3 + 5, 5), torch.nn.Linear(8, 2)
+
+    def forward(self, x):
+        h = torch.zeros(x.shape[1], 5)
+        for i in range(x.size(0)):
+            combined = torch.cat((x[i], h), 1)
+            h = self.i2h(combined)
+            out = self.i2o(combined)
+        return out, h
+
+
+def test_linear_of_cat_and_a_head_inside_the_loop(tmp_path):
+    torch.manual_seed(4)
+    rep = sx.export(_Elman(), str(tmp_path / "e.json"), (torch.randn(5, 2, 3),))
+    assert rep.worst_ratio <= 1.0
+
+
+def test_recurrence_without_nonlinearity_names_the_module(tmp_path):
+    with pytest.raises(sx.ExportError, match=r"test_tutorials\.py:\d+: .*matches no cell.*i2h \(Linear\)"):
+        sx.export(_LinearRecurrence(), str(tmp_path / "l.json"), (torch.randn(5, 2, 3),))
