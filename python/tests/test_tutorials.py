@@ -195,3 +195,59 @@ def test_linear_of_cat_and_a_head_inside_the_loop(tmp_path):
 def test_recurrence_without_nonlinearity_names_the_module(tmp_path):
     with pytest.raises(sx.ExportError, match=r"test_tutorials\.py:\d+: .*matches no cell.*i2h \(Linear\)"):
         sx.export(_LinearRecurrence(), str(tmp_path / "l.json"), (torch.randn(5, 2, 3),))
+
+
+def test_transposed_parameters(tmp_path):
+    """x @ W.T with W [4H, in] as nn.LSTM stores it, gates by chunk()."""
+    class Fused(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.W = torch.nn.Parameter(torch.randn(16, 3) * 0.4)
+            self.U = torch.nn.Parameter(torch.randn(16, 4) * 0.4)
+            self.b = torch.nn.Parameter(torch.randn(16) * 0.1)
+
+        def forward(self, x):
+            h = c = torch.zeros(x.shape[1], 4)
+            ys = []
+            for t in range(x.shape[0]):
+                gates = x[t] @ self.W.T + h @ self.U.t() + self.b
+                i, f, g, o = gates.chunk(4, 1)
+                c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+                h = torch.sigmoid(o) * torch.tanh(c)
+                ys.append(h)
+            return torch.stack(ys)
+    torch.manual_seed(5)
+    rep = sx.export(Fused(), str(tmp_path / "f.json"), (torch.randn(5, 2, 3),))
+    assert rep.worst_ratio <= 1.0
+
+
+def test_fused_gates_sliced(tmp_path):
+    """The "optimized" from-scratch LSTM: one W, U, bias, gates as column slices."""
+    class Optimized(torch.nn.Module):
+        def __init__(self, input_sz=3, hidden_sz=4):
+            super().__init__()
+            self.hidden_size = hidden_sz
+            self.W = torch.nn.Parameter(torch.randn(input_sz, hidden_sz * 4) * 0.4)
+            self.U = torch.nn.Parameter(torch.randn(hidden_sz, hidden_sz * 4) * 0.4)
+            self.bias = torch.nn.Parameter(torch.randn(hidden_sz * 4) * 0.1)
+
+        def forward(self, x):
+            bs, seq_sz, _ = x.size()
+            hidden_seq = []
+            h_t, c_t = (torch.zeros(bs, self.hidden_size), torch.zeros(bs, self.hidden_size))
+            HS = self.hidden_size
+            for t in range(seq_sz):
+                x_t = x[:, t, :]
+                gates = x_t @ self.W + h_t @ self.U + self.bias
+                i_t, f_t, g_t, o_t = (
+                    torch.sigmoid(gates[:, :HS]), torch.sigmoid(gates[:, HS:HS * 2]),
+                    torch.tanh(gates[:, HS * 2:HS * 3]), torch.sigmoid(gates[:, HS * 3:]))
+                c_t = f_t * c_t + i_t * g_t
+                h_t = o_t * torch.tanh(c_t)
+                hidden_seq.append(h_t.unsqueeze(0))
+            hidden_seq = torch.cat(hidden_seq, dim=0)
+            hidden_seq = hidden_seq.transpose(0, 1).contiguous()
+            return hidden_seq, (h_t, c_t)
+    torch.manual_seed(6)
+    rep = sx.export(Optimized(), str(tmp_path / "o.json"), (torch.randn(2, 5, 3),))
+    assert rep.worst_ratio <= 1.0

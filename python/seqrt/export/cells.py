@@ -1,9 +1,10 @@
 """Identifying the cell of a folded loop by its dataflow.
 
 A hand-written step is matched by what feeds which nonlinearity: the gates
-are sigmoid/tanh of sums of terms (x @ W, W @ x, per-gate nn.Linear,
-biases, c * w peepholes), and the new states combine them as an LSTM
-(c' = f c + i g, h' = o tanh(c'), optionally i = 1 - f and peepholes), a
+are sigmoid/tanh of sums of terms (x @ W, x @ W.T, per-gate nn.Linear,
+F.linear, a Linear of cat(x, h), biases, c * w peepholes; or one gate's
+columns of a fused sum: chunk, split, [:, lo:hi]), and the new states
+combine them as an LSTM (c' = f c + i g, h' = o tanh(c'), optionally i = 1 - f and peepholes), a
 GRU (h' = z h + (1 - z) n, either way round, reset before or after the
 matmul) or a plain RNN (h' = tanh/relu(...)) does. The result is a Cell:
 the kind, the sizes and the weights in seqrt's (PyTorch's) layout. A step
@@ -58,11 +59,17 @@ class _Terms:
         self.b = None
         self.peep = {}       # leaf key -> [H]
 
+        self.win = None      # (lo, hi): the rows of a fused pre-activation this gate is (chunk, [:, lo:hi])
+
+    def cut(self, a):
+        return a if self.win is None else a[self.win[0]:self.win[1]]
+
     def add_w(self, key, w):
+        w = self.cut(w)
         self.w[key] = self.w[key] + w if key in self.w else w
 
     def add_b(self, b):
-        b = b.reshape(-1)
+        b = self.cut(b.reshape(-1))
         self.b = b if self.b is None else self.b + b
 
 
@@ -118,14 +125,23 @@ class Matcher:
         if v.kind == "param":
             acc.add_b(_np(v.tensor))
             return acc
+        win = _window(v)
+        if win is not None:                 # one gate's columns of a fused x @ W + h @ U + b
+            src, lo, hi = win
+            old = acc.win
+            acc.win = (lo, hi) if old is None else (old[0] + lo, old[0] + hi)
+            self.terms(src, acc)
+            acc.win = old
+            return acc
         if n is None:
             self.fail(v, "a gate's terms are x @ W, h @ W, nn.Linear(x), biases and c * w")
         if n.kind in MATMUL:
             a, b = n.args[0], n.args[1]
-            if self.leaf(a) is not None and getattr(b, "kind", None) == "param":
-                acc.add_w(self.leaf(a), _np(b.tensor).T)
+            w = _param_2d(b)
+            if self.leaf(a) is not None and w is not None:
+                acc.add_w(self.leaf(a), w.T)          # x @ W (W [in, H]); x @ W.T gives W [H, in]
                 return acc
-            if self.leaf(b) is not None and getattr(a, "kind", None) == "param":
+            if self.leaf(b) is not None and _param_2d(a) is not None:
                 self.fail(v, "W @ x orientation (write x @ W.T, or h @ W)")
             self.fail(v, "a matmul of the step's input or state with a parameter")
         if n.kind == "linear" and n.module is None:
@@ -153,7 +169,7 @@ class Matcher:
             if getattr(b, "kind", None) == "param" and self.leaf(a) is not None:
                 a, b = b, a
             if getattr(a, "kind", None) == "param" and self.leaf(b) is not None and a.tensor.dim() == 1:
-                acc.peep[self.leaf(b)] = _np(a.tensor)
+                acc.peep[self.leaf(b)] = acc.cut(_np(a.tensor))
                 return acc
             if hasattr(a, "id") and hasattr(b, "id"):
                 acc.other = (a, b, v)
@@ -195,6 +211,42 @@ class Matcher:
                 self.fail(a, want)
             res.append(tuple(a.node.args))
         return res
+
+
+def _window(v):
+    """(fused value, lo, hi) when v is columns lo:hi of the last axis of
+    another value (chunk / split / [:, lo:hi]), else None."""
+    n = v.node
+    if n is None or not n.args or not hasattr(n.args[0], "id"):
+        return None
+    src = n.args[0]
+    last = len(src.shape) - 1
+    if n.kind in ("chunk", "split") and v in n.outs:
+        dim = n.args[2] if len(n.args) > 2 else n.kwargs.get("dim", 0)
+        if dim % len(src.shape) != last:
+            return None
+        k = n.outs.index(v)
+        lo = sum(o.shape[-1] for o in n.outs[:k])
+        return src, lo, lo + v.shape[-1]
+    if n.kind == "__getitem__" and isinstance(n.args[1], tuple):
+        idx = n.args[1]
+        if len(idx) == len(src.shape) and all(isinstance(e, slice) and e == slice(None) for e in idx[:-1]) \
+                and isinstance(idx[-1], slice) and idx[-1].step in (None, 1):
+            lo, hi, _ = idx[-1].indices(src.shape[-1])
+            return src, lo, hi
+    return None
+
+
+def _param_2d(v):
+    """The [in, out] matrix a matmul's right operand is: a 2-D parameter,
+    or a transposed one (W.T, W.t(), W.transpose(0, 1)), else None."""
+    if getattr(v, "kind", None) == "param" and v.tensor.dim() == 2:
+        return _np(v.tensor)
+    n = getattr(v, "node", None)
+    if n is not None and n.kind in ("t", "T", "transpose") and n.args and \
+            getattr(n.args[0], "kind", None) == "param" and n.args[0].tensor.dim() == 2:
+        return _np(n.args[0].tensor).T
+    return None
 
 
 def one_minus(v):
