@@ -251,3 +251,23 @@ def test_fused_gates_sliced(tmp_path):
     torch.manual_seed(6)
     rep = sx.export(Optimized(), str(tmp_path / "o.json"), (torch.randn(2, 5, 3),))
     assert rep.worst_ratio <= 1.0
+
+
+def test_plumbing_errors_name_the_line(tmp_path):
+    class Scaled(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.r, self.f = torch.nn.GRU(3, 4), torch.nn.Linear(4, 2)
+
+        def forward(self, x):
+            y, h = self.r(x)
+            return self.f(y.permute(1, 0, 2))[:, -1] * 2, h.squeeze(0)
+    with pytest.raises(sx.ExportError, match=r"test_tutorials\.py:\d+: mul with a Python number"):
+        sx.export(Scaled(), str(tmp_path / "s.json"), (torch.randn(5, 2, 3),))
+
+    class Permuted(Scaled):
+        def forward(self, x):
+            y, h = self.r(x)
+            return self.f(y.permute(1, 0, 2))[:, -1], h.squeeze(0)
+    rep = sx.export(Permuted(), str(tmp_path / "p.json"), (torch.randn(5, 2, 3),))
+    assert rep.worst_ratio <= 1.0

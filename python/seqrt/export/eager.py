@@ -32,7 +32,14 @@ def convert(model, args):
     """(Lower, output Views) of model on the example arguments."""
     rec = record(model, args)
     lower = Lower(rec, find_loops(rec.nodes))
-    views = lower.run()
+    try:
+        views = lower.run()
+    except ExportError:
+        raise
+    except Exception as e:  # noqa: BLE001 - a pattern the converter did not foresee
+        at = lower.at.where if lower.at is not None else "forward"
+        raise ExportError("%s: the recording tracer cannot convert this step (%s: %s): please report it with "
+                          "the model" % (at, type(e).__name__, e))
     return lower, views
 
 

@@ -62,6 +62,7 @@ class Lower(_Ops, _Attn):
         self.finals, self.counter0 = {}, {}
         self.cur = None
         self.rlayers = []
+        self.at = None                      # the node being converted (for internal errors)
         for v in rec.inputs:
             name = self.unique(v.name)
             labels = ["?%s.%d" % (name, d) for d in range(len(v.shape))]
@@ -137,6 +138,7 @@ class Lower(_Ops, _Attn):
         nodes, i = self.rec.nodes, 0
         while i < len(nodes):
             n = nodes[i]
+            self.at = n
             if n.index in starts:
                 self.do_loop(starts[n.index])
                 i = starts[n.index].end
@@ -260,6 +262,7 @@ class Lower(_Ops, _Attn):
         self.cur = (loop, rep)
         try:
             for n in rep:
+                self.at = n
                 c = owner.get(n.index)
                 if c is None:
                     self.env_set(n, self.convert(n))

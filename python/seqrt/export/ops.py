@@ -90,7 +90,11 @@ class _Ops:
         a = v.ax[d]
         if len(a) != 1:
             self.fail(node, "an operation over a merged or size-1 axis has no seqrt form")
-        return v.sq.index(self.labels.get(a[0]).rstrip("~")), a[0]
+        sq = [self.labels.get(l) for l in v.sq]
+        lab = self.labels.get(a[0]).rstrip("~")
+        if lab not in sq:
+            self.fail(node, "an operation over an axis seqrt's value does not have (%s)" % lab)
+        return sq.index(lab), self.labels.get(a[0])
 
     # ---- modules
     def module(self, node):
