@@ -374,6 +374,9 @@ static seqrt_status parse_layer(loader *ld, const cJSON *obj, int index)
         return sq_error(SEQRT_ERR_MODEL, "%s: layer '%s': unknown op '%s'", ld->file, L->name, opj->valuestring);
     L->op = (sq_op)op;
     const sq_op_schema *s = sq_op_schema_get(L->op);
+    if (s->since > m->format_minor)
+        return sq_error(SEQRT_ERR_MODEL, "%s: layer '%s': op '%s' needs format version 1.%d (the description says 1)",
+                        ld->file, L->name, s->name, s->since);
     for (const sq_attr_spec *sp = s->attrs; sp->name; sp++) set_default(L, sp);
     /* attributes: every field but op, name, inputs */
     const cJSON *f;
@@ -384,6 +387,10 @@ static seqrt_status parse_layer(loader *ld, const cJSON *obj, int index)
         if (!sp->name)
             return sq_error(SEQRT_ERR_MODEL, "%s: layer '%s' (%s): unknown attribute '%s'", ld->file, L->name,
                             s->name, f->string);
+        if (sp->since > m->format_minor)
+            return sq_error(SEQRT_ERR_MODEL,
+                            "%s: layer '%s' (%s): attribute '%s' needs format version 1.%d (the description says 1)",
+                            ld->file, L->name, s->name, sp->name, sp->since);
         seqrt_status st = parse_attr(ld, L, sp, f);
         if (st) return st;
     }
@@ -504,12 +511,18 @@ seqrt_status sq_parse_description(seqrt_model *m, const char *file, const cJSON 
         return sq_error(SEQRT_ERR_MODEL, "%s: field 'format' must be \"seqrt\"", file);
     const cJSON *version = cJSON_GetObjectItemCaseSensitive(root, "version");
     int64_t ver;
-    if (!json_int(version, &ver))
-        return sq_error(SEQRT_ERR_MODEL, "%s: field 'version' must be an integer, got %s", file,
+    if (cJSON_IsNumber(version) && version->valuedouble == 1.1) {
+        m->format_minor = 1;
+    } else if (cJSON_IsNumber(version) && !json_int(version, &ver)) {
+        return sq_error(SEQRT_ERR_MODEL, "%s: format version %g is not supported (this seqrt reads 1 and 1.1)",
+                        file, version->valuedouble);
+    } else if (!json_int(version, &ver)) {
+        return sq_error(SEQRT_ERR_MODEL, "%s: field 'version' must be a number (1 or 1.1), got %s", file,
                         json_type_name(version));
-    if (ver != 1)
-        return sq_error(SEQRT_ERR_MODEL, "%s: format version %lld is not supported (this seqrt reads version 1)",
+    } else if (ver != 1) {
+        return sq_error(SEQRT_ERR_MODEL, "%s: format version %lld is not supported (this seqrt reads 1 and 1.1)",
                         file, (long long)ver);
+    }
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(root, "name");
     if (name && !cJSON_IsString(name))
         return sq_error(SEQRT_ERR_MODEL, "%s: field 'name' must be a string, got %s", file, json_type_name(name));

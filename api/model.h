@@ -40,6 +40,7 @@ struct seqrt_model {
     char *name;
     char *path;              /* description path */
     char *weights_path;
+    int format_minor;        /* the description's version: 1.0 (0) or 1.1 (1) */
     bool batch_first;
     int nsyms;
     char **sym_names;        /* symbol i; anonymous symbols are named "?" */

@@ -24,6 +24,7 @@ typedef struct sq_attr_spec {
     int64_t min, max;           /* ints: allowed range; floats: [min, max] too */
     const char *const *names;   /* enums: accepted strings, NULL-terminated */
     const int *values;          /* enums: value of each string */
+    int since;                  /* format minor version that introduced it (0: 1.0, 1: 1.1) */
 } sq_attr_spec;
 
 enum { SQ_SLOT_FLOAT, SQ_SLOT_INT };
@@ -75,6 +76,7 @@ typedef uint64_t sq_attr_mask;
 
 typedef struct sq_op_schema {
     const char *name;
+    int since;                        /* format minor version that introduced the op (0: 1.0) */
     sq_slot_spec slots[SQ_MAX_SLOTS];
     const char *outputs[SQ_MAX_OUTS]; /* suffix of each output: "" main, "h_n", ... */
     const sq_attr_spec *attrs;        /* terminated by a NULL name */

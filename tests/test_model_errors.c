@@ -204,6 +204,28 @@ Test(model_errors, version_2)
     expect_error(load_desc(d, 1), SEQRT_ERR_MODEL, "version 2", "not supported");
 }
 
+/* Format 1.1 is a superset of 1: a description that says 1.1 loads. */
+Test(model_errors, version_1_1_loads)
+{
+    cJSON *d = base();
+    tu_set(d, "version", cJSON_CreateNumber(1.1));
+    cr_assert_eq(load_desc(d, 1), SEQRT_OK, "%s", seqrt_last_error());
+}
+
+Test(model_errors, version_1_5)
+{
+    cJSON *d = base();
+    tu_set(d, "version", cJSON_CreateNumber(1.5));
+    expect_error(load_desc(d, 1), SEQRT_ERR_MODEL, "version 1.5", "not supported");
+}
+
+Test(model_errors, version_not_a_number)
+{
+    cJSON *d = base();
+    tu_set(d, "version", cJSON_CreateString("1.1"));
+    expect_error(load_desc(d, 1), SEQRT_ERR_MODEL, "'version'", "number");
+}
+
 Test(model_errors, version_missing)
 {
     cJSON *d = base();
