@@ -271,3 +271,31 @@ def test_plumbing_errors_name_the_line(tmp_path):
             return self.f(y.permute(1, 0, 2))[:, -1], h.squeeze(0)
     rep = sx.export(Permuted(), str(tmp_path / "p.json"), (torch.randn(5, 2, 3),))
     assert rep.worst_ratio <= 1.0
+
+
+def test_unbatched_w_at_x(tmp_path):
+    """The textbook LSTM on one sequence of vectors: W @ x + U @ h + b."""
+    class Textbook(torch.nn.Module):
+        def __init__(self, n_in=3, n_h=5):
+            super().__init__()
+            self.n_h = n_h
+            for g in "ifco":
+                setattr(self, "W_" + g, torch.nn.Parameter(torch.randn(n_h, n_in) * 0.4))
+                setattr(self, "U_" + g, torch.nn.Parameter(torch.randn(n_h, n_h) * 0.4))
+                setattr(self, "b_" + g, torch.nn.Parameter(torch.randn(n_h) * 0.1))
+
+        def forward(self, xs):
+            h, c = torch.zeros(self.n_h), torch.zeros(self.n_h)
+            hs = []
+            for x in xs:
+                i = torch.sigmoid(self.W_i @ x + self.U_i @ h + self.b_i)
+                f = torch.sigmoid(self.W_f @ x + self.U_f @ h + self.b_f)
+                o = torch.sigmoid(self.W_o @ x + self.U_o @ h + self.b_o)
+                c = f * c + i * torch.tanh(self.W_c @ x + self.U_c @ h + self.b_c)
+                h = o * torch.tanh(c)
+                hs.append(h)
+            return torch.stack(hs), h
+    torch.manual_seed(7)
+    rep = sx.export(Textbook(), str(tmp_path / "t.json"), (torch.randn(6, 3),))
+    assert rep.worst_ratio <= 1.0
+    assert any("input xs" in n for n in rep.notes), rep.notes

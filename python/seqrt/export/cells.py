@@ -142,7 +142,11 @@ class Matcher:
                 acc.add_w(self.leaf(a), w.T)          # x @ W (W [in, H]); x @ W.T gives W [H, in]
                 return acc
             if self.leaf(b) is not None and _param_2d(a) is not None:
-                self.fail(v, "W @ x orientation (write x @ W.T, or h @ W)")
+                if len(strip(b).shape) != 1:
+                    self.fail(v, "W @ x orientation with a batch of column vectors (write x @ W.T, or "
+                              "W @ x with unbatched vectors)")
+                acc.add_w(self.leaf(b), _param_2d(a))     # W @ x: W is [H, in]
+                return acc
             self.fail(v, "a matmul of the step's input or state with a parameter")
         if n.kind == "linear" and n.module is None:
             a, w = n.args[0], n.args[1]

@@ -372,10 +372,20 @@ class Lower(_Ops, _Attn):
             self.input_views[x.name].sq.append("F")
             x = View(x.name, x.sq + ["F"], [a if a != () else ("F",) for a in x.ax], step=True, rev=x.rev)
             feat = [a for a in x.ax if a != ()]
-        if len(feat) != 2 or len(feat[-1]) != 1:
-            self.fail(node, "a cell's per-step input must be [B, F]")
+        unbatched = len(feat) == 1 and len(feat[0]) == 1 and x.name in self.input_views and \
+            len(self.input_views[x.name].sq) == 2 and () not in x.ax
+        if unbatched:
+            # unbatched vectors ([T, F] input, W @ x_t): seqrt's [T, 1, F]
+            sq = self.input_views[x.name].sq
+            sq.insert(1, "B")
+            x = View(x.name, x.sq[:1] + ["B"] + x.sq[1:], x.ax, step=True, rev=x.rev)
+        elif len(feat) != 2 or len(feat[-1]) != 1:
+            self.fail(node, "a cell's per-step input must be [B, F] (or an unbatched [F])")
         self.labels.unify(feat[-1][0], "F", node.where)
-        self.labels.unify(feat[0][0], "B", node.where)
+        if not unbatched:
+            self.labels.unify(feat[0][0], "B", node.where)
+        else:
+            self.set_bf(node, x)
         rev = x.rev
         rl = None
         for r in self.rlayers:
@@ -407,7 +417,7 @@ class Lower(_Ops, _Attn):
         step_ax[-1] = ("F",)
         self.env[c.h_new.id] = View(rl.name, x.sq[:-1] + ["F"], step_ax, layer=rl, part=("y", rev), step=True,
                                     rev=rev)
-        st = [("B",), ("F",)]
+        st = [("B",), ("F",)] if not unbatched else [("F",)]
         self.finals[(id(loop),) + c.h_slot] = View(rl.name, ["L", "B", "F"], st, layer=rl, part=("h", rev))
         if c.c_slot is not None:
             self.finals[(id(loop),) + c.c_slot] = View(rl.name, ["L", "B", "F"], st, layer=rl, part=("c", rev))
@@ -499,8 +509,11 @@ class Lower(_Ops, _Attn):
             for d, a in enumerate(v.ax):
                 sizes[a[0]] = ex.shape[d]
             shape = []
+            present = {self.labels.get(l) for a in v.ax for l in a}
             for l in v.sq:
-                if l in ("T", "B"):
+                if l == "B" and "B" not in present:
+                    shape.append(1)             # unbatched: one sequence
+                elif l in ("T", "B"):
                     shape.append(l)
                 elif l.startswith("?"):
                     raise ExportError("input '%s': cannot tell what axis %s is (time, batch or features)"
