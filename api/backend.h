@@ -28,7 +28,7 @@
 /* Raised whenever a struct a module reads changes layout (seqrt_model,
  * sq_layer, sq_op_schema, sq_op_impl, sq_op_args): 3 = the op schema rows
  * and the model's format version. */
-#define SQ_BACKEND_ABI 3
+#define SQ_BACKEND_ABI 4
 
 typedef struct sq_backend sq_backend;
 
@@ -63,6 +63,11 @@ typedef struct sq_op_impl {
 /* The `supports` of an op implemented in every form the spec allows. */
 bool sq_op_supports_all(const seqrt_device *dev, const seqrt_model *model, const sq_layer *layer, char *why,
                         size_t why_size);
+/* The `supports` of a recurrent op implemented in the forms of format 1.0
+ * only: no `activations` other than the op's own, no `clip`, no
+ * `input_forget`, no `direction: "reverse"` (the reason names the first). */
+bool sq_rnn_supports_1_0(const seqrt_device *dev, const seqrt_model *model, const sq_layer *layer, char *why,
+                         size_t why_size);
 
 typedef struct sq_device_iface {
     /* Required: the device's op table, [SQ_OP_COUNT] (a NULL row: the op is

@@ -116,6 +116,26 @@ enum {
 };
 
 enum { SQ_ACT_RELU, SQ_ACT_TANH, SQ_ACT_SIGMOID, SQ_ACT_GELU };
+
+/* Gate functions of the recurrent ops (format 1.1 `activations`, ONNX's
+ * names): gate_fn.h evaluates them. */
+typedef enum sq_gate_fn {
+    SQ_GF_SIGMOID, SQ_GF_TANH, SQ_GF_RELU, SQ_GF_AFFINE, SQ_GF_LEAKY_RELU, SQ_GF_THRESHOLDED_RELU,
+    SQ_GF_SCALED_TANH, SQ_GF_HARD_SIGMOID, SQ_GF_ELU, SQ_GF_SOFTSIGN, SQ_GF_SOFTPLUS, SQ_GF_COUNT
+} sq_gate_fn;
+/* One gate function with its parameters (those it does not take are 0). */
+typedef struct sq_gate_act {
+    int fn;                      /* sq_gate_fn */
+    double alpha, beta;
+} sq_gate_act;
+/* Functions per direction: lstm f, g, h; gru f, g; rnn f. */
+enum { SQ_GATE_FNS_MAX = 3, SQ_ACTS_MAX = 2 * SQ_GATE_FNS_MAX };
+/* Direction of a recurrent layer (format 1.1 `direction`). */
+enum { SQ_DIR_FORWARD, SQ_DIR_REVERSE, SQ_DIR_BIDIRECTIONAL };
+
+/* List attributes (format 1.1). */
+typedef struct sq_enum_list { int n; int v[SQ_ACTS_MAX]; } sq_enum_list;
+typedef struct sq_float_list { int n; double v[SQ_ACTS_MAX]; } sq_float_list;
 enum { SQ_SCORE_DOT, SQ_SCORE_SCALED_DOT, SQ_SCORE_GENERAL, SQ_SCORE_ADDITIVE };
 
 /* Every attribute of every op; each op reads its own (see sq_op_schema). */
@@ -124,6 +144,19 @@ typedef struct sq_attrs {
     bool bidirectional, bias, peephole, coupled, linear_before_reset;
     int nonlinearity;            /* rnn: SQ_ACT_TANH or SQ_ACT_RELU */
     double dropout;              /* ignored */
+    /* Format 1.1 (lstm, gru, rnn). direction agrees with bidirectional
+     * once derived; clip 0: none, else every gate pre-activation is
+     * bounded to [-clip, clip]; input_forget (lstm): f = 1 - i. */
+    int direction;               /* SQ_DIR_* */
+    double clip;
+    bool input_forget;
+    sq_enum_list activations;    /* as given (sq_gate_fn values) */
+    sq_float_list activation_alpha, activation_beta;
+    /* Derived: gate function j of direction d is act[d * SQ_GATE_FNS_MAX + j]
+     * (the op's own functions unless `activations` says otherwise);
+     * default_acts: they are those (sigmoid/tanh, or rnn's nonlinearity). */
+    sq_gate_act act[SQ_ACTS_MAX];
+    bool default_acts;
     int64_t num_embeddings, embedding_dim;
     int64_t depth;
     int64_t in_features, out_features;
@@ -174,6 +207,19 @@ typedef struct sq_layer {
 
 /* Number of directions of a recurrent layer. */
 static inline int sq_dirs(const sq_layer *L) { return L->a.bidirectional ? 2 : 1; }
+/* Whether direction d of a recurrent layer runs from the last step to the
+ * first: the second direction of a bidirectional layer, or the only one of
+ * a `direction: "reverse"` layer. */
+static inline bool sq_dir_reversed(const sq_layer *L, int d)
+{
+    return d == 1 || L->a.direction == SQ_DIR_REVERSE;
+}
+/* Gate function j (lstm: 0 f, 1 g, 2 h; gru: 0 f, 1 g; rnn: 0 f) of
+ * direction d. */
+static inline const sq_gate_act *sq_gate_act_of(const sq_layer *L, int d, int j)
+{
+    return &L->a.act[d * SQ_GATE_FNS_MAX + j];
+}
 /* Output width of a recurrent layer: proj_size if projected (an lstm
  * attribute: 0 in every other op's layers), else hidden_size. */
 static inline int64_t sq_h_out(const sq_layer *L)

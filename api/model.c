@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attrs.h"
 #include "formats.h"
 #include "ops.h"
 #include "shape.h"
@@ -31,28 +32,6 @@ static bool is_identifier(const char *s, bool dots)
         if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
               *s == '_' || (dots && *s == '.')))
             return false;
-    return true;
-}
-
-static const char *json_type_name(const cJSON *j)
-{
-    if (!j) return "nothing";
-    if (cJSON_IsBool(j)) return "a boolean";
-    if (cJSON_IsNull(j)) return "null";
-    if (cJSON_IsNumber(j)) return "a number";
-    if (cJSON_IsString(j)) return "a string";
-    if (cJSON_IsArray(j)) return "a list";
-    if (cJSON_IsObject(j)) return "an object";
-    return "an unknown JSON type";
-}
-
-/* An integer JSON number (no fraction, within 2^53). */
-static bool json_int(const cJSON *j, int64_t *out)
-{
-    if (!cJSON_IsNumber(j)) return false;
-    double v = j->valuedouble;
-    if (!isfinite(v) || v != floor(v) || fabs(v) > 9007199254740992.0) return false;
-    *out = (int64_t)v;
     return true;
 }
 
@@ -109,7 +88,7 @@ static seqrt_status parse_inputs(loader *ld, const cJSON *arr)
     seqrt_model *m = ld->m;
     if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0)
         return sq_error(SEQRT_ERR_MODEL, "%s: field 'inputs' must be a non-empty list, got %s",
-                        ld->file, json_type_name(arr));
+                        ld->file, sq_json_type_name(arr));
     int n = cJSON_GetArraySize(arr);
     if (!(m->inputs = sq_calloc((size_t)n, sizeof(int))))
         return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
@@ -118,7 +97,7 @@ static seqrt_status parse_inputs(loader *ld, const cJSON *arr)
     cJSON_ArrayForEach(in, arr) {
         if (!cJSON_IsObject(in))
             return sq_error(SEQRT_ERR_MODEL, "%s: inputs[%d] must be an object, got %s", ld->file, i,
-                            json_type_name(in));
+                            sq_json_type_name(in));
         const cJSON *f;
         cJSON_ArrayForEach(f, in) {
             if (strcmp(f->string, "name") && strcmp(f->string, "dtype") && strcmp(f->string, "shape"))
@@ -141,7 +120,7 @@ static seqrt_status parse_inputs(loader *ld, const cJSON *arr)
         seqrt_dtype dt;
         if (!cJSON_IsString(dtype))
             return sq_error(SEQRT_ERR_MODEL, "%s: input '%s': field 'dtype' must be a string, got %s",
-                            ld->file, nm, json_type_name(dtype));
+                            ld->file, nm, sq_json_type_name(dtype));
         if (!strcmp(dtype->valuestring, "float32")) dt = SEQRT_F32;
         else if (!strcmp(dtype->valuestring, "int32")) dt = SEQRT_I32;
         else if (!strcmp(dtype->valuestring, "int64")) dt = SEQRT_I64;
@@ -151,7 +130,7 @@ static seqrt_status parse_inputs(loader *ld, const cJSON *arr)
                             nm, dtype->valuestring);
         if (!cJSON_IsArray(shape))
             return sq_error(SEQRT_ERR_MODEL, "%s: input '%s': field 'shape' must be a list, got %s",
-                            ld->file, nm, json_type_name(shape));
+                            ld->file, nm, sq_json_type_name(shape));
         int rank = cJSON_GetArraySize(shape);
         if (rank > SEQRT_MAX_RANK)
             return sq_error(SEQRT_ERR_MODEL, "%s: input '%s': rank %d exceeds the limit of %d",
@@ -168,7 +147,7 @@ static seqrt_status parse_inputs(loader *ld, const cJSON *arr)
         const cJSON *d;
         cJSON_ArrayForEach(d, shape) {
             int64_t val;
-            if (json_int(d, &val)) {
+            if (sq_json_int(d, &val)) {
                 if (val < 1 || val > SQ_MAX_ELEMENTS)
                     return sq_error(SEQRT_ERR_MODEL, "%s: input '%s': shape[%d] = %lld is out of range [1, %lld]",
                                     ld->file, nm, k, (long long)val, (long long)SQ_MAX_ELEMENTS);
@@ -188,7 +167,7 @@ static seqrt_status parse_inputs(loader *ld, const cJSON *arr)
                 return sq_error(SEQRT_ERR_MODEL,
                                 "%s: input '%s': shape[%d] must be a positive integer or a symbol "
                                 "such as \"T\", got %s",
-                                ld->file, nm, k, json_type_name(d));
+                                ld->file, nm, k, sq_json_type_name(d));
             }
             k++;
         }
@@ -200,75 +179,16 @@ static seqrt_status parse_inputs(loader *ld, const cJSON *arr)
 
 /* ------------------------------------------------------------ layers */
 
-static seqrt_status parse_attr(loader *ld, sq_layer *L, const sq_attr_spec *sp, const cJSON *j)
-{
-    char *base = (char *)&L->a + sp->offset;
-    const char *op = sq_op_name(L->op);
-    int64_t iv;
-    switch (sp->type) {
-    case SQ_AT_INT:
-        if (!json_int(j, &iv))
-            return sq_error(SEQRT_ERR_MODEL, "%s: layer '%s' (%s): attribute '%s' must be an integer, got %s",
-                            ld->file, L->name, op, sp->name, json_type_name(j));
-        if (iv < sp->min || iv > sp->max)
-            return sq_error(SEQRT_ERR_MODEL,
-                            "%s: layer '%s' (%s): attribute '%s' = %lld is out of range [%lld, %lld]",
-                            ld->file, L->name, op, sp->name, (long long)iv, (long long)sp->min,
-                            (long long)sp->max);
-        *(int64_t *)base = iv;
-        break;
-    case SQ_AT_BOOL:
-        if (!cJSON_IsBool(j))
-            return sq_error(SEQRT_ERR_MODEL, "%s: layer '%s' (%s): attribute '%s' must be true or false, got %s",
-                            ld->file, L->name, op, sp->name, json_type_name(j));
-        *(bool *)base = cJSON_IsTrue(j);
-        break;
-    case SQ_AT_FLOAT:
-        if (!cJSON_IsNumber(j) || !(j->valuedouble >= (double)sp->min && j->valuedouble <= (double)sp->max))
-            return sq_error(SEQRT_ERR_MODEL, "%s: layer '%s' (%s): attribute '%s' must be a number in [%lld, %lld]",
-                            ld->file, L->name, op, sp->name, (long long)sp->min, (long long)sp->max);
-        *(double *)base = j->valuedouble;
-        break;
-    case SQ_AT_ENUM: {
-        if (!cJSON_IsString(j))
-            return sq_error(SEQRT_ERR_MODEL, "%s: layer '%s' (%s): attribute '%s' must be a string, got %s",
-                            ld->file, L->name, op, sp->name, json_type_name(j));
-        for (int i = 0; sp->names[i]; i++)
-            if (!strcmp(sp->names[i], j->valuestring)) {
-                *(int *)base = sp->values[i];
-                return SEQRT_OK;
-            }
-        char list[128] = "";
-        for (int i = 0; sp->names[i]; i++)
-            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", sp->names[i]);
-        return sq_error(SEQRT_ERR_MODEL, "%s: layer '%s' (%s): attribute '%s' = \"%s\" is not one of %s",
-                        ld->file, L->name, op, sp->name, j->valuestring, list);
-    }
-    }
-    return SEQRT_OK;
-}
-
-static void set_default(sq_layer *L, const sq_attr_spec *sp)
-{
-    char *base = (char *)&L->a + sp->offset;
-    switch (sp->type) {
-    case SQ_AT_INT: *(int64_t *)base = (int64_t)sp->def; break;
-    case SQ_AT_BOOL: *(bool *)base = sp->def != 0; break;
-    case SQ_AT_FLOAT: *(double *)base = sp->def; break;
-    case SQ_AT_ENUM: *(int *)base = (int)sp->def; break;
-    }
-}
-
 /* Cross-attribute rules the table cannot say: the op's schema check. */
-static seqrt_status check_attrs(loader *ld, const sq_layer *L, const cJSON *obj)
+static seqrt_status check_attrs(loader *ld, sq_layer *L, const cJSON *obj)
 {
     const sq_op_schema *s = sq_op_schema_get(L->op);
-    if (!s->check) return SEQRT_OK;
     sq_attr_mask given = 0;
     for (int i = 0; i < 64 && s->attrs[i].name; i++)
         if (cJSON_GetObjectItemCaseSensitive(obj, s->attrs[i].name)) given |= (sq_attr_mask)1 << i;
     char why[256];
-    if (s->check(L, given, why, sizeof why)) return SEQRT_OK;
+    if ((!s->check || s->check(L, given, why, sizeof why)) && (!s->derive || s->derive(L, given, why, sizeof why)))
+        return SEQRT_OK;
     return sq_error(SEQRT_ERR_MODEL, "%s: layer '%s' (%s): %s", ld->file, L->name, s->name, why);
 }
 
@@ -277,7 +197,7 @@ static seqrt_status lookup_value(loader *ld, const sq_layer *L, const char *slot
 {
     if (!cJSON_IsString(j))
         return sq_error(SEQRT_ERR_MODEL, "%s: layer '%s' (%s): input '%s' must name a value (a string), got %s",
-                        ld->file, L->name, sq_op_name(L->op), slot, json_type_name(j));
+                        ld->file, L->name, sq_op_name(L->op), slot, sq_json_type_name(j));
     int v = sq_model_find_value(ld->m, j->valuestring);
     if (v < 0)
         return sq_error(SEQRT_ERR_MODEL,
@@ -293,7 +213,7 @@ static seqrt_status parse_slots(loader *ld, sq_layer *L, const cJSON *inputs)
     const char *op = s->name;
     if (!cJSON_IsObject(inputs))
         return sq_error(SEQRT_ERR_MODEL, "%s: layer '%s' (%s): field 'inputs' must be an object {slot: value}, got %s",
-                        ld->file, L->name, op, json_type_name(inputs));
+                        ld->file, L->name, op, sq_json_type_name(inputs));
     const cJSON *e;
     cJSON_ArrayForEach(e, inputs) {
         int slot = -1;
@@ -353,7 +273,7 @@ static seqrt_status parse_layer(loader *ld, const cJSON *obj, int index)
     for (int i = 0; i < SQ_MAX_OUTS; i++) L->out[i] = -1;
     if (!cJSON_IsObject(obj))
         return sq_error(SEQRT_ERR_MODEL, "%s: layers[%d] must be an object, got %s", ld->file, index,
-                        json_type_name(obj));
+                        sq_json_type_name(obj));
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(obj, "name");
     if (!cJSON_IsString(name) || !is_identifier(name->valuestring, true))
         return sq_error(SEQRT_ERR_MODEL,
@@ -368,7 +288,7 @@ static seqrt_status parse_layer(loader *ld, const cJSON *obj, int index)
     const cJSON *opj = cJSON_GetObjectItemCaseSensitive(obj, "op");
     if (!cJSON_IsString(opj))
         return sq_error(SEQRT_ERR_MODEL, "%s: layer '%s': field 'op' must be a string, got %s", ld->file,
-                        L->name, json_type_name(opj));
+                        L->name, sq_json_type_name(opj));
     int op = sq_op_from_name(opj->valuestring);
     if (op < 0)
         return sq_error(SEQRT_ERR_MODEL, "%s: layer '%s': unknown op '%s'", ld->file, L->name, opj->valuestring);
@@ -377,7 +297,7 @@ static seqrt_status parse_layer(loader *ld, const cJSON *obj, int index)
     if (s->since > m->format_minor)
         return sq_error(SEQRT_ERR_MODEL, "%s: layer '%s': op '%s' needs format version 1.%d (the description says 1)",
                         ld->file, L->name, s->name, s->since);
-    for (const sq_attr_spec *sp = s->attrs; sp->name; sp++) set_default(L, sp);
+    for (const sq_attr_spec *sp = s->attrs; sp->name; sp++) sq_attr_set_default(L, sp);
     /* attributes: every field but op, name, inputs */
     const cJSON *f;
     cJSON_ArrayForEach(f, obj) {
@@ -391,7 +311,7 @@ static seqrt_status parse_layer(loader *ld, const cJSON *obj, int index)
             return sq_error(SEQRT_ERR_MODEL,
                             "%s: layer '%s' (%s): attribute '%s' needs format version 1.%d (the description says 1)",
                             ld->file, L->name, s->name, sp->name, sp->since);
-        seqrt_status st = parse_attr(ld, L, sp, f);
+        seqrt_status st = sq_attr_parse(ld->file, L, sp, f);
         if (st) return st;
     }
     for (const sq_attr_spec *sp = s->attrs; sp->name; sp++)
@@ -442,7 +362,7 @@ static seqrt_status parse_layers(loader *ld, const cJSON *arr)
     seqrt_model *m = ld->m;
     if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0)
         return sq_error(SEQRT_ERR_MODEL, "%s: field 'layers' must be a non-empty list, got %s", ld->file,
-                        json_type_name(arr));
+                        sq_json_type_name(arr));
     int n = cJSON_GetArraySize(arr);
     if (n > SQ_MAX_LAYERS)
         return sq_error(SEQRT_ERR_LIMIT, "%s: %d layers exceed the limit of %d", ld->file, n, SQ_MAX_LAYERS);
@@ -462,7 +382,7 @@ static seqrt_status parse_outputs(loader *ld, const cJSON *arr)
     seqrt_model *m = ld->m;
     if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0)
         return sq_error(SEQRT_ERR_MODEL, "%s: field 'outputs' must be a non-empty list of value names, got %s",
-                        ld->file, json_type_name(arr));
+                        ld->file, sq_json_type_name(arr));
     int n = cJSON_GetArraySize(arr);
     if (!(m->outputs = sq_calloc((size_t)n, sizeof(int))))
         return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
@@ -470,7 +390,7 @@ static seqrt_status parse_outputs(loader *ld, const cJSON *arr)
     cJSON_ArrayForEach(o, arr) {
         if (!cJSON_IsString(o))
             return sq_error(SEQRT_ERR_MODEL, "%s: outputs[%d] must be a value name (a string), got %s",
-                            ld->file, m->noutputs, json_type_name(o));
+                            ld->file, m->noutputs, sq_json_type_name(o));
         int v = sq_model_find_value(m, o->valuestring);
         if (v < 0)
             return sq_error(SEQRT_ERR_MODEL, "%s: output '%s' is not a value of the model", ld->file,
@@ -495,7 +415,7 @@ seqrt_status sq_parse_description(seqrt_model *m, const char *file, const cJSON 
                                          "inputs", "layers", "outputs", "metadata", NULL};
     if (!cJSON_IsObject(root))
         return sq_error(SEQRT_ERR_MODEL, "%s: the description must be a JSON object, got %s", file,
-                        json_type_name(root));
+                        sq_json_type_name(root));
     const cJSON *f;
     cJSON_ArrayForEach(f, root) {
         int k = 0;
@@ -513,25 +433,25 @@ seqrt_status sq_parse_description(seqrt_model *m, const char *file, const cJSON 
     int64_t ver;
     if (cJSON_IsNumber(version) && version->valuedouble == 1.1) {
         m->format_minor = 1;
-    } else if (cJSON_IsNumber(version) && !json_int(version, &ver)) {
+    } else if (cJSON_IsNumber(version) && !sq_json_int(version, &ver)) {
         return sq_error(SEQRT_ERR_MODEL, "%s: format version %g is not supported (this seqrt reads 1 and 1.1)",
                         file, version->valuedouble);
-    } else if (!json_int(version, &ver)) {
+    } else if (!sq_json_int(version, &ver)) {
         return sq_error(SEQRT_ERR_MODEL, "%s: field 'version' must be a number (1 or 1.1), got %s", file,
-                        json_type_name(version));
+                        sq_json_type_name(version));
     } else if (ver != 1) {
         return sq_error(SEQRT_ERR_MODEL, "%s: format version %lld is not supported (this seqrt reads 1 and 1.1)",
                         file, (long long)ver);
     }
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(root, "name");
     if (name && !cJSON_IsString(name))
-        return sq_error(SEQRT_ERR_MODEL, "%s: field 'name' must be a string, got %s", file, json_type_name(name));
+        return sq_error(SEQRT_ERR_MODEL, "%s: field 'name' must be a string, got %s", file, sq_json_type_name(name));
     if (!(m->name = sq_strdup(name ? name->valuestring : "model")))
         return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
     const cJSON *bf = cJSON_GetObjectItemCaseSensitive(root, "batch_first");
     if (bf && !cJSON_IsBool(bf))
         return sq_error(SEQRT_ERR_MODEL, "%s: field 'batch_first' must be true or false, got %s", file,
-                        json_type_name(bf));
+                        sq_json_type_name(bf));
     m->batch_first = bf && cJSON_IsTrue(bf);
     seqrt_status st = parse_inputs(&ld, cJSON_GetObjectItemCaseSensitive(root, "inputs"));
     if (!st) st = parse_layers(&ld, cJSON_GetObjectItemCaseSensitive(root, "layers"));

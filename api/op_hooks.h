@@ -30,7 +30,8 @@ uint64_t sq_flops_linear(const seqrt_model *m, const sq_layer *L);
 
 /* op_recurrent.c */
 seqrt_status sq_infer_recurrent(sq_infer_ctx *c);
-bool sq_check_lstm(const sq_layer *L, sq_attr_mask given, char *why, size_t why_size);
+bool sq_check_recurrent(const sq_layer *L, sq_attr_mask given, char *why, size_t why_size);
+bool sq_derive_recurrent(sq_layer *L, sq_attr_mask given, char *why, size_t why_size);
 int sq_weights_recurrent(const sq_layer *L, sq_weight_spec *out, int max, int *nw);
 uint64_t sq_flops_recurrent(const seqrt_model *m, const sq_layer *L);
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gate_fn.h"
 #include "op_hooks.h"
 #include "shape_rules.h"
 
@@ -35,13 +36,84 @@ seqrt_status sq_infer_recurrent(sq_infer_ctx *c)
     return SEQRT_OK;
 }
 
-bool sq_check_lstm(const sq_layer *L, sq_attr_mask given, char *why, size_t n)
+bool sq_check_recurrent(const sq_layer *L, sq_attr_mask given, char *why, size_t n)
 {
-    (void)given;
-    if (L->a.proj_size < L->a.hidden_size) return true;
-    snprintf(why, n, "attribute 'proj_size' = %lld must be smaller than hidden_size (%lld)",
-             (long long)L->a.proj_size, (long long)L->a.hidden_size);
-    return false;
+    const sq_attrs *a = &L->a;
+    if (a->proj_size >= a->hidden_size) {
+        snprintf(why, n, "attribute 'proj_size' = %lld must be smaller than hidden_size (%lld)",
+                 (long long)a->proj_size, (long long)a->hidden_size);
+        return false;
+    }
+    if (a->coupled && a->input_forget) {
+        snprintf(why, n, "attributes 'coupled' (i = 1 - f) and 'input_forget' (f = 1 - i) exclude each other");
+        return false;
+    }
+    if (sq_attr_given(L, given, "direction") && sq_attr_given(L, given, "bidirectional") &&
+        a->bidirectional != (a->direction == SQ_DIR_BIDIRECTIONAL)) {
+        snprintf(why, n, "attributes 'direction' (\"%s\") and 'bidirectional' (%s) disagree",
+                 a->direction == SQ_DIR_REVERSE ? "reverse" : a->direction == SQ_DIR_FORWARD ? "forward" : "bidirectional",
+                 a->bidirectional ? "true" : "false");
+        return false;
+    }
+    if (sq_attr_given(L, given, "nonlinearity") && a->activations.n) {
+        snprintf(why, n, "give 'nonlinearity' or 'activations', not both");
+        return false;
+    }
+    return true;
+}
+
+/* Resolves direction and the gate functions of every direction: `activations`
+ * lists the op's functions once (for every direction) or once per
+ * direction; `activation_alpha` / `activation_beta` are consumed in that
+ * order by the functions that take a parameter, as ONNX says, and a
+ * function short of one takes its default (gate_fn.h). */
+bool sq_derive_recurrent(sq_layer *L, sq_attr_mask given, char *why, size_t n)
+{
+    sq_attrs *a = &L->a;
+    const sq_op_schema *s = sq_op_schema_get(L->op);
+    if (a->direction == SQ_DIR_BIDIRECTIONAL) a->bidirectional = true;
+    if (a->bidirectional) a->direction = SQ_DIR_BIDIRECTIONAL;
+    int D = sq_dirs(L), F = s->gate_fns, na = a->activations.n;
+    if (na && na != F && na != D * F) {
+        snprintf(why, n, "attribute 'activations' has %d functions: this layer takes %d%s%s", na, F,
+                 D == 2 ? " (for both directions) or " : "", D == 2 ? "2 x that (one list per direction)" : "");
+        return false;
+    }
+    int ia = 0, ib = 0;
+    for (int d = 0; d < D; d++)
+        for (int j = 0; j < F; j++) {
+            sq_gate_act *g = &a->act[d * SQ_GATE_FNS_MAX + j];
+            if (!na) {
+                g->fn = s->gate_fn_defaults[j];
+                if (sq_attr_given(L, given, "nonlinearity")) g->fn = a->nonlinearity == SQ_ACT_RELU ? SQ_GF_RELU : SQ_GF_TANH;
+                g->alpha = g->beta = 0;
+                continue;
+            }
+            bool again = na == F && d == 1; /* one list for both directions: the same parameters */
+            if (again) {
+                *g = a->act[j];
+                continue;
+            }
+            g->fn = a->activations.v[(d * F + j) % na];
+            int np = sq_gate_fn_params(g->fn);
+            g->alpha = np >= 1 ? (ia < a->activation_alpha.n ? a->activation_alpha.v[ia++] : sq_gate_fn_default_alpha(g->fn)) : 0;
+            g->beta = np >= 2 ? (ib < a->activation_beta.n ? a->activation_beta.v[ib++] : sq_gate_fn_default_beta(g->fn)) : 0;
+        }
+    if (ia < a->activation_alpha.n || ib < a->activation_beta.n) {
+        bool al = ia < a->activation_alpha.n;
+        snprintf(why, n, "attribute '%s' has %d values, but the activations take only %d",
+                 al ? "activation_alpha" : "activation_beta", al ? a->activation_alpha.n : a->activation_beta.n,
+                 al ? ia : ib);
+        return false;
+    }
+    a->default_acts = true;
+    for (int d = 0; d < D; d++)
+        for (int j = 0; j < F; j++) {
+            int want = s->gate_fn_defaults[j];
+            if (sq_attr_given(L, given, "nonlinearity")) want = a->nonlinearity == SQ_ACT_RELU ? SQ_GF_RELU : SQ_GF_TANH;
+            if (a->act[d * SQ_GATE_FNS_MAX + j].fn != want) a->default_acts = false;
+        }
+    return true;
 }
 
 /* proj_size and peephole are lstm attributes: 0 and false in gru and rnn layers. */

@@ -27,21 +27,44 @@ static const int g_score_values[] = {SQ_SCORE_DOT, SQ_SCORE_SCALED_DOT, SQ_SCORE
 #define A_FLOAT(n, f, d, lo, hi) {.name = n, .type = SQ_AT_FLOAT, .offset = OFF(f), .def = d, .min = lo, .max = hi}
 #define A_ENUM(n, f, req, d, nm, vals) \
     {.name = n, .type = SQ_AT_ENUM, .offset = OFF(f), .required = req, .def = d, .names = nm, .values = vals}
+#define A_LIST(n, f, t, nm, vals) {.name = n, .type = t, .offset = OFF(f), .max = SQ_ACTS_MAX, .names = nm, .values = vals, .since = 1}
 #define A_END {.name = NULL}
 
-/* Recurrent attributes shared by lstm, gru and rnn. */
+/* Gate functions (format 1.1 `activations`): ONNX's names, in any case. */
+static const char *const g_gate_fn_names[] = {"sigmoid", "tanh", "relu", "affine", "leakyrelu",
+                                              "thresholdedrelu", "scaledtanh", "hardsigmoid", "elu",
+                                              "softsign", "softplus", NULL};
+static const int g_gate_fn_values[] = {SQ_GF_SIGMOID, SQ_GF_TANH, SQ_GF_RELU, SQ_GF_AFFINE,
+                                       SQ_GF_LEAKY_RELU, SQ_GF_THRESHOLDED_RELU, SQ_GF_SCALED_TANH,
+                                       SQ_GF_HARD_SIGMOID, SQ_GF_ELU, SQ_GF_SOFTSIGN, SQ_GF_SOFTPLUS};
+static const char *const g_dir_names[] = {"forward", "reverse", "bidirectional", NULL};
+static const int g_dir_values[] = {SQ_DIR_FORWARD, SQ_DIR_REVERSE, SQ_DIR_BIDIRECTIONAL};
+/* The op's own gate functions, used where `activations` is absent. */
+static const int g_lstm_fns[] = {SQ_GF_SIGMOID, SQ_GF_TANH, SQ_GF_TANH};
+static const int g_gru_fns[] = {SQ_GF_SIGMOID, SQ_GF_TANH};
+static const int g_rnn_fns[] = {SQ_GF_TANH}; /* or relu, as `nonlinearity` says */
+
+/* Recurrent attributes shared by lstm, gru and rnn (the last five: 1.1). */
 #define A_RECURRENT                                                                          \
     A_INT("input_size", input_size, true, 0, 1, DIM_MAX),                                    \
         A_INT("hidden_size", hidden_size, true, 0, 1, DIM_MAX),                              \
         A_INT("num_layers", num_layers, false, 1, 1, 64),                                    \
         A_BOOL("bidirectional", bidirectional, 0), A_BOOL("bias", bias, 1),                  \
-        A_FLOAT("dropout", dropout, 0, 0, 1)
+        A_FLOAT("dropout", dropout, 0, 0, 1),                                                \
+        {.name = "direction", .type = SQ_AT_ENUM, .offset = OFF(direction), .def = SQ_DIR_FORWARD, \
+         .names = g_dir_names, .values = g_dir_values, .since = 1},                          \
+        {.name = "clip", .type = SQ_AT_FLOAT, .offset = OFF(clip), .def = 0, .min = 0, .max = INT_ANY, .since = 1}, \
+        A_LIST("activations", activations, SQ_AT_ENUM_LIST, g_gate_fn_names, g_gate_fn_values), \
+        A_LIST("activation_alpha", activation_alpha, SQ_AT_FLOAT_LIST, NULL, NULL),          \
+        A_LIST("activation_beta", activation_beta, SQ_AT_FLOAT_LIST, NULL, NULL)
 
 static const sq_attr_spec g_lstm_attrs[] = {
     A_RECURRENT,
     A_INT("proj_size", proj_size, false, 0, 0, DIM_MAX),
     A_BOOL("peephole", peephole, 0),
     A_BOOL("coupled", coupled, 0),
+    {.name = "input_forget", .type = SQ_AT_BOOL, .offset = OFF(input_forget), .def = 0, .min = 0, .max = 1,
+     .since = 1},
     A_END};
 static const sq_attr_spec g_gru_attrs[] = {
     A_RECURRENT, A_BOOL("linear_before_reset", linear_before_reset, 1), A_END};
@@ -105,15 +128,18 @@ static const sq_op_schema g_ops[SQ_OP_COUNT] = {
     [SQ_OP_LSTM] = {.name = "lstm",
                     .slots = {S_F("x", true), S_STATE("h0", "h", SQ_OUT_H_N), S_STATE("c0", "c", SQ_OUT_C_N),
                               S_LENGTHS},
-                    .outputs = {"", "h_n", "c_n"}, .attrs = g_lstm_attrs, .gates = 4,
-                    .stream = SQ_STREAM_CARRIED, .infer = sq_infer_recurrent, .check = sq_check_lstm,
+                    .outputs = {"", "h_n", "c_n"}, .attrs = g_lstm_attrs, .gates = 4, .gate_fns = 3,
+                    .gate_fn_defaults = g_lstm_fns, .stream = SQ_STREAM_CARRIED, .infer = sq_infer_recurrent,
+                    .check = sq_check_recurrent, .derive = sq_derive_recurrent,
                     .weights = sq_weights_recurrent, .flops = sq_flops_recurrent},
     [SQ_OP_GRU] = {.name = "gru", .slots = {S_F("x", true), S_STATE("h0", "h", SQ_OUT_H_N), S_NONE, S_LENGTHS},
-                   .outputs = {"", "h_n", NULL}, .attrs = g_gru_attrs, .gates = 3, .stream = SQ_STREAM_CARRIED,
-                   .infer = sq_infer_recurrent, .weights = sq_weights_recurrent, .flops = sq_flops_recurrent},
+                   .outputs = {"", "h_n", NULL}, .attrs = g_gru_attrs, .gates = 3, .gate_fns = 2,
+                   .gate_fn_defaults = g_gru_fns, .stream = SQ_STREAM_CARRIED, .infer = sq_infer_recurrent,
+                   .check = sq_check_recurrent, .derive = sq_derive_recurrent, .weights = sq_weights_recurrent, .flops = sq_flops_recurrent},
     [SQ_OP_RNN] = {.name = "rnn", .slots = {S_F("x", true), S_STATE("h0", "h", SQ_OUT_H_N), S_NONE, S_LENGTHS},
-                   .outputs = {"", "h_n", NULL}, .attrs = g_rnn_attrs, .gates = 1, .stream = SQ_STREAM_CARRIED,
-                   .infer = sq_infer_recurrent, .weights = sq_weights_recurrent, .flops = sq_flops_recurrent},
+                   .outputs = {"", "h_n", NULL}, .attrs = g_rnn_attrs, .gates = 1, .gate_fns = 1,
+                   .gate_fn_defaults = g_rnn_fns, .stream = SQ_STREAM_CARRIED, .infer = sq_infer_recurrent,
+                   .check = sq_check_recurrent, .derive = sq_derive_recurrent, .weights = sq_weights_recurrent, .flops = sq_flops_recurrent},
     [SQ_OP_LINEAR] = {.name = "linear", .slots = X_ONLY, .outputs = MAIN_ONLY, .attrs = g_linear_attrs,
                       .stream = SQ_STREAM_PER_STEP, .infer = sq_infer_linear, .weights = sq_weights_linear,
                       .flops = sq_flops_linear},

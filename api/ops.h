@@ -13,7 +13,11 @@
 
 #include "internal.h"
 
-typedef enum sq_attr_type { SQ_AT_INT, SQ_AT_BOOL, SQ_AT_FLOAT, SQ_AT_ENUM } sq_attr_type;
+/* Attribute types. Lists (format 1.1) hold at most `max` entries: names of
+ * an enum matched in any case (sq_enum_list), or numbers (sq_float_list). */
+typedef enum sq_attr_type {
+    SQ_AT_INT, SQ_AT_BOOL, SQ_AT_FLOAT, SQ_AT_ENUM, SQ_AT_ENUM_LIST, SQ_AT_FLOAT_LIST
+} sq_attr_type;
 
 typedef struct sq_attr_spec {
     const char *name;
@@ -81,6 +85,8 @@ typedef struct sq_op_schema {
     const char *outputs[SQ_MAX_OUTS]; /* suffix of each output: "" main, "h_n", ... */
     const sq_attr_spec *attrs;        /* terminated by a NULL name */
     int gates;                        /* recurrent: gates per step (lstm 4, gru 3, rnn 1); else 0 */
+    int gate_fns;                     /* recurrent: gate functions per direction (lstm 3, gru 2, rnn 1) */
+    const int *gate_fn_defaults;      /* recurrent: those functions without `activations` */
     sq_stream_rule stream;
     /* Required. Checks the shapes (and time axes) of the layer's inputs
      * and sets those of its outputs (shape.h says when it runs). */
@@ -89,6 +95,10 @@ typedef struct sq_op_schema {
      * once the attributes are parsed: false with the reason in `why` (the
      * loader prefixes the file, layer and op). */
     bool (*check)(const sq_layer *layer, sq_attr_mask given, char *why, size_t why_size);
+    /* Optional. Runs after check: derives the attributes other attributes
+     * imply (a recurrent layer's per-direction gate functions), or fails
+     * as check does. */
+    bool (*derive)(sq_layer *layer, sq_attr_mask given, char *why, size_t why_size);
     /* Optional (NULL: no weights). The weight tensors of a layer, as
      * sq_layer_weight_specs says. */
     int (*weights)(const sq_layer *layer, sq_weight_spec *out, int max, int *nw);

@@ -40,9 +40,9 @@ static bool layer_streams(const seqrt_model *m, const sq_layer *L, char *why, si
     const char *op = s->name;
     switch (s->stream) {
     case SQ_STREAM_CARRIED:
-        if (L->a.bidirectional) {
-            snprintf(why, n, "layer '%s' (%s) is bidirectional: its reverse direction needs the whole sequence",
-                     L->name, op);
+        if (L->a.bidirectional || L->a.direction == SQ_DIR_REVERSE) {
+            snprintf(why, n, "layer '%s' (%s) %s: its reverse direction needs the whole sequence", L->name, op,
+                     L->a.bidirectional ? "is bidirectional" : "runs in reverse");
             return false;
         }
         if (L->in[SQ_SLOT_LENGTHS] >= 0) {

@@ -1,11 +1,13 @@
 /*
  * Reference GRU cell (op "gru"): PyTorch's nn.GRU, one direction, one step.
- * Gate rows r, z, n:
+ * Gate rows r, z, n; gate functions f, g of the direction (σ and tanh
+ * unless `activations` says otherwise), each pre-activation clipped first
+ * when `clip` > 0:
  *
- *   r  = σ(W_ir x + b_ir + W_hr h + b_hr)
- *   z  = σ(W_iz x + b_iz + W_hz h + b_hz)
- *   n  = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))     linear_before_reset (default)
- *   n  = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn)     linear_before_reset = false
+ *   r  = f(W_ir x + b_ir + W_hr h + b_hr)
+ *   z  = f(W_iz x + b_iz + W_hz h + b_hz)
+ *   n  = g(W_in x + b_in + r ⊙ (W_hn h + b_hn))        linear_before_reset (default)
+ *   n  = g(W_in x + b_in + W_hn (r ⊙ h) + b_hn)        linear_before_reset = false
  *   h' = (1 - z) ⊙ n + z ⊙ h
  *
  * Evaluated in double; h' is the stored state, rounded to float once.
@@ -23,14 +25,14 @@ static void gru_cell(const sq_rec_dir *dir, const double *ax, const double *ah, 
     const double *ah_r = ah, *ah_z = ah + H;
     double *r = tmp; /* r, then (without linear_before_reset) r ⊙ h */
 
-    for (int64_t j = 0; j < H; j++) r[j] = ref_sigmoid(ax_r[j] + ah_r[j]);
+    for (int64_t j = 0; j < H; j++) r[j] = sq_rec_gate(dir, 0, ax_r[j] + ah_r[j]);
 
     if (dir->L->a.linear_before_reset) {
         /* The driver projected all three blocks: ah_n = W_hn h + b_hn. */
         const double *ah_n = ah + 2 * H;
         for (int64_t j = 0; j < H; j++) {
-            const double z = ref_sigmoid(ax_z[j] + ah_z[j]);
-            const double n = tanh(ax_n[j] + r[j] * ah_n[j]);
+            const double z = sq_rec_gate(dir, 0, ax_z[j] + ah_z[j]);
+            const double n = sq_rec_gate(dir, 1, ax_n[j] + r[j] * ah_n[j]);
             h[j] = (float)((1.0 - z) * n + z * (double)h[j]);
         }
         return;
@@ -43,9 +45,9 @@ static void gru_cell(const sq_rec_dir *dir, const double *ax, const double *ah, 
     const float *b_hn = dir->b_hh ? dir->b_hh + 2 * H : NULL;
     for (int64_t j = 0; j < H; j++) r[j] *= (double)h[j];
     for (int64_t j = 0; j < H; j++) {
-        const double z = ref_sigmoid(ax_z[j] + ah_z[j]);
-        const double n = tanh(ax_n[j] + sq_rec_dot_fd(w_hn + j * H, r, H) +
-                               (b_hn ? (double)b_hn[j] : 0.0));
+        const double z = sq_rec_gate(dir, 0, ax_z[j] + ah_z[j]);
+        const double n = sq_rec_gate(dir, 1, ax_n[j] + sq_rec_dot_fd(w_hn + j * H, r, H) +
+                                                   (b_hn ? (double)b_hn[j] : 0.0));
         h[j] = (float)((1.0 - z) * n + z * (double)h[j]);
     }
 }

@@ -3,7 +3,8 @@
  *
  * Order of work, as in the spec's "Recurrent equations":
  *   for each layer k (layer k > 0 reads the [forward, reverse] outputs of k-1)
- *     for each direction d (forward runs t = 0 … len-1, reverse len-1 … 0)
+ *     for each direction d (forward runs t = 0 … len-1, reverse len-1 … 0;
+ *       a `direction: "reverse"` layer has one direction, the reverse one)
  *       for each batch entry b (its own length len[b], its own initial state)
  *         for each step that runs: a = W_ih x_t + b_ih (+ W_hh h_{t-1} + b_hh),
  *                                  then the op's cell equations.
@@ -55,6 +56,8 @@ static seqrt_status load_dir(const sq_layer *L, int k, int d, int64_t in, int64_
     dir->in = in;
     dir->H = H;
     dir->H_out = H_out;
+    dir->act = sq_gate_act_of(L, d, 0);
+    dir->clip = L->a.clip;
 
     if ((st = check_weight(L, w_ih, GH * in, "weight_ih", k, d))) return st;
     if ((st = check_weight(L, w_hh, GH * H_out, "weight_hh", k, d))) return st;
@@ -187,7 +190,7 @@ seqrt_status sq_rec_run(const sq_op_args *a, int hh_gates, sq_rec_cell_fn cell)
                 else if (c) memset(c, 0, sizeof(float) * (size_t)H);
 
                 for (int64_t s = 0; s < len; s++) {
-                    const int64_t t = d == 0 ? s : len - 1 - s;
+                    const int64_t t = sq_dir_reversed(L, d) ? len - 1 - s : s;
                     const float *xt = src + sq_seq_off(bf, T, B, t, b, in);
                     /* ax = W_ih x_t + b_ih, every gate row. */
                     for (int64_t r = 0; r < G * H; r++)

@@ -10,6 +10,7 @@
 #ifndef SEQRT_REF_RECURRENT_H
 #define SEQRT_REF_RECURRENT_H
 
+#include "gate_fn.h"
 #include "ref_ops.h"
 
 /* The weights and sizes of one direction of one layer. Pointers come from
@@ -26,7 +27,15 @@ typedef struct sq_rec_dir {
     const float *b_hh;   /* [G*H] or NULL */
     const float *w_hr;   /* lstm: [H_out, H] when proj_size > 0, else NULL */
     const float *p_i, *p_f, *p_o; /* lstm peepholes [H], NULL unless peephole */
+    const sq_gate_act *act;       /* this direction's gate functions (lstm f, g, h; gru f, g; rnn f) */
+    double clip;                  /* 0, or the bound of every gate pre-activation */
 } sq_rec_dir;
+
+/* Gate function j of the direction applied to pre-activation x (clipped first). */
+static inline double sq_rec_gate(const sq_rec_dir *dir, int j, double x)
+{
+    return sq_gate_fn_eval(&dir->act[j], sq_gate_clip(dir->clip, x));
+}
 
 /*
  * One time step of one batch entry, in place:

@@ -1,7 +1,10 @@
 /*
  * Reference Elman RNN cell (op "rnn"): PyTorch's nn.RNN, one direction, one step.
  *
- *   h' = act(W_ih x + b_ih + W_hh h + b_hh),   act = tanh or relu (nonlinearity)
+ *   h' = f(W_ih x + b_ih + W_hh h + b_hh)
+ *
+ * f: the direction's gate function — tanh or relu as `nonlinearity` says,
+ * unless `activations` names another; clipped first when `clip` > 0.
  *
  * Evaluated in double; h' is the stored state, rounded to float once.
  */
@@ -12,8 +15,7 @@ static void rnn_cell(const sq_rec_dir *dir, const double *ax, const double *ah, 
 {
     (void)tmp;
     (void)c;
-    const int act = dir->L->a.nonlinearity; /* SQ_ACT_TANH or SQ_ACT_RELU */
-    for (int64_t j = 0; j < dir->H; j++) h[j] = (float)ref_activation(act, ax[j] + ah[j]);
+    for (int64_t j = 0; j < dir->H; j++) h[j] = (float)sq_rec_gate(dir, 0, ax[j] + ah[j]);
 }
 
 seqrt_status ref_rnn(const sq_op_args *a)

@@ -77,7 +77,7 @@ static seqrt_status gru_prepare(void *session, const sq_layer *L, void **state)
 
 /* Both GRU forms (linear before reset or not), every direction and stack. */
 const sq_op_impl dn_gru_impl = {
-    .supports = sq_op_supports_all,
+    .supports = sq_rnn_supports_1_0,
     .prepare = gru_prepare,
     .run = dn_rnn_op_run,
     .release = dn_rnn_release,
@@ -120,19 +120,8 @@ static seqrt_status rnn_prepare(void *session, const sq_layer *L, void **state)
     return dn_rnn_prepare(session, L, &rnn_cell, state);
 }
 
-/* The two nonlinearities oneDNN's vanilla RNN and the cells implement. */
-static bool rnn_supports(const seqrt_device *dev, const seqrt_model *model, const sq_layer *L, char *why,
-                         size_t why_size)
-{
-    (void)dev;
-    (void)model;
-    if (L->a.nonlinearity == SQ_ACT_TANH || L->a.nonlinearity == SQ_ACT_RELU) return true;
-    snprintf(why, why_size, "nonlinearity %d (tanh and relu only)", L->a.nonlinearity);
-    return false;
-}
-
 const sq_op_impl dn_rnn_impl = {
-    .supports = rnn_supports,
+    .supports = sq_rnn_supports_1_0,
     .prepare = rnn_prepare,
     .run = dn_rnn_op_run,
     .release = dn_rnn_release,

@@ -88,7 +88,7 @@ static seqrt_status lstm_prepare(void *session, const sq_layer *L, void **state)
  * directions, stacked, lengths): the loop engine computes all of them and
  * the primitive those the driver gives it. */
 const sq_op_impl dn_lstm_impl = {
-    .supports = sq_op_supports_all,
+    .supports = sq_rnn_supports_1_0,
     .prepare = lstm_prepare,
     .run = dn_rnn_op_run,
     .release = dn_rnn_release,

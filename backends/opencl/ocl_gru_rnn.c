@@ -57,6 +57,6 @@ static seqrt_status run_rnn(void *session, const sq_op_args *a, void *state)
 }
 
 const sq_op_impl ocl_gru_impl = {
-    .supports = sq_op_supports_all, .prepare = ocl_rec_prepare, .run = run_gru, .release = ocl_rec_release};
+    .supports = sq_rnn_supports_1_0, .prepare = ocl_rec_prepare, .run = run_gru, .release = ocl_rec_release};
 const sq_op_impl ocl_rnn_impl = {
-    .supports = sq_op_supports_all, .prepare = ocl_rec_prepare, .run = run_rnn, .release = ocl_rec_release};
+    .supports = sq_rnn_supports_1_0, .prepare = ocl_rec_prepare, .run = run_rnn, .release = ocl_rec_release};

@@ -36,4 +36,4 @@ static seqrt_status run_lstm(void *session, const sq_op_args *a, void *state)
 }
 
 const sq_op_impl ocl_lstm_impl = {
-    .supports = sq_op_supports_all, .prepare = ocl_rec_prepare, .run = run_lstm, .release = ocl_rec_release};
+    .supports = sq_rnn_supports_1_0, .prepare = ocl_rec_prepare, .run = run_lstm, .release = ocl_rec_release};
