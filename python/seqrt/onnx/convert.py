@@ -35,6 +35,7 @@ class _Converter(_FoldOps, _RecurrentOps, _ShapeOps, _DenseOps, _ElementwiseOps)
         self.in_map, self.out_map = OrderedDict(), OrderedDict()
         self.notes = []
         self.batch_first = None
+        self.version_1_1 = False   # a layer uses a format 1.1 attribute
         self.consumers = {}
         for node in self.g.node:
             for i in node.input:
@@ -216,7 +217,8 @@ def convert(model, json_path, constants=None, name=None, weights_dtype="F32"):
                                                    for k, (n, h) in conv.in_map.items())),
                             ("outputs", OrderedDict((k, OrderedDict([("value", n)] + ([("layout", h)] if h else [])))
                                                     for k, (n, h) in conv.out_map.items()))]))])
-    desc = OrderedDict([("format", "seqrt"), ("version", 1), ("name", name or _ident(graph_name, "model")),
+    version = 1.1 if conv.version_1_1 else 1   # 1.0 models stay 1.0
+    desc = OrderedDict([("format", "seqrt"), ("version", version), ("name", name or _ident(graph_name, "model")),
                         ("batch_first", bool(conv.batch_first)), ("weights", os.path.basename(weights_path)),
                         ("inputs", inputs), ("layers", conv.layers), ("outputs", outputs), ("metadata", meta)])
     d = os.path.dirname(os.path.abspath(json_path))

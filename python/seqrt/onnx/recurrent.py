@@ -1,12 +1,14 @@
-"""LSTM, GRU and RNN, and the Squeeze / Transpose / Reshape after them that
-only turn ONNX's Y [T, D, B, H] into seqrt's [T, B, D*H]."""
+"""LSTM, GRU and RNN (their format 1.1 attributes resolved by rnn_attrs),
+and the Squeeze / Transpose / Reshape after them that only turn ONNX's
+Y [T, D, B, H] into seqrt's [T, B, D*H]."""
 
 from collections import OrderedDict
 
 import numpy as np
 
-from ..gates import ONNX_GATE_PERM, ONNX_PEEPHOLE_ORDER, reorder_gates
-from .values import DEFAULT_ACTS, _C, _Shape, _V
+from ..gates import ONNX_GATE_PERM, onnx_recurrent_weights
+from .rnn_attrs import rnn_attributes
+from .values import _C, _Shape, _V
 
 
 class _RecurrentOps:
@@ -24,29 +26,11 @@ class _RecurrentOps:
     def recurrent(self, node, a):
         op = node.op_type
         kind = op.lower()
-        if a.get("input_forget", 0):
-            self.err(node, "input_forget=1 couples the input gate to the forget gate in ONNX's own way, which is "
-                     "not seqrt's coupled (CIFG) gate (i = 1 - f) and which runtimes evaluate differently: "
-                     "rejected rather than mapped onto it")
-        if "clip" in a:
-            self.err(node, "clip=%g: seqrt's cells do not clip" % a["clip"])
-        direction = a.get("direction", "forward")
-        if direction == "reverse":
-            self.err(node, "direction=reverse: seqrt runs forward or bidirectional")
-        D = 2 if direction == "bidirectional" else 1
-        acts = a.get("activations")
-        nl = "tanh"
-        if acts:
-            want = DEFAULT_ACTS[op] * D
-            if op == "RNN" and acts in (["Relu"] * D,):
-                nl = "relu"
-            elif [x.lower() for x in acts] != [x.lower() for x in want]:
-                self.err(node, "activations %s: seqrt's %s uses %s" % (acts, kind, DEFAULT_ACTS[op]))
-        for k in ("activation_alpha", "activation_beta"):
-            if k in a:
-                self.err(node, "%s is not supported" % k)
-        H = int(a["hidden_size"])
+        D = 2 if a.get("direction", "forward") == "bidirectional" else 1
+        fmt, v11 = rnn_attributes(op, D, a, self.notes, lambda msg: self.err(node, msg))
         layout = int(a.get("layout", 0))
+        if layout not in (0, 1):
+            self.err(node, "layout=%d is not 0 or 1" % layout)
         x = self.value(node, 0, "X", swap_ok=True)
         self.set_bf(node, bool(layout) != x.swap)
         W = self.const(node, 1, "W")
@@ -56,22 +40,20 @@ class _RecurrentOps:
         h0 = self.get(node, 5)
         c0 = self.get(node, 6) if op == "LSTM" else None
         P = self.const(node, 7, "P", optional=True) if op == "LSTM" else None
-        perm = ONNX_GATE_PERM[op]
-        G = len(perm)
+        G = len(ONNX_GATE_PERM[op])
+        if W.ndim != 3 or R.ndim != 3:
+            self.err(node, "W %s / R %s must be 3-D" % (W.shape, R.shape))
+        H = int(a["hidden_size"]) if "hidden_size" in a else int(R.shape[2])
         I = W.shape[2]
         if W.shape != (D, G * H, I) or R.shape != (D, G * H, H):
             self.err(node, "W %s / R %s do not match hidden_size %d, %d direction(s)" % (W.shape, R.shape, H, D))
-        w = OrderedDict()
-        for d in range(D):
-            s = "_reverse" if d else ""
-            w["weight_ih_l0" + s] = reorder_gates(W[d], perm, H)
-            w["weight_hh_l0" + s] = reorder_gates(R[d], perm, H)
-            if B is not None:
-                w["bias_ih_l0" + s] = reorder_gates(B[d][:G * H], perm, H)
-                w["bias_hh_l0" + s] = reorder_gates(B[d][G * H:], perm, H)
-            if P is not None:   # ONNX P = [p_i, p_o, p_f]
-                for k, blk in ONNX_PEEPHOLE_ORDER.items():
-                    w[k + "_l0" + s] = P[d][blk * H:(blk + 1) * H]
+        if B is not None and B.shape != (D, 2 * G * H):
+            self.err(node, "B %s is not [%d, %d]" % (B.shape, D, 2 * G * H))
+        if P is not None and P.shape != (D, 3 * H):
+            self.err(node, "P %s is not [%d, %d]" % (P.shape, D, 3 * H))
+        w = onnx_recurrent_weights(op, W, R, B, P, H)
+        if v11:
+            self.version_1_1 = True
         ins = OrderedDict([("x", x.name)])
         for slot, r in (("h0", h0), ("c0", c0)):
             if r is None or (isinstance(r, _Shape) and r.zeros):
@@ -106,8 +88,7 @@ class _RecurrentOps:
             attrs["peephole"] = True
         if op == "GRU":
             attrs["linear_before_reset"] = bool(a.get("linear_before_reset", 0))
-        if op == "RNN" and nl != "tanh":
-            attrs["nonlinearity"] = nl
+        attrs.update(fmt)
         name = self.layer(node, kind, ins, attrs, w)
         outs = [_V(name, ("Y", D, H, layout), name, swap=x.swap),
                 _V(name + ":h_n", ("S",) if layout else None, name)]

@@ -10,7 +10,6 @@ class ConvertError(Exception):
     """The ONNX model has a part seqrt cannot run."""
 
 
-DEFAULT_ACTS = {"LSTM": ["Sigmoid", "Tanh", "Tanh"], "GRU": ["Sigmoid", "Tanh"], "RNN": ["Tanh"]}
 ACT_OPS = {"Relu": "relu", "Tanh": "tanh", "Sigmoid": "sigmoid", "Gelu": "gelu"}
 ELEM = {1: "float32", 6: "int32", 7: "int64"}
 # ops evaluated with NumPy when every input is a constant
