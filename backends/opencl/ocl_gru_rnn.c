@@ -22,12 +22,12 @@ static seqrt_status gru_step(const ocl_rec_run *c, int step)
     if (st) return st;
     if (!lbr) {
         st = OCL_LAUNCH(s, K_sq_gru_reset, n, wg, KA_MEM(r->xg.mem), KA_MEM(r->hg.mem), KA_MEM(w->b_ih),
-                        KA_MEM(w->b_hh), KA_MEM(c->lens), KA_INT(c->has_len), KA_MEM(r->h.mem), KA_MEM(r->htmp.mem),
+                        KA_MEM(w->b_hh), KA_MEM(r->gates), KA_MEM(c->lens), KA_INT(c->has_len), KA_MEM(r->h.mem), KA_MEM(r->htmp.mem),
                         KA_INT(step), KA_INT(c->T), KA_INT(B), KA_INT(H), KA_INT(D), KA_INT(c->bf), KA_INT(r->flags));
         if (st || (st = ocl_rec_hh_gemm(c, r->htmp.mem, H, 2 * H, H))) return st;
     }
     return OCL_LAUNCH(s, K_sq_gru_cell, n, wg, KA_MEM(r->xg.mem), KA_MEM(r->hg.mem), KA_MEM(w->b_ih), KA_MEM(w->b_hh),
-                      KA_MEM(c->lens), KA_INT(c->has_len), KA_MEM(r->h.mem), KA_MEM(c->y), KA_INT(step), KA_INT(c->T),
+                      KA_MEM(r->gates), KA_MEM(c->lens), KA_INT(c->has_len), KA_MEM(r->h.mem), KA_MEM(c->y), KA_INT(step), KA_INT(c->T),
                       KA_INT(B), KA_INT(H), KA_INT(D), KA_INT(c->bf), KA_INT(r->flags));
 }
 
@@ -41,9 +41,9 @@ static seqrt_status rnn_step(const ocl_rec_run *c, int step)
     seqrt_status st = ocl_rec_hh_gemm(c, r->h.mem, H, 0, H);
     if (st) return st;
     return OCL_LAUNCH(s, K_sq_rnn_cell, (size_t)D * (size_t)B * (size_t)H, (size_t)s->dev->choice.profile.wg,
-                      KA_MEM(r->xg.mem), KA_MEM(r->hg.mem), KA_MEM(w->b_ih), KA_MEM(w->b_hh), KA_MEM(c->lens),
-                      KA_INT(c->has_len), KA_MEM(r->h.mem), KA_MEM(c->y), KA_INT(step), KA_INT(c->T), KA_INT(B),
-                      KA_INT(H), KA_INT(D), KA_INT(c->bf), KA_INT(r->flags), KA_INT(c->L->a.nonlinearity));
+                      KA_MEM(r->xg.mem), KA_MEM(r->hg.mem), KA_MEM(w->b_ih), KA_MEM(w->b_hh), KA_MEM(r->gates),
+                      KA_MEM(c->lens), KA_INT(c->has_len), KA_MEM(r->h.mem), KA_MEM(c->y), KA_INT(step), KA_INT(c->T),
+                      KA_INT(B), KA_INT(H), KA_INT(D), KA_INT(c->bf), KA_INT(r->flags), KA_INT(c->L->a.nonlinearity));
 }
 
 static seqrt_status run_gru(void *session, const sq_op_args *a, void *state)
@@ -57,6 +57,6 @@ static seqrt_status run_rnn(void *session, const sq_op_args *a, void *state)
 }
 
 const sq_op_impl ocl_gru_impl = {
-    .supports = sq_rnn_supports_1_0, .prepare = ocl_rec_prepare, .run = run_gru, .release = ocl_rec_release};
+    .supports = sq_op_supports_all, .prepare = ocl_rec_prepare, .run = run_gru, .release = ocl_rec_release};
 const sq_op_impl ocl_rnn_impl = {
-    .supports = sq_rnn_supports_1_0, .prepare = ocl_rec_prepare, .run = run_rnn, .release = ocl_rec_release};
+    .supports = sq_op_supports_all, .prepare = ocl_rec_prepare, .run = run_rnn, .release = ocl_rec_release};

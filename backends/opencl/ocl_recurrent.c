@@ -32,6 +32,7 @@ void ocl_rec_release(void *state)
         ocl_release_mem(&w->w_hr);
         ocl_release_mem(&w->peep);
     }
+    ocl_release_mem(&r->gates);
     ocl_buf *bufs[] = {&r->xg, &r->hg, &r->h, &r->c, &r->htmp, &r->hp, &r->seq[0], &r->seq[1]};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) ocl_buf_release(bufs[i]);
     sq_free(r->layers);
@@ -55,6 +56,25 @@ static seqrt_status stack(ocl_session *s, const sq_layer *L, int k, int which, s
     return st;
 }
 
+/* The gate table of gates.cl: per direction, function id, alpha and beta of
+ * each of the op's gate functions, then clip. */
+static seqrt_status upload_gates(ocl_session *s, const sq_layer *L, int D, cl_mem *out)
+{
+    float t[2 * OCL_GT_STRIDE] = {0};
+    const int nf = L->op == SQ_OP_LSTM ? 3 : L->op == SQ_OP_GRU ? 2 : 1;
+    for (int d = 0; d < D; d++) {
+        float *row = t + d * OCL_GT_STRIDE;
+        for (int j = 0; j < nf; j++) {
+            const sq_gate_act *g = sq_gate_act_of(L, d, j);
+            row[3 * j] = (float)g->fn;
+            row[3 * j + 1] = (float)g->alpha;
+            row[3 * j + 2] = (float)g->beta;
+        }
+        row[OCL_GT_STRIDE - 1] = (float)L->a.clip;
+    }
+    return ocl_upload(s, t, (size_t)D * OCL_GT_STRIDE, out, L->name);
+}
+
 seqrt_status ocl_rec_prepare(void *session, const sq_layer *L, void **state)
 {
     ocl_session *s = session;
@@ -69,12 +89,15 @@ seqrt_status ocl_rec_prepare(void *session, const sq_layer *L, void **state)
     const bool lstm = L->op == SQ_OP_LSTM;
     r->flags = (L->a.bias ? OCL_RF_BIAS : 0) | (lstm && L->a.coupled ? OCL_RF_COUPLED : 0) |
                (lstm && L->a.proj_size > 0 ? OCL_RF_PROJ : 0) | (lstm && L->a.peephole ? OCL_RF_PEEP : 0) |
-               (L->op == SQ_OP_GRU && L->a.linear_before_reset ? OCL_RF_LBR : 0);
+               (L->op == SQ_OP_GRU && L->a.linear_before_reset ? OCL_RF_LBR : 0) |
+               (!L->a.default_acts || L->a.clip > 0 ? OCL_RF_GATES : 0) |
+               (L->a.direction == SQ_DIR_REVERSE ? OCL_RF_REV0 : 0) | (lstm && L->a.input_forget ? OCL_RF_IFORGET : 0);
     *state = r;
+    seqrt_status st;
+    if ((r->flags & OCL_RF_GATES) && (st = upload_gates(s, L, r->D, &r->gates))) return st;
     r->layers = sq_calloc((size_t)r->nl, sizeof *r->layers);
     if (!r->layers) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
     const size_t GH = (size_t)r->G * (size_t)r->H, H = (size_t)r->H, Ho = (size_t)r->Ho;
-    seqrt_status st;
     for (int k = 0; k < r->nl; k++) {
         ocl_rec_layer *w = &r->layers[k];
         w->in = k == 0 ? L->a.input_size : r->D * r->Ho;

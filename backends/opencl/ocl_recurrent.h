@@ -10,8 +10,15 @@
 
 #include "ocl_internal.h"
 
-/* Kernel flags (recurrent.cl). */
-enum { OCL_RF_COUPLED = 1, OCL_RF_PROJ = 2, OCL_RF_BIAS = 4, OCL_RF_PEEP = 8, OCL_RF_LBR = 16 };
+/* Kernel flags (recurrent.cl): GATES, the layer has a gate table (gates.cl:
+ * functions other than the op's own, or clip); REV0, direction 0 runs from
+ * the last step (`direction: "reverse"`); IFORGET, lstm's input_forget. */
+enum {
+    OCL_RF_COUPLED = 1, OCL_RF_PROJ = 2, OCL_RF_BIAS = 4, OCL_RF_PEEP = 8, OCL_RF_LBR = 16,
+    OCL_RF_GATES = 32, OCL_RF_REV0 = 64, OCL_RF_IFORGET = 128
+};
+/* Floats per direction in the gate table (SQ_GT_STRIDE of gates.cl). */
+enum { OCL_GT_STRIDE = 10 };
 
 /* Weights of layer k, both directions stacked. */
 typedef struct ocl_rec_layer {
@@ -27,6 +34,7 @@ typedef struct ocl_rec {
     int nl, D, G, op; /* op: 0 lstm, 1 gru, 2 rnn (persistent.cl) */
     int64_t H, Ho;
     int flags; /* OCL_RF_* shared by every layer */
+    cl_mem gates; /* [D, OCL_GT_STRIDE] with OCL_RF_GATES, else NULL */
     ocl_rec_layer *layers;
     ocl_buf xg, hg, h, c, htmp, hp, seq[2];
 } ocl_rec;

@@ -4,8 +4,10 @@
  * direction into local memory once, keeps h in local memory (two buffers,
  * swapped each step) and separates the steps with barriers, instead of a
  * GEMM and a cell launch per step. Chosen by the vendor profile for small
- * batches and hidden sizes (ocl_persistent.c). xg, biases, lengths, flags
- * and state are as in recurrent.cl. op: 0 lstm, 1 gru, 2 rnn.
+ * batches and hidden sizes (ocl_persistent.c). xg, biases, lengths, flags,
+ * the gate table, the direction of time and state are as in recurrent.cl,
+ * and so is the cell math (sq_lstm_unit, sq_gru_unit). op: 0 lstm, 1 gru,
+ * 2 rnn.
  *
  * Every loop that contains a barrier runs the same number of times in all
  * work-items of a group (the bounds depend on b only).
@@ -19,9 +21,10 @@ inline float sq_dot_local(__local const float *w, __local const float *v, int n)
 
 __kernel void sq_rec_persistent(__global const float *xg, __global const float *whh, __global const float *b_ih,
                                 __global const float *b_hh, __global const float *peep, __global const float *whr,
-                                __global const int *lens, int has_len, __global float *h, __global float *c,
-                                __global float *y, __local float *wl, __local float *hl, __local float *tl, int T,
-                                int B, int H, int Ho, int D, int bf, int op, int flags, int act)
+                                __global const float *gates, __global const int *lens, int has_len, __global float *h,
+                                __global float *c, __global float *y, __local float *wl, __local float *hl,
+                                __local float *tl, int T, int B, int H, int Ho, int D, int bf, int op, int flags,
+                                int act)
 {
     const int g = get_group_id(0), l = get_local_id(0), nl = get_local_size(0);
     const int d = g / B, b = g - (g / B) * B, db = d * B + b;
@@ -34,9 +37,11 @@ __kernel void sq_rec_persistent(__global const float *xg, __global const float *
     barrier(CLK_LOCAL_MEM_FENCE);
     const int len = sq_valid(lens, has_len, b, T);
     __global const float *bi = b_ih + d * GH, *bh = b_hh + d * GH;
+    __global const float *gt = gates + d * SQ_GT_STRIDE;
+    const int gtab = flags & SQ_F_GATES;
 
     for (int s = 0; s < len; s++) {
-        const int t = d == 0 ? s : len - 1 - s;
+        const int t = sq_dir_time(d, flags, s, len);
         const int row = sq_seq_row(bf, T, B, t, b);
         __global const float *gx = xg + (long)row * D * GH + d * GH;
         if (op == 0) {
@@ -46,22 +51,11 @@ __kernel void sq_rec_persistent(__global const float *xg, __global const float *
                     a[q] = gx[q * H + j] + sq_dot_local(wl + (q * H + j) * Ho, cur, Ho);
                     if (bias) a[q] += bi[q * H + j] + bh[q * H + j];
                 }
-                float cp = c[db * H + j], f, ig, o, ct;
-                if (flags & SQ_F_PEEP) {
-                    __global const float *p = peep + d * 3 * H;
-                    f = sq_sigmoid(a[1] + p[H + j] * cp);
-                    ig = (flags & SQ_F_COUPLED) ? 1.0f - f : sq_sigmoid(a[0] + p[j] * cp);
-                    ct = f * cp + ig * tanh(a[2]);
-                    o = sq_sigmoid(a[3] + p[2 * H + j] * ct);
-                } else {
-                    f = sq_sigmoid(a[1]);
-                    ig = (flags & SQ_F_COUPLED) ? 1.0f - f : sq_sigmoid(a[0]);
-                    ct = f * cp + ig * tanh(a[2]);
-                    o = sq_sigmoid(a[3]);
-                }
+                float ct;
+                float ht = sq_lstm_unit(a[0], a[1], a[2], a[3], c[db * H + j], peep + d * 3 * H, H, j, gt, flags, &ct);
                 c[db * H + j] = ct;
-                if (flags & SQ_F_PROJ) tl[j] = o * tanh(ct);
-                else nxt[j] = o * tanh(ct);
+                if (flags & SQ_F_PROJ) tl[j] = ht;
+                else nxt[j] = ht;
             }
             barrier(CLK_LOCAL_MEM_FENCE);
             /* projection: nxt = W_hr tl (a loop of no iterations without one;
@@ -80,7 +74,7 @@ __kernel void sq_rec_persistent(__global const float *xg, __global const float *
             for (int j = l; j < nr; j += nl) {
                 float ar = gx[j] + sq_dot_local(wl + j * Ho, cur, Ho);
                 if (bias) ar += bi[j] + bh[j];
-                tl[j] = sq_sigmoid(ar) * cur[j];
+                tl[j] = sq_gate(gtab, gt, 0, ar, SQ_ACT_SIGMOID) * cur[j];
             }
             barrier(CLK_LOCAL_MEM_FENCE);
             for (int j = l; j < H; j += nl) {
@@ -91,23 +85,19 @@ __kernel void sq_rec_persistent(__global const float *xg, __global const float *
                     xn += bi[2 * H + j];
                     hn += bh[2 * H + j];
                 }
-                float n;
+                float ar = 0.0f; /* read with linear_before_reset only */
                 if (lbr) {
-                    float ar = gx[j] + sq_dot_local(wl + j * Ho, cur, Ho);
+                    ar = gx[j] + sq_dot_local(wl + j * Ho, cur, Ho);
                     if (bias) ar += bi[j] + bh[j];
-                    n = tanh(xn + sq_sigmoid(ar) * hn);
-                } else {
-                    n = tanh(xn + hn);
                 }
-                float z = sq_sigmoid(az);
-                nxt[j] = (1.0f - z) * n + z * cur[j];
+                nxt[j] = sq_gru_unit(ar, az, xn, hn, cur[j], gt, flags);
             }
             barrier(CLK_LOCAL_MEM_FENCE);
         } else {
             for (int j = l; j < H; j += nl) {
                 float a = gx[j] + sq_dot_local(wl + j * Ho, cur, Ho);
                 if (bias) a += bi[j] + bh[j];
-                nxt[j] = sq_act(act, a);
+                nxt[j] = gtab ? sq_gate_tab(gt, 0, a, 1) : sq_act(act, a);
             }
             barrier(CLK_LOCAL_MEM_FENCE);
         }
