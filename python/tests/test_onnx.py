@@ -95,10 +95,15 @@ def test_rejected_node_tests(name, pattern, tmp_path):
     assert status == "rejected" and pattern in msg, (status, msg)
 
 
-def test_input_forget_is_rejected(tmp_path):
-    from seqrt.onnx.nodetests import input_forget_model
-    with pytest.raises(so.ConvertError, match="input_forget=1"):
-        so.convert(input_forget_model(), str(tmp_path / "f.json"))
+def test_input_forget_is_imported(tmp_path):
+    # input_forget=1 (f = 1 - i) becomes the format's input_forget (1.1), never coupled (i = 1 - f);
+    # test_onnx_attrs.py compares its values with the float64 oracle on every backend
+    from seqrt.onnx.nodetests import input_forget_case, input_forget_model
+    rep = so.convert(input_forget_model(), str(tmp_path / "f.json"))
+    with open(rep.json_path) as f:
+        text = f.read()
+    assert '"input_forget": true' in text and "coupled" not in text and '"version": 1.1' in text
+    assert input_forget_case(str(tmp_path))[0] == "ok"
 
 
 @pytest.mark.filterwarnings("ignore")   # torch.onnx.export's tracer warnings

@@ -90,7 +90,8 @@ def node_test(name, node_dir=NODE_DIR, tmp=".", device="reference"):
 
 
 def input_forget_model():
-    """A synthetic LSTM with input_forget=1, which convert() must reject."""
+    """A synthetic LSTM with input_forget=1 (ONNX's f = 1 - i), which
+    convert() maps onto the format's input_forget (1.1), not coupled."""
     from onnx import helper, TensorProto
     H, I = 3, 2
     rng = np.random.RandomState(0)
@@ -102,8 +103,32 @@ def input_forget_model():
     return helper.make_model(g, opset_imports=[helper.make_opsetid("", 14)])
 
 
+def input_forget_case(tmp, device="reference"):
+    """input_forget_model() converted and run on `device`: "ok" when the
+    layer says input_forget (and not coupled) and runs. Its values are
+    checked against the float64 ONNX oracle in python/tests/test_onnx_attrs.py."""
+    import json
+    import seqrt
+    from .. import formats as sf
+    path = os.path.join(tmp, "input_forget.json")
+    try:
+        rep = convert(input_forget_model(), path)
+    except ConvertError as e:
+        return "FAIL", "conversion: %s" % e
+    with open(path) as f:
+        (L,) = json.load(f)["layers"]
+    if L.get("input_forget") is not True or "coupled" in L:
+        return "FAIL", "not written as input_forget: %s" % L
+    x = np.random.RandomState(1).randn(4, 1, 2).astype(np.float32)
+    try:
+        sf.run_model(rep.json_path, {rep.inputs["X"][0]: x}, [rep.outputs["Y_h"][0]], device=device, strict=True)
+    except seqrt.Error as e:
+        return "FAIL", "seqrt: %s" % e
+    return "ok", "converted onto the format's input_forget (f = 1 - i) and run"
+
+
 def node_tests(device="reference", node_dir=NODE_DIR, keep=None, torch_cases=True):
-    """Every NODE_TESTS test, the input_forget rejection and (with torch)
+    """Every NODE_TESTS test, the input_forget model and (with torch)
     the PyTorch-exported cases, run on `device`: [(name, status, message)]."""
     import tempfile
     results = []
@@ -112,11 +137,7 @@ def node_tests(device="reference", node_dir=NODE_DIR, keep=None, torch_cases=Tru
         os.makedirs(out, exist_ok=True)
         for name in NODE_TESTS:
             results.append((name,) + node_test(name, node_dir, out, device))
-        try:
-            convert(input_forget_model(), os.path.join(out, "input_forget.json"))
-            results.append(("synthetic LSTM input_forget=1", "FAIL", "was not rejected"))
-        except ConvertError as e:
-            results.append(("synthetic LSTM input_forget=1", "rejected", str(e)))
+        results.append(("synthetic LSTM input_forget=1",) + input_forget_case(out, device))
         if torch_cases:
             try:
                 import torch
