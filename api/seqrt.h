@@ -171,6 +171,37 @@ typedef struct seqrt_layer_info {
 size_t seqrt_model_layer_count(const seqrt_model *model);
 seqrt_status seqrt_model_layer_info(const seqrt_model *model, size_t index,
                                     seqrt_layer_info *out);
+
+/* One attribute of a layer: every attribute of the layer's op (the op
+ * tables of docs/model-format/), given in the description or not. */
+typedef struct seqrt_layer_attr {
+    const char *name;        /* as in the description: "hidden_size" */
+    char value[256];         /* the value in force, as JSON text: 32, true, 0.5,
+                                "reverse", ["tanh", "relu"] ([] for an empty list) */
+    int is_default;          /* 1 when the value equals the attribute's default
+                                (0 for a required attribute) */
+    int since_minor;         /* the format version 1.N that introduced it: N */
+} seqrt_layer_attr;
+
+/* Number of attributes of layer `index`'s op (0 when out of range). */
+size_t seqrt_model_layer_attr_count(const seqrt_model *model, size_t index);
+/* Attribute `attr` (0 ... count-1, in the op's table order) of layer
+ * `index`. Values are those after loading: `bidirectional` and `direction`
+ * agree, whichever the description gave. SEQRT_ERR_INVALID_ARGUMENT when
+ * an index is out of range. */
+seqrt_status seqrt_model_layer_attr(const seqrt_model *model, size_t index, size_t attr,
+                                    seqrt_layer_attr *out);
+/* The gate functions a recurrent layer (lstm, gru, rnn) computes with, as
+ * resolved from `activations`, `activation_alpha` and `activation_beta`
+ * (or the op's own: lstm "sigmoid, tanh, tanh", gru "sigmoid, tanh", rnn
+ * "tanh" or "relu" by `nonlinearity`), in the order of `activations`; a
+ * function that takes parameters shows them, "leakyrelu(alpha=0.1)",
+ * "hardsigmoid(alpha=0.2, beta=0.5)". A bidirectional layer gives both
+ * directions: "forward: ...; reverse: ...". Other ops write "". 512 bytes
+ * always suffice; SEQRT_ERR_LIMIT (and "") when `size` is too small,
+ * SEQRT_ERR_INVALID_ARGUMENT for an index out of range or no buffer. */
+seqrt_status seqrt_model_layer_gate_functions(const seqrt_model *model, size_t index,
+                                              char *text, size_t size);
 /* 1 if the model can run in a streaming session, else 0 with the reason
  * (naming the layer) in `why` when given. */
 int seqrt_model_streamable(const seqrt_model *model, char *why, size_t why_size);
