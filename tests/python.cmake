@@ -1,9 +1,11 @@
 # The Python package's tests (python/tests/), with Debian's interpreter and
-# pytest, against this build's library ($SEQRT_LIBRARY) and modules. Two
+# pytest, against this build's library ($SEQRT_LIBRARY) and modules. Four
 # runs so ctest can spread them: the core API (goldens on every device,
 # errors, threads, zero copy), the exporter/importer (seqrt.export,
-# seqrt.onnx), and the tutorial models of examples/tutorials/ with
-# seqrt.torch (exported and matched on every built device). Bytecode and
+# seqrt.onnx), the tutorial models of examples/tutorials/ with
+# seqrt.torch (exported and matched on every built device), and the ONNX
+# importer's recurrent attributes and torch.onnx.export models on every
+# built device (test_onnx_attrs.py, test_onnx_torch.py). Bytecode and
 # pytest's cache stay out of the source tree.
 set(SEQRT_PYTHON /usr/bin/python3 CACHE FILEPATH "the Python that runs the Python package's tests")
 set(_seqrt_py_env
@@ -16,6 +18,8 @@ add_test(NAME python_api
          COMMAND ${_seqrt_pytest} ${CMAKE_SOURCE_DIR}/python/tests
                  --ignore=${CMAKE_SOURCE_DIR}/python/tests/test_export.py
                  --ignore=${CMAKE_SOURCE_DIR}/python/tests/test_onnx.py
+                 --ignore=${CMAKE_SOURCE_DIR}/python/tests/test_onnx_attrs.py
+                 --ignore=${CMAKE_SOURCE_DIR}/python/tests/test_onnx_torch.py
                  --ignore=${CMAKE_SOURCE_DIR}/python/tests/test_tutorials.py
                  --ignore=${CMAKE_SOURCE_DIR}/python/tests/test_seqrt_torch.py
          WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
@@ -27,6 +31,10 @@ add_test(NAME python_tutorials
          COMMAND ${_seqrt_pytest} ${CMAKE_SOURCE_DIR}/python/tests/test_tutorials.py
                  ${CMAKE_SOURCE_DIR}/python/tests/test_seqrt_torch.py
          WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
-set_tests_properties(python_api python_export python_tutorials PROPERTIES TIMEOUT 900
+add_test(NAME python_onnx_attrs
+         COMMAND ${_seqrt_pytest} ${CMAKE_SOURCE_DIR}/python/tests/test_onnx_attrs.py
+                 ${CMAKE_SOURCE_DIR}/python/tests/test_onnx_torch.py
+         WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+set_tests_properties(python_api python_export python_tutorials python_onnx_attrs PROPERTIES TIMEOUT 900
                      ENVIRONMENT "${_seqrt_py_env}")
-set_tests_properties(python_api python_tutorials PROPERTIES RESOURCE_LOCK seqrt_opencl)
+set_tests_properties(python_api python_tutorials python_onnx_attrs PROPERTIES RESOURCE_LOCK seqrt_opencl)
