@@ -14,6 +14,9 @@
  *
  * nn.RNN is the vanilla RNN primitive with tanh, or relu with a zero
  * negative slope.
+ *
+ * Format 1.1 forms with other gate functions or clip run on the loop
+ * engine alone, whose steps here call the generic cells (dnnl_cell.c).
  */
 #include <stdio.h>
 
@@ -51,16 +54,20 @@ static seqrt_status gru_loop_step(dn_loop_step *c)
 {
     const dn_rnn *r = c->r;
     const int64_t B = c->B, H = r->H;
+    const dn_gen *q = c->gen; /* the generic cells, or NULL */
     if (r->lbr) {
         SQ_TRY(dn_loop_mm_run(c, 0, c->h, c->w->bh, c->aux));
-        dn_cell_gru_lbr(B, H, c->active, c->g, c->aux, c->h);
+        if (q) dn_cell_gru_lbr_gen(B, H, c->active, c->g, c->aux, q, c->h);
+        else dn_cell_gru_lbr(B, H, c->active, c->g, c->aux, c->h);
         return SEQRT_OK;
     }
     float *gh = c->aux, *go = c->aux + B * 2 * H, *rh = c->aux2;
     SQ_TRY(dn_loop_mm_run(c, 0, c->h, NULL, gh));
-    dn_cell_gru_ur(B, H, c->active, c->g, gh, c->h, rh);
+    if (q) dn_cell_gru_ur_gen(B, H, c->active, c->g, gh, c->h, q, rh);
+    else dn_cell_gru_ur(B, H, c->active, c->g, gh, c->h, rh);
     SQ_TRY(dn_loop_mm_run(c, 1, rh, NULL, go));
-    dn_cell_gru_o(B, H, c->active, c->g, go, gh, c->h);
+    if (q) dn_cell_gru_o_gen(B, H, c->active, c->g, go, gh, q, c->h);
+    else dn_cell_gru_o(B, H, c->active, c->g, go, gh, c->h);
     return SEQRT_OK;
 }
 
@@ -75,9 +82,10 @@ static seqrt_status gru_prepare(void *session, const sq_layer *L, void **state)
     return dn_rnn_prepare(session, L, &gru_cell, state);
 }
 
-/* Both GRU forms (linear before reset or not), every direction and stack. */
+/* Both GRU forms (linear before reset or not), every direction and stack,
+ * any gate functions, clip. */
 const sq_op_impl dn_gru_impl = {
-    .supports = sq_rnn_supports_1_0,
+    .supports = sq_op_supports_all,
     .prepare = gru_prepare,
     .run = dn_rnn_op_run,
     .release = dn_rnn_release,
@@ -105,7 +113,8 @@ static seqrt_status rnn_loop_step(dn_loop_step *c)
 {
     const dn_rnn *r = c->r;
     SQ_TRY(dn_loop_mm_run(c, 0, c->h, NULL, c->g));
-    dn_cell_rnn(c->B, r->H, c->active, c->g, r->L->a.nonlinearity == SQ_ACT_RELU, c->h);
+    if (c->gen) dn_cell_rnn_gen(c->B, r->H, c->active, c->g, c->gen, c->h);
+    else dn_cell_rnn(c->B, r->H, c->active, c->g, r->L->a.nonlinearity == SQ_ACT_RELU, c->h);
     return SEQRT_OK;
 }
 
@@ -120,8 +129,9 @@ static seqrt_status rnn_prepare(void *session, const sq_layer *L, void **state)
     return dn_rnn_prepare(session, L, &rnn_cell, state);
 }
 
+/* tanh, relu or any other gate function, clip, every direction and stack. */
 const sq_op_impl dn_rnn_impl = {
-    .supports = sq_rnn_supports_1_0,
+    .supports = sq_op_supports_all,
     .prepare = rnn_prepare,
     .run = dn_rnn_op_run,
     .release = dn_rnn_release,

@@ -12,7 +12,10 @@
  * primitive's own input gate computes σ(-(a_f + p_f ⊙ c)) = 1 - f. The
  * PyTorch input-gate rows and p_i are ignored, as the spec says. The loop
  * engine's cell takes i = 1 - f directly. Either way a coupled LSTM costs
- * exactly what an ordinary one does.
+ * exactly what an ordinary one does. input_forget (f = 1 - i) is the
+ * mirror image on the primitive (the forget gate's rows and peephole the
+ * negated input gate's); the loop engine steps it, like the other format
+ * 1.1 forms (gate functions, clip), with the generic cell.
  */
 #include "dnnl_cell.h"
 #include "dnnl_rnn.h"
@@ -28,8 +31,9 @@ static void lstm_peephole(const dn_rnn *r, int k, float *out)
         float *o = out + (int64_t)d * 3 * H;
         for (int64_t j = 0; j < H; j++) {
             const float f = pf ? pf->data[j] : 0.0f;
-            o[j] = L->a.coupled ? -f : (pi ? pi->data[j] : 0.0f);
-            o[H + j] = f;
+            const float i = pi ? pi->data[j] : 0.0f;
+            o[j] = L->a.coupled ? -f : i;
+            o[H + j] = L->a.input_forget ? -i : f;
             o[2 * H + j] = po ? po->data[j] : 0.0f;
         }
     }
@@ -56,15 +60,23 @@ static int lstm_loop_mms(const dn_rnn *r, dn_loop_mm *mm)
     return 2;
 }
 
+/* The cell over the step's rows, h into [B, ldh]: the op's own, or the
+ * generic one (format 1.1 forms). */
+static void lstm_rows(const dn_loop_step *c, float *h, int64_t ldh)
+{
+    if (c->gen) dn_cell_lstm_gen(c->B, c->r->H, c->active, c->g, c->peep, c->gen, c->c, h, ldh);
+    else dn_cell_lstm(c->B, c->r->H, c->active, c->g, c->peep, c->coupled, c->c, h, ldh);
+}
+
 static seqrt_status lstm_loop_step(dn_loop_step *c)
 {
     const dn_rnn *r = c->r;
     SQ_TRY(dn_loop_mm_run(c, 0, c->h, NULL, c->g));
     if (!r->P) {
-        dn_cell_lstm(c->B, r->H, c->active, c->g, c->peep, c->coupled, c->c, c->h, r->Ho);
+        lstm_rows(c, c->h, r->Ho);
         return SEQRT_OK;
     }
-    dn_cell_lstm(c->B, r->H, c->active, c->g, c->peep, c->coupled, c->c, c->aux2, r->H);
+    lstm_rows(c, c->aux2, r->H);
     SQ_TRY(dn_loop_mm_run(c, 1, c->aux2, NULL, c->aux));
     dn_copy_rows(c->B, r->P, c->active, c->aux, r->P, c->h, r->P);
     return SEQRT_OK;
@@ -84,11 +96,12 @@ static seqrt_status lstm_prepare(void *session, const sq_layer *L, void **state)
     return dn_rnn_prepare(session, L, &lstm_cell, state);
 }
 
-/* Every form of the spec's LSTM (peephole, coupled, projection, both
- * directions, stacked, lengths): the loop engine computes all of them and
- * the primitive those the driver gives it. */
+/* Every form of the spec's LSTM (peephole, coupled, input_forget,
+ * projection, every direction, stacked, lengths, gate functions, clip):
+ * the loop engine computes all of them and the primitive those the driver
+ * gives it. */
 const sq_op_impl dn_lstm_impl = {
-    .supports = sq_rnn_supports_1_0,
+    .supports = sq_op_supports_all,
     .prepare = lstm_prepare,
     .run = dn_rnn_op_run,
     .release = dn_rnn_release,

@@ -13,6 +13,12 @@
  * step matmul plus a vectorised cell beats the primitive's per-step
  * overhead; otherwise on oneDNN's RNN primitive. `loop` never takes the
  * small-batch path, `fused` takes it wherever it applies.
+ *
+ * Format 1.1 forms: a layer with gate functions other than the op's own or
+ * with `clip` runs on the loop engine in every mode (the primitive has
+ * neither), stepped by the generic cells; so, off the primitive, does one
+ * with input_forget. Those never take the small-batch path. A reverse-only
+ * layer runs wherever its forward twin would.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +92,28 @@ static int predict_engine(const dn_rnn *r, int64_t B, bool ragged)
     return B <= DN_LOOP_MAX_BATCH ? DN_RNN_LOOP : DN_RNN_PRIMITIVE;
 }
 
+/* The engine a run takes in mode `engine`: the loop engine for a layer
+ * the primitive does not compute. */
+static int engine_for(const dn_rnn *r, int engine)
+{
+    return engine == DN_RNN_PRIMITIVE && !r->prim_ok ? DN_RNN_LOOP : engine;
+}
+
+/* The format 1.1 attributes of layer L as the engines take them. */
+static void derive_forms(dn_rnn *r, const sq_layer *L)
+{
+    const bool lstm = L->op == SQ_OP_LSTM;
+    r->prim_ok = L->a.default_acts && !(L->a.clip > 0);
+    r->gen = !r->prim_ok || (lstm && L->a.input_forget);
+    for (int d = 0; d < r->D; d++) {
+        dn_gen *q = &r->gen_of[d];
+        for (int j = 0; j < SQ_GATE_FNS_MAX; j++) q->act[j] = *sq_gate_act_of(L, d, j);
+        q->clip = L->a.clip > 0 ? (float)L->a.clip : 0.0f;
+        q->coupled = lstm && L->a.coupled;
+        q->input_forget = lstm && L->a.input_forget;
+    }
+}
+
 /* 1 if the loop engine runs batch B of layer r on its small-batch path
  * (SEQRT_ONEDNN_RNN=fused: whenever eligible; auto: see auto_small; loop
  * and primitive: never). */
@@ -112,6 +140,7 @@ seqrt_status dn_rnn_prepare(dn_session *s, const sq_layer *L, const dn_rnn_cell 
     r->H = L->a.hidden_size;
     r->Ho = sq_h_out(L);
     r->P = L->op == SQ_OP_LSTM && L->a.proj_size > 0 ? L->a.proj_size : 0;
+    derive_forms(r, L);
     const int nl = r->nl;
     r->bias = sq_calloc((size_t)nl, sizeof *r->bias);
     r->wl = sq_calloc((size_t)nl, sizeof *r->wl);
@@ -137,6 +166,7 @@ seqrt_status dn_rnn_prepare(dn_session *s, const sq_layer *L, const dn_rnn_cell 
     const sq_value *x = &s->m->values[L->in[SQ_SLOT_X]];
     const int64_t B = x->dims[s->m->batch_first ? 0 : 1];
     if (engine == DN_RNN_AUTO) engine = B > 0 ? predict_engine(r, B, false) : DN_RNN_LOOP;
+    engine = engine_for(r, engine);
     if (engine == DN_RNN_PRIMITIVE) return dn_rnn_prim_prepare(s, r);
     /* a symbolic batch prepares for the small batches (packing W_hh is
      * cheap); a larger batch prepares the step matmuls on first use */
@@ -166,6 +196,7 @@ seqrt_status dn_rnn_op_run(void *session, const sq_op_args *a, void *state)
     int engine = s->rnn_mode;
     if (engine == DN_RNN_AUTO) engine = predict_engine(r, run.B, ragged);
     if (engine == DN_RNN_SMALL) engine = DN_RNN_LOOP; /* the loop engine's small path where it applies */
+    engine = engine_for(r, engine);
     /* oneDNN's relu maps NaN to 0, the reference (and PyTorch) keep it: a
      * relu RNN over non-finite data runs on the loop engine, whose cell
      * propagates NaN */

@@ -32,12 +32,21 @@
  * [i, f, o]; and, for a coupled LSTM, the input-gate rows (weights, bias,
  * peephole) replaced by the negated forget-gate rows, so that
  * i = σ(-a_f - p_f c) = 1 - σ(a_f + p_f c) = 1 - f exactly in real
- * arithmetic and the cell is an ordinary LSTM; for the loop engine in
- * PyTorch's gate order, its cell taking i = 1 - f for a coupled LSTM.
+ * arithmetic and the cell is an ordinary LSTM (input_forget, f = 1 - i,
+ * likewise: the forget-gate rows replaced by the negated input-gate rows);
+ * for the loop engine in PyTorch's gate order, its cell taking i = 1 - f
+ * for a coupled LSTM.
+ *
+ * Format 1.1 forms: a `direction: "reverse"` layer is one direction that
+ * both engines run backwards (the primitive as right_to_left); gate
+ * functions other than the op's own and `clip` run on the loop engine
+ * alone, stepped by the generic cells of dnnl_cell.c (as does
+ * input_forget there; the primitive computes it as said above).
  */
 #ifndef SEQRT_DNNL_RNN_H
 #define SEQRT_DNNL_RNN_H
 
+#include "dnnl_cell.h"
 #include "dnnl_common.h"
 
 /* Prepared state of the loop engine for one direction of one layer, in
@@ -72,6 +81,12 @@ typedef struct dn_rnn {
     int nl, D, G, Gb;           /* layers, directions, gates, bias blocks */
     int64_t I, H, Ho, P;        /* input, hidden, output width (P or H), projection (0: none) */
     bool lbr;                   /* gru: linear before reset */
+    /* format 1.1: prim_ok, the RNN primitive computes this layer (the op's
+     * own gate functions, no clip); gen, the loop engine steps it with the
+     * generic cells (dnnl_cell.c: other functions, clip or input_forget),
+     * gen_of[d] their parameters for direction d */
+    bool prim_ok, gen;
+    dn_gen gen_of[2];
     /* always prepared: per layer k */
     float **bias;               /* [nl] -> [D, Gb, H] (the primitive engine's) */
     float **peep;               /* [nl] -> [D, 3, H], or NULL (lstm peephole only) */
@@ -138,6 +153,7 @@ typedef struct dn_loop_step {
     float *aux, *aux2;          /* op scratch: [B, G*H] and [B, H] (aux2 zeroed before the first step) */
     const float *peep;          /* lstm [3H] or NULL */
     bool coupled;               /* lstm: i = 1 - f */
+    const dn_gen *gen;          /* the generic cells' parameters, or NULL: the op's own cell */
     dn_bound mm[DN_LOOP_MAX_MM]; /* the cell's dn_loop_mm list, bound by the loop engine */
     void *mmw[DN_LOOP_MAX_MM];  /* their weights' data */
 } dn_loop_step;

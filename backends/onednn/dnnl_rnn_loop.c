@@ -23,8 +23,9 @@
  * and ignored — rows of a matmul are independent, so nothing leaks into the
  * others), so after the loop the state is the one after the entry's own
  * last step (the initial state when len[b] = 0): h_n and c_n. Outputs at
- * padded steps are 0. The reverse direction must start at each entry's own
- * last step: it runs over a copy of the input whose valid prefix is
+ * padded steps are 0. The reverse direction (the second of a bidirectional
+ * layer, or the only one of a `direction: "reverse"` layer) must start at
+ * each entry's own last step: it runs over a copy of the input whose valid prefix is
  * reversed per entry (x'[s, b] = x[len[b]-1-s, b], reverse_prefixes), and its
  * output for step s goes to time len[b]-1-s.
  */
@@ -272,6 +273,7 @@ static seqrt_status run_dir(dn_session *s, dn_rnn *r, const dn_rnn_run *run, int
     const int64_t in = dn_rnn_in(r, k), rows = (int64_t)(k * r->D + d) * B;
     const dn_loop_dir *w = &r->dir[k * r->D + d];
     const int32_t *lens = run->lens;
+    const bool rev = sq_dir_reversed(r->L, d); /* runs from the last step to the first */
 
     /* 1. every step's input projection at once */
     dn_prim *pj;
@@ -290,7 +292,7 @@ static seqrt_status run_dir(dn_session *s, dn_rnn *r, const dn_rnn_run *run, int
         const size_t n = (size_t)((lstm ? 3 : 2) * B * H);
         SQ_TRY(dn_buf_reserve(&r->state, sizeof(float) * n));
         dn_small a = {.op = r->op, .G = r->G, .T = T, .B = B, .H = H, .whp = w->whp, .gates = gates,
-                      .reverse = d == 1, .lens = lens, .h = dn_buf_f(&r->state), .y = y + d * Ho, .ldy = F};
+                      .reverse = rev, .lens = lens, .h = dn_buf_f(&r->state), .y = y + d * Ho, .ldy = F};
         if (lstm) {
             a.peep = r->peep ? r->peep[k] + (int64_t)d * 3 * H : NULL;
             a.coupled = r->L->a.coupled;
@@ -324,6 +326,7 @@ static seqrt_status run_dir(dn_session *s, dn_rnn *r, const dn_rnn_run *run, int
     c.active = active;
     c.peep = r->peep ? r->peep[k] + (int64_t)d * 3 * H : NULL;
     c.coupled = r->op == SQ_OP_LSTM && r->L->a.coupled;
+    c.gen = r->gen ? &r->gen_of[d] : NULL;
     if (run->h0) memcpy(c.h, run->h0 + rows * Ho, sizeof(float) * (size_t)(B * Ho));
     else memset(c.h, 0, sizeof(float) * (size_t)(B * Ho));
     if (run->c0) memcpy(c.c, run->c0 + rows * H, sizeof(float) * (size_t)(B * H));
@@ -337,7 +340,7 @@ static seqrt_status run_dir(dn_session *s, dn_rnn *r, const dn_rnn_run *run, int
     for (int i = 0; i < nmm && !st; i++) st = bind_mm(r, &c, i, &mm[i]);
     for (int64_t step = 0; step < T && !st; step++) {
         /* the gates' row: reverse without lengths walks G backwards */
-        const int64_t tg = d == 1 && !lens ? T - 1 - step : step;
+        const int64_t tg = rev && !lens ? T - 1 - step : step;
         c.g = gates + tg * B * GH;
         if (lens) {
             bool any = false;
@@ -352,7 +355,7 @@ static seqrt_status run_dir(dn_session *s, dn_rnn *r, const dn_rnn_run *run, int
         } else {
             for (int64_t b = 0; b < B; b++) {
                 if (!active[b]) continue;
-                const int64_t t = d == 0 ? step : lens[b] - 1 - step;
+                const int64_t t = rev ? lens[b] - 1 - step : step;
                 memcpy(y + (t * B + b) * F + d * Ho, c.h + b * Ho, sizeof(float) * (size_t)Ho);
             }
         }
@@ -387,7 +390,7 @@ seqrt_status dn_rnn_loop_run(dn_session *s, dn_rnn *r, const dn_rnn_run *run)
         if (run->lens) memset(y, 0, sizeof(float) * seq); /* padded steps stay 0 */
         for (int d = 0; d < r->D; d++) {
             const float *dsrc = src;
-            if (d == 1 && run->lens) {
+            if (sq_dir_reversed(r->L, d) && run->lens) {
                 const int64_t in = dn_rnn_in(r, k);
                 SQ_TRY(dn_buf_reserve(&r->tmp, sizeof(float) * (size_t)(T * B * in)));
                 reverse_prefixes(dn_buf_f(&r->tmp), src, T, B, in, run->lens);

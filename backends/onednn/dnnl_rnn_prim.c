@@ -10,7 +10,9 @@
  * last step, the initial state when len[b] = 0) are obtained exactly: the
  * entries are grouped by length; each group is gathered into a dense batch
  * of its own T = len, the whole stack of layers runs on it as an ordinary
- * sequence (so the reverse direction starts at the entry's own last step),
+ * sequence (so the reverse direction — of a bidirectional layer, or a
+ * `direction: "reverse"` layer's, oneDNN's right_to_left — starts at the
+ * entry's own last step),
  * and its outputs and final states are scattered back. Entries of length 0
  * take their initial state as final state and only zeros as output. Every
  * group is a dense run: nothing is masked or approximated. (The loop engine
@@ -30,6 +32,23 @@ static int dn_gate_src(sq_op op, int g)
     return op == SQ_OP_GRU ? gru[g] : g;
 }
 
+/* The LSTM gate whose rows are the negated rows of another (see
+ * dnnl_rnn.h): coupled, i (0) <- -f; input_forget, f (1) <- -i; else -1.
+ * The other gate is 1 - that one. */
+static int negated_gate(const dn_rnn *r)
+{
+    if (r->op != SQ_OP_LSTM) return -1;
+    return r->L->a.coupled ? 0 : r->L->a.input_forget ? 1 : -1;
+}
+
+/* The model block oneDNN gate g reads, and its sign. */
+static int gate_block(const dn_rnn *r, int g, float *sign)
+{
+    const int neg = negated_gate(r);
+    *sign = g == neg ? -1.0f : 1.0f;
+    return g == neg ? 1 - neg : dn_gate_src(r->op, g);
+}
+
 /* The block of oneDNN gate g (direction d) of matrix `which` as it lies in
  * the model: its tensor, the sign, and a descriptor of the block in
  * oneDNN's logical dims ([1, 1, in, 1, H] / [1, 1, H, P]). */
@@ -43,9 +62,7 @@ static const float *model_block(const dn_rnn *r, int k, int which, int d, int g,
         *md = dn_md_strided(4, dims, str, dnnl_f32);
         return sq_rnn_weight(L, k, d, SQ_RW_HR)->data;
     }
-    const bool coupled = r->op == SQ_OP_LSTM && L->a.coupled;
-    const int src = coupled && g == 0 ? 1 : dn_gate_src(r->op, g); /* coupled: i <- -f */
-    *sign = coupled && g == 0 ? -1.0f : 1.0f;
+    const int src = gate_block(r, g, sign);
     int64_t dims[5] = {1, 1, in, 1, H}, str[5] = {r->G * H * in, r->G * H * in, 1, H * in, in};
     *md = dn_md_strided(5, dims, str, dnnl_f32);
     const sq_weight *w = sq_rnn_weight(L, k, d, which == 0 ? SQ_RW_IH : SQ_RW_HH);
@@ -113,15 +130,14 @@ void dn_rnn_prim_bias(const dn_rnn *r, int k, float *out)
 {
     const sq_layer *L = r->L;
     const int64_t H = r->H;
-    const bool coupled = r->op == SQ_OP_LSTM && L->a.coupled;
     memset(out, 0, sizeof(float) * (size_t)(r->D * r->Gb * H));
     if (!L->a.bias) return;
     for (int d = 0; d < r->D; d++) {
         const sq_weight *bi = sq_rnn_weight(L, k, d, SQ_RB_IH), *bh = sq_rnn_weight(L, k, d, SQ_RB_HH);
         float *o = out + (int64_t)d * r->Gb * H;
         for (int g = 0; g < r->G; g++) {
-            const int src = coupled && g == 0 ? 1 : dn_gate_src(r->op, g);
-            const float sign = coupled && g == 0 ? -1.0f : 1.0f;
+            float sign;
+            const int src = gate_block(r, g, &sign);
             /* linear-before-reset: b_hn stays apart (block 3), r multiplies it */
             const bool lbr_o = r->lbr && g == 2;
             for (int64_t j = 0; j < H; j++) {
@@ -176,7 +192,9 @@ static seqrt_status prim_pd(const dn_rnn *r, int k, int64_t T, int64_t B, bool b
     const dnnl_memory_desc_t wl = dn_md_tag(5, dl, dnnl_f32, plain ? dnnl_ldigo : dnnl_format_tag_any);
     const dnnl_memory_desc_t wi = dn_md_tag(5, di, dnnl_f32, plain ? dnnl_ldigo : dnnl_format_tag_any);
     const dnnl_memory_desc_t wp = dn_md_tag(4, dp, dnnl_f32, plain ? dnnl_ldio : dnnl_format_tag_any);
-    const dnnl_rnn_direction_t dir = r->D == 2 ? dnnl_bidirectional_concat : dnnl_unidirectional_left2right;
+    const dnnl_rnn_direction_t dir = r->D == 2                  ? dnnl_bidirectional_concat
+                                     : sq_dir_reversed(r->L, 0) ? dnnl_unidirectional_right2left
+                                                                : dnnl_unidirectional_left2right;
     const dn_prim_mds m = {.src = &src,
                            .h0 = has_h0 ? &h : NULL,
                            .c0 = has_h0 ? &c : NULL,

@@ -1,6 +1,8 @@
 /*
  * oneDNN backend: the small-batch path of the loop engine, for LSTM (without
- * projection), PyTorch's GRU (linear before reset) and the vanilla RNN.
+ * projection), PyTorch's GRU (linear before reset) and the vanilla RNN, with
+ * the op's own cells (format 1.1 forms that need the generic cells — other
+ * gate functions, clip, input_forget — take the step matmuls instead).
  *
  * At batch 1 to DN_SMALL_MAX_BATCH a step is a matrix-vector product over
  * W_hh (G*H x H, G gates) and a cell over G*H gates: a few microseconds of
@@ -42,7 +44,7 @@
 
 int dn_small_eligible(const dn_rnn *r, int64_t B)
 {
-    if (B < 1 || B > DN_SMALL_MAX_BATCH) return 0;
+    if (B < 1 || B > DN_SMALL_MAX_BATCH || r->gen) return 0; /* gen: the generic cells (step matmuls) */
     if (r->op == SQ_OP_LSTM) return !r->P;
     if (r->op == SQ_OP_GRU) return r->lbr;
     return r->op == SQ_OP_RNN;

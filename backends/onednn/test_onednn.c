@@ -130,6 +130,7 @@ static void compare_run(seqrt_model *m, seqrt_tensor **in, size_t nin, const cha
 typedef struct rec_opts {
     const char *op;        /* lstm, gru, rnn */
     int I, H, nl, bidir, proj, peep, coupled, bias, lbr, relu, bf, h0, lengths;
+    const char *v11;       /* format 1.1 attributes (JSON members), or NULL: a 1.0 model */
 } rec_opts;
 
 static void rec_weights(const rec_opts *o, tu_st *w, uint32_t *seed)
@@ -167,14 +168,15 @@ static void rec_weights(const rec_opts *o, tu_st *w, uint32_t *seed)
 static seqrt_model *rec_model(const rec_opts *o)
 {
     const int D = o->bidir ? 2 : 1, Ho = o->proj ? o->proj : o->H, lstm = o->op[0] == 'l';
-    char js[4096], extra[512] = "", ins[512] = "", inl[256] = "";
+    char js[4096], extra[1024] = "", ins[512] = "", inl[256] = "";
     if (lstm)
         snprintf(extra, sizeof extra, ", \"proj_size\": %d, \"peephole\": %s, \"coupled\": %s", o->proj,
                  o->peep ? "true" : "false", o->coupled ? "true" : "false");
     else if (o->op[0] == 'g')
         snprintf(extra, sizeof extra, ", \"linear_before_reset\": %s", o->lbr ? "true" : "false");
-    else
+    else if (!o->v11 || !strstr(o->v11, "activations")) /* rnn: one or the other */
         snprintf(extra, sizeof extra, ", \"nonlinearity\": \"%s\"", o->relu ? "relu" : "tanh");
+    if (o->v11) snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ", %s", o->v11);
     if (o->h0) {
         snprintf(ins + strlen(ins), sizeof ins - strlen(ins),
                  ", {\"name\": \"h0\", \"dtype\": \"float32\", \"shape\": [%d, \"B\", %d]}", o->nl * D, Ho);
@@ -191,12 +193,12 @@ static seqrt_model *rec_model(const rec_opts *o)
         snprintf(inl + strlen(inl), sizeof inl - strlen(inl), ", \"lengths\": \"lengths\"");
     }
     snprintf(js, sizeof js,
-             "{\"format\": \"seqrt\", \"version\": 1, \"name\": \"r\", \"batch_first\": %s,"
+             "{\"format\": \"seqrt\", \"version\": %s, \"name\": \"r\", \"batch_first\": %s,"
              " \"inputs\": [{\"name\": \"x\", \"dtype\": \"float32\", \"shape\": %s}%s],"
              " \"layers\": [{\"op\": \"%s\", \"name\": \"rnn\", \"inputs\": {\"x\": \"x\"%s},"
              " \"input_size\": %d, \"hidden_size\": %d, \"num_layers\": %d, \"bidirectional\": %s, \"bias\": %s%s}],"
              " \"outputs\": [\"rnn\", \"rnn:h_n\"%s]}",
-             o->bf ? "true" : "false", o->bf ? "[\"B\", \"T\", %d]" : "[\"T\", \"B\", %d]", ins, o->op, inl, o->I,
+             o->v11 ? "1.1" : "1", o->bf ? "true" : "false", o->bf ? "[\"B\", \"T\", %d]" : "[\"T\", \"B\", %d]", ins, o->op, inl, o->I,
              o->H, o->nl, o->bidir ? "true" : "false", o->bias ? "true" : "false", extra, lstm ? ", \"rnn:c_n\"" : "");
     /* the shape literal holds %d for I */
     char js2[4096];
@@ -232,10 +234,11 @@ static size_t rec_inputs(const rec_opts *o, int64_t T, int64_t B, const int32_t 
 
 static void rec_case(rec_opts o)
 {
-    char what[256];
+    char what[512];
     snprintf(what, sizeof what,
-             "%s I=%d H=%d nl=%d bidir=%d proj=%d peep=%d coupled=%d bias=%d lbr=%d relu=%d bf=%d h0=%d lengths=%d",
-             o.op, o.I, o.H, o.nl, o.bidir, o.proj, o.peep, o.coupled, o.bias, o.lbr, o.relu, o.bf, o.h0, o.lengths);
+             "%s I=%d H=%d nl=%d bidir=%d proj=%d peep=%d coupled=%d bias=%d lbr=%d relu=%d bf=%d h0=%d lengths=%d%s%s",
+             o.op, o.I, o.H, o.nl, o.bidir, o.proj, o.peep, o.coupled, o.bias, o.lbr, o.relu, o.bf, o.h0, o.lengths,
+             o.v11 ? " " : "", o.v11 ? o.v11 : "");
     seqrt_model *m = rec_model(&o);
     static const int32_t lens5[5] = {6, 0, 3, 6, 1}, lens3[3] = {1, 1, 1}, lens2[2] = {2, 5};
     static const struct { int64_t T, B; const int32_t *lens; } shapes[] = {{6, 5, lens5}, {1, 3, lens3}, {5, 2, lens2}};
@@ -244,7 +247,7 @@ static void rec_case(rec_opts o)
         for (int md = 0; md < 6; md++) {
             seqrt_tensor *in[4];
             size_t n = rec_inputs(&o, shapes[sh].T, shapes[sh].B, shapes[sh].lens, in);
-            char w2[320];
+            char w2[600];
             snprintf(w2, sizeof w2, "%s T=%lld B=%lld", what, (long long)shapes[sh].T, (long long)shapes[sh].B);
             compare_run(m, in, n, modes[md], w2);
             for (size_t i = 0; i < n; i++) seqrt_tensor_free(in[i]);
@@ -283,6 +286,69 @@ Test(onednn_recurrent, wide_layers)
     rec_case(b);
     rec_opts c = {"lstm", 64, 96, 1, 0, 40, 0, 0, 1, 0, 0, 0, 0, 0};
     rec_case(c);
+}
+
+/* Format 1.1: direction "reverse" (with lengths, initial states, stacks,
+ * projection), clip, input_forget, and every gate function with its
+ * parameters given or defaulted, one list for both directions or one per
+ * direction — each under every engine mode (the driver moves what the
+ * primitive cannot compute to the loop engine). */
+Test(onednn_recurrent, format_1_1)
+{
+    static const char *lstm_forms[] = {
+        "\"direction\": \"reverse\"",
+        "\"clip\": 0.4",
+        "\"input_forget\": true",
+        "\"direction\": \"reverse\", \"input_forget\": true, \"clip\": 0.7",
+        "\"activations\": [\"hardsigmoid\", \"leakyrelu\", \"softsign\"], \"activation_alpha\": [0.3, 0.05],"
+        " \"activation_beta\": [0.45]",
+        "\"activations\": [\"Sigmoid\", \"ScaledTanh\", \"Elu\"], \"activation_alpha\": [1.5, 0.8],"
+        " \"activation_beta\": [0.7], \"clip\": 1.2",
+        "\"activations\": [\"sigmoid\", \"softplus\", \"tanh\", \"hardsigmoid\", \"tanh\", \"affine\"],"
+        " \"activation_alpha\": [0.25, 0.5], \"activation_beta\": [0.5, 0.1]",
+    };
+    for (size_t f = 0; f < sizeof lstm_forms / sizeof *lstm_forms; f++)
+        for (int v = 0; v < 4; v++) {
+            const int per_dir = strstr(lstm_forms[f], "affine") != NULL, rev = strstr(lstm_forms[f], "reverse") != NULL;
+            /* v: 0 plain; 1 peephole, lengths, h0, stacked; 2 projection, batch-first; 3 wide, bidirectional */
+            rec_opts o = {"lstm", 5, v == 3 ? 37 : 7, 1 + (v == 1), per_dir || (v == 3 && !rev), v == 2 ? 3 : 0,
+                          v == 1, 0, v != 2, 0, 0, v == 2, v >= 1, v == 1 || v == 3, lstm_forms[f]};
+            rec_case(o);
+        }
+    static const char *gru_forms[] = {
+        "\"direction\": \"reverse\"",
+        "\"clip\": 0.5",
+        "\"activations\": [\"hardsigmoid\", \"softsign\"], \"direction\": \"reverse\", \"clip\": 2.0",
+        "\"activations\": [\"sigmoid\", \"relu\", \"hardsigmoid\", \"elu\"], \"activation_alpha\": [0.3, 0.5],"
+        " \"activation_beta\": [0.6]",
+    };
+    for (size_t f = 0; f < sizeof gru_forms / sizeof *gru_forms; f++)
+        for (int v = 0; v < 4; v++) {
+            const int per_dir = strstr(gru_forms[f], "elu") != NULL;
+            rec_opts o = {"gru", 4, 6, 1 + (v & 1), per_dir, 0, 0, 0, 1, v >> 1, 0, v == 2, v & 1, v != 0, gru_forms[f]};
+            rec_case(o);
+        }
+    static const char *rnn_forms[] = {
+        "\"direction\": \"reverse\"",
+        "\"clip\": 0.3",
+        "\"activations\": [\"relu\"]",
+        "\"activations\": [\"sigmoid\"], \"direction\": \"reverse\"",
+        "\"activations\": [\"affine\"], \"activation_alpha\": [0.7], \"activation_beta\": [-0.2]",
+        "\"activations\": [\"affine\"]",
+        "\"activations\": [\"leakyrelu\"], \"activation_alpha\": [0.2]",
+        "\"activations\": [\"thresholdedrelu\"], \"activation_alpha\": [0.15]",
+        "\"activations\": [\"scaledtanh\"], \"activation_alpha\": [1.3], \"activation_beta\": [0.6]",
+        "\"activations\": [\"hardsigmoid\"]",
+        "\"activations\": [\"elu\"], \"clip\": 0.9",
+        "\"activations\": [\"softsign\", \"softplus\"], \"direction\": \"bidirectional\"",
+        "\"activations\": [\"Tanh\"], \"clip\": 0.25, \"direction\": \"bidirectional\"",
+    };
+    for (size_t f = 0; f < sizeof rnn_forms / sizeof *rnn_forms; f++)
+        for (int v = 0; v < 2; v++) {
+            const int bi = strstr(rnn_forms[f], "bidirectional") != NULL;
+            rec_opts o = {"rnn", 4, 6, 1 + v, bi, 0, 0, 0, 1, 0, 0, v, v, 1, rnn_forms[f]};
+            rec_case(o);
+        }
 }
 
 /* ------------------------------------------------------------ streaming */
