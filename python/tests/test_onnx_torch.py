@@ -31,20 +31,11 @@ for p in (os.path.join(REPO, "python"), os.path.join(REPO, "examples", "tutorial
 
 import seqrt  # noqa: E402
 import seqrt.onnx as so  # noqa: E402
+from test_onnx_attrs import BACKENDS, _device  # noqa: E402  (the device of a backend, or skip)
 
 ATOL, RTOL = 1e-4, 1e-3
-BACKENDS = ["reference", "onednn", "opencl"]
 nn = torch.nn
 pytestmark = pytest.mark.filterwarnings("ignore")   # torch.onnx.export's tracer warnings
-
-
-def _device(backend):
-    for b in seqrt.backends():
-        if b.name == backend:
-            if not b.available or not b.devices:
-                pytest.skip("backend %s is not available here: %s" % (backend, b.reason))
-            return b.devices[0].id
-    pytest.skip("backend %s is not built" % backend)
 
 
 def _close(got, want, what):
@@ -86,6 +77,11 @@ def _modules():
         ("lstm_three_layers", nn.LSTM(3, 5, num_layers=3), 0, False),
         ("gru_two_layers_batch_first", nn.GRU(3, 5, num_layers=2, batch_first=True), 0, False),
         ("lstm_no_bias_h0", nn.LSTM(3, 5, bias=False), 1, True),
+        # several layers with initial states: one node per layer on Slices of h0 / c0 -> one num_layers layer
+        ("lstm_two_layers_bidirectional_h0_c0", nn.LSTM(3, 5, num_layers=2, bidirectional=True), 2, False),
+        ("gru_three_layers_batch_first_h0", nn.GRU(3, 5, num_layers=3, batch_first=True), 1, False),
+        ("rnn_two_layers_h0", nn.RNN(3, 5, num_layers=2), 1, False),
+        ("lstm_two_layers_h0", nn.LSTM(3, 5, num_layers=2), 1, True),
     ]
 
 

@@ -14,10 +14,11 @@ from .fold import _FoldOps
 from .recurrent import _RecurrentOps
 from .report import Report
 from .shapes import _ShapeOps
+from .stack import _Gone, _StackOps
 from .values import ELEM, FOLD, ConvertError, _C, _V, _ident
 
 
-class _Converter(_FoldOps, _RecurrentOps, _ShapeOps, _DenseOps, _ElementwiseOps):
+class _Converter(_FoldOps, _RecurrentOps, _StackOps, _ShapeOps, _DenseOps, _ElementwiseOps):
     def __init__(self, model, constants):
         import onnx
         from onnx import numpy_helper, helper, shape_inference
@@ -36,6 +37,7 @@ class _Converter(_FoldOps, _RecurrentOps, _ShapeOps, _DenseOps, _ElementwiseOps)
         self.notes = []
         self.batch_first = None
         self.version_1_1 = False   # a layer uses a format 1.1 attribute
+        self.stacks, self.stack_claims = {}, []   # stacked RNN layers (stack.py)
         self.consumers = {}
         for node in self.g.node:
             for i in node.input:
@@ -80,8 +82,20 @@ class _Converter(_FoldOps, _RecurrentOps, _ShapeOps, _DenseOps, _ElementwiseOps)
             self.err(node, "input '%s' is not defined before it is used" % name)
         return self.env[name]
 
+    def whole(self, r):
+        """r, or the whole state when r is the only layer's part of a stack."""
+        if isinstance(r, _V) and r.form and r.form[0] == "Part" and self.stacks[r.form[1]]["n"] == 1:
+            return _V(r.name, None, r.layer)
+        return r
+
     def value(self, node, i, what, swap_ok=False):
-        r = self.get(node, i)
+        r = self.whole(self.get(node, i))
+        if isinstance(r, _Gone):
+            self.err(node, "%s is the output of an inner layer of the stacked layer '%s' (num_layers): only the "
+                     "next layer may read it" % (what, r.layer))
+        if isinstance(r, _V) and r.form and r.form[0] in ("Slice", "Part"):
+            self.err(node, "%s is %s: only a stacked RNN's layers and the Concat of their states may use it" % (
+                what, "a slice of an initial state" if r.form[0] == "Slice" else "one layer's state of a stack"))
         if isinstance(r, _V):
             if r.swap and not swap_ok:
                 self.err(node, "%s is a sequence that the graph transposed between [T, B, F] and [B, T, F]; seqrt "
@@ -143,9 +157,10 @@ class _Converter(_FoldOps, _RecurrentOps, _ShapeOps, _DenseOps, _ElementwiseOps)
             self.env[gi.name] = _V(name)
         for node in self.g.node:
             self.node(node)
+        self.stack_check()
         outs = []
         for go in self.g.output:
-            r = self.env.get(go.name)
+            r = self.whole(self.env.get(go.name))
             if not isinstance(r, _V):
                 raise ConvertError("graph output '%s' is %s; seqrt's outputs are computed values"
                                    % (go.name, "a constant" if isinstance(r, _C) else "not computed"))

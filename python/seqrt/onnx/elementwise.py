@@ -57,6 +57,8 @@ class _ElementwiseOps:
 
     def op_Concat(self, node, a):
         r = self._shape_like(node, a)
+        if r is None:
+            r = self.stack_concat(node, a)   # the states of a stacked RNN's layers (stack.py)
         if r is not None:
             return r
         vs = [self.value(node, i, "input %d" % i, swap_ok=True) for i in range(len(node.input))]

@@ -54,6 +54,7 @@ class _RecurrentOps:
         w = onnx_recurrent_weights(op, W, R, B, P, H)
         if v11:
             self.version_1_1 = True
+        start, (h0, c0) = self.stack_start(node, [h0, c0], D, layout)
         ins = OrderedDict([("x", x.name)])
         for slot, r in (("h0", h0), ("c0", c0)):
             if r is None or (isinstance(r, _Shape) and r.zeros):
@@ -89,9 +90,15 @@ class _RecurrentOps:
         if op == "GRU":
             attrs["linear_before_reset"] = bool(a.get("linear_before_reset", 0))
         attrs.update(fmt)
+        if start:   # a further layer of a stack (stack.py)
+            name, k = self.stack_add(node, start, x, ins, attrs, w, D)
+            return [_V(name, ("Y", D, H, layout), name, swap=x.swap)] + self.stack_outputs(name, k, op == "LSTM")
         name = self.layer(node, kind, ins, attrs, w)
-        outs = [_V(name, ("Y", D, H, layout), name, swap=x.swap),
-                _V(name + ":h_n", ("S",) if layout else None, name)]
+        outs = [_V(name, ("Y", D, H, layout), name, swap=x.swap)]
+        if start == 0:   # the first layer of a stack: its states are parts of the stack's
+            self.stack_new(node, name, ins, attrs, kind)
+            return outs + self.stack_outputs(name, 0, op == "LSTM")
+        outs.append(_V(name + ":h_n", ("S",) if layout else None, name))
         if op == "LSTM":
             outs.append(_V(name + ":c_n", ("S",) if layout else None, name))
         return outs

@@ -48,7 +48,10 @@ class _ShapeOps:
         return self._passthrough_shape(node, a)
 
     def op_Slice(self, node, a):
-        return self._passthrough_shape(node, a)
+        r = self._shape_like(node, a)
+        if r is not None:
+            return r
+        return self.state_slice(node, a)   # a stacked RNN's initial state (stack.py)
 
     def op_Constant(self, node, a):
         if "value" in a:
