@@ -315,3 +315,39 @@ def test_report_notes_ignored_parameters(tmp_path):
 def test_refused(attrs, pattern, tmp_path):
     with pytest.raises(so.ConvertError, match=pattern):
         _convert(tmp_path, "LSTM", dict(attrs, hidden_size=H))
+
+
+def _stack_model(rows, second_x_is_y=True):
+    """Two one-direction LSTM nodes on Slices [0, 1) and [1, 2) of one
+    graph input h0 [rows, B, H], as torch.onnx.export writes a 2-layer LSTM
+    with h0; the second's X is the first's Y (squeezed) or the graph's X."""
+    rng = np.random.RandomState(2)
+    c = lambda n, a: numpy_helper.from_array(np.asarray(a), n)  # noqa: E731
+    inits = [c("W0", rng.randn(1, 4 * H, I).astype(np.float32)), c("W1", rng.randn(1, 4 * H, H).astype(np.float32)),
+             c("R0", rng.randn(1, 4 * H, H).astype(np.float32)), c("R1", rng.randn(1, 4 * H, H).astype(np.float32)),
+             c("s0", np.array([0])), c("s1", np.array([1])), c("s2", np.array([2])), c("ax", np.array([0])),
+             c("sq", np.array([1]))]
+    nodes = [helper.make_node("Slice", ["h0", "s0", "s1", "ax"], ["h0_0"]),
+             helper.make_node("Slice", ["h0", "s1", "s2", "ax"], ["h0_1"]),
+             helper.make_node("LSTM", ["X", "W0", "R0", "", "", "h0_0"], ["Y0", "H0"], hidden_size=H),
+             helper.make_node("Squeeze", ["Y0", "sq"], ["Y0s"]),
+             helper.make_node("LSTM", ["Y0s" if second_x_is_y else "X2", "W1", "R1", "", "", "h0_1"], ["Y1", "H1"],
+                              hidden_size=H),
+             helper.make_node("Concat", ["H0", "H1"], ["h_n"], axis=0)]
+    g_in = [helper.make_tensor_value_info("X", TensorProto.FLOAT, [T, NB, I]),
+            helper.make_tensor_value_info("X2", TensorProto.FLOAT, [T, NB, H]),
+            helper.make_tensor_value_info("h0", TensorProto.FLOAT, [rows, NB, H])]
+    g_out = [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in ("Y1", "h_n")]
+    return helper.make_model(helper.make_graph(nodes, "stack", g_in, g_out, initializer=inits),
+                             opset_imports=[helper.make_opsetid("", 14)])
+
+
+def test_stacked_nodes(tmp_path):
+    rep = so.convert(_stack_model(2), str(tmp_path / "s.json"))
+    with open(rep.json_path) as f:
+        (L,) = json.load(f)["layers"]
+    assert L["num_layers"] == 2 and L["inputs"]["h0"] == "h0"
+    with pytest.raises(so.ConvertError, match="has 3 rows"):
+        so.convert(_stack_model(3), str(tmp_path / "s3.json"))
+    with pytest.raises(so.ConvertError, match="its X is not the Y"):
+        so.convert(_stack_model(2, second_x_is_y=False), str(tmp_path / "sx.json"))

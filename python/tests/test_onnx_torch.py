@@ -195,3 +195,17 @@ def test_tutorial_whole_graph(k, tmp_path):
     except so.ConvertError as e:
         assert not str(e).startswith(("LSTM", "GRU", "RNN")), str(e)
         assert " node '" in str(e), str(e)
+
+
+def test_seqrt_torch_lstm_is_unrolled(tmp_path):
+    """seqrt.torch.LSTM (coupled) is Python code over its parameters:
+    torch.onnx.export unrolls it into MatMul / Add / Sigmoid ... with no
+    ONNX LSTM node, which the importer refuses naming the node (seqrt.export
+    takes the module itself as one lstm layer)."""
+    import seqrt.torch as st
+    path = str(tmp_path / "st.onnx")
+    with torch.no_grad():
+        torch.onnx.export(st.LSTM(3, 4, coupled=True).eval(), (torch.randn(5, 2, 3),), path, opset_version=14)
+    assert not [n for n in onnx.load(path).graph.node if n.op_type in ("LSTM", "GRU", "RNN")]
+    with pytest.raises(so.ConvertError, match=" node '"):
+        so.convert(path, str(tmp_path / "st.json"))
