@@ -18,10 +18,16 @@ Supported (docs/interop.md has the details):
                    r,z,n), peepholes P = [p_i, p_o, p_f] -> weight_pi/pf/po,
                    B = [Wb, Rb] split into bias_ih / bias_hh, layout 1 ->
                    batch_first, sequence_lens -> the `lengths` slot,
-                   initial_h / initial_c -> h0 / c0, direction forward or
-                   bidirectional, GRU linear_before_reset, RNN Tanh or Relu.
-                   Rejected with a message: input_forget=1 (not seqrt's coupled
-                   gate), clip, non-default activations, direction reverse.
+                   initial_h / initial_c -> h0 / c0, "" placeholder inputs and
+                   omitted outputs, GRU linear_before_reset (0 written as
+                   false), hidden_size (or R's shape); onto format 1.1 (only
+                   when used): direction reverse, clip, input_forget (f =
+                   1 - i, not seqrt's coupled), activations with their
+                   activation_alpha / activation_beta resolved as ONNX Runtime
+                   does and written out per function (rnn_attrs.py). A
+                   multi-layer PyTorch export with initial states (a node per
+                   layer on Slices of h0) becomes one num_layers layer
+                   (stack.py).
   Gemm, MatMul     with a constant weight -> linear (alpha, beta, transB folded
                    in; a following Add of a constant vector becomes its bias)
   Gather           of a constant table by ids -> embedding; of one position
@@ -36,14 +42,14 @@ seqrt's recurrent outputs are [T, B, D*H] (Y), and its states are always
 description's metadata.onnx say which graph input/output has another layout
 and how to convert it.
 
---node-tests converts ONNX's node tests and three PyTorch-exported models,
-runs each through the seqrt library in process (seqrt.Session on --device,
-reference by default) and compares with the expected outputs under the
-spec's tolerance; it exits 1 when one fails.
+--node-tests converts ONNX's node tests, a synthetic input_forget LSTM and
+three PyTorch-exported models, runs each through the seqrt library in
+process (seqrt.Session on --device, reference by default) and compares with
+the expected outputs under the spec's tolerance; it exits 1 when one fails.
 
 Modules: convert (the graph walk, convert()), values, report, and one per op
-family: recurrent, dense, elementwise, shapes, fold; check, nodetests,
-torchcases (the round trips), cli.
+family: recurrent (with rnn_attrs and stack), dense, elementwise, shapes,
+fold; check, nodetests, torchcases (the round trips), cli.
 """
 
 from ..gates import ONNX_GATE_PERM as GATE_PERM
