@@ -187,7 +187,7 @@ def test_tutorial_recurrent_node(k, backend, tmp_path):
 @pytest.mark.parametrize("k", range(len(TUTORIALS)), ids=TUTORIAL_IDS)
 def test_tutorial_whole_graph(k, tmp_path):
     """The whole exported tutorial converts, or the importer stops at a
-    node after the recurrent one's conversion, naming it."""
+    node that is not the recurrent one, naming it."""
     mod, arg, attr = TUTORIALS[k]
     model, _, _ = _export_tutorial(mod, arg, attr, tmp_path)
     try:
