@@ -33,17 +33,14 @@ static seqrt_status gru_step(const ocl_rec_run *c, int step)
 
 static seqrt_status rnn_step(const ocl_rec_run *c, int step)
 {
-    ocl_session *s = c->s;
-    ocl_rec *r = c->r;
-    const ocl_rec_layer *w = c->w;
-    const int D = r->D, B = c->B;
-    const int64_t H = r->H;
-    seqrt_status st = ocl_rec_hh_gemm(c, r->h.mem, H, 0, H);
+    const ocl_rec *r = c->r;
+    seqrt_status st = ocl_rec_hh_gemm(c, r->h.mem, r->H, 0, r->H);
     if (st) return st;
-    return OCL_LAUNCH(s, K_sq_rnn_cell, (size_t)D * (size_t)B * (size_t)H, (size_t)s->dev->choice.profile.wg,
-                      KA_MEM(r->xg.mem), KA_MEM(r->hg.mem), KA_MEM(w->b_ih), KA_MEM(w->b_hh), KA_MEM(r->gates),
-                      KA_MEM(c->lens), KA_INT(c->has_len), KA_MEM(r->h.mem), KA_MEM(c->y), KA_INT(step), KA_INT(c->T),
-                      KA_INT(B), KA_INT(H), KA_INT(D), KA_INT(c->bf), KA_INT(r->flags), KA_INT(c->L->a.nonlinearity));
+    return OCL_LAUNCH(c->s, K_sq_rnn_cell, (size_t)r->D * (size_t)c->B * (size_t)r->H,
+                      (size_t)c->s->dev->choice.profile.wg, KA_MEM(r->xg.mem), KA_MEM(r->hg.mem), KA_MEM(c->w->b_ih),
+                      KA_MEM(c->w->b_hh), KA_MEM(r->gates), KA_MEM(c->lens), KA_INT(c->has_len), KA_MEM(r->h.mem),
+                      KA_MEM(c->y), KA_INT(step), KA_INT(c->T), KA_INT(c->B), KA_INT(r->H), KA_INT(r->D), KA_INT(c->bf),
+                      KA_INT(r->flags), KA_INT(c->L->a.nonlinearity));
 }
 
 static seqrt_status run_gru(void *session, const sq_op_args *a, void *state)

@@ -215,8 +215,8 @@ seqrt_status ocl_device_prepare(ocl_device *d);
 
 /* Every kernel of the program, by name. */
 #define OCL_KERNELS(X)                                                                             \
-    X(sq_activation) X(sq_binary) X(sq_add_bias) X(sq_embedding) X(sq_one_hot) X(sq_last_step)     \
-    X(sq_mean_pool) X(sq_softmax_rows) X(sq_softmax_wg) X(sq_lstm_cell) X(sq_gru_reset)            \
+    X(sq_activation) X(sq_binary) X(sq_add_bias) X(sq_embedding) X(sq_one_hot) X(sq_pool_steps)    \
+    X(sq_softmax_rows) X(sq_softmax_wg) X(sq_lstm_cell) X(sq_gru_reset)            \
     X(sq_gru_cell) X(sq_rnn_cell) X(sq_rec_commit) X(sq_rec_persistent) X(sq_masked_softmax)       \
     X(sq_additive_score) X(sq_attn_context) X(sq_head_average) X(sq_pool_score)
 

@@ -191,8 +191,8 @@ static seqrt_status run_pool(void *session, const sq_op_args *a, void *state)
     cl_mem lens = ocl_mem(a->in[SQ_SLOT_LENGTHS]);
     const int has_len = lens != NULL;
     cl_mem x = ocl_mem(a->in[SQ_SLOT_X]), y = ocl_mem(a->out[SQ_OUT_MAIN]);
-    return OCL_LAUNCH(s, L->op == SQ_OP_LAST_STEP ? K_sq_last_step : K_sq_mean_pool, (size_t)(B * F), wg_of(s),
-                      KA_MEM(x), KA_MEM(lens), KA_INT(has_len), KA_MEM(y), KA_INT(T), KA_INT(B), KA_INT(F), KA_INT(bf));
+    return OCL_LAUNCH(s, K_sq_pool_steps, (size_t)(B * F), wg_of(s), KA_MEM(x), KA_MEM(lens), KA_INT(has_len),
+                      KA_MEM(y), KA_INT(T), KA_INT(B), KA_INT(F), KA_INT(bf), KA_INT(L->op == SQ_OP_MEAN_POOL));
 }
 
 /* ------------------------------------------------------------ rows */

@@ -4,6 +4,7 @@
  * the build log.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -99,18 +100,21 @@ seqrt_status ocl_describe(cl_platform_id p, cl_device_id dev, ocl_desc *d)
     OCL_CL(clGetDeviceInfo(dev, CL_DEVICE_TYPE, sizeof type, &type, NULL), "clGetDeviceInfo(CL_DEVICE_TYPE)");
     d->is_gpu = (type & CL_DEVICE_TYPE_GPU) != 0;
     d->is_cpu = (type & CL_DEVICE_TYPE_CPU) != 0;
-    OCL_CL(clGetDeviceInfo(dev, CL_DEVICE_VENDOR_ID, sizeof d->vendor_id, &d->vendor_id, NULL),
-           "clGetDeviceInfo(CL_DEVICE_VENDOR_ID)");
-    OCL_CL(clGetDeviceInfo(dev, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof d->compute_units, &d->compute_units, NULL),
-           "clGetDeviceInfo(CL_DEVICE_MAX_COMPUTE_UNITS)");
-    OCL_CL(clGetDeviceInfo(dev, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof d->global_mem, &d->global_mem, NULL),
-           "clGetDeviceInfo(CL_DEVICE_GLOBAL_MEM_SIZE)");
-    OCL_CL(clGetDeviceInfo(dev, CL_DEVICE_LOCAL_MEM_SIZE, sizeof d->local_mem, &d->local_mem, NULL),
-           "clGetDeviceInfo(CL_DEVICE_LOCAL_MEM_SIZE)");
-    OCL_CL(clGetDeviceInfo(dev, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof d->max_alloc, &d->max_alloc, NULL),
-           "clGetDeviceInfo(CL_DEVICE_MAX_MEM_ALLOC_SIZE)");
-    OCL_CL(clGetDeviceInfo(dev, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof d->max_wg, &d->max_wg, NULL),
-           "clGetDeviceInfo(CL_DEVICE_MAX_WORK_GROUP_SIZE)");
+    /* the numeric queries: each fills one field of *d, of its own size */
+#define NUM(p, f) {.param = p, .name = #p, .off = offsetof(ocl_desc, f), .size = sizeof d->f}
+    static const struct {
+        cl_device_info param;
+        const char *name;
+        size_t off, size;
+    } nums[] = {
+        NUM(CL_DEVICE_VENDOR_ID, vendor_id),         NUM(CL_DEVICE_MAX_COMPUTE_UNITS, compute_units),
+        NUM(CL_DEVICE_GLOBAL_MEM_SIZE, global_mem),  NUM(CL_DEVICE_LOCAL_MEM_SIZE, local_mem),
+        NUM(CL_DEVICE_MAX_MEM_ALLOC_SIZE, max_alloc), NUM(CL_DEVICE_MAX_WORK_GROUP_SIZE, max_wg),
+    };
+#undef NUM
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
+        OCL_CL(clGetDeviceInfo(dev, nums[i].param, nums[i].size, (char *)d + nums[i].off, NULL), "clGetDeviceInfo(%s)",
+               nums[i].name);
     size_t ext_len = 0;
     if (clGetDeviceInfo(dev, CL_DEVICE_EXTENSIONS, 0, NULL, &ext_len) == CL_SUCCESS && ext_len) {
         char *ext = sq_malloc(ext_len + 1);

@@ -44,26 +44,23 @@ __kernel void sq_one_hot(__global const int *ids, __global float *y, int n, int 
     y[i] = ids[r] == k ? 1.0f : 0.0f;
 }
 
-/* [B, F] <- x at step len[b] - 1 (T - 1 without lengths); 0 where len = 0. */
-__kernel void sq_last_step(__global const float *x, __global const int *lens, int has_len,
-                           __global float *y, int T, int B, int F, int bf)
+/* [B, F] <- x at step len[b] - 1 (T - 1 without lengths) when mean is 0
+ * (last_step), else the mean over the valid steps (mean_pool); 0 where
+ * len = 0. */
+__kernel void sq_pool_steps(__global const float *x, __global const int *lens, int has_len,
+                            __global float *y, int T, int B, int F, int bf, int mean)
 {
     int i = get_global_id(0);
     if (i >= B * F) return;
     int b = i / F, f = i - b * F;
     int n = sq_valid(lens, has_len, b, T);
-    y[i] = n > 0 ? x[sq_seq_row(bf, T, B, n - 1, b) * F + f] : 0.0f;
-}
-
-/* [B, F] <- mean over the valid steps; 0 where len = 0. */
-__kernel void sq_mean_pool(__global const float *x, __global const int *lens, int has_len,
-                           __global float *y, int T, int B, int F, int bf)
-{
-    int i = get_global_id(0);
-    if (i >= B * F) return;
-    int b = i / F, f = i - b * F;
-    int n = sq_valid(lens, has_len, b, T);
-    float s = 0.0f;
-    for (int t = 0; t < n; t++) s += x[sq_seq_row(bf, T, B, t, b) * F + f];
-    y[i] = n > 0 ? s / (float)n : 0.0f;
+    if (n <= 0) {
+        y[i] = 0.0f;
+    } else if (!mean) {
+        y[i] = x[sq_seq_row(bf, T, B, n - 1, b) * F + f];
+    } else {
+        float s = 0.0f;
+        for (int t = 0; t < n; t++) s += x[sq_seq_row(bf, T, B, t, b) * F + f];
+        y[i] = s / (float)n;
+    }
 }

@@ -31,18 +31,28 @@ inline int sq_dir_time(int d, int flags, int s, int len)
     return (d == 1 || (flags & SQ_F_REV0)) ? len - 1 - s : s;
 }
 
-/* Decodes work-item i of D*B*W into (d, b, j); returns the time index or
- * -1 when the entry has finished. */
-inline int sq_step_item(int i, int W, int B, int T, int s, __global const int *lens, int has_len, int flags, int *d,
-                        int *b, int *j)
+/* Work-item i of a step kernel over D*B*W (W: H or H_out): direction d,
+ * batch entry b, unit j, time t (-1 when the entry has finished), row the
+ * sequence row of (t, b), db = d * B + b, and xo / ho the offsets of the
+ * direction's G*H gate columns in xg (row `row`) and in hg (row db). */
+typedef struct sq_item {
+    int d, b, j, t, row, db;
+    long xo, ho;
+} sq_item;
+inline sq_item sq_step_item(int i, int W, int G, int D, int B, int T, int s, int bf, __global const int *lens,
+                            int has_len, int flags)
 {
-    *j = i % W;
-    int db = i / W;
-    *b = db % B;
-    *d = db / B;
-    int len = sq_valid(lens, has_len, *b, T);
-    if (s >= len) return -1;
-    return sq_dir_time(*d, flags, s, len);
+    sq_item it;
+    it.j = i % W;
+    it.db = i / W;
+    it.b = it.db % B;
+    it.d = it.db / B;
+    int len = sq_valid(lens, has_len, it.b, T);
+    it.t = s >= len ? -1 : sq_dir_time(it.d, flags, s, len);
+    it.row = it.t < 0 ? 0 : sq_seq_row(bf, T, B, it.t, it.b);
+    it.xo = (long)it.row * D * G + it.d * G;
+    it.ho = (long)it.db * G;
+    return it;
 }
 
 /* LSTM unit j: a* the pre-activations i, f, g, o (biases added), cp =
@@ -86,14 +96,12 @@ __kernel void sq_lstm_cell(__global const float *xg, __global const float *hg, _
                            __global float *htmp, __global float *y, int s, int T, int B, int H, int Ho, int D, int bf,
                            int flags)
 {
-    int i = get_global_id(0);
+    int i = get_global_id(0), G = 4 * H;
     if (i >= D * B * H) return;
-    int d, b, j;
-    int t = sq_step_item(i, H, B, T, s, lens, has_len, flags, &d, &b, &j);
-    if (t < 0) return;
-    int row = sq_seq_row(bf, T, B, t, b), G = 4 * H, db = d * B + b;
-    __global const float *gx = xg + (long)row * D * G + d * G;
-    __global const float *gh = hg + (long)db * G;
+    sq_item it = sq_step_item(i, H, G, D, B, T, s, bf, lens, has_len, flags);
+    if (it.t < 0) return;
+    const int d = it.d, j = it.j, db = it.db;
+    __global const float *gx = xg + it.xo, *gh = hg + it.ho;
     float ai = gx[j] + gh[j], af = gx[H + j] + gh[H + j];
     float ag = gx[2 * H + j] + gh[2 * H + j], ao = gx[3 * H + j] + gh[3 * H + j];
     if (flags & SQ_F_BIAS) {
@@ -111,7 +119,7 @@ __kernel void sq_lstm_cell(__global const float *xg, __global const float *hg, _
         htmp[db * H + j] = ht;
     } else {
         h[db * Ho + j] = ht;
-        y[(long)row * D * Ho + d * Ho + j] = ht;
+        y[(long)it.row * D * Ho + d * Ho + j] = ht;
     }
 }
 
@@ -121,13 +129,11 @@ __kernel void sq_rec_commit(__global const float *hp, __global const int *lens, 
 {
     int i = get_global_id(0);
     if (i >= D * B * Ho) return;
-    int d, b, j;
-    int t = sq_step_item(i, Ho, B, T, s, lens, has_len, flags, &d, &b, &j);
-    if (t < 0) return;
-    int row = sq_seq_row(bf, T, B, t, b);
+    sq_item it = sq_step_item(i, Ho, 0, D, B, T, s, bf, lens, has_len, flags);
+    if (it.t < 0) return;
     float v = hp[i];
     h[i] = v;
-    y[(long)row * D * Ho + d * Ho + j] = v;
+    y[(long)it.row * D * Ho + it.d * Ho + it.j] = v;
 }
 
 /* GRU without linear_before_reset, first half: rh = r * h (then a GEMM
@@ -137,16 +143,15 @@ __kernel void sq_gru_reset(__global const float *xg, __global const float *hg, _
                            int has_len, __global const float *h, __global float *rh, int s, int T, int B, int H, int D,
                            int bf, int flags)
 {
-    int i = get_global_id(0);
+    int i = get_global_id(0), G = 3 * H;
     if (i >= D * B * H) return;
-    int d, b, j;
-    int t = sq_step_item(i, H, B, T, s, lens, has_len, flags, &d, &b, &j);
-    if (t < 0) {
+    sq_item it = sq_step_item(i, H, G, D, B, T, s, bf, lens, has_len, flags);
+    if (it.t < 0) {
         rh[i] = 0.0f;
         return;
     }
-    int row = sq_seq_row(bf, T, B, t, b), G = 3 * H, db = d * B + b;
-    float ar = xg[(long)row * D * G + d * G + j] + hg[(long)db * G + j];
+    const int d = it.d, j = it.j;
+    float ar = xg[it.xo + j] + hg[it.ho + j];
     if (flags & SQ_F_BIAS) ar += b_ih[d * G + j] + b_hh[d * G + j];
     rh[i] = sq_gate(flags & SQ_F_GATES, gates + d * SQ_GT_STRIDE, 0, ar, SQ_ACT_SIGMOID) * h[i];
 }
@@ -158,14 +163,12 @@ __kernel void sq_gru_cell(__global const float *xg, __global const float *hg, __
                           int has_len, __global float *h, __global float *y, int s, int T, int B, int H, int D, int bf,
                           int flags)
 {
-    int i = get_global_id(0);
+    int i = get_global_id(0), G = 3 * H;
     if (i >= D * B * H) return;
-    int d, b, j;
-    int t = sq_step_item(i, H, B, T, s, lens, has_len, flags, &d, &b, &j);
-    if (t < 0) return;
-    int row = sq_seq_row(bf, T, B, t, b), G = 3 * H, db = d * B + b;
-    __global const float *gx = xg + (long)row * D * G + d * G;
-    __global const float *gh = hg + (long)db * G;
+    sq_item it = sq_step_item(i, H, G, D, B, T, s, bf, lens, has_len, flags);
+    if (it.t < 0) return;
+    const int d = it.d, j = it.j, db = it.db;
+    __global const float *gx = xg + it.xo, *gh = hg + it.ho;
     float ar = gx[j] + gh[j], az = gx[H + j] + gh[H + j], xn = gx[2 * H + j], hn = gh[2 * H + j];
     if (flags & SQ_F_BIAS) {
         __global const float *bi = b_ih + d * G, *bh = b_hh + d * G;
@@ -176,7 +179,7 @@ __kernel void sq_gru_cell(__global const float *xg, __global const float *hg, __
     }
     float hv = sq_gru_unit(ar, az, xn, hn, h[db * H + j], gates + d * SQ_GT_STRIDE, flags);
     h[db * H + j] = hv;
-    y[(long)row * D * H + d * H + j] = hv;
+    y[(long)it.row * D * H + d * H + j] = hv;
 }
 
 /* Elman RNN: h' = f(x W_ih^T + b_ih + h W_hh^T + b_hh), f the table's
@@ -188,13 +191,12 @@ __kernel void sq_rnn_cell(__global const float *xg, __global const float *hg, __
 {
     int i = get_global_id(0);
     if (i >= D * B * H) return;
-    int d, b, j;
-    int t = sq_step_item(i, H, B, T, s, lens, has_len, flags, &d, &b, &j);
-    if (t < 0) return;
-    int row = sq_seq_row(bf, T, B, t, b), db = d * B + b;
-    float a = xg[(long)row * D * H + d * H + j] + hg[(long)db * H + j];
+    sq_item it = sq_step_item(i, H, H, D, B, T, s, bf, lens, has_len, flags);
+    if (it.t < 0) return;
+    const int d = it.d, j = it.j;
+    float a = xg[it.xo + j] + hg[it.ho + j];
     if (flags & SQ_F_BIAS) a += b_ih[d * H + j] + b_hh[d * H + j];
     float hv = (flags & SQ_F_GATES) ? sq_gate_tab(gates + d * SQ_GT_STRIDE, 0, a, 1) : sq_act(act, a);
-    h[db * H + j] = hv;
-    y[(long)row * D * H + d * H + j] = hv;
+    h[it.db * H + j] = hv;
+    y[(long)it.row * D * H + d * H + j] = hv;
 }
