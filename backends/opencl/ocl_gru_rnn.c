@@ -22,13 +22,14 @@ static seqrt_status gru_step(const ocl_rec_run *c, int step)
     if (st) return st;
     if (!lbr) {
         st = OCL_LAUNCH(s, K_sq_gru_reset, n, wg, KA_MEM(r->xg.mem), KA_MEM(r->hg.mem), KA_MEM(w->b_ih),
-                        KA_MEM(w->b_hh), KA_MEM(r->gates), KA_MEM(c->lens), KA_INT(c->has_len), KA_MEM(r->h.mem), KA_MEM(r->htmp.mem),
-                        KA_INT(step), KA_INT(c->T), KA_INT(B), KA_INT(H), KA_INT(D), KA_INT(c->bf), KA_INT(r->flags));
+                        KA_MEM(w->b_hh), KA_MEM(r->gates), KA_MEM(c->lens), KA_INT(c->has_len), KA_MEM(r->h.mem),
+                        KA_MEM(r->htmp.mem), KA_INT(step), KA_INT(c->T), KA_INT(B), KA_INT(H), KA_INT(D), KA_INT(c->bf),
+                        KA_INT(r->flags));
         if (st || (st = ocl_rec_hh_gemm(c, r->htmp.mem, H, 2 * H, H))) return st;
     }
     return OCL_LAUNCH(s, K_sq_gru_cell, n, wg, KA_MEM(r->xg.mem), KA_MEM(r->hg.mem), KA_MEM(w->b_ih), KA_MEM(w->b_hh),
-                      KA_MEM(r->gates), KA_MEM(c->lens), KA_INT(c->has_len), KA_MEM(r->h.mem), KA_MEM(c->y), KA_INT(step), KA_INT(c->T),
-                      KA_INT(B), KA_INT(H), KA_INT(D), KA_INT(c->bf), KA_INT(r->flags));
+                      KA_MEM(r->gates), KA_MEM(c->lens), KA_INT(c->has_len), KA_MEM(r->h.mem), KA_MEM(c->y),
+                      KA_INT(step), KA_INT(c->T), KA_INT(B), KA_INT(H), KA_INT(D), KA_INT(c->bf), KA_INT(r->flags));
 }
 
 static seqrt_status rnn_step(const ocl_rec_run *c, int step)

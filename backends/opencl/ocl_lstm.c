@@ -19,9 +19,10 @@ static seqrt_status lstm_step(const ocl_rec_run *c, int step)
     seqrt_status st = ocl_rec_hh_gemm(c, r->h.mem, r->Ho, 0, 4 * r->H);
     if (st) return st;
     st = OCL_LAUNCH(s, K_sq_lstm_cell, (size_t)D * (size_t)B * (size_t)r->H, wg, KA_MEM(r->xg.mem), KA_MEM(r->hg.mem),
-                    KA_MEM(w->b_ih), KA_MEM(w->b_hh), KA_MEM(w->peep), KA_MEM(r->gates), KA_MEM(c->lens), KA_INT(c->has_len),
-                    KA_MEM(r->h.mem), KA_MEM(r->c.mem), KA_MEM(r->htmp.mem), KA_MEM(c->y), KA_INT(step), KA_INT(c->T),
-                    KA_INT(B), KA_INT(r->H), KA_INT(r->Ho), KA_INT(D), KA_INT(c->bf), KA_INT(r->flags));
+                    KA_MEM(w->b_ih), KA_MEM(w->b_hh), KA_MEM(w->peep), KA_MEM(r->gates), KA_MEM(c->lens),
+                    KA_INT(c->has_len), KA_MEM(r->h.mem), KA_MEM(r->c.mem), KA_MEM(r->htmp.mem), KA_MEM(c->y),
+                    KA_INT(step), KA_INT(c->T), KA_INT(B), KA_INT(r->H), KA_INT(r->Ho), KA_INT(D), KA_INT(c->bf),
+                    KA_INT(r->flags));
     if (st || !(r->flags & OCL_RF_PROJ)) return st;
     const size_t H = (size_t)r->H, P = (size_t)r->Ho;
     ocl_gemm g = {false, true, (size_t)B, P, H, 1.0f, 0.0f,          r->htmp.mem, w->w_hr,       r->hp.mem,

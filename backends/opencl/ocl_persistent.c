@@ -74,6 +74,6 @@ seqrt_status ocl_persistent_run(const ocl_rec_run *c)
     return OCL_LAUNCH(s, K_sq_rec_persistent, groups * wg, wg, KA_MEM(r->xg.mem), KA_MEM(w->w_hh), KA_MEM(w->b_ih),
                       KA_MEM(w->b_hh), KA_MEM(w->peep), KA_MEM(w->w_hr), KA_MEM(r->gates), KA_MEM(c->lens),
                       KA_INT(c->has_len), KA_MEM(r->h.mem), KA_MEM(r->c.mem), KA_MEM(c->y), KA_LOCAL(wl ? wl : 4),
-                      KA_LOCAL(hl ? hl : 4), KA_LOCAL(tl), KA_INT(c->T), KA_INT(c->B), KA_INT(r->H), KA_INT(r->Ho), KA_INT(r->D),
-                      KA_INT(c->bf), KA_INT(r->op), KA_INT(r->flags), KA_INT(c->L->a.nonlinearity));
+                      KA_LOCAL(hl ? hl : 4), KA_LOCAL(tl), KA_INT(c->T), KA_INT(c->B), KA_INT(r->H), KA_INT(r->Ho),
+                      KA_INT(r->D), KA_INT(c->bf), KA_INT(r->op), KA_INT(r->flags), KA_INT(c->L->a.nonlinearity));
 }

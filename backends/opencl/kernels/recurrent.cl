@@ -31,18 +31,20 @@ inline int sq_dir_time(int d, int flags, int s, int len)
     return (d == 1 || (flags & SQ_F_REV0)) ? len - 1 - s : s;
 }
 
-/* Work-item i of a step kernel over D*B*W (W: H or H_out): direction d,
+/* Work-item i of a step kernel over D*B*W (W: H or H_out; the kernel
+ * returns for i >= D*B*W, whose fields are not meaningful): direction d,
  * batch entry b, unit j, time t (-1 when the entry has finished), row the
  * sequence row of (t, b), db = d * B + b, and xo / ho the offsets of the
  * direction's G*H gate columns in xg (row `row`) and in hg (row db). */
 typedef struct sq_item {
-    int d, b, j, t, row, db;
+    int i, d, b, j, t, row, db;
     long xo, ho;
 } sq_item;
 inline sq_item sq_step_item(int i, int W, int G, int D, int B, int T, int s, int bf, __global const int *lens,
                             int has_len, int flags)
 {
     sq_item it;
+    it.i = i;
     it.j = i % W;
     it.db = i / W;
     it.b = it.db % B;
@@ -53,6 +55,17 @@ inline sq_item sq_step_item(int i, int W, int G, int D, int B, int T, int s, int
     it.xo = (long)it.row * D * G + it.d * G;
     it.ho = (long)it.db * G;
     return it;
+}
+
+/* Pre-activation of gate q of unit j: the x and h parts (gx, gh: the
+ * direction's gate columns), plus both biases when the layer has them. */
+inline float sq_preact(__global const float *gx, __global const float *gh, __global const float *bi,
+                       __global const float *bh, int bias, int q, int H, int j)
+{
+    const int k = q * H + j;
+    float a = gx[k] + gh[k];
+    if (bias) a += bi[k] + bh[k];
+    return a;
 }
 
 /* LSTM unit j: a* the pre-activations i, f, g, o (biases added), cp =
@@ -96,24 +109,15 @@ __kernel void sq_lstm_cell(__global const float *xg, __global const float *hg, _
                            __global float *htmp, __global float *y, int s, int T, int B, int H, int Ho, int D, int bf,
                            int flags)
 {
-    int i = get_global_id(0), G = 4 * H;
-    if (i >= D * B * H) return;
-    sq_item it = sq_step_item(i, H, G, D, B, T, s, bf, lens, has_len, flags);
-    if (it.t < 0) return;
-    const int d = it.d, j = it.j, db = it.db;
-    __global const float *gx = xg + it.xo, *gh = hg + it.ho;
-    float ai = gx[j] + gh[j], af = gx[H + j] + gh[H + j];
-    float ag = gx[2 * H + j] + gh[2 * H + j], ao = gx[3 * H + j] + gh[3 * H + j];
-    if (flags & SQ_F_BIAS) {
-        __global const float *bi = b_ih + d * G, *bh = b_hh + d * G;
-        ai += bi[j] + bh[j];
-        af += bi[H + j] + bh[H + j];
-        ag += bi[2 * H + j] + bh[2 * H + j];
-        ao += bi[3 * H + j] + bh[3 * H + j];
-    }
+    const int G = 4 * H;
+    sq_item it = sq_step_item(get_global_id(0), H, G, D, B, T, s, bf, lens, has_len, flags);
+    if (it.i >= D * B * H || it.t < 0) return;
+    const int d = it.d, j = it.j, db = it.db, bias = flags & SQ_F_BIAS;
+    float a[4];
+    for (int q = 0; q < 4; q++) a[q] = sq_preact(xg + it.xo, hg + it.ho, b_ih + d * G, b_hh + d * G, bias, q, H, j);
     float ct;
-    float ht =
-        sq_lstm_unit(ai, af, ag, ao, c[db * H + j], peep + d * 3 * H, H, j, gates + d * SQ_GT_STRIDE, flags, &ct);
+    float ht = sq_lstm_unit(a[0], a[1], a[2], a[3], c[db * H + j], peep + d * 3 * H, H, j,
+                            gates + d * SQ_GT_STRIDE, flags, &ct);
     c[db * H + j] = ct;
     if (flags & SQ_F_PROJ) {
         htmp[db * H + j] = ht;
@@ -163,17 +167,14 @@ __kernel void sq_gru_cell(__global const float *xg, __global const float *hg, __
                           int has_len, __global float *h, __global float *y, int s, int T, int B, int H, int D, int bf,
                           int flags)
 {
-    int i = get_global_id(0), G = 3 * H;
-    if (i >= D * B * H) return;
-    sq_item it = sq_step_item(i, H, G, D, B, T, s, bf, lens, has_len, flags);
-    if (it.t < 0) return;
-    const int d = it.d, j = it.j, db = it.db;
-    __global const float *gx = xg + it.xo, *gh = hg + it.ho;
-    float ar = gx[j] + gh[j], az = gx[H + j] + gh[H + j], xn = gx[2 * H + j], hn = gh[2 * H + j];
-    if (flags & SQ_F_BIAS) {
-        __global const float *bi = b_ih + d * G, *bh = b_hh + d * G;
-        ar += bi[j] + bh[j];
-        az += bi[H + j] + bh[H + j];
+    const int G = 3 * H;
+    sq_item it = sq_step_item(get_global_id(0), H, G, D, B, T, s, bf, lens, has_len, flags);
+    if (it.i >= D * B * H || it.t < 0) return;
+    const int d = it.d, j = it.j, db = it.db, bias = flags & SQ_F_BIAS;
+    __global const float *gx = xg + it.xo, *gh = hg + it.ho, *bi = b_ih + d * G, *bh = b_hh + d * G;
+    float ar = sq_preact(gx, gh, bi, bh, bias, 0, H, j), az = sq_preact(gx, gh, bi, bh, bias, 1, H, j);
+    float xn = gx[2 * H + j], hn = gh[2 * H + j];
+    if (bias) {
         xn += bi[2 * H + j];
         hn += bh[2 * H + j];
     }

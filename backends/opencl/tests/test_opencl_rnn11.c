@@ -92,8 +92,8 @@ static void write_weights(const rcase *c, const char *path)
     pos += (size_t)snprintf(hdr + pos, sizeof hdr - pos, "{");
     for (int i = 0; i < w.n; i++) {
         if (w.rank[i] == 1)
-            pos += (size_t)snprintf(hdr + pos, sizeof hdr - pos, "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[%lld],", i ? "," : "",
-                                    w.names[i], (long long)w.dims[i][0]);
+            pos += (size_t)snprintf(hdr + pos, sizeof hdr - pos, "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[%lld],",
+                                    i ? "," : "", w.names[i], (long long)w.dims[i][0]);
         else
             pos += (size_t)snprintf(hdr + pos, sizeof hdr - pos, "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[%lld,%lld],",
                                     i ? "," : "", w.names[i], (long long)w.dims[i][0], (long long)w.dims[i][1]);
