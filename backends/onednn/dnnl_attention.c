@@ -34,22 +34,16 @@ typedef struct att_state {
 static void att_release(void *state)
 {
     att_state *a = state;
-    if (!a) return;
-    dn_cache_clear(&a->cache);
-    for (int i = 0; i < 6; i++) dn_buf_free(&a->buf[i]);
-    dn_lin_free(&a->l0);
-    dn_lin_free(&a->l1);
-    sq_free(a);
+    if (a) dn_state_free(a, &a->cache, a->buf, 6, (dn_lin *const[]){&a->l0, &a->l1}, 2);
 }
 
+/* attention_pool's activation as an eltwise algorithm (its supports
+ * refuses any value dn_act_alg does not map). */
 static dnnl_alg_kind_t act_alg(int act)
 {
-    switch (act) {
-    case SQ_ACT_TANH: return dnnl_eltwise_tanh;
-    case SQ_ACT_SIGMOID: return dnnl_eltwise_logistic;
-    case SQ_ACT_GELU: return dnnl_eltwise_gelu_erf;
-    default: return dnnl_eltwise_relu;
-    }
+    dnnl_alg_kind_t alg = dnnl_eltwise_relu;
+    dn_act_alg(act, &alg);
+    return alg;
 }
 
 static seqrt_status att_prepare(void *session, const sq_layer *L, void **out)
@@ -198,13 +192,9 @@ static seqrt_status attention_run(void *session, const sq_op_args *args, void *s
     SQ_TRY(dn_masked_softmax(s, &st->cache, S, B * Tq, Tk, valid));
 
     /* context = weights · V */
-    dnnl_memory_desc_t mv = dn_seq_as_btf(v, bf);
-    const float *vs = sq_vf(v);
-    if (dn_lengths_matter(lens, B, Tk)) {
-        SQ_TRY(dn_masked_btf(s, &st->cache, v, bf, lens, &st->buf[5]));
-        mv = dn_md3(B, Tk, Hv);
-        vs = dn_buf_f(&st->buf[5]);
-    }
+    dnnl_memory_desc_t mv;
+    const float *vs;
+    SQ_TRY(dn_seq_btf_valid(s, &st->cache, v, bf, lens, &st->buf[5], &mv, &vs));
     const dnnl_memory_desc_t mc = q_view(ctx, bf, Hv);
     return dn_matmul(s, &st->cache, &mS, S, &mv, vs, NULL, NULL, &mc, sq_vf(ctx), 0, 0, 0);
 }
@@ -242,13 +232,9 @@ static seqrt_status attention_pool_run(void *session, const sq_op_args *args, vo
     for (int64_t b = 0; b < B; b++) valid[b] = sq_valid_len(lens, b, T);
     SQ_TRY(dn_masked_softmax(s, &st->cache, S, B, T, valid));
     /* out[b] = sum_t w[b, t] x[t, b] */
-    dnnl_memory_desc_t mx = dn_seq_as_btf(x, bf);
-    const float *xs = sq_vf(x);
-    if (dn_lengths_matter(lens, B, T)) {
-        SQ_TRY(dn_masked_btf(s, &st->cache, x, bf, lens, &st->buf[4]));
-        mx = dn_md3(B, T, F);
-        xs = dn_buf_f(&st->buf[4]);
-    }
+    dnnl_memory_desc_t mx;
+    const float *xs;
+    SQ_TRY(dn_seq_btf_valid(s, &st->cache, x, bf, lens, &st->buf[4], &mx, &xs));
     const dnnl_memory_desc_t mw = dn_md3(B, 1, T), my = dn_md3(B, 1, F);
     return dn_matmul(s, &st->cache, &mw, S, &mx, xs, NULL, NULL, &my, sq_vf(out), 0, 0, 0);
 }
@@ -260,25 +246,9 @@ static bool attention_pool_supports(const seqrt_device *dev, const seqrt_model *
 {
     (void)dev;
     (void)model;
-    switch (L->a.activation) {
-    case SQ_ACT_RELU:
-    case SQ_ACT_TANH:
-    case SQ_ACT_SIGMOID:
-    case SQ_ACT_GELU: return true;
-    default: snprintf(why, why_size, "activation %d", L->a.activation); return false;
-    }
+    return dn_act_supported(L->a.activation, "activation", why, why_size);
 }
 
-const sq_op_impl dn_attention_impl = {
-    .supports = sq_op_supports_all,
-    .prepare = att_prepare,
-    .run = attention_run,
-    .release = att_release,
-};
-
-const sq_op_impl dn_attention_pool_impl = {
-    .supports = attention_pool_supports,
-    .prepare = att_prepare,
-    .run = attention_pool_run,
-    .release = att_release,
-};
+const sq_op_impl dn_attention_impl = DN_OP_ROW(sq_op_supports_all, att_prepare, attention_run, att_release);
+const sq_op_impl dn_attention_pool_impl = DN_OP_ROW(attention_pool_supports, att_prepare, attention_pool_run,
+                                                    att_release);

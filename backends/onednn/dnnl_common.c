@@ -466,6 +466,30 @@ seqrt_status dn_masked_btf(dn_session *s, dn_cache *c, const sq_view *x, bool bf
     return SEQRT_OK;
 }
 
+seqrt_status dn_seq_btf_valid(dn_session *s, dn_cache *c, const sq_view *x, bool bf, const int32_t *lens,
+                              dn_buf *scratch, dnnl_memory_desc_t *md, const float **data)
+{
+    const int64_t T = sq_seq_T(x, bf), B = sq_seq_B(x, bf);
+    *md = dn_seq_as_btf(x, bf);
+    *data = sq_vf(x);
+    if (!dn_lengths_matter(lens, B, T)) return SEQRT_OK;
+    SQ_TRY(dn_masked_btf(s, c, x, bf, lens, scratch));
+    *md = dn_md3(B, T, x->d[2]);
+    *data = dn_buf_f(scratch);
+    return SEQRT_OK;
+}
+
+seqrt_status dn_axis_of(const sq_layer *L, int rank, const int64_t *dims, int *axis, int64_t *outer, int64_t *n,
+                        int64_t *inner)
+{
+    const int ax = sq_axis_split(rank, dims, L->a.axis, outer, inner);
+    if (ax < 0)
+        return sq_error(SEQRT_ERR_INTERNAL, "layer '%s': axis %lld out of range", L->name, (long long)L->a.axis);
+    if (axis) *axis = ax;
+    if (n) *n = dims[ax];
+    return SEQRT_OK;
+}
+
 seqrt_status dn_masked_softmax(dn_session *s, dn_cache *c, float *x, int64_t rows, int64_t n, const int64_t *valid)
 {
     if (rows == 0 || n == 0) return SEQRT_OK;

@@ -216,6 +216,10 @@ typedef struct dn_buf {
 seqrt_status dn_buf_reserve(dn_buf *b, size_t bytes);
 void dn_buf_free(dn_buf *b);
 static inline float *dn_buf_f(const dn_buf *b) { return (float *)b->p; }
+/* dnnl_linear.c: frees a state holding a primitive cache, nbuf scratch
+ * buffers and nlin linear layers (the release of the ops whose state is
+ * such), then the state itself. */
+void dn_state_free(void *state, dn_cache *cache, dn_buf *buf, int nbuf, dn_lin *const *lin, int nlin);
 
 /* Which recurrent engine a session uses (SEQRT_ONEDNN_RNN = auto,
  * primitive, loop, or fused: the loop engine's small-batch path wherever it
@@ -245,6 +249,12 @@ typedef struct dn_simple {
 } dn_simple;
 seqrt_status dn_simple_prepare(void *session, const sq_layer *L, void **state);
 void dn_simple_release(void *state);
+
+/* An op row (sq_op_impl, its fields designated): supports, prepare, run,
+ * release (prepare and release may be NULL); DN_SIMPLE_ROW, the row of an
+ * op whose state is a dn_simple. */
+#define DN_OP_ROW(sup, prep, run_fn, rel) {.supports = (sup), .prepare = (prep), .run = (run_fn), .release = (rel)}
+#define DN_SIMPLE_ROW(sup, run_fn) DN_OP_ROW(sup, dn_simple_prepare, run_fn, dn_simple_release)
 
 /* The op rows of each file (the backend's table: dnnl_backend.c). */
 extern const sq_op_impl dn_lstm_impl;                                /* dnnl_lstm.c */
@@ -276,6 +286,22 @@ bool dn_lengths_matter(const int32_t *lens, int64_t B, int64_t T);
  * anything, NaN included). */
 seqrt_status dn_masked_btf(dn_session *s, dn_cache *c, const sq_view *x, bool bf, const int32_t *lens,
                            dn_buf *out);
+/* The sequence x as [B, T, F] for a reduction over time: *md, *data its own
+ * view (dn_seq_as_btf) when no entry is padded, else dn_masked_btf's copy
+ * in `scratch`. */
+seqrt_status dn_seq_btf_valid(dn_session *s, dn_cache *c, const sq_view *x, bool bf, const int32_t *lens,
+                              dn_buf *scratch, dnnl_memory_desc_t *md, const float **data);
+/* The axis of layer L over a tensor of dims [rank], seen as [outer, n,
+ * inner] (sq_axis_split; axis and n may be NULL); an error naming the
+ * layer when it is out of range. */
+seqrt_status dn_axis_of(const sq_layer *L, int rank, const int64_t *dims, int *axis, int64_t *outer, int64_t *n,
+                        int64_t *inner);
+/* dnnl_eltwise.c: the oneDNN eltwise algorithm of activation `act`
+ * (SQ_ACT_*: relu, tanh, sigmoid, gelu); false for any other value. And
+ * the `supports` rule of an op attribute holding one: the reason names
+ * `what` and the value. */
+bool dn_act_alg(int act, dnnl_alg_kind_t *alg);
+bool dn_act_supported(int act, const char *what, char *why, size_t why_size);
 /* Masked softmax over the last axis of `scores` ([rows, n] dense), where
  * row r may use its first nvalid(r) entries: the others get weight exactly
  * 0 and a row with no valid entry is all zeros. `valid` gives nvalid per

@@ -9,20 +9,33 @@
 
 #include "dnnl_common.h"
 
+bool dn_act_alg(int act, dnnl_alg_kind_t *alg)
+{
+    switch (act) {
+    case SQ_ACT_RELU: *alg = dnnl_eltwise_relu; return true;
+    case SQ_ACT_TANH: *alg = dnnl_eltwise_tanh; return true;
+    case SQ_ACT_SIGMOID: *alg = dnnl_eltwise_logistic; return true;
+    case SQ_ACT_GELU: *alg = dnnl_eltwise_gelu_erf; return true;
+    default: return false;
+    }
+}
+
+bool dn_act_supported(int act, const char *what, char *why, size_t why_size)
+{
+    dnnl_alg_kind_t alg;
+    if (dn_act_alg(act, &alg)) return true;
+    snprintf(why, why_size, "%s %d", what, act);
+    return false;
+}
+
 static seqrt_status activation_run(void *session, const sq_op_args *a, void *state)
 {
     dn_session *s = session;
     dn_simple *st = state;
     const sq_view *x = a->in[SQ_SLOT_X];
     dnnl_alg_kind_t alg;
-    switch (a->layer->a.function) {
-    case SQ_ACT_RELU: alg = dnnl_eltwise_relu; break;
-    case SQ_ACT_TANH: alg = dnnl_eltwise_tanh; break;
-    case SQ_ACT_SIGMOID: alg = dnnl_eltwise_logistic; break;
-    case SQ_ACT_GELU: alg = dnnl_eltwise_gelu_erf; break;
-    default:
+    if (!dn_act_alg(a->layer->a.function, &alg))
         return sq_error(SEQRT_ERR_UNSUPPORTED, "layer '%s': activation %d", a->layer->name, a->layer->a.function);
-    }
     float *y = sq_vf(a->out[SQ_OUT_MAIN]);
     SQ_TRY(dn_eltwise(s, &st->cache, alg, 0.0f, 0.0f, sq_vf(x), y, sq_view_count(x)));
     dn_keep_nan(sq_vf(x), y, sq_view_count(x)); /* oneDNN's relu maps NaN to 0 */
@@ -83,37 +96,10 @@ static bool activation_supports(const seqrt_device *dev, const seqrt_model *mode
 {
     (void)dev;
     (void)model;
-    switch (L->a.function) {
-    case SQ_ACT_RELU:
-    case SQ_ACT_TANH:
-    case SQ_ACT_SIGMOID:
-    case SQ_ACT_GELU: return true;
-    default: snprintf(why, why_size, "activation function %d", L->a.function); return false;
-    }
+    return dn_act_supported(L->a.function, "activation function", why, why_size);
 }
 
-const sq_op_impl dn_activation_impl = {
-    .supports = activation_supports,
-    .prepare = dn_simple_prepare,
-    .run = activation_run,
-    .release = dn_simple_release,
-};
-
-const sq_op_impl dn_add_impl = {
-    .supports = sq_op_supports_all,
-    .prepare = dn_simple_prepare,
-    .run = add_run,
-    .release = dn_simple_release,
-};
-
-const sq_op_impl dn_mul_impl = {
-    .supports = sq_op_supports_all,
-    .prepare = dn_simple_prepare,
-    .run = mul_run,
-    .release = dn_simple_release,
-};
-
-const sq_op_impl dn_dropout_impl = {
-    .supports = sq_op_supports_all,
-    .run = dropout_run,
-};
+const sq_op_impl dn_activation_impl = DN_SIMPLE_ROW(activation_supports, activation_run);
+const sq_op_impl dn_add_impl = DN_SIMPLE_ROW(sq_op_supports_all, add_run);
+const sq_op_impl dn_mul_impl = DN_SIMPLE_ROW(sq_op_supports_all, mul_run);
+const sq_op_impl dn_dropout_impl = DN_OP_ROW(sq_op_supports_all, NULL, dropout_run, NULL);

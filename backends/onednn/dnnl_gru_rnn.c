@@ -71,25 +71,9 @@ static seqrt_status gru_loop_step(dn_loop_step *c)
     return SEQRT_OK;
 }
 
-static const dn_rnn_cell gru_cell = {
-    .prim_desc = gru_prim_desc,
-    .loop_mms = gru_loop_mms,
-    .loop_step = gru_loop_step,
-};
-
-static seqrt_status gru_prepare(void *session, const sq_layer *L, void **state)
-{
-    return dn_rnn_prepare(session, L, &gru_cell, state);
-}
-
 /* Both GRU forms (linear before reset or not), every direction and stack,
  * any gate functions, clip. */
-const sq_op_impl dn_gru_impl = {
-    .supports = sq_op_supports_all,
-    .prepare = gru_prepare,
-    .run = dn_rnn_op_run,
-    .release = dn_rnn_release,
-};
+DN_RNN_OP_ROW(dn_gru_impl, .prim_desc = gru_prim_desc, .loop_mms = gru_loop_mms, .loop_step = gru_loop_step);
 
 /* ------------------------------------------------------------ RNN */
 
@@ -118,21 +102,5 @@ static seqrt_status rnn_loop_step(dn_loop_step *c)
     return SEQRT_OK;
 }
 
-static const dn_rnn_cell rnn_cell = {
-    .prim_desc = rnn_prim_desc,
-    .loop_mms = rnn_loop_mms,
-    .loop_step = rnn_loop_step,
-};
-
-static seqrt_status rnn_prepare(void *session, const sq_layer *L, void **state)
-{
-    return dn_rnn_prepare(session, L, &rnn_cell, state);
-}
-
 /* tanh, relu or any other gate function, clip, every direction and stack. */
-const sq_op_impl dn_rnn_impl = {
-    .supports = sq_op_supports_all,
-    .prepare = rnn_prepare,
-    .run = dn_rnn_op_run,
-    .release = dn_rnn_release,
-};
+DN_RNN_OP_ROW(dn_rnn_impl, .prim_desc = rnn_prim_desc, .loop_mms = rnn_loop_mms, .loop_step = rnn_loop_step);

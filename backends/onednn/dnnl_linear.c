@@ -58,6 +58,15 @@ void dn_lin_free(dn_lin *l)
     memset(l, 0, sizeof *l);
 }
 
+void dn_state_free(void *state, dn_cache *cache, dn_buf *buf, int nbuf, dn_lin *const *lin, int nlin)
+{
+    if (!state) return;
+    if (cache) dn_cache_clear(cache);
+    for (int i = 0; i < nbuf; i++) dn_buf_free(&buf[i]);
+    for (int i = 0; i < nlin; i++) dn_lin_free(lin[i]);
+    sq_free(state);
+}
+
 /* ------------------------------------------------------------ the op */
 
 static seqrt_status linear_prepare(void *session, const sq_layer *L, void **out)
@@ -82,14 +91,8 @@ static seqrt_status linear_run(void *session, const sq_op_args *a, void *state)
 
 static void linear_release(void *state)
 {
-    if (!state) return;
-    dn_lin_free(state);
-    sq_free(state);
+    dn_lin *l = state;
+    dn_state_free(l, NULL, NULL, 0, &l, 1);
 }
 
-const sq_op_impl dn_linear_impl = {
-    .supports = sq_op_supports_all,
-    .prepare = linear_prepare,
-    .run = linear_run,
-    .release = linear_release,
-};
+const sq_op_impl dn_linear_impl = DN_OP_ROW(sq_op_supports_all, linear_prepare, linear_run, linear_release);

@@ -84,25 +84,9 @@ static seqrt_status lstm_loop_step(dn_loop_step *c)
 
 /* ------------------------------------------------------------ the op */
 
-static const dn_rnn_cell lstm_cell = {
-    .prim_desc = lstm_prim_desc,
-    .peephole_of = lstm_peephole,
-    .loop_mms = lstm_loop_mms,
-    .loop_step = lstm_loop_step,
-};
-
-static seqrt_status lstm_prepare(void *session, const sq_layer *L, void **state)
-{
-    return dn_rnn_prepare(session, L, &lstm_cell, state);
-}
-
 /* Every form of the spec's LSTM (peephole, coupled, input_forget,
  * projection, every direction, stacked, lengths, gate functions, clip):
  * the loop engine computes all of them and the primitive those the driver
  * gives it. */
-const sq_op_impl dn_lstm_impl = {
-    .supports = sq_op_supports_all,
-    .prepare = lstm_prepare,
-    .run = dn_rnn_op_run,
-    .release = dn_rnn_release,
-};
+DN_RNN_OP_ROW(dn_lstm_impl, .prim_desc = lstm_prim_desc, .peephole_of = lstm_peephole, .loop_mms = lstm_loop_mms,
+              .loop_step = lstm_loop_step);

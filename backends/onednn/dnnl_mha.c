@@ -32,14 +32,7 @@ typedef struct mha_state {
 static void mha_release(void *state)
 {
     mha_state *m = state;
-    if (!m) return;
-    dn_cache_clear(&m->cache);
-    for (int i = 0; i < 6; i++) dn_buf_free(&m->buf[i]);
-    dn_lin_free(&m->q);
-    dn_lin_free(&m->k);
-    dn_lin_free(&m->v);
-    dn_lin_free(&m->o);
-    sq_free(m);
+    if (m) dn_state_free(m, &m->cache, m->buf, 6, (dn_lin *const[]){&m->q, &m->k, &m->v, &m->o}, 4);
 }
 
 static seqrt_status mha_prepare(void *session, const sq_layer *L, void **out)
@@ -143,9 +136,4 @@ static seqrt_status mha_run(void *session, const sq_op_args *args, void *state)
     return SEQRT_OK;
 }
 
-const sq_op_impl dn_mha_impl = {
-    .supports = sq_op_supports_all,
-    .prepare = mha_prepare,
-    .run = mha_run,
-    .release = mha_release,
-};
+const sq_op_impl dn_mha_impl = DN_OP_ROW(sq_op_supports_all, mha_prepare, mha_run, mha_release);

@@ -64,9 +64,8 @@ static seqrt_status concat_run(void *session, const sq_op_args *a, void *state)
     sq_view *out = a->out[SQ_OUT_MAIN];
     const int rank = out->rank;
     int64_t outer, inner;
-    const int axis = sq_axis_split(rank, out->d, L->a.axis, &outer, &inner);
-    if (axis < 0)
-        return sq_error(SEQRT_ERR_INTERNAL, "layer '%s': axis %lld out of range", L->name, (long long)L->a.axis);
+    int axis;
+    SQ_TRY(dn_axis_of(L, rank, out->d, &axis, &outer, NULL, &inner));
     const int n = a->nlist;
     if (outer * inner == 0) return SEQRT_OK;
     /* key: data type, outer, inner and each input's extent */
@@ -133,11 +132,8 @@ static seqrt_status select_run(void *session, const sq_op_args *a, void *state)
     dn_simple *st = state;
     const sq_layer *L = a->layer;
     const sq_view *x = a->in[SQ_SLOT_X];
-    int64_t outer, inner;
-    const int axis = sq_axis_split(x->rank, x->d, L->a.axis, &outer, &inner);
-    if (axis < 0)
-        return sq_error(SEQRT_ERR_INTERNAL, "layer '%s': axis %lld out of range", L->name, (long long)L->a.axis);
-    const int64_t n = x->d[axis];
+    int64_t outer, n, inner;
+    SQ_TRY(dn_axis_of(L, x->rank, x->d, NULL, &outer, &n, &inner));
     int64_t index = L->a.index < 0 ? L->a.index + n : L->a.index;
     if (index < 0 || index >= n)
         return sq_error(SEQRT_ERR_INTERNAL, "layer '%s': index %lld out of range", L->name, (long long)L->a.index);
@@ -170,12 +166,12 @@ static seqrt_status last_step_run(void *session, const sq_op_args *a, void *stat
 
 static seqrt_status mean_pool_run(void *session, const sq_op_args *a, void *state)
 {
-    dn_session *s = session;
-    dn_simple *st = state;
     const bool bf = a->batch_first;
     const sq_view *x = a->in[SQ_SLOT_X];
     const int32_t *lens = a->in[SQ_SLOT_LENGTHS] ? sq_vi(a->in[SQ_SLOT_LENGTHS]) : NULL;
     const int64_t T = sq_seq_T(x, bf), B = sq_seq_B(x, bf), F = x->d[2];
+    dn_session *s = session;
+    dn_simple *st = state;
     /* w [B, 1, T]: 1/len[b] on the valid steps */
     SQ_TRY(dn_buf_reserve(&st->buf[0], sizeof(float) * (size_t)(B * T)));
     float *w = dn_buf_f(&st->buf[0]);
@@ -183,49 +179,16 @@ static seqrt_status mean_pool_run(void *session, const sq_op_args *a, void *stat
         const int64_t len = sq_valid_len(lens, b, T);
         for (int64_t t = 0; t < T; t++) w[b * T + t] = t < len ? 1.0f / (float)len : 0.0f;
     }
-    dnnl_memory_desc_t mx = dn_seq_as_btf(x, bf);
-    const float *xs = sq_vf(x);
-    if (dn_lengths_matter(lens, B, T)) {
-        SQ_TRY(dn_masked_btf(s, &st->cache, x, bf, lens, &st->buf[1]));
-        mx = dn_md3(B, T, F);
-        xs = dn_buf_f(&st->buf[1]);
-    }
+    dnnl_memory_desc_t mx;
+    const float *xs;
+    SQ_TRY(dn_seq_btf_valid(s, &st->cache, x, bf, lens, &st->buf[1], &mx, &xs));
     dnnl_memory_desc_t mw = dn_md3(B, 1, T), my = dn_md3(B, 1, F);
     return dn_matmul(s, &st->cache, &mw, w, &mx, xs, NULL, NULL, &my, sq_vf(a->out[SQ_OUT_MAIN]), 0, 0, 0);
 }
 
-const sq_op_impl dn_embedding_impl = {
-    .supports = sq_op_supports_all,
-    .run = embedding_run,
-};
-
-const sq_op_impl dn_one_hot_impl = {
-    .supports = sq_op_supports_all,
-    .run = one_hot_run,
-};
-
-const sq_op_impl dn_concat_impl = {
-    .supports = sq_op_supports_all,
-    .prepare = dn_simple_prepare,
-    .run = concat_run,
-    .release = dn_simple_release,
-};
-
-const sq_op_impl dn_select_impl = {
-    .supports = sq_op_supports_all,
-    .prepare = dn_simple_prepare,
-    .run = select_run,
-    .release = dn_simple_release,
-};
-
-const sq_op_impl dn_last_step_impl = {
-    .supports = sq_op_supports_all,
-    .run = last_step_run,
-};
-
-const sq_op_impl dn_mean_pool_impl = {
-    .supports = sq_op_supports_all,
-    .prepare = dn_simple_prepare,
-    .run = mean_pool_run,
-    .release = dn_simple_release,
-};
+const sq_op_impl dn_embedding_impl = DN_OP_ROW(sq_op_supports_all, NULL, embedding_run, NULL);
+const sq_op_impl dn_one_hot_impl = DN_OP_ROW(sq_op_supports_all, NULL, one_hot_run, NULL);
+const sq_op_impl dn_concat_impl = DN_SIMPLE_ROW(sq_op_supports_all, concat_run);
+const sq_op_impl dn_select_impl = DN_SIMPLE_ROW(sq_op_supports_all, select_run);
+const sq_op_impl dn_last_step_impl = DN_OP_ROW(sq_op_supports_all, NULL, last_step_run, NULL);
+const sq_op_impl dn_mean_pool_impl = DN_SIMPLE_ROW(sq_op_supports_all, mean_pool_run);

@@ -184,6 +184,16 @@ struct dn_rnn_cell {
 seqrt_status dn_rnn_prepare(dn_session *s, const sq_layer *L, const dn_rnn_cell *cell, void **state);
 seqrt_status dn_rnn_op_run(void *session, const sq_op_args *a, void *state);
 void dn_rnn_release(void *state);
+/* The op row `impl` of a recurrent op (every form: supports says yes),
+ * with its strategy table impl##_cell (the designated fields given after
+ * `impl`) and its prepare impl##_prepare. */
+#define DN_RNN_OP_ROW(impl, ...)                                                                \
+    static const dn_rnn_cell impl##_cell = {__VA_ARGS__};                                      \
+    static seqrt_status impl##_prepare(void *session, const sq_layer *L, void **state)         \
+    {                                                                                           \
+        return dn_rnn_prepare(session, L, &impl##_cell, state);                                 \
+    }                                                                                           \
+    const sq_op_impl impl = DN_OP_ROW(sq_op_supports_all, impl##_prepare, dn_rnn_op_run, dn_rnn_release)
 
 /* ------------------------------------------------------------ the engines */
 

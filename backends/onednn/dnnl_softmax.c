@@ -14,13 +14,10 @@ static seqrt_status softmax_run(void *session, const sq_op_args *a, void *state)
     dn_session *s = session;
     dn_simple *st = state;
     const sq_layer *L = a->layer;
-    const sq_view *x = a->in[SQ_SLOT_X];
-    int64_t outer, inner;
-    const int axis = sq_axis_split(x->rank, x->d, L->a.axis, &outer, &inner);
-    if (axis < 0)
-        return sq_error(SEQRT_ERR_INTERNAL, "layer '%s': axis %lld out of range", L->name, (long long)L->a.axis);
-    const int64_t n = x->d[axis];
     const bool log_form = L->op == SQ_OP_LOG_SOFTMAX;
+    const sq_view *x = a->in[SQ_SLOT_X];
+    int64_t outer, n, inner;
+    SQ_TRY(dn_axis_of(L, x->rank, x->d, NULL, &outer, &n, &inner));
     struct {
         int kind, log_form;
         int64_t outer, n, inner;
@@ -51,9 +48,4 @@ static seqrt_status softmax_run(void *session, const sq_op_args *a, void *state)
     return SEQRT_OK;
 }
 
-const sq_op_impl dn_softmax_impl = {
-    .supports = sq_op_supports_all,
-    .prepare = dn_simple_prepare,
-    .run = softmax_run,
-    .release = dn_simple_release,
-};
+const sq_op_impl dn_softmax_impl = DN_SIMPLE_ROW(sq_op_supports_all, softmax_run);

@@ -3,7 +3,8 @@
  * models: every recurrent configuration (lstm with projection, peepholes,
  * coupled gates; gru with and without linear_before_reset; rnn tanh/relu;
  * bidirectional, stacked, initial states, batch_first, lengths with 0 and
- * T) under each recurrent engine (SEQRT_ONEDNN_RNN = loop, primitive, fused,
+ * T; the format 1.1 forms: reverse direction, clip, input_forget, every
+ * gate function) under each recurrent engine (SEQRT_ONEDNN_RNN = loop, primitive, fused,
  * auto), two shapes per session (primitive caches, one-step runs),
  * streaming sessions, and the attention / pooling ops with NaN written in
  * the padded steps (which no op may read).
@@ -417,6 +418,15 @@ Test(onednn_streaming, recurrent_chunks)
     stream_case((rec_opts){"rnn", 5, 7, 2, 0, 0, 0, 0, 1, 0, 1, 0, 1, 0});
 }
 
+/* Format 1.1 forward layers (a streaming session refuses reverse ones). */
+Test(onednn_streaming, format_1_1_chunks)
+{
+    stream_case((rec_opts){"lstm", 5, 7, 2, 0, 0, 1, 0, 1, 0, 0, 0, 1, 0, "\"clip\": 0.5, \"input_forget\": true"});
+    stream_case((rec_opts){"gru", 5, 7, 1, 0, 0, 0, 0, 1, 1, 0, 0, 1, 0,
+                           "\"activations\": [\"hardsigmoid\", \"softsign\"], \"clip\": 1.5"});
+    stream_case((rec_opts){"rnn", 5, 7, 2, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, "\"activations\": [\"elu\"]"});
+}
+
 /* ------------------------------------------------------------ other ops */
 
 /* A model over a sequence input x [T, B, F] (or batch-first), lengths, and
@@ -451,6 +461,18 @@ static void ops_case(const char *layers, const char *outputs, int bf, int F, int
     compare_run(m, in, 4, "auto", what);
     for (int i = 0; i < 4; i++) seqrt_tensor_free(in[i]);
     seqrt_model_free(m);
+}
+
+/* Named random weights (cols 0: a vector), drawn in order from `seed`. */
+typedef struct wspec {
+    const char *name;
+    int64_t rows, cols;
+} wspec;
+
+static void add_weights(tu_st *w, uint32_t seed, const wspec *ws, size_t n)
+{
+    tu_st_init(w);
+    for (size_t i = 0; i < n; i++) tu_st_add2(w, ws[i].name, ws[i].rows, ws[i].cols, &seed, 0.5f);
 }
 
 Test(onednn_ops, attention_variants)
@@ -499,15 +521,14 @@ Test(onednn_ops, mha_pool_misc)
                      "{\"op\": \"multihead_attention\", \"name\": \"mha\", \"inputs\": {\"query\": \"x\"%s,"
                      " \"lengths\": \"lengths\"}, \"embed_dim\": 8, \"num_heads\": 2, \"causal\": %s}",
                      cross ? ", \"key\": \"yp\", \"value\": \"yp\"" : "", causal ? "true" : "false");
+            static const wspec mw[] = {{.name = "yp.weight", .rows = 8, .cols = 6},
+                                       {.name = "yp.bias", .rows = 8},
+                                       {.name = "mha.in_proj_weight", .rows = 24, .cols = 8},
+                                       {.name = "mha.in_proj_bias", .rows = 24},
+                                       {.name = "mha.out_proj.weight", .rows = 8, .cols = 8},
+                                       {.name = "mha.out_proj.bias", .rows = 8}};
             tu_st w;
-            tu_st_init(&w);
-            uint32_t seed = 11u;
-            tu_st_add2(&w, "yp.weight", 8, 6, &seed, 0.5f);
-            tu_st_add2(&w, "yp.bias", 8, 0, &seed, 0.5f);
-            tu_st_add2(&w, "mha.in_proj_weight", 24, 8, &seed, 0.5f);
-            tu_st_add2(&w, "mha.in_proj_bias", 24, 0, &seed, 0.5f);
-            tu_st_add2(&w, "mha.out_proj.weight", 8, 8, &seed, 0.5f);
-            tu_st_add2(&w, "mha.out_proj.bias", 8, 0, &seed, 0.5f);
+            add_weights(&w, 11u, mw, sizeof mw / sizeof *mw);
             snprintf(what, sizeof what, "mha causal=%d cross=%d bf=%d%s", causal, cross, bf, cross ? " keys=y" : "");
             ops_case(layers, "\"mha\", \"mha:weights\"", bf, 6, 6, 7, &w, what);
             tu_st_free(&w);
@@ -530,13 +551,12 @@ Test(onednn_ops, mha_pool_misc)
                      "{\"op\": \"add\", \"name\": \"ad\", \"inputs\": {\"a\": \"mp\", \"b\": \"ls\"}},"
                      "{\"op\": \"mul\", \"name\": \"mu\", \"inputs\": {\"a\": \"mp\", \"b\": \"ap\"}}",
                      acts[a], acts[a]);
+            static const wspec pw[] = {{.name = "ap.projection.0.weight", .rows = 5, .cols = 8},
+                                       {.name = "ap.projection.0.bias", .rows = 5},
+                                       {.name = "ap.projection.2.weight", .rows = 1, .cols = 5},
+                                       {.name = "ap.projection.2.bias", .rows = 1}};
             tu_st w;
-            tu_st_init(&w);
-            uint32_t seed = 13u;
-            tu_st_add2(&w, "ap.projection.0.weight", 5, 8, &seed, 0.5f);
-            tu_st_add2(&w, "ap.projection.0.bias", 5, 0, &seed, 0.5f);
-            tu_st_add2(&w, "ap.projection.2.weight", 1, 5, &seed, 0.5f);
-            tu_st_add2(&w, "ap.projection.2.bias", 1, 0, &seed, 0.5f);
+            add_weights(&w, 13u, pw, sizeof pw / sizeof *pw);
             snprintf(what, sizeof what, "pools %s bf=%d", acts[a], bf);
             ops_case(layers, "\"ap\", \"ap:weights\", \"sm\", \"lsm\", \"sel\", \"ad\", \"mu\"", bf, 6, 6, 7, &w,
                      what);
