@@ -9,6 +9,9 @@ importing the package always works. docs/python.md is the user guide.
     model = seqrt.Model("examples/charlm/charlm.json")
     with seqrt.Session(model, "reference") as s:
         probs = s.run({"tokens": np.array([[5], [6]], np.int32)})["probs"]
+
+seqrt.check(description, module, example_inputs) compares a hand-written
+description with a PyTorch module (torch is imported only then).
 """
 from ._lib import library_path, version
 from .devices import BackendInfo, Device, backends, devices
@@ -20,9 +23,22 @@ from .session import Session
 
 from ._version import __version__
 
+
+def check(description, module, example_inputs=None, **options):
+    """Does the hand-written description at `description` (a .json path)
+    compute what the PyTorch `module` computes? Runs both on random inputs
+    of example_inputs' shapes (forward()'s arguments) and at another length
+    and batch size; returns a report with the worst error per output and the
+    first layer that disagrees (found by running prefixes of the
+    description). options: device, seed, T, B, atol, rtol. Imports torch
+    only when called (seqrt.export.verify.check)."""
+    from .export.verify import check as _check
+    return _check(description, module, example_inputs, **options)
+
+
 __all__ = [
     "__version__", "version", "library_path", "devices", "backends", "Device", "BackendInfo",
-    "Model", "TensorSpec", "LayerInfo", "Session",
+    "Model", "TensorSpec", "LayerInfo", "Session", "check",
     "Error", "InvalidArgumentError", "FileError", "ParseError", "ModelError", "ShapeError",
     "RangeError", "UnsupportedError", "UnavailableError", "OutOfMemoryError", "LimitError",
     "DeviceError", "InternalError", "LibraryError",
