@@ -29,3 +29,11 @@ add_test(NAME cli_test
          COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli_test.sh $<TARGET_FILE:seqrt-cli> ${CMAKE_SOURCE_DIR}
                  $<TARGET_FILE:npy_allclose>)
 set_tests_properties(cli_test PROPERTIES TIMEOUT 300)
+
+# The golden generator's float64 oracles (tools/goldens/selftest.py): the
+# ONNX-native LSTM/GRU/RNN against ONNX's helpers and node vectors, the
+# seqrt-layout recurrences against it on format 1.1 attributes, and against
+# PyTorch. Debian's Python (numpy, onnx, torch); nothing is written.
+add_test(NAME goldens_selftest COMMAND /usr/bin/python3 -m goldens.selftest
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tools)
+set_tests_properties(goldens_selftest PROPERTIES TIMEOUT 300 ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")

@@ -41,8 +41,8 @@ def lay(op, name, inputs, **attrs):
     return d
 
 
-def desc(name, inputs, layers, outputs, batch_first=False, emit_batch_first=True):
-    d = OrderedDict([("format", "seqrt"), ("version", 1), ("name", name)])
+def desc(name, inputs, layers, outputs, batch_first=False, emit_batch_first=True, version=1):
+    d = OrderedDict([("format", "seqrt"), ("version", version), ("name", name)])
     if batch_first or emit_batch_first:
         d["batch_first"] = bool(batch_first)
     d["weights"] = "model.safetensors"

@@ -7,21 +7,28 @@ from collections import OrderedDict
 import numpy as np
 
 from .spec import (ACTIVATIONS, SpecError, attention_np, log_softmax_np, masked_softmax_np, mha_np,
-                   recurrent_np, recurrent_params, softmax_np)
+                   recurrent_np, recurrent_params, rnn_dirs, softmax_np)
 
 NPY_DTYPES = {"float32": "<f4", "int32": "<i4", "int64": "<i8"}
 
 # Op table: slots (name -> "req" | "opt" | "list") and attributes
-# (name -> (type, default)); type is "int", "bool", "num" or a tuple of strings.
+# (name -> (type, default)); type is "int", "bool", "num", "strs" (list of
+# strings), "nums" (list of numbers) or a tuple of strings. V11_ATTRS came
+# with format 1.1: a description using them must say "version": 1.1.
 REQ = object()
 _RNN_ATTRS = {"input_size": ("int", REQ), "hidden_size": ("int", REQ), "num_layers": ("int", 1),
-              "bidirectional": ("bool", False), "bias": ("bool", True), "dropout": ("num", 0.0)}
+              "bidirectional": ("bool", False), "bias": ("bool", True), "dropout": ("num", 0.0),
+              "direction": (("forward", "reverse", "bidirectional"), "forward"), "clip": ("num", 0.0),
+              "activations": ("strs", None), "activation_alpha": ("nums", None),
+              "activation_beta": ("nums", None)}
+V11_ATTRS = {"direction", "clip", "input_forget", "activations", "activation_alpha", "activation_beta"}
 _FUNCS = ("relu", "tanh", "sigmoid", "gelu")
 OPS = {
     "embedding": ({"x": "req"}, {"num_embeddings": ("int", REQ), "embedding_dim": ("int", REQ)}),
     "one_hot": ({"x": "req"}, {"depth": ("int", REQ)}),
     "lstm": ({"x": "req", "h0": "opt", "c0": "opt", "lengths": "opt"},
-             dict(_RNN_ATTRS, proj_size=("int", 0), peephole=("bool", False), coupled=("bool", False))),
+             dict(_RNN_ATTRS, proj_size=("int", 0), peephole=("bool", False), coupled=("bool", False),
+                  input_forget=("bool", False))),
     "gru": ({"x": "req", "h0": "opt", "lengths": "opt"},
             dict(_RNN_ATTRS, linear_before_reset=("bool", True))),
     "rnn": ({"x": "req", "h0": "opt", "lengths": "opt"},
@@ -57,6 +64,10 @@ def _check_attr(lname, key, val, typ):
         ok = isinstance(val, bool)
     elif typ == "num":
         ok = isinstance(val, (int, float)) and not isinstance(val, bool)
+    elif typ == "strs":
+        ok = isinstance(val, list) and all(isinstance(v, str) for v in val)
+    elif typ == "nums":
+        ok = isinstance(val, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in val)
     elif isinstance(typ, tuple):
         ok = val in typ
     if not ok:
@@ -73,7 +84,8 @@ def run_model(model, weights, inputs, strict=True):
     for key in model:
         if key not in TOP_FIELDS:
             raise SpecError("unknown field " + key)
-    if model.get("format") != "seqrt" or model.get("version") != 1:
+    version = model.get("version")
+    if model.get("format") != "seqrt" or version not in (1, 1.1) or isinstance(version, bool):
         raise SpecError("format/version")
     bf = model.get("batch_first", False)
     if not isinstance(bf, bool):
@@ -137,12 +149,16 @@ def run_model(model, weights, inputs, strict=True):
             if key not in attrs:
                 raise SpecError("layer %s: unknown attribute %s" % (lname, key))
             _check_attr(lname, key, val, attrs[key][0])
+            if key in V11_ATTRS and version != 1.1:
+                raise SpecError("layer %s: attribute %s needs \"version\": 1.1" % (lname, key))
             at[key] = val
         for key, (_, default) in attrs.items():
             if key not in at:
                 if default is REQ:
                     raise SpecError("layer %s: missing attribute %s" % (lname, key))
                 at[key] = default
+        if op in ("lstm", "gru", "rnn"):
+            _check_recurrent(lname, layer, at)
 
         def getw(pname, shape, _l=lname):
             full = _l + "." + pname
@@ -167,6 +183,19 @@ def run_model(model, weights, inputs, strict=True):
             raise SpecError("output %s is not defined" % v)
         result[v] = env[v]
     return result
+
+
+def _check_recurrent(lname, given, at):
+    """The rules between recurrent attributes (format 1.1's among them)."""
+    if "direction" in given and "bidirectional" in given and \
+            (at["direction"] == "bidirectional") != at["bidirectional"]:
+        raise SpecError("layer %s: direction and bidirectional disagree" % lname)
+    if at.get("coupled") and at.get("input_forget"):
+        raise SpecError("layer %s: coupled and input_forget exclude each other" % lname)
+    if "nonlinearity" in given and at["activations"]:
+        raise SpecError("layer %s: nonlinearity and activations exclude each other" % lname)
+    if at["clip"] < 0:
+        raise SpecError("layer %s: clip < 0" % lname)
 
 
 def _to_btf(x, bf):
@@ -201,7 +230,7 @@ def _eval_layer(op, lname, vals, at, bf, getw):
             raise SpecError("layer %s: x shape %s" % (lname, x.shape))
         xt = x.transpose(1, 0, 2) if bf else x
         T, B = xt.shape[:2]
-        L, D, H = at["num_layers"], 2 if at["bidirectional"] else 1, at["hidden_size"]
+        L, D, H = at["num_layers"], rnn_dirs(at), at["hidden_size"]
         Hout = at.get("proj_size", 0) or H
         for s, width in (("h0", Hout), ("c0", H)):
             if s in vals and vals[s].shape != (L * D, B, width):

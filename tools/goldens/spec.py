@@ -55,43 +55,110 @@ def masked_softmax_np(scores, valid):
     return np.where(any_valid, e / np.where(any_valid, den, 1.0), 0.0)
 
 
-def _lstm_cell(x, h, c, p, cfg):
+# Gate functions of format 1.1's `activations` (ONNX's names, any case):
+# name -> (defaults of the parameters it takes, f(x, alpha, beta)). Written
+# apart from onnx_rnn.py's table so the self-test compares the two; sigmoid,
+# tanh and relu are the functions the 1.0 cells always used.
+GATE_FUNCTIONS = {
+    "sigmoid": ((), lambda x, a, b: sigmoid(x)),
+    "tanh": ((), lambda x, a, b: np.tanh(x)),
+    "relu": ((), lambda x, a, b: np.maximum(x, 0.0)),
+    "affine": ((1.0, 0.0), lambda x, a, b: a * x + b),
+    "leakyrelu": ((0.01,), lambda x, a, b: np.where(x >= 0, x, a * x)),
+    "thresholdedrelu": ((1.0,), lambda x, a, b: np.where(x > a, x, 0.0)),
+    "scaledtanh": ((1.0, 1.0), lambda x, a, b: a * np.tanh(b * x)),
+    "hardsigmoid": ((0.2, 0.5), lambda x, a, b: np.clip(a * x + b, 0.0, 1.0)),
+    "elu": ((1.0,), lambda x, a, b: np.where(x >= 0, x, a * np.expm1(np.minimum(x, 0.0)))),
+    "softsign": ((), lambda x, a, b: x / (1.0 + np.abs(x))),
+    "softplus": ((), lambda x, a, b: np.logaddexp(0.0, x)),
+}
+GATE_FN_COUNT = {"lstm": 3, "gru": 2, "rnn": 1}
+
+
+def rnn_dirs(cfg):
+    """Number of directions of a recurrent layer (bidirectional, or format
+    1.1's direction "bidirectional")."""
+    return 2 if cfg.get("bidirectional") or cfg.get("direction") == "bidirectional" else 1
+
+
+def gate_acts(kind, cfg):
+    """The gate functions of every direction as the spec derives them:
+    [[f, g, h] (lstm), [f, g] (gru) or [f] (rnn) per direction], each a
+    function of the (already clipped) pre-activation. `activations` lists
+    them once (both directions, with the same parameters) or once per
+    direction; activation_alpha / activation_beta are consumed in order by
+    the functions that take one, and one short of a value takes its default."""
+    F, D = GATE_FN_COUNT[kind], rnn_dirs(cfg)
+    names = [n.lower() for n in cfg.get("activations") or []]
+    if not names:
+        names = {"lstm": ["sigmoid", "tanh", "tanh"], "gru": ["sigmoid", "tanh"],
+                 "rnn": [cfg.get("nonlinearity", "tanh")]}[kind]
+    if len(names) not in (F, D * F):
+        raise SpecError("%s takes %d activations per direction, got %d" % (kind, F, len(names)))
+    alpha = list(cfg.get("activation_alpha") or [])
+    beta = list(cfg.get("activation_beta") or [])
+    fns = []
+    for n in names:
+        if n not in GATE_FUNCTIONS:
+            raise SpecError("unknown gate function %r" % n)
+        defaults, fn = GATE_FUNCTIONS[n]
+        a = (alpha.pop(0) if alpha else defaults[0]) if len(defaults) > 0 else 0.0
+        b = (beta.pop(0) if beta else defaults[1]) if len(defaults) > 1 else 0.0
+        fns.append(lambda x, fn=fn, a=a, b=b: fn(x, a, b))
+    if alpha or beta:
+        raise SpecError("activation_alpha/activation_beta have more values than the functions take")
+    return [fns[(d * F) % len(fns):(d * F) % len(fns) + F] for d in range(D)]
+
+
+def _clipper(cfg):
+    clip = cfg.get("clip", 0) or 0
+    return (lambda v: np.clip(v, -clip, clip)) if clip > 0 else (lambda v: v)
+
+
+def _lstm_cell(x, h, c, p, cfg, fns):
     H = cfg["hidden_size"]
+    f_, g_, h_ = fns
+    q = _clipper(cfg)
     a = p["w_ih"] @ x + p["b_ih"] + p["w_hh"] @ h + p["b_hh"]
     a_i, a_f, a_g, a_o = a[:H], a[H:2 * H], a[2 * H:3 * H], a[3 * H:]
     if cfg.get("peephole"):
         a_i = a_i + p["p_i"] * c
         a_f = a_f + p["p_f"] * c
-    f = sigmoid(a_f)
-    i = 1.0 - f if cfg.get("coupled") else sigmoid(a_i)
-    g = np.tanh(a_g)
+    if cfg.get("input_forget"):
+        i = f_(q(a_i))
+        f = 1.0 - i
+    else:
+        f = f_(q(a_f))
+        i = 1.0 - f if cfg.get("coupled") else f_(q(a_i))
+    g = g_(q(a_g))
     c_new = f * c + i * g
     if cfg.get("peephole"):
         a_o = a_o + p["p_o"] * c_new
-    o = sigmoid(a_o)
-    h_new = o * np.tanh(c_new)
+    o = f_(q(a_o))
+    h_new = o * h_(c_new)
     if cfg.get("proj_size", 0) > 0:
         h_new = p["w_hr"] @ h_new
     return h_new, c_new
 
 
-def _gru_cell(x, h, p, cfg):
+def _gru_cell(x, h, p, cfg, fns):
     H = cfg["hidden_size"]
+    f_, g_ = fns
+    q = _clipper(cfg)
     gi = p["w_ih"] @ x + p["b_ih"]
     W_hr, W_hz, W_hn = p["w_hh"][:H], p["w_hh"][H:2 * H], p["w_hh"][2 * H:]
     b_hr, b_hz, b_hn = p["b_hh"][:H], p["b_hh"][H:2 * H], p["b_hh"][2 * H:]
-    r = sigmoid(gi[:H] + W_hr @ h + b_hr)
-    z = sigmoid(gi[H:2 * H] + W_hz @ h + b_hz)
+    r = f_(q(gi[:H] + W_hr @ h + b_hr))
+    z = f_(q(gi[H:2 * H] + W_hz @ h + b_hz))
     if cfg.get("linear_before_reset", True):
-        n = np.tanh(gi[2 * H:] + r * (W_hn @ h + b_hn))
+        n = g_(q(gi[2 * H:] + r * (W_hn @ h + b_hn)))
     else:
-        n = np.tanh(gi[2 * H:] + W_hn @ (r * h) + b_hn)
+        n = g_(q(gi[2 * H:] + W_hn @ (r * h) + b_hn))
     return (1.0 - z) * n + z * h
 
 
-def _rnn_cell(x, h, p, cfg):
-    a = p["w_ih"] @ x + p["b_ih"] + p["w_hh"] @ h + p["b_hh"]
-    return np.maximum(a, 0.0) if cfg.get("nonlinearity", "tanh") == "relu" else np.tanh(a)
+def _rnn_cell(x, h, p, cfg, fns):
+    return fns[0](_clipper(cfg)(p["w_ih"] @ x + p["b_ih"] + p["w_hh"] @ h + p["b_hh"]))
 
 
 def recurrent_np(kind, x, params, cfg, h0=None, c0=None, lengths=None):
@@ -99,11 +166,16 @@ def recurrent_np(kind, x, params, cfg, h0=None, c0=None, lengths=None):
 
     x: [T, B, I]; params[(layer, direction)] = dict of w_ih, w_hh, b_ih, b_hh
     (+ w_hr, p_i, p_f, p_o for lstm); h0/c0: [L*D, B, *] or None; lengths: [B]
-    or None. Returns (output [T, B, D*H_out], h_n, c_n or None).
+    or None. Returns (output [T, B, D*H_out], h_n, c_n or None). cfg may hold
+    format 1.1's direction, clip, input_forget and activations (gate_acts):
+    a "reverse" layer's one direction runs like a bidirectional layer's
+    second one (from len-1 down to 0).
     """
     T, B, _ = x.shape
     L = cfg.get("num_layers", 1)
-    D = 2 if cfg.get("bidirectional") else 1
+    D = rnn_dirs(cfg)
+    acts = gate_acts(kind, cfg)
+    reverse = cfg.get("direction") == "reverse"
     H = cfg["hidden_size"]
     Hout = cfg.get("proj_size", 0) or H
     lens = np.full(B, T, dtype=np.int64) if lengths is None else np.asarray(lengths, dtype=np.int64)
@@ -119,14 +191,14 @@ def recurrent_np(kind, x, params, cfg, h0=None, c0=None, lengths=None):
             for b in range(B):
                 h = np.array(h0[idx, b], dtype=np.float64) if h0 is not None else np.zeros(Hout)
                 c = np.array(c0[idx, b], dtype=np.float64) if c0 is not None else np.zeros(H)
-                steps = range(lens[b] - 1, -1, -1) if d == 1 else range(lens[b])
+                steps = range(lens[b] - 1, -1, -1) if d == 1 or reverse else range(lens[b])
                 for t in steps:
                     if kind == "lstm":
-                        h, c = _lstm_cell(inp[t, b], h, c, p, cfg)
+                        h, c = _lstm_cell(inp[t, b], h, c, p, cfg, acts[d])
                     elif kind == "gru":
-                        h = _gru_cell(inp[t, b], h, p, cfg)
+                        h = _gru_cell(inp[t, b], h, p, cfg, acts[d])
                     else:
-                        h = _rnn_cell(inp[t, b], h, p, cfg)
+                        h = _rnn_cell(inp[t, b], h, p, cfg, acts[d])
                     y[t, b] = h
                 h_n[idx, b] = h
                 c_n[idx, b] = c
@@ -139,7 +211,7 @@ def recurrent_params(kind, cfg, getw, hasw=None):
     """Collects recurrent weights by their PyTorch names through
     getw(param_name, shape) (shapes as in the spec)."""
     L = cfg.get("num_layers", 1)
-    D = 2 if cfg.get("bidirectional") else 1
+    D = rnn_dirs(cfg)
     H = cfg["hidden_size"]
     P = cfg.get("proj_size", 0)
     Hout = P or H
