@@ -9,8 +9,8 @@
 #include "../api/backend.h"
 #include "ref_ops.h"
 
-/* Each op of ref_ops.h as a row of the op table: every form of every op is
- * implemented, nothing to prepare, no session state. */
+/* Each op of ref_ops.h (REF_OP_LIST) as a row of the op table: every form
+ * of every op is implemented, nothing to prepare, no session state. */
 #define REF_ROW(fn)                                                                            \
     static seqrt_status run_##fn(void *session, const sq_op_args *a, void *state)           \
     {                                                                                       \
@@ -19,24 +19,8 @@
         return fn(a);                                                                       \
     }                                                                                       \
     static const sq_op_impl row_##fn = {.supports = sq_op_supports_all, .run = run_##fn};
-REF_ROW(ref_embedding)
-REF_ROW(ref_one_hot)
-REF_ROW(ref_lstm)
-REF_ROW(ref_gru)
-REF_ROW(ref_rnn)
-REF_ROW(ref_linear)
-REF_ROW(ref_activation_op)
-REF_ROW(ref_softmax)
-REF_ROW(ref_dropout)
-REF_ROW(ref_add)
-REF_ROW(ref_mul)
-REF_ROW(ref_concat)
-REF_ROW(ref_select)
-REF_ROW(ref_last_step)
-REF_ROW(ref_mean_pool)
-REF_ROW(ref_attention)
-REF_ROW(ref_attention_pool)
-REF_ROW(ref_multihead_attention)
+REF_OP_LIST(REF_ROW)
+#undef REF_ROW
 
 static const sq_op_impl *const g_ref_ops[SQ_OP_COUNT] = {
     [SQ_OP_EMBEDDING] = &row_ref_embedding,

@@ -21,23 +21,32 @@ double ref_dot_strided(const float *a, int64_t sa, const float *b, int64_t sb, i
 double ref_sigmoid(double x);
 double ref_activation(int fn, double x);                          /* SQ_ACT_* */
 
-seqrt_status ref_embedding(const sq_op_args *a);
-seqrt_status ref_one_hot(const sq_op_args *a);
-seqrt_status ref_lstm(const sq_op_args *a);
-seqrt_status ref_gru(const sq_op_args *a);
-seqrt_status ref_rnn(const sq_op_args *a);
-seqrt_status ref_linear(const sq_op_args *a);
-seqrt_status ref_activation_op(const sq_op_args *a);
-seqrt_status ref_softmax(const sq_op_args *a);      /* softmax and log_softmax */
-seqrt_status ref_dropout(const sq_op_args *a);
-seqrt_status ref_add(const sq_op_args *a);
-seqrt_status ref_mul(const sq_op_args *a);
-seqrt_status ref_concat(const sq_op_args *a);
-seqrt_status ref_select(const sq_op_args *a);
-seqrt_status ref_last_step(const sq_op_args *a);
-seqrt_status ref_mean_pool(const sq_op_args *a);
-seqrt_status ref_attention(const sq_op_args *a);
-seqrt_status ref_attention_pool(const sq_op_args *a);
-seqrt_status ref_multihead_attention(const sq_op_args *a);
+/* Every op function of the backend, once: REF_OP_LIST(X) expands X(fn) for
+ * each `seqrt_status fn(const sq_op_args *)` (ref_softmax serves softmax and
+ * log_softmax). The declarations below and ref_backend.c's op rows are both
+ * generated from it. */
+#define REF_OP_LIST(X)                                                                             \
+    X(ref_embedding)                                                                               \
+    X(ref_one_hot)                                                                                 \
+    X(ref_lstm)                                                                                    \
+    X(ref_gru)                                                                                     \
+    X(ref_rnn)                                                                                     \
+    X(ref_linear)                                                                                  \
+    X(ref_activation_op)                                                                           \
+    X(ref_softmax)                                                                                 \
+    X(ref_dropout)                                                                                 \
+    X(ref_add)                                                                                     \
+    X(ref_mul)                                                                                     \
+    X(ref_concat)                                                                                  \
+    X(ref_select)                                                                                  \
+    X(ref_last_step)                                                                               \
+    X(ref_mean_pool)                                                                               \
+    X(ref_attention)                                                                               \
+    X(ref_attention_pool)                                                                          \
+    X(ref_multihead_attention)
+
+#define REF_DECLARE_OP(fn) seqrt_status fn(const sq_op_args *a);
+REF_OP_LIST(REF_DECLARE_OP)
+#undef REF_DECLARE_OP
 
 #endif /* SEQRT_REF_OPS_H */
