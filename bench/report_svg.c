@@ -138,6 +138,25 @@ static int svg_bars(FILE *f, const bench_report *r)
     return 0;
 }
 
+/* One panel of the --scaling chart: the axis it plots (T, B or H), its box
+ * and its log ranges (x: log2 of the axis value; y: decades of ms). */
+typedef struct {
+    char axis;
+    double x0, top, pw, ph, xl, xh, yl, yh;
+} panel;
+
+/* Where series `s` puts case `ci` in panel `p`: 0 when the case is not on
+ * the panel's axis or has no measured time, else 1 with the point in *x, *y. */
+static int panel_point(const panel *p, const bench_report *r, const bench_series *s, int ci, double *x, double *y)
+{
+    const bench_case *c = &r->cases[ci];
+    const bench_stats *st = bench_series_stats(r, s, ci);
+    if (c->axis[0] != p->axis || st->state != BENCH_OK || st->median_ms <= 0) return 0;
+    *x = p->x0 + (log2(c->axis_value) - p->xl) / (p->xh - p->xl) * p->pw;
+    *y = p->top + p->ph - (log10(st->median_ms) - p->yl) / (p->yh - p->yl) * p->ph;
+    return 1;
+}
+
 static int svg_scaling(FILE *f, const bench_report *r)
 {
     bench_series sr[BENCH_MAX_SERIES];
@@ -168,6 +187,8 @@ static int svg_scaling(FILE *f, const bench_report *r)
         double yl, yh;
         log_range(ymn, ymx, &yl, &yh);
         double x0 = left + ax * (pw + gapx);
+        const panel pn = {
+            .axis = axis, .x0 = x0, .top = top, .pw = pw, .ph = ph, .xl = xl, .xh = xh, .yl = yl, .yh = yh};
         fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#999\"/>\n", x0,
                 top, pw, ph);
         for (double d = yl; d <= yh + 1e-9; d += 1) {
@@ -194,25 +215,19 @@ static int svg_scaling(FILE *f, const bench_report *r)
             int first = 1;
             fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.6\"%s points=\"", g_colors[s % 10],
                     is_baseline(&sr[s]) ? " stroke-dasharray=\"5,3\"" : "");
+            double x, y;
             for (int ci = 0; ci < r->ncases; ci++) {
-                const bench_case *c = &r->cases[ci];
-                const bench_stats *st = bench_series_stats(r, &sr[s], ci);
-                if (c->axis[0] != axis || st->state != BENCH_OK || st->median_ms <= 0) continue;
-                double x = x0 + (log2(c->axis_value) - xl) / (xh - xl) * pw;
-                double y = top + ph - (log10(st->median_ms) - yl) / (yh - yl) * ph;
+                if (!panel_point(&pn, r, &sr[s], ci, &x, &y)) continue;
                 fprintf(f, "%s%.1f,%.1f", first ? "" : " ", x, y);
                 first = 0;
             }
             fputs("\"/>\n", f);
             for (int ci = 0; ci < r->ncases; ci++) {
-                const bench_case *c = &r->cases[ci];
-                const bench_stats *st = bench_series_stats(r, &sr[s], ci);
-                if (c->axis[0] != axis || st->state != BENCH_OK || st->median_ms <= 0) continue;
-                double x = x0 + (log2(c->axis_value) - xl) / (xh - xl) * pw;
-                double y = top + ph - (log10(st->median_ms) - yl) / (yh - yl) * ph;
+                if (!panel_point(&pn, r, &sr[s], ci, &x, &y)) continue;
                 fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"><title>", x, y, g_colors[s % 10]);
                 char t[256];
-                snprintf(t, sizeof t, "%s %c=%g: %.3g ms", sr[s].label, axis, c->axis_value, st->median_ms);
+                snprintf(t, sizeof t, "%s %c=%g: %.3g ms", sr[s].label, pn.axis, r->cases[ci].axis_value,
+                         bench_series_stats(r, &sr[s], ci)->median_ms);
                 svg_text(f, t);
                 fputs("</title></circle>\n", f);
             }
