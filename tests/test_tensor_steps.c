@@ -35,18 +35,27 @@ static void expect_floats(const seqrt_tensor *t, const float *want, size_t n)
     for (size_t i = 0; i < n; i++) cr_expect_eq(p[i], want[i], "element %zu: %g, expected %g", i, p[i], want[i]);
 }
 
+/* Copies `count` steps from step `s0` of a rank-3 source holding
+ * `base + i` (dims `sd`) to step `d0` of a zeroed destination (dims `dd`)
+ * along `axis`, and expects the destination to hold `want`. */
+static void expect_copy_into_zeros(const int64_t *sd, float base, const int64_t *dd, int64_t d0, int64_t s0,
+                                   int64_t count, int axis, const float *want, size_t n)
+{
+    seqrt_tensor *src = ramp_f32(3, sd, base), *dst = NULL;
+    cr_assert_eq(seqrt_tensor_create(&dst, SEQRT_F32, 3, dd), SEQRT_OK);
+    cr_assert_eq(seqrt_tensor_copy_steps(dst, d0, src, s0, count, axis), SEQRT_OK);
+    expect_floats(dst, want, n);
+    seqrt_tensor_free(src);
+    seqrt_tensor_free(dst);
+}
+
 /* [T=4, B=2, F=1] holding 0..7, steps 1..2 into a zeroed [2, 2, 1]: rows t
  * of the source are {2t, 2t+1}, so the chunk is {2, 3, 4, 5}. */
 Test(copy_steps, chunk_on_axis0)
 {
     const int64_t sd[3] = {4, 2, 1}, dd[3] = {2, 2, 1};
-    seqrt_tensor *src = ramp_f32(3, sd, 0), *dst = NULL;
-    cr_assert_eq(seqrt_tensor_create(&dst, SEQRT_F32, 3, dd), SEQRT_OK);
-    cr_assert_eq(seqrt_tensor_copy_steps(dst, 0, src, 1, 2, 0), SEQRT_OK);
     const float want[4] = {2, 3, 4, 5};
-    expect_floats(dst, want, 4);
-    seqrt_tensor_free(src);
-    seqrt_tensor_free(dst);
+    expect_copy_into_zeros(sd, 0, dd, 0, 1, 2, 0, want, 4);
 }
 
 /* batch_first [B=2, T=3, F=2] holding 0..11 (entry b, step t, feature f at
@@ -55,13 +64,8 @@ Test(copy_steps, chunk_on_axis0)
 Test(copy_steps, chunk_on_axis1)
 {
     const int64_t sd[3] = {2, 3, 2}, dd[3] = {2, 1, 2};
-    seqrt_tensor *src = ramp_f32(3, sd, 0), *dst = NULL;
-    cr_assert_eq(seqrt_tensor_create(&dst, SEQRT_F32, 3, dd), SEQRT_OK);
-    cr_assert_eq(seqrt_tensor_copy_steps(dst, 0, src, 2, 1, 1), SEQRT_OK);
     const float want[4] = {4, 5, 10, 11};
-    expect_floats(dst, want, 4);
-    seqrt_tensor_free(src);
-    seqrt_tensor_free(dst);
+    expect_copy_into_zeros(sd, 0, dd, 0, 2, 1, 1, want, 4);
 }
 
 /* Joining: a [2, 2, 2] chunk holding 100..107 into steps 1..2 of a zeroed
@@ -70,13 +74,8 @@ Test(copy_steps, chunk_on_axis1)
 Test(copy_steps, join_chunk_into_whole)
 {
     const int64_t cd[3] = {2, 2, 2}, wd[3] = {2, 4, 2};
-    seqrt_tensor *chunk = ramp_f32(3, cd, 100), *whole = NULL;
-    cr_assert_eq(seqrt_tensor_create(&whole, SEQRT_F32, 3, wd), SEQRT_OK);
-    cr_assert_eq(seqrt_tensor_copy_steps(whole, 1, chunk, 0, 2, 1), SEQRT_OK);
     const float want[16] = {0, 0, 100, 101, 102, 103, 0, 0, 0, 0, 104, 105, 106, 107, 0, 0};
-    expect_floats(whole, want, 16);
-    seqrt_tensor_free(chunk);
-    seqrt_tensor_free(whole);
+    expect_copy_into_zeros(cd, 100, wd, 1, 0, 2, 1, want, 16);
 }
 
 /* int64 ids [T=3, B=1]: 8-byte elements. Steps 0..1 of {7, 8, 9} into
