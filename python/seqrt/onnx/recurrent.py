@@ -57,6 +57,7 @@ class _RecurrentOps:
         start, (h0, c0) = self.stack_start(node, [h0, c0], D, layout)
         ins = OrderedDict([("x", x.name)])
         for slot, r in (("h0", h0), ("c0", c0)):
+            r = self.whole(r)   # a one-layer stack's state is the whole state
             if r is None or (isinstance(r, _Shape) and r.zeros):
                 continue
             if isinstance(r, _C):
