@@ -43,7 +43,7 @@ description's metadata.onnx say which graph input/output has another layout
 and how to convert it.
 
 --node-tests converts ONNX's node tests, a synthetic input_forget LSTM and
-three PyTorch-exported models, runs each through the seqrt library in
+four PyTorch-exported models, runs each through the seqrt library in
 process (seqrt.Session on --device, reference by default) and compares with
 the expected outputs under the spec's tolerance; it exits 1 when one fails.
 

@@ -46,6 +46,15 @@ def torch_cases():
             y, _ = self.rnn(x)
             return torch.log_softmax(self.fc(y), dim=-1)
 
+    class Stacked(nn.Module):   # one ONNX node per layer on Slices of h0 / c0: one num_layers layer
+        def __init__(self):
+            super().__init__()
+            self.rnn = nn.LSTM(4, 5, num_layers=2, bidirectional=True)
+
+        def forward(self, x, h0, c0):
+            y, (h, c) = self.rnn(x, (h0, c0))
+            return y, h, c
+
     torch.manual_seed(0)
     return [
         ("torch_charlm_lstm2", CharLM(), (torch.randint(0, 30, (9, 2)),), ["tokens"], ["probs", "h_n", "c_n"],
@@ -53,6 +62,8 @@ def torch_cases():
         ("torch_bigru_batch_first", BiGRU(), (torch.randn(2, 6, 5), torch.randn(2, 2, 7)), ["x", "h0"],
          ["y", "h_n"], {"x": {0: "B", 1: "T"}, "h0": {1: "B"}}),
         ("torch_relu_rnn", Relu(), (torch.randn(5, 3, 4),), ["x"], ["logp"], {"x": {0: "T", 1: "B"}}),
+        ("torch_stacked_bilstm_states", Stacked(), (torch.randn(6, 2, 4), torch.randn(4, 2, 5), torch.randn(4, 2, 5)),
+         ["x", "h0", "c0"], ["y", "h_n", "c_n"], {"x": {0: "T", 1: "B"}, "h0": {1: "B"}, "c0": {1: "B"}}),
     ]
 
 
