@@ -29,6 +29,10 @@ add_test(NAME cli_test
          COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli_test.sh $<TARGET_FILE:seqrt-cli> ${CMAKE_SOURCE_DIR}
                  $<TARGET_FILE:npy_allclose>)
 set_tests_properties(cli_test PROPERTIES TIMEOUT 300)
+# CLI generate with initial-state inputs beside the token ids (d2l's RNNModel).
+add_test(NAME cli_generate_test
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli_generate_test.sh $<TARGET_FILE:seqrt-cli> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli_generate_test PROPERTIES TIMEOUT 300)
 
 # The golden generator's float64 oracles (tools/goldens/selftest.py): the
 # ONNX-native LSTM/GRU/RNN against ONNX's helpers and node vectors, the

@@ -3,7 +3,9 @@
  * language model one token at a time through a streaming session: the
  * prompt runs as one chunk, then each sampled token runs as a chunk of one
  * step, the recurrent state carried between runs (the prefix is never run
- * again).
+ * again). Inputs beside the token ids must be initial states (d2l's
+ * RNNModel(inputs, state) exported): zeros on the first run, the carried
+ * state after it.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -95,28 +97,85 @@ static int parse_args(int argc, char **argv, gen_args *a)
     return CLI_EXIT_OK;
 }
 
-/* Checks that the model takes one input of token ids; sets its time axis. */
-static int check_inputs(const seqrt_model *m, int *time_axis)
+/* The model's inputs as generate feeds them: the token ids (chunk by
+ * chunk) and the initial states, zeros of batch one (a streaming session
+ * starts from them on the first run and ignores them afterwards, carrying
+ * its own state). */
+typedef struct gen_inputs {
+    size_t n, ids;             /* inputs; which one is the token ids */
+    int time_axis;             /* of the token ids */
+    seqrt_tensor **zeros;      /* [n]: the state inputs' zeros; NULL at `ids` */
+    const seqrt_tensor **feed; /* [n]: what a run is given: the zeros, and the chunk at `ids` */
+} gen_inputs;
+
+static void gen_inputs_free(gen_inputs *g)
+{
+    for (size_t i = 0; g->zeros && i < g->n; i++) seqrt_tensor_free(g->zeros[i]);
+    free(g->zeros);
+    free(g->feed);
+}
+
+static int is_token_ids(const seqrt_model *m, size_t i)
+{
+    int rank = 0;
+    seqrt_model_input_shape(m, i, &rank, NULL, NULL, 0);
+    seqrt_dtype dt = seqrt_model_input_dtype(m, i);
+    return (dt == SEQRT_I32 || dt == SEQRT_I64) && rank == 2 && seqrt_model_input_time_axis(m, i) >= 0;
+}
+
+/* Checks that the model takes one input of token ids and, beside it, only
+ * initial states (float inputs without a time axis: the streaming check
+ * has made sure they feed h0/c0 slots); makes their zeros (symbolic dims,
+ * the batch, as 1). */
+static int check_inputs(const seqrt_model *m, gen_inputs *g)
 {
     size_t n = seqrt_model_input_count(m);
     const char *name = seqrt_model_name(m);
-    if (n != 1) {
-        cli_error("generate: model '%s' has %zu inputs; it needs exactly one, the token ids "
-                  "([T, B] int32)", name, n);
+    size_t nids = 0;
+    for (size_t i = 0; i < n; i++)
+        if (seqrt_model_input_time_axis(m, i) >= 0) nids++, g->ids = i;
+    if (nids != 1) {
+        cli_error("generate: model '%s' has %zu inputs with a time axis; it needs exactly one, the token ids "
+                  "([T, B] int32), and beside it only initial states",
+                  name, nids);
         return CLI_EXIT_FAIL;
     }
-    int rank = 0;
-    char shape[128] = "";
-    seqrt_model_input_shape(m, 0, &rank, NULL, shape, sizeof shape);
-    seqrt_dtype dt = seqrt_model_input_dtype(m, 0);
-    int axis = seqrt_model_input_time_axis(m, 0);
-    if ((dt != SEQRT_I32 && dt != SEQRT_I64) || rank != 2 || axis < 0) {
+    if (!is_token_ids(m, g->ids)) {
+        int rank = 0;
+        char shape[128] = "";
+        seqrt_model_input_shape(m, g->ids, &rank, NULL, shape, sizeof shape);
         cli_error("generate: model '%s': input '%s' is %s %s; it must be token ids, int32 [T, B]%s", name,
-                  seqrt_model_input_name(m, 0), cli_dtype_name(dt), shape,
+                  seqrt_model_input_name(m, g->ids), cli_dtype_name(seqrt_model_input_dtype(m, g->ids)), shape,
                   seqrt_model_batch_first(m) ? " ([B, T] as the model is batch_first)" : "");
         return CLI_EXIT_FAIL;
     }
-    *time_axis = axis;
+    g->time_axis = seqrt_model_input_time_axis(m, g->ids);
+    g->n = n;
+    g->zeros = calloc(n, sizeof *g->zeros);
+    g->feed = calloc(n, sizeof *g->feed);
+    if (!g->zeros || !g->feed) {
+        cli_error("out of memory");
+        return CLI_EXIT_FAIL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (i == g->ids) continue;
+        int rank = 0;
+        int64_t dims[SEQRT_MAX_RANK];
+        char shape[128] = "";
+        seqrt_model_input_shape(m, i, &rank, dims, shape, sizeof shape);
+        if (seqrt_model_input_dtype(m, i) != SEQRT_F32) {
+            cli_error("generate: model '%s': input '%s' is %s %s; beside the token ids generate feeds only "
+                      "initial states (float32 [L*D, B, H])",
+                      name, seqrt_model_input_name(m, i), cli_dtype_name(seqrt_model_input_dtype(m, i)), shape);
+            return CLI_EXIT_FAIL;
+        }
+        for (int d = 0; d < rank; d++)
+            if (dims[d] < 0) dims[d] = 1;
+        seqrt_status st = seqrt_tensor_create(&g->zeros[i], SEQRT_F32, rank, dims);
+        if (st != SEQRT_OK) return cli_lib_error(st, "generate: the initial state '%s'", seqrt_model_input_name(m, i));
+        memset(seqrt_tensor_data(g->zeros[i]), 0, seqrt_tensor_count(g->zeros[i]) * sizeof(float));
+        g->feed[i] = g->zeros[i];
+    }
     return CLI_EXIT_OK;
 }
 
@@ -140,16 +199,17 @@ static int last_step(seqrt_session *s, const seqrt_model *m, size_t steps, size_
     return CLI_EXIT_OK;
 }
 
-/* Runs `n` token ids as one chunk (batch of one). */
-static int run_chunk(seqrt_session *s, const seqrt_model *m, int time_axis, int32_t *ids, size_t n)
+/* Runs `n` token ids as one chunk (batch of one), the initial states
+ * beside them. */
+static int run_chunk(seqrt_session *s, const seqrt_model *m, gen_inputs *g, int32_t *ids, size_t n)
 {
     int64_t dims[2] = {1, 1};
-    dims[time_axis] = (int64_t)n;
+    dims[g->time_axis] = (int64_t)n;
     seqrt_tensor *t = NULL;
     seqrt_status st = seqrt_tensor_wrap(&t, SEQRT_I32, 2, dims, ids);
     if (st == SEQRT_OK) {
-        const seqrt_tensor *in[1] = {t};
-        st = seqrt_session_run(s, in, 1);
+        g->feed[g->ids] = t;
+        st = seqrt_session_run(s, g->feed, g->n);
     }
     seqrt_tensor_free(t);
     if (st != SEQRT_OK) return cli_lib_error(st, "generate: run of model '%s'", seqrt_model_name(m));
@@ -174,6 +234,8 @@ int cli_cmd_generate(int argc, char **argv)
     seqrt_session *session = NULL;
     cli_textmodel tm;
     memset(&tm, 0, sizeof tm);
+    gen_inputs gi;
+    memset(&gi, 0, sizeof gi);
     int32_t *ids = NULL;
     double *p = NULL;
     seqrt_status st;
@@ -190,8 +252,7 @@ int cli_cmd_generate(int argc, char **argv)
         rc = CLI_EXIT_FAIL;
         goto done;
     }
-    int time_axis = 0;
-    if ((rc = check_inputs(model, &time_axis)) != CLI_EXIT_OK) goto done;
+    if ((rc = check_inputs(model, &gi)) != CLI_EXIT_OK) goto done;
     if ((rc = cli_textmodel_load(&tm, model, "generate", 0)) != CLI_EXIT_OK) goto done;
 
     const char *prompt = a.prompt ? a.prompt : tm.prompt ? tm.prompt : tm.vocab[0];
@@ -235,7 +296,7 @@ int cli_cmd_generate(int argc, char **argv)
     cli_rng_seed(&rng, a.seed);
     double t0 = now_s();
     /* The prompt: one chunk of nprompt steps. */
-    if ((rc = run_chunk(session, model, time_axis, ids, nprompt)) != CLI_EXIT_OK) goto done;
+    if ((rc = run_chunk(session, model, &gi, ids, nprompt)) != CLI_EXIT_OK) goto done;
     double t_prompt = now_s() - t0;
     fputs(prompt, stdout);
     fflush(stdout);
@@ -270,7 +331,7 @@ int cli_cmd_generate(int argc, char **argv)
         fflush(stdout);
         if (produced + 1 == a.tokens) continue; /* the last token needs no run */
         ids[0] = (int32_t)tok;
-        if ((rc = run_chunk(session, model, time_axis, ids, 1)) != CLI_EXIT_OK) {
+        if ((rc = run_chunk(session, model, &gi, ids, 1)) != CLI_EXIT_OK) {
             fputc('\n', stdout);
             break;
         }
@@ -290,6 +351,7 @@ done:
     free(p);
     free(ids);
     cli_textmodel_free(&tm);
+    gen_inputs_free(&gi);
     seqrt_session_free(session);
     seqrt_model_free(model);
     return rc;
