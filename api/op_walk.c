@@ -91,6 +91,12 @@ seqrt_status sq_ops_run(const sq_op_impl *const *ops, void *session, const seqrt
         a.model = m;
         a.layer = L;
         a.batch_first = m->batch_first;
+        /* concat's list of input views: on the stack up to 64 entries; a
+         * longer list is allocated here, on every run. Moving it to
+         * sq_ops_prepare would need an array per session carried from
+         * prepare to run and release, which the walk's signatures
+         * (backend.h, called by the host executor and the oneDNN and OpenCL
+         * sessions) do not pass; the per-layer `state` belongs to the ops. */
         const sq_view *list[64];
         const sq_view **lp = list;
         if (L->nlist > 64 && !(lp = sq_calloc((size_t)L->nlist, sizeof *lp)))
