@@ -167,15 +167,14 @@ static seqrt_status run_concat(void *session, const sq_op_args *a, void *state)
 
 static seqrt_status run_select(void *session, const sq_op_args *a, void *state)
 {
-    ocl_session *s = session;
-    const sq_layer *L = a->layer;
     (void)state;
+    const sq_attrs *at = &a->layer->a;
     const sq_view *xs = a->in[SQ_SLOT_X];
     int64_t outer, inner;
-    const int axis = sq_axis_split(xs->rank, xs->d, L->a.axis, &outer, &inner); /* checked at load */
-    int64_t n = xs->d[axis], index = L->a.index < 0 ? L->a.index + n : L->a.index;
-    return copy_rows(s, ocl_mem(a->in[SQ_SLOT_X]), (size_t)(index * inner), (size_t)(n * inner),
-                     ocl_mem(a->out[SQ_OUT_MAIN]), 0, (size_t)inner, (size_t)inner, (size_t)outer);
+    const int axis = sq_axis_split(xs->rank, xs->d, at->axis, &outer, &inner); /* checked at load */
+    const int64_t n = xs->d[axis], index = at->index < 0 ? at->index + n : at->index;
+    return copy_rows(session, ocl_mem(xs), (size_t)(index * inner), (size_t)(n * inner), ocl_mem(a->out[SQ_OUT_MAIN]),
+                     0, (size_t)inner, (size_t)inner, (size_t)outer);
 }
 
 /* ------------------------------------------------------------ last_step, mean_pool */

@@ -190,30 +190,32 @@ static seqrt_status bind_values(ocl_session *s, const sq_plan *plan)
     return SEQRT_OK;
 }
 
+/* Enqueues the copy of value v between its device buffer and the host view
+ * `host`: to the device for a model input (write), back for an output. */
+static seqrt_status transfer(ocl_session *s, int v, const sq_view *host, bool write)
+{
+    const size_t bytes = (size_t)sq_view_count(host) * 4;
+    if (!bytes) return SEQRT_OK;
+    cl_mem mem = s->vals[v].mem;
+    const char *name = s->model->values[v].name;
+    if (write)
+        OCL_CLF("clEnqueueWriteBuffer", clEnqueueWriteBuffer(s->q, mem, CL_FALSE, 0, bytes, host->data, 0, NULL, NULL),
+                "clEnqueueWriteBuffer(input '%s')", name);
+    else
+        OCL_CLF("clEnqueueReadBuffer", clEnqueueReadBuffer(s->q, mem, CL_FALSE, 0, bytes, host->data, 0, NULL, NULL),
+                "clEnqueueReadBuffer(output '%s')", name);
+    return SEQRT_OK;
+}
+
 static seqrt_status run_graph(ocl_session *s, const sq_plan *plan, const sq_view *const *inputs,
                               sq_view *const *outputs)
 {
     const seqrt_model *m = s->model;
     seqrt_status st = bind_values(s, plan);
-    if (st) return st;
-    for (int i = 0; i < m->ninputs; i++) {
-        size_t bytes = (size_t)sq_view_count(inputs[i]) * 4;
-        if (!bytes) continue;
-        OCL_CLF(
-            "clEnqueueWriteBuffer",
-            clEnqueueWriteBuffer(s->q, s->vals[m->inputs[i]].mem, CL_FALSE, 0, bytes, inputs[i]->data, 0, NULL, NULL),
-            "clEnqueueWriteBuffer(input '%s')", m->values[m->inputs[i]].name);
-    }
-    if ((st = sq_ops_run(g_ops, s, m, s->views, s->state))) return st;
-    for (int o = 0; o < m->noutputs; o++) {
-        size_t bytes = (size_t)sq_view_count(outputs[o]) * 4;
-        if (!bytes) continue;
-        OCL_CLF(
-            "clEnqueueReadBuffer",
-            clEnqueueReadBuffer(s->q, s->vals[m->outputs[o]].mem, CL_FALSE, 0, bytes, outputs[o]->data, 0, NULL, NULL),
-            "clEnqueueReadBuffer(output '%s')", m->values[m->outputs[o]].name);
-    }
-    return SEQRT_OK;
+    for (int i = 0; !st && i < m->ninputs; i++) st = transfer(s, m->inputs[i], inputs[i], true);
+    if (st || (st = sq_ops_run(g_ops, s, m, s->views, s->state))) return st;
+    for (int o = 0; !st && o < m->noutputs; o++) st = transfer(s, m->outputs[o], outputs[o], false);
+    return st;
 }
 
 static seqrt_status session_run(void *impl, const sq_plan *plan, const sq_view *const *inputs, sq_view *const *outputs)
