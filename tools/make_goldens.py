@@ -8,8 +8,10 @@ provides the ONNX node test vectors):
     /usr/bin/python3 tools/make_goldens.py [--out conformance/data/golden]
 
 Options: --verify (write nothing: re-read every case in --out from disk and
-check it against the float64 evaluation), --out DIR (default conformance/data/golden, relative to the current
-directory), --only SUBSTR (write only cases whose name contains SUBSTR; the
+check it against the float64 evaluation), --set main|1.1 (default main: the
+cases in conformance/data/golden; 1.1: those of format 1.1's recurrent
+attributes, in conformance/data/golden-1.1), --out DIR (default the set's
+directory, relative to the current directory), --only SUBSTR (write only cases whose name contains SUBSTR; the
 other cases and the README are left alone), --onnx-dir DIR (default
 /usr/share/libonnx-testdata/data/node).
 
@@ -20,7 +22,8 @@ cases.txt. It prints one line per case. Tests never run it: its output is
 committed.
 
 Each case is a directory <case>/ holding
-    model.json            seqrt description (format "seqrt", version 1),
+    model.json            seqrt description (format "seqrt", version 1; 1.1
+                          in set 1.1),
                           "weights": "model.safetensors"
     model.safetensors     F32 weights named as PyTorch's state_dict() names,
                           prefixed with the layer name
@@ -50,25 +53,28 @@ import argparse
 import os
 import sys
 
-from goldens.build import generate
+from goldens.build import SET_DIRS, generate
 from goldens.onnx_vectors import ONNX_NODE_DIR
 from goldens.writers import verify
 
-DEFAULT_OUT = os.path.join("conformance", "data", "golden")
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Generate seqrt golden conformance cases.")
-    ap.add_argument("--out", default=DEFAULT_OUT, help="output directory (default %(default)s)")
+    ap.add_argument("--set", default="main", choices=sorted(SET_DIRS), help="which cases (default %(default)s)")
+    ap.add_argument("--out", default=None,
+                    help="output directory (default conformance/data/golden, or golden-1.1 for --set 1.1)")
     ap.add_argument("--onnx-dir", default=ONNX_NODE_DIR, help="ONNX node tests (default %(default)s)")
     ap.add_argument("--only", default=None, help="write only the cases whose name contains this")
     ap.add_argument("--verify", action="store_true",
                     help="only re-read and check the cases already in --out")
     args = ap.parse_args(argv)
+    if args.out is None:
+        args.out = os.path.join("conformance", "data", SET_DIRS[args.set])
     if args.verify:
         verify(args.out)
         return 0
-    return generate(args.out, args.onnx_dir, args.only)
+    return generate(args.out, args.onnx_dir, args.only, args.set)
 
 
 if __name__ == "__main__":

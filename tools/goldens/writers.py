@@ -208,9 +208,11 @@ unused weights) and must match the expected values to about 1e-6.
 """
 
 
-def write_readme(outdir, cases, skipped):
-    lines = [README_HEAD.rstrip("\n") + "\n", "| case | source | inputs | outputs | description |",
-             "|---|---|---|---|---|"]
+def write_readme(outdir, cases, skipped, note=None):
+    head = README_HEAD.rstrip("\n") + "\n"
+    if note:
+        head = head.replace("\n## A case\n", "\n%s\n\n## A case\n" % note, 1)
+    lines = [head, "| case | source | inputs | outputs | description |", "|---|---|---|---|---|"]
     for c in cases:
         ins = ", ".join("`%s` %s %s" % (i["name"], i["dtype"], json.dumps(i["shape"]).replace('"', ""))
                         for i in c.model["inputs"])
