@@ -3,7 +3,11 @@
  * on the device, per layer one CLBlast GEMM for the input projection of all
  * steps and both directions, then either the per-step path (per step: a
  * GEMM batched over directions + the op's cell kernel, ocl_lstm.c and
- * ocl_gru_rnn.c) or the persistent kernel (ocl_persistent.c).
+ * ocl_gru_rnn.c) or the persistent kernel (ocl_persistent.c). Both paths
+ * compute every form of the format: the layer's gate functions and clip
+ * reach the kernels as a small gate table per direction (gates.cl),
+ * direction "reverse" and input_forget as flags; the op's own functions
+ * without clip take the kernels' fixed sigmoid/tanh code (no table).
  */
 #ifndef OCL_RECURRENT_H
 #define OCL_RECURRENT_H
