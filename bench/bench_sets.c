@@ -78,6 +78,22 @@ static cJSON *lstm_desc(const char *name, int64_t I, int64_t H, int L, int bidir
     return d;
 }
 
+/* A description named `name` that embeds int32 "tokens" [T, B] (V entries
+ * of E) and runs them through an L-layer LSTM of H ("embed", "rnn"). */
+static cJSON *token_lstm_desc(const char *name, int64_t V, int64_t E, int64_t H, int L)
+{
+    cJSON *d = desc_new(name);
+    desc_input(d, "tokens", "int32", "T,B");
+    cJSON *l = desc_layer(d, "embedding", "embed", "tokens");
+    num(l, "num_embeddings", (double)V);
+    num(l, "embedding_dim", (double)E);
+    l = desc_layer(d, "lstm", "rnn", "embed");
+    num(l, "input_size", (double)E);
+    num(l, "hidden_size", (double)H);
+    num(l, "num_layers", L);
+    return d;
+}
+
 static bench_case *push(bench_case **cases, int *n)
 {
     bench_case *c = realloc(*cases, sizeof **cases * (size_t)(*n + 1));
@@ -168,16 +184,8 @@ static int seeds(bench_case **cases, int *n, int quick)
     quick_shrink(c, quick);
     snprintf(c->shape, sizeof c->shape, "T=%lld B=%lld V=20000 E=300 H=256 L=2 +attn pool", (long long)c->T,
              (long long)c->B);
-    cJSON *d = desc_new("classifier");
-    desc_input(d, "tokens", "int32", "T,B");
-    cJSON *l = desc_layer(d, "embedding", "embed", "tokens");
-    num(l, "num_embeddings", 20000);
-    num(l, "embedding_dim", 300);
-    l = desc_layer(d, "lstm", "rnn", "embed");
-    num(l, "input_size", 300);
-    num(l, "hidden_size", 256);
-    num(l, "num_layers", 2);
-    l = desc_layer(d, "attention_pool", "pool", "rnn");
+    cJSON *d = token_lstm_desc("classifier", 20000, 300, 256, 2);
+    cJSON *l = desc_layer(d, "attention_pool", "pool", "rnn");
     num(l, "hidden", 128);
     l = desc_layer(d, "linear", "fc", "pool");
     num(l, "in_features", 256);
@@ -193,15 +201,7 @@ static int seeds(bench_case **cases, int *n, int quick)
     c->T = 100, c->B = 16;
     quick_shrink(c, quick);
     snprintf(c->shape, sizeof c->shape, "T=%lld B=%lld V=96 E=64 H=256 L=2", (long long)c->T, (long long)c->B);
-    d = desc_new("charlm");
-    desc_input(d, "tokens", "int32", "T,B");
-    l = desc_layer(d, "embedding", "embed", "tokens");
-    num(l, "num_embeddings", 96);
-    num(l, "embedding_dim", 64);
-    l = desc_layer(d, "lstm", "rnn", "embed");
-    num(l, "input_size", 64);
-    num(l, "hidden_size", 256);
-    num(l, "num_layers", 2);
+    d = token_lstm_desc("charlm", 96, 64, 256, 2);
     l = desc_layer(d, "linear", "fc", "rnn");
     num(l, "in_features", 256);
     num(l, "out_features", 96);

@@ -15,11 +15,6 @@
 #include "ref_masked_softmax.h"
 #include "ref_ops.h"
 
-static const sq_weight *weight_or_null(const sq_layer *L, int i)
-{
-    return L->nw > i ? L->w[i] : NULL;
-}
-
 seqrt_status ref_attention(const sq_op_args *args)
 {
     const sq_layer *L = args->layer;
@@ -36,14 +31,14 @@ seqrt_status ref_attention(const sq_op_args *args)
     const int64_t Tk = sq_seq_T(k, bf), B = sq_seq_B(k, bf), Hk = k->d[2], Hv = v->d[2];
     const int64_t Tq = seq_q ? sq_seq_T(q, bf) : 1, Hq = q->d[q->rank - 1];
 
-    const sq_weight *Wg = score == SQ_SCORE_GENERAL ? weight_or_null(L, SQ_W_GENERAL) : NULL;
+    const sq_weight *Wg = score == SQ_SCORE_GENERAL ? ref_weight_or_null(L, SQ_W_GENERAL) : NULL;
     const sq_weight *Wq = NULL, *Wk = NULL, *bk = NULL, *Wv = NULL;
     int64_t A = 0;
     if (score == SQ_SCORE_ADDITIVE) {
-        Wq = weight_or_null(L, SQ_W_ADD_Q);
-        Wk = weight_or_null(L, SQ_W_ADD_K);
-        bk = weight_or_null(L, SQ_B_ADD_K); /* optional */
-        Wv = weight_or_null(L, SQ_W_ADD_V);
+        Wq = ref_weight_or_null(L, SQ_W_ADD_Q);
+        Wk = ref_weight_or_null(L, SQ_W_ADD_K);
+        bk = ref_weight_or_null(L, SQ_B_ADD_K); /* optional */
+        Wv = ref_weight_or_null(L, SQ_W_ADD_V);
         A = Wq->dims[0];
     }
 

@@ -10,11 +10,6 @@
 #include "ref_masked_softmax.h"
 #include "ref_ops.h"
 
-static const sq_weight *weight_or_null(const sq_layer *L, int i)
-{
-    return L->nw > i ? L->w[i] : NULL;
-}
-
 seqrt_status ref_attention_pool(const sq_op_args *args)
 {
     const sq_layer *L = args->layer;
@@ -23,8 +18,8 @@ seqrt_status ref_attention_pool(const sq_op_args *args)
     const int32_t *lens = args->in[SQ_SLOT_LENGTHS] ? sq_vi(args->in[SQ_SLOT_LENGTHS]) : NULL;
     sq_view *out = args->out[SQ_OUT_MAIN];
     sq_view *w_out = args->out[SQ_OUT_WEIGHTS]; /* may be NULL */
-    const sq_weight *W0 = weight_or_null(L, SQ_W_POOL0), *b0 = weight_or_null(L, SQ_B_POOL0);
-    const sq_weight *W2 = weight_or_null(L, SQ_W_POOL2), *b2 = weight_or_null(L, SQ_B_POOL2);
+    const sq_weight *W0 = ref_weight_or_null(L, SQ_W_POOL0), *b0 = ref_weight_or_null(L, SQ_B_POOL0);
+    const sq_weight *W2 = ref_weight_or_null(L, SQ_W_POOL2), *b2 = ref_weight_or_null(L, SQ_B_POOL2);
     const int act = L->a.activation;
     const int64_t T = sq_seq_T(x, bf), B = sq_seq_B(x, bf), F = x->d[2];
     const int64_t A = W0->dims[0];

@@ -21,11 +21,6 @@
 #include "ref_masked_softmax.h"
 #include "ref_ops.h"
 
-static const sq_weight *weight_or_null(const sq_layer *L, int i)
-{
-    return L->nw > i ? L->w[i] : NULL;
-}
-
 /* P[b, t, :] = x[t, b] W[rows r0 .. r0+E)^T + bias[r0 ..], for a sequence x
  * of width E in either layout; P is [B, T, E] in double. */
 static void project(double *P, const sq_view *x, bool bf, const sq_weight *W,
@@ -52,9 +47,9 @@ seqrt_status ref_multihead_attention(const sq_op_args *args)
     const int32_t *lens = args->in[SQ_SLOT_LENGTHS] ? sq_vi(args->in[SQ_SLOT_LENGTHS]) : NULL;
     sq_view *out = args->out[SQ_OUT_MAIN];
     sq_view *w_out = args->out[SQ_OUT_WEIGHTS]; /* may be NULL */
-    const sq_weight *Win = weight_or_null(L, SQ_W_MHA_IN), *bin = weight_or_null(L, SQ_B_MHA_IN);
-    const sq_weight *Wout = weight_or_null(L, SQ_W_MHA_OUT);
-    const sq_weight *bout = weight_or_null(L, SQ_B_MHA_OUT);
+    const sq_weight *Win = ref_weight_or_null(L, SQ_W_MHA_IN), *bin = ref_weight_or_null(L, SQ_B_MHA_IN);
+    const sq_weight *Wout = ref_weight_or_null(L, SQ_W_MHA_OUT);
+    const sq_weight *bout = ref_weight_or_null(L, SQ_B_MHA_OUT);
 
     if (query->rank != 3 || key->rank != 3 || value->rank != 3 || L->a.num_heads <= 0)
         return sq_error(SEQRT_ERR_INTERNAL, "layer '%s': multihead_attention needs sequences",
@@ -64,22 +59,14 @@ seqrt_status ref_multihead_attention(const sq_op_args *args)
     const int64_t H = L->a.num_heads, hd = E / H;
     const double scale_div = sqrt((double)hd);
 
-    double *Q = sq_malloc((size_t)(B * Tq * E) * sizeof(double));
-    double *K = sq_malloc((size_t)(B * Tk * E) * sizeof(double));
-    double *V = sq_malloc((size_t)(B * Tk * E) * sizeof(double));
-    double *s = sq_malloc((size_t)Tk * sizeof(double));
-    double *wavg = sq_malloc((size_t)Tk * sizeof(double));
-    double *O = sq_malloc((size_t)E * sizeof(double));
-    if (!Q || !K || !V || !s || !wavg || !O) {
-        sq_free(Q);
-        sq_free(K);
-        sq_free(V);
-        sq_free(s);
-        sq_free(wavg);
-        sq_free(O);
+    /* One scratch block: Q [B, Tq, E], K and V [B, Tk, E], the scores and
+     * the head-averaged weights [Tk], one output row O [E]. */
+    const int64_t nq = B * Tq * E, nk = B * Tk * E;
+    double *Q = sq_malloc((size_t)(nq + 2 * nk + 2 * Tk + E) * sizeof(double));
+    if (!Q)
         return sq_error(SEQRT_ERR_OUT_OF_MEMORY,
                         "layer '%s': out of memory for multihead_attention scratch", L->name);
-    }
+    double *K = Q + nq, *V = K + nk, *s = V + nk, *wavg = s + Tk, *O = wavg + Tk;
 
     project(Q, query, bf, Win, bin, 0, E);
     project(K, key, bf, Win, bin, E, E);
@@ -127,10 +114,5 @@ seqrt_status ref_multihead_attention(const sq_op_args *args)
     }
 
     sq_free(Q);
-    sq_free(K);
-    sq_free(V);
-    sq_free(s);
-    sq_free(wavg);
-    sq_free(O);
     return SEQRT_OK;
 }

@@ -15,6 +15,13 @@
 #include "../api/internal.h"
 #include "../api/seq.h"
 
+/* Weight `i` of layer L (the op's order, ops.h), NULL when the layer has
+ * no such weight (an optional one absent). */
+static inline const sq_weight *ref_weight_or_null(const sq_layer *L, int i)
+{
+    return L->nw > i ? L->w[i] : NULL;
+}
+
 /* ref_math.c */
 double ref_dot(const float *a, const float *b, int64_t n);        /* in double */
 double ref_dot_strided(const float *a, int64_t sa, const float *b, int64_t sb, int64_t n);

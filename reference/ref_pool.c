@@ -9,51 +9,53 @@
 
 #include "ref_ops.h"
 
-/* Valid steps of batch entry b. */
-static int64_t valid_steps(const sq_view *lengths, int64_t b, int64_t T)
-{
-    if (!lengths) return T;
-    int64_t len = sq_vi(lengths)[b];
-    return len < 0 ? 0 : (len > T ? T : len);
-}
+/* What both poolings read: the layout, sizes and data of x, the lengths
+ * (NULL when absent) and the [B, F] output. */
+typedef struct pool_io {
+    bool bf;
+    int64_t T, B, F;
+    const float *x;
+    const int32_t *lengths;
+    float *y;
+} pool_io;
 
-seqrt_status ref_last_step(const sq_op_args *args)
+static pool_io pool_io_of(const sq_op_args *args)
 {
     const bool bf = args->batch_first;
     const sq_view *x = args->in[SQ_SLOT_X];
     const sq_view *lengths = args->in[SQ_SLOT_LENGTHS];
-    sq_view *out = args->out[SQ_OUT_MAIN];
-    const int64_t T = sq_seq_T(x, bf), B = sq_seq_B(x, bf), F = x->d[2];
-    const float *xv = sq_vf(x);
-    float *y = sq_vf(out);
+    return (pool_io){.bf = bf,
+                     .T = sq_seq_T(x, bf),
+                     .B = sq_seq_B(x, bf),
+                     .F = x->d[2],
+                     .x = sq_vf(x),
+                     .lengths = lengths ? sq_vi(lengths) : NULL,
+                     .y = sq_vf(args->out[SQ_OUT_MAIN])};
+}
 
-    for (int64_t b = 0; b < B; b++) {
-        const int64_t len = valid_steps(lengths, b, T);
-        float *yb = y + b * F;
+seqrt_status ref_last_step(const sq_op_args *args)
+{
+    const pool_io p = pool_io_of(args);
+    for (int64_t b = 0; b < p.B; b++) {
+        const int64_t len = sq_valid_len(p.lengths, b, p.T);
+        float *yb = p.y + b * p.F;
         if (len == 0)
-            memset(yb, 0, (size_t)F * sizeof(float));
+            memset(yb, 0, (size_t)p.F * sizeof(float));
         else
-            memcpy(yb, xv + sq_seq_off(bf, T, B, len - 1, b, F), (size_t)F * sizeof(float));
+            memcpy(yb, p.x + sq_seq_off(p.bf, p.T, p.B, len - 1, b, p.F), (size_t)p.F * sizeof(float));
     }
     return SEQRT_OK;
 }
 
 seqrt_status ref_mean_pool(const sq_op_args *args)
 {
-    const bool bf = args->batch_first;
-    const sq_view *x = args->in[SQ_SLOT_X];
-    const sq_view *lengths = args->in[SQ_SLOT_LENGTHS];
-    sq_view *out = args->out[SQ_OUT_MAIN];
-    const int64_t T = sq_seq_T(x, bf), B = sq_seq_B(x, bf), F = x->d[2];
-    const float *xv = sq_vf(x);
-    float *y = sq_vf(out);
-
-    for (int64_t b = 0; b < B; b++) {
-        const int64_t len = valid_steps(lengths, b, T);
-        for (int64_t f = 0; f < F; f++) {
+    const pool_io p = pool_io_of(args);
+    for (int64_t b = 0; b < p.B; b++) {
+        const int64_t len = sq_valid_len(p.lengths, b, p.T);
+        for (int64_t f = 0; f < p.F; f++) {
             double sum = 0.0;
-            for (int64_t t = 0; t < len; t++) sum += xv[sq_seq_off(bf, T, B, t, b, F) + f];
-            y[b * F + f] = len > 0 ? (float)(sum / (double)len) : 0.0f;
+            for (int64_t t = 0; t < len; t++) sum += p.x[sq_seq_off(p.bf, p.T, p.B, t, b, p.F) + f];
+            p.y[b * p.F + f] = len > 0 ? (float)(sum / (double)len) : 0.0f;
         }
     }
     return SEQRT_OK;

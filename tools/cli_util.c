@@ -30,24 +30,28 @@ static void print_line(const char *kind, const char *text)
     fprintf(stderr, "seqrt: %s: %s\n", kind, line);
 }
 
-void cli_error(const char *fmt, ...)
+/* print_line of a printf-style message. */
+static void print_linev(const char *kind, const char *fmt, va_list ap)
 {
     char msg[2048];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    print_line(kind, msg);
+}
+
+void cli_error(const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    print_linev("error", fmt, ap);
     va_end(ap);
-    print_line("error", msg);
 }
 
 void cli_warning(const char *fmt, ...)
 {
-    char msg[2048];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    print_linev("warning", fmt, ap);
     va_end(ap);
-    print_line("warning", msg);
 }
 
 int cli_lib_error(seqrt_status status, const char *fmt, ...)
