@@ -70,6 +70,8 @@ void cf_describe(cf_builder *b, const char *fmt, ...)
     va_end(ap);
 }
 
+void cf_format_version(cf_builder *b, double version) { b->version = version; }
+
 void cf_tolerance(cf_builder *b, double atol, double rtol, const char *why)
 {
     b->atol = atol;
@@ -193,6 +195,7 @@ void cf_builder_init(cf_builder *b, uint64_t seed, const char *key, const cf_par
     b->outputs = cJSON_CreateArray();
     b->atol = SQ_DEFAULT_ATOL;
     b->rtol = SQ_DEFAULT_RTOL;
+    b->version = 1;
 }
 
 void cf_builder_free(cf_builder *b)

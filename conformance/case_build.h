@@ -33,6 +33,7 @@ struct cf_builder {
     char in_name[CF_MAX_INPUTS][48];
     int nin;
     double atol, rtol;
+    double version;      /* the description's "version": 1, or 1.1 (cf_format_version) */
     char note[256];
     char desc[512];
     char err[256];
@@ -40,7 +41,8 @@ struct cf_builder {
 
 /* A builder for the case with data key `key` in a suite seeded `seed`: its
  * random stream is seeded by hash(seed, key); batch_first and denormal
- * weights come from `p`; the bound starts at the spec default. */
+ * weights come from `p`; the bound starts at the spec default and the
+ * format version at 1. */
 void cf_builder_init(cf_builder *b, uint64_t seed, const char *key, const cf_params *p);
 void cf_builder_free(cf_builder *b);
 /* Records the builder's first error (printf); later ones are dropped. */

@@ -75,7 +75,7 @@ int cf_write_model_files(const cf_builder *b, const char *case_name, const char 
 {
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "format", "seqrt");
-    cJSON_AddNumberToObject(m, "version", 1);
+    cJSON_AddNumberToObject(m, "version", b->version);
     cJSON_AddStringToObject(m, "name", case_name);
     cJSON_AddBoolToObject(m, "batch_first", b->bf);
     cJSON_AddStringToObject(m, "weights", "model.safetensors");

@@ -1,6 +1,6 @@
 /*
  * The case list: the generated families in a fixed order (recurrent
- * layers, ops, attention, models), then the golden cases, each kept or
+ * layers, format 1.1's recurrent attributes, ops, attention, models), then the golden cases, each kept or
  * left out by the suite's set and filter (case_table.c); and what the rest
  * of the suite asks of the list. The builders the families are written
  * with are in case_build.c and case_inputs.c; instances in case_instance.c.
@@ -23,6 +23,7 @@ int cf_suite_create(cf_suite **out, const cf_suite_options *opt, char *err, size
     s->full = opt ? opt->full : 0;
     if (opt && opt->filter) snprintf(s->filter, sizeof s->filter, "%s", opt->filter);
     cf_add_rnn_cases(s);
+    cf_add_rnn_v11_cases(s);
     cf_add_op_cases(s);
     cf_add_attention_cases(s);
     cf_add_model_cases(s);

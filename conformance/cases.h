@@ -59,9 +59,11 @@ typedef void (*cf_build_fn)(cf_builder *b, const cf_params *p);
  * (case_table.c) */
 void cf_add_case(cf_suite *s, const char *name, const char *group, int full_only, int chunk,
                  cf_build_fn build, const cf_params *p, const char *data_key);
-/* The families, each adding its cases (cases_rnn.c, cases_ops.c,
- * cases_attention.c, cases_models.c), called in this order by cases.c. */
+/* The families, each adding its cases (cases_rnn.c, cases_rnn_v11.c,
+ * cases_ops.c, cases_attention.c, cases_models.c), called in this order by
+ * cases.c. */
 void cf_add_rnn_cases(cf_suite *s);
+void cf_add_rnn_v11_cases(cf_suite *s); /* format 1.1's recurrent attributes (cases_rnn_v11.c) */
 void cf_add_op_cases(cf_suite *s);
 void cf_add_attention_cases(cf_suite *s);
 void cf_add_model_cases(cf_suite *s);
@@ -79,6 +81,9 @@ int cf_randint(cf_builder *b, int n); /* [0, n) */
 int cf_bf(const cf_builder *b); /* the case's batch_first */
 /* Appends to the case's description (printf). */
 void cf_describe(cf_builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The description's format version (default 1; 1.1 for the attributes
+ * format 1.1 added, which a version 1 description may not use). */
+void cf_format_version(cf_builder *b, double version);
 /* Looser bound than the spec default, with its reason. */
 void cf_tolerance(cf_builder *b, double atol, double rtol, const char *why);
 /* A layer as JSON; single quotes stand for double quotes (printf). */
