@@ -19,12 +19,13 @@
 /* Largest single read() request: Linux caps reads near 2 GiB anyway. */
 #define SQ_READ_CHUNK ((size_t)1 << 30)
 
-seqrt_status sq_read_file(const char *path, size_t max_bytes, uint8_t **out, size_t *len)
+seqrt_status sq_read_file(const char *path, uint64_t max_bytes, uint8_t **out, size_t *len)
 {
     if (!path || !out || !len)
         return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "sq_read_file: NULL argument");
     *out = NULL;
     *len = 0;
+    if (max_bytes > SIZE_MAX) max_bytes = SIZE_MAX;
 
     /* O_NONBLOCK: opening a FIFO must not hang waiting for a writer; it is
      * rejected below as not a regular file. */
@@ -48,7 +49,7 @@ seqrt_status sq_read_file(const char *path, size_t max_bytes, uint8_t **out, siz
         close(fd);
         return sq_error(SEQRT_ERR_IO, "%s: cannot read: not a regular file", path);
     }
-    if (st.st_size < 0 || (uint64_t)st.st_size > (uint64_t)max_bytes) {
+    if (st.st_size < 0 || (uint64_t)st.st_size > max_bytes) {
         close(fd);
         return sq_error(SEQRT_ERR_LIMIT, "%s: file is %lld bytes, more than the limit of %llu bytes",
                         path, (long long)st.st_size, (unsigned long long)max_bytes);

@@ -38,8 +38,9 @@ seqrt_status sq_npy_save(const char *path, seqrt_dtype dtype, int rank, const in
                          const void *data);
 void sq_npy_free(sq_npy *npy);
 
-/* Reads a whole file into memory (size checked against `max_bytes`). */
-seqrt_status sq_read_file(const char *path, size_t max_bytes, uint8_t **out, size_t *len);
+/* Reads a whole file into memory (size checked against `max_bytes`, itself
+ * capped at SIZE_MAX). */
+seqrt_status sq_read_file(const char *path, uint64_t max_bytes, uint8_t **out, size_t *len);
 
 /* Bytes per element of a dtype: the public seqrt_dtype_size (tensor.c). */
 static inline size_t sq_dtype_size(seqrt_dtype t) { return seqrt_dtype_size(t); }

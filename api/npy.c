@@ -388,11 +388,9 @@ seqrt_status sq_npy_load(const char *path, sq_npy *out)
 {
     if (!path || !out) return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "sq_npy_load: NULL argument");
     memset(out, 0, sizeof *out);
-    uint64_t max = SQ_NPY_MAX_BYTES;
-    if (max > SIZE_MAX) max = SIZE_MAX;
     uint8_t *buf;
     size_t len;
-    seqrt_status st = sq_read_file(path, (size_t)max, &buf, &len);
+    seqrt_status st = sq_read_file(path, SQ_NPY_MAX_BYTES, &buf, &len);
     if (st != SEQRT_OK) return st;
     np_header h;
     st = np_parse_header(buf, len, path, &h);

@@ -447,11 +447,9 @@ seqrt_status sq_safetensors_load(const char *path, sq_weight **out, int *count)
         return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "sq_safetensors_load: NULL argument");
     *out = NULL;
     *count = 0;
-    uint64_t max = SQ_SAFETENSORS_MAX_BYTES;
-    if (max > SIZE_MAX) max = SIZE_MAX;
     uint8_t *buf;
     size_t len;
-    seqrt_status st = sq_read_file(path, (size_t)max, &buf, &len);
+    seqrt_status st = sq_read_file(path, SQ_SAFETENSORS_MAX_BYTES, &buf, &len);
     if (st != SEQRT_OK) return st;
     st = sq_safetensors_parse(buf, len, path, out, count);
     sq_free(buf);
