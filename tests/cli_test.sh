@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tests of the seqrt command-line program's own behaviour: help, version,
-# backends, info, errors (one line, the right exit status, no output file left
-# behind), outputs of a run, and --chunk equal to the whole run.
+# backends, info (every attribute of a 1.1 model), errors (one line, the
+# right exit status, no output file left behind), outputs of a run, and
+# --chunk equal to the whole run.
 #
 #   tests/cli_test.sh SEQRT_BIN REPO_ROOT [NPY_ALLCLOSE_BIN]
 #
@@ -171,6 +172,94 @@ if expect_ok "info" info "$CHARLM/model.json"; then
 fi
 if expect_ok "info non-streamable" info "$BILSTM/model.json"; then
     grep -q "streamable: *no.*'rnn'" "$WORK/out" || fail "info does not say why the model cannot stream"
+fi
+
+# write_safetensors FILE NAME:SHAPE...: zero float32 tensors; SHAPE is "d0,d1".
+write_safetensors() {
+    local file=$1 hdr='' off=0 spec name shape n d
+    shift
+    for spec in "$@"; do
+        name=${spec%%:*}
+        shape=${spec#*:}
+        n=4
+        for d in ${shape//,/ }; do n=$((n * d)); done
+        hdr="$hdr${hdr:+,}\"$name\":{\"dtype\":\"F32\",\"shape\":[$shape],\"data_offsets\":[$off,$((off + n))]}"
+        off=$((off + n))
+    done
+    hdr="{$hdr}"
+    local hlen=$(((${#hdr} + 7) / 8 * 8))
+    {
+        local k
+        for k in 0 8 16 24 32 40 48 56; do printf "\\x$(printf %02x $(((hlen >> k) & 255)))"; done
+        printf '%s' "$hdr"
+        printf "%$((hlen - ${#hdr}))s" ''
+        head -c "$off" /dev/zero
+    } >"$file"
+}
+
+# info of a format 1.1 model: every attribute with its value, defaults marked,
+# the derived gate functions (ONNX's parameter rules, expected by hand).
+V11=$WORK/v11
+mkdir -p "$V11"
+cat >"$V11/model.json" <<'JSON'
+{"format": "seqrt", "version": 1.1, "name": "v11",
+ "inputs": [{"name": "x", "dtype": "float32", "shape": ["T", "B", 2]}],
+ "layers": [
+  {"op": "lstm", "name": "enc", "inputs": {"x": "x"}, "input_size": 2, "hidden_size": 3,
+   "direction": "reverse", "clip": 0.5, "coupled": true, "peephole": true,
+   "activations": ["HardSigmoid", "tanh", "ScaledTanh"],
+   "activation_alpha": [0.25, 0.5], "activation_beta": [0.75, 2]},
+  {"op": "rnn", "name": "dec", "inputs": {"x": "enc"}, "input_size": 3, "hidden_size": 2,
+   "bidirectional": true, "bias": false, "activations": ["leakyrelu"]}
+ ],
+ "outputs": ["dec"]}
+JSON
+write_safetensors "$V11/model.safetensors" enc.weight_ih_l0:12,2 enc.weight_hh_l0:12,3 enc.bias_ih_l0:12 \
+    enc.bias_hh_l0:12 enc.weight_pi_l0:3 enc.weight_pf_l0:3 enc.weight_po_l0:3 dec.weight_ih_l0:2,3 \
+    dec.weight_hh_l0:2,2 dec.weight_ih_l0_reverse:2,3 dec.weight_hh_l0_reverse:2,2
+if expect_ok "info 1.1 attributes" info --strict "$V11/model.json"; then
+    sed -n '/^attributes/,/^outputs/p' "$WORK/out" >"$WORK/attrs"
+    cat >"$WORK/attrs.want" <<'TXT'
+attributes ("(default)": the value is the attribute's default):
+  enc (lstm):
+    input_size        2
+    hidden_size       3
+    num_layers        1 (default)
+    bidirectional     false (default)
+    bias              true (default)
+    dropout           0 (default)
+    direction         "reverse"
+    clip              0.5
+    activations       ["hardsigmoid", "tanh", "scaledtanh"]
+    activation_alpha  [0.25, 0.5]
+    activation_beta   [0.75, 2]
+    proj_size         0 (default)
+    peephole          true
+    coupled           true
+    input_forget      false (default)
+    (gate functions)  hardsigmoid(alpha=0.25, beta=0.75), tanh, scaledtanh(alpha=0.5, beta=2)
+  dec (rnn):
+    input_size           3
+    hidden_size          2
+    num_layers           1 (default)
+    bidirectional        true
+    bias                 false
+    dropout              0 (default)
+    direction            "bidirectional"
+    clip                 0 (default)
+    activations          ["leakyrelu"]
+    activation_alpha     [] (default)
+    activation_beta      [] (default)
+    linear_before_reset  true (default)
+    nonlinearity         "tanh" (default)
+    (gate functions)     forward: leakyrelu(alpha=0.01); reverse: leakyrelu(alpha=0.01)
+
+outputs:
+TXT
+    diff "$WORK/attrs.want" "$WORK/attrs" >"$WORK/attrs.diff" ||
+        fail "info 1.1 attributes differ (want, got): $(cat "$WORK/attrs.diff")"
+    grep -q "streamable: *no.*'enc' (lstm) runs in reverse" "$WORK/out" ||
+        fail "info does not say that a reverse layer cannot stream"
 fi
 
 # ---------------------------------------------------------------- usage errors

@@ -1,6 +1,7 @@
 /*
  * seqrt command-line program: the `info` command (a model's inputs, layers,
- * shapes, parameter count, FLOPs per step, outputs, and whether it streams).
+ * shapes, parameter count, FLOPs per step, every attribute of every layer,
+ * outputs, and whether it streams).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -92,6 +93,57 @@ static int print_layers(const seqrt_model *m, int *status_rc)
     return ok;
 }
 
+/* Every attribute of every layer, from the op's schema through
+ * seqrt_model_layer_attr (so a new attribute shows without editing this),
+ * and a recurrent layer's gate functions when `activations` is given. */
+static int print_attributes(const seqrt_model *m, int *status_rc)
+{
+    size_t n = seqrt_model_layer_count(m);
+    int ok = 1;
+    printf("\nattributes (\"(default)\": the value is the attribute's default):\n");
+    for (size_t l = 0; l < n && ok; l++) {
+        seqrt_layer_info li;
+        seqrt_status st = seqrt_model_layer_info(m, l, &li);
+        if (st != SEQRT_OK) {
+            *status_rc = cli_lib_error(st, "layer %zu", l);
+            return 1;
+        }
+        cli_table t;
+        cli_table_init(&t, 2);
+        int acts = 0;
+        size_t na = seqrt_model_layer_attr_count(m, l);
+        for (size_t k = 0; k < na && ok; k++) {
+            seqrt_layer_attr a;
+            if ((st = seqrt_model_layer_attr(m, l, k, &a)) != SEQRT_OK) {
+                *status_rc = cli_lib_error(st, "layer '%s'", li.name);
+                cli_table_free(&t);
+                return 1;
+            }
+            if (!strcmp(a.name, "activations") && !a.is_default) acts = 1;
+            char val[sizeof a.value + 16];
+            snprintf(val, sizeof val, "%s%s", a.value, a.is_default ? " (default)" : "");
+            const char *row[] = {a.name, val};
+            ok = cli_table_row(&t, row);
+        }
+        char fns[512];
+        if (ok && acts) {
+            if ((st = seqrt_model_layer_gate_functions(m, l, fns, sizeof fns)) != SEQRT_OK) {
+                *status_rc = cli_lib_error(st, "layer '%s'", li.name);
+                cli_table_free(&t);
+                return 1;
+            }
+            const char *row[] = {"(gate functions)", fns};
+            ok = cli_table_row(&t, row);
+        }
+        if (ok) {
+            printf("  %s (%s):%s\n", li.name, li.op, na ? "" : " none");
+            cli_table_print(&t, stdout, "    ");
+        }
+        cli_table_free(&t);
+    }
+    return ok;
+}
+
 static int print_outputs(const seqrt_model *m)
 {
     cli_table t;
@@ -167,7 +219,8 @@ int cli_cmd_info(int argc, char **argv)
         else
             printf("metadata:     %s\n", meta);
     }
-    int ok = print_inputs(m) && print_layers(m, &rc) && rc == CLI_EXIT_OK && print_outputs(m);
+    int ok = print_inputs(m) && print_layers(m, &rc) && rc == CLI_EXIT_OK && print_attributes(m, &rc) &&
+             rc == CLI_EXIT_OK && print_outputs(m);
     if (rc == CLI_EXIT_OK && !ok) {
         cli_error("out of memory describing the model");
         rc = CLI_EXIT_FAIL;
