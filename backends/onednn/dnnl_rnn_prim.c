@@ -32,9 +32,9 @@ static int dn_gate_src(sq_op op, int g)
     return op == SQ_OP_GRU ? gru[g] : g;
 }
 
-/* The LSTM gate whose rows are the negated rows of another (see
- * dnnl_rnn.h): coupled, i (0) <- -f; input_forget, f (1) <- -i; else -1.
- * The other gate is 1 - that one. */
+/* The LSTM gate whose rows are the negated rows of the other of i and f
+ * (see dnnl_rnn.h), so that it computes 1 - that one: coupled, i (0) <- -f;
+ * input_forget, f (1) <- -i; else -1. */
 static int negated_gate(const dn_rnn *r)
 {
     if (r->op != SQ_OP_LSTM) return -1;
