@@ -51,6 +51,10 @@ class LayerInfo(ctypes.Structure):
                 ("params", _c_u64), ("flops_per_step", _c_u64)]
 
 
+class LayerAttr(ctypes.Structure):
+    _fields_ = [("name", _cp), ("value", ctypes.c_char * 256), ("is_default", _c_int), ("since_minor", _c_int)]
+
+
 class BackendInfo(ctypes.Structure):
     _fields_ = [("name", _cp), ("available", _c_int), ("reason", _cp), ("module", _cp),
                 ("device_count", _c_size)]
@@ -95,6 +99,9 @@ PROTOTYPES = {
     "seqrt_model_warning": (_cp, [_vp, _c_size]),
     "seqrt_model_layer_count": (_c_size, [_vp]),
     "seqrt_model_layer_info": (_c_int, [_vp, _c_size, ctypes.POINTER(LayerInfo)]),
+    "seqrt_model_layer_attr_count": (_c_size, [_vp, _c_size]),
+    "seqrt_model_layer_attr": (_c_int, [_vp, _c_size, _c_size, ctypes.POINTER(LayerAttr)]),
+    "seqrt_model_layer_gate_functions": (_c_int, [_vp, _c_size, ctypes.c_char_p, _c_size]),
     "seqrt_model_streamable": (_c_int, [_vp, ctypes.c_char_p, _c_size]),
     # registry
     "seqrt_backend_count": (_c_size, []),

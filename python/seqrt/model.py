@@ -32,12 +32,21 @@ class TensorSpec(NamedTuple):
 
 class LayerInfo(NamedTuple):
     """One layer: its main output's symbolic ``shape`` ("[T, B, 256]"), the
-    weight elements it uses and its FLOPs per time step and batch entry."""
+    weight elements it uses and its FLOPs per time step and batch entry;
+    ``attributes``: every attribute of its op, {name: value} in the op
+    table's order (values as after loading: ``bidirectional`` and
+    ``direction`` agree); ``defaults``: the names whose value is the
+    attribute's default; ``gate_functions``: a recurrent layer's resolved
+    gate functions ("sigmoid, tanh, tanh", "forward: ...; reverse: ..."),
+    "" for other ops."""
     name: str
     op: str
     shape: str
     params: int
     flops_per_step: int
+    attributes: dict = {}
+    defaults: frozenset = frozenset()
+    gate_functions: str = ""
 
 
 def _shape(fn, handle, i):
@@ -104,8 +113,18 @@ class Model(Owned):
         for i in range(L.seqrt_model_layer_count(h)):
             info = _lib.LayerInfo()
             _lib.check(L.seqrt_model_layer_info(h, i, ctypes.byref(info)))
+            attrs, defaults = {}, set()
+            for k in range(L.seqrt_model_layer_attr_count(h, i)):
+                a = _lib.LayerAttr()
+                _lib.check(L.seqrt_model_layer_attr(h, i, k, ctypes.byref(a)))
+                attrs[_lib.text(a.name)] = json.loads(a.value.decode("utf-8"))
+                if a.is_default:
+                    defaults.add(_lib.text(a.name))
+            fns = ctypes.create_string_buffer(512)
+            _lib.check(L.seqrt_model_layer_gate_functions(h, i, fns, len(fns)))
             layers.append(LayerInfo(_lib.text(info.name), _lib.text(info.op), _lib.text(info.shape),
-                                    int(info.params), int(info.flops_per_step)))
+                                    int(info.params), int(info.flops_per_step), attrs, frozenset(defaults),
+                                    _lib.text(fns.value)))
         self.layers = layers
         self.warnings = [_lib.text(L.seqrt_model_warning(h, i)) for i in range(L.seqrt_model_warning_count(h))]
         why = ctypes.create_string_buffer(512)

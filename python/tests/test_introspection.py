@@ -128,3 +128,30 @@ def test_backend_without_devices_listed_once():
     r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["nosuchmod", "None", "False", "True", "False", "1"]
+
+
+def test_layer_attributes_and_gate_functions(tmp_path):
+    # every attribute of the op, defaults named, the derived gate functions (1.1)
+    path = make_lstm(tmp_path, input_size=3, hidden_size=4)
+    desc = json.load(open(path))
+    desc["version"] = 1.1
+    desc["layers"][0].update({"bidirectional": True, "clip": 0.5, "activations": ["LeakyRelu", "tanh", "tanh"]})
+    rng = np.random.default_rng(1)
+    weights = {"rnn.%s_l0%s" % (w, s): rng.uniform(-0.5, 0.5, shape)
+               for s in ("", "_reverse")
+               for w, shape in (("weight_ih", (16, 3)), ("weight_hh", (16, 4)), ("bias_ih", (16,)),
+                                ("bias_hh", (16,)))}
+    write_safetensors(str(tmp_path / "lstm.safetensors"), weights)
+    json.dump(desc, open(path, "w"))
+    rnn = seqrt.Model(path).layers[0]
+    assert rnn.attributes["hidden_size"] == 4 and rnn.attributes["clip"] == 0.5
+    assert rnn.attributes["direction"] == "bidirectional" and rnn.attributes["bidirectional"] is True
+    assert rnn.attributes["activations"] == ["leakyrelu", "tanh", "tanh"]
+    assert rnn.attributes["activation_alpha"] == [] and "activation_alpha" in rnn.defaults
+    assert "num_layers" in rnn.defaults and "clip" not in rnn.defaults and "hidden_size" not in rnn.defaults
+    assert list(rnn.attributes)[:2] == ["input_size", "hidden_size"]
+    assert rnn.gate_functions == ("forward: leakyrelu(alpha=0.01), tanh, tanh; "
+                                  "reverse: leakyrelu(alpha=0.01), tanh, tanh")
+    m = seqrt.Model(CHARLM)
+    assert m.layers[0].attributes == {"num_embeddings": 84, "embedding_dim": 48}
+    assert m.layers[0].gate_functions == "" and m.layers[1].gate_functions == "sigmoid, tanh, tanh"
