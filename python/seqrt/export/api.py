@@ -61,15 +61,17 @@ def export(model, path, inputs=None, name=None, metadata=None, batch_first=None,
         example, example_inputs = example_inputs, None
     was_training = model.training
     model.eval()
+    def recorded():
+        rep = export_recorded(model, path, example, name, metadata, weights_dtype, check, device, seed,
+                              atol, rtol)
+        if verbose:
+            print(rep)
+        return rep
     try:
         if tracer == "record":
             if example is None:
                 raise ExportError("tracer='record' needs example inputs (forward()'s arguments)")
-            rep = export_recorded(model, path, example, name, metadata, weights_dtype, check, device, seed,
-                                  atol, rtol)
-            if verbose:
-                print(rep)
-            return rep
+            return recorded()
         try:
             return _export(model, path, inputs, name, metadata, batch_first, weights_dtype, check, device,
                            example_inputs, seed, T, B, atol, rtol, verbose)
@@ -78,11 +80,7 @@ def export(model, path, inputs=None, name=None, metadata=None, batch_first=None,
                 raise ExportError(str(e) + ("" if example is not None else
                                             " (or pass forward()'s example arguments, as for torch.onnx.export, "
                                             "to export it by recording a run)"))
-            rep = export_recorded(model, path, example, name, metadata, weights_dtype, check, device, seed,
-                                  atol, rtol)
-            if verbose:
-                print(rep)
-            return rep
+            return recorded()
     finally:
         model.train(was_training)
 

@@ -281,20 +281,28 @@ def _gate(acc, H, key_h, m, v):
     return wx, wh, b
 
 
+def _state_factor(m, prods, slot):
+    """Of the products a * b that sum to a new state: the factor that
+    multiplies the old state (leaf `slot`), and the other product as a pair
+    (None where either is absent)."""
+    factor = other = None
+    for a, b in prods:
+        if m.leaf(b) == slot:
+            a, b = b, a
+        if m.leaf(a) == slot:
+            factor = b
+        else:
+            other = (a, b)
+    return factor, other
+
+
 def match_lstm(m, h_slot, c_slot, h_new, c_new, H, where):
     """The LSTM cell of (h_new, c_new); h/c slots are the leaves' keys."""
     want_c = "an LSTM's new cell state is f * c + i * g"
-    prods = m.products(c_new, want_c)
-    f = i = g = None
-    for a, b in prods:
-        if m.leaf(b) == c_slot:
-            a, b = b, a
-        if m.leaf(a) == c_slot:
-            f = b
-        else:
-            i, g = a, b
-    if f is None or i is None:
+    f, ig = _state_factor(m, m.products(c_new, want_c), c_slot)
+    if f is None or ig is None:
         m.fail(c_new, want_c)
+    i, g = ig
     if strip(g).node is None or strip(g).node.kind not in TANH:
         i, g = g, i
     coupled = one_minus(i) is not None
@@ -344,15 +352,7 @@ def match_lstm(m, h_slot, c_slot, h_new, c_new, H, where):
 
 def match_gru(m, h_slot, h_new, H, where):
     want = "a GRU's new state is z * h + (1 - z) * n"
-    prods = m.products(h_new, want)
-    zh = zn = None
-    for a, b in prods:
-        if m.leaf(b) == h_slot:
-            a, b = b, a
-        if m.leaf(a) == h_slot:
-            zh = b
-        else:
-            zn = (a, b)
+    zh, zn = _state_factor(m, m.products(h_new, want), h_slot)
     if zh is None or zn is None:
         m.fail(h_new, want)
     a, b = zn

@@ -113,13 +113,18 @@ class Attention(nn.Module):
         return (ctx if self.batch_first else ctx.transpose(0, 1)), w
 
 
-class LastStep(nn.Module):
-    """seqrt's `last_step`: step lengths[b]-1 (or T-1) of each entry; zeros
-    where lengths[b] = 0. forward(x, lengths=None) -> [B, F]."""
+class _Pool(nn.Module):
+    """A pooling over the time axis of x ([T, B, F], or [B, T, F] when
+    batch_first) into [B, F]."""
 
     def __init__(self, batch_first=False):
         super().__init__()
         self.batch_first = batch_first
+
+
+class LastStep(_Pool):
+    """seqrt's `last_step`: step lengths[b]-1 (or T-1) of each entry; zeros
+    where lengths[b] = 0. forward(x, lengths=None) -> [B, F]."""
 
     def forward(self, x, lengths=None):
         xb = _bt(x, self.batch_first)
@@ -130,13 +135,9 @@ class LastStep(nn.Module):
         return out * (lengths.to(x.device) > 0).to(x.dtype)[:, None]
 
 
-class MeanPool(nn.Module):
+class MeanPool(_Pool):
     """seqrt's `mean_pool`: the mean of the valid steps; zeros where
     lengths[b] = 0. forward(x, lengths=None) -> [B, F]."""
-
-    def __init__(self, batch_first=False):
-        super().__init__()
-        self.batch_first = batch_first
 
     def forward(self, x, lengths=None):
         xb = _bt(x, self.batch_first)
