@@ -6,6 +6,11 @@
  * libraries (oneDNN, the OpenCL ICD loader) are missing, is listed as
  * unavailable with the reason; it is never silently replaced by another.
  *
+ * A module is loaded (and its devices probed) only when it is first asked
+ * for: by name (seqrt_device_find("onednn"), its backend info or device),
+ * or all of them for "auto" and for listings. Running on the reference or
+ * oneDNN never starts an OpenCL platform.
+ *
  * $SEQRT_EXTRA_BACKENDS (comma-separated module names, e.g. "perturb") adds
  * modules after the built-in list, loaded the same way (libseqrt-<name>.so):
  * the conformance tests load a test-only backend through it. At most
@@ -29,7 +34,9 @@ static const char *const g_module_names[] = {"onednn", "opencl"};
 
 static sq_backend g_backends[SQ_NBUILTIN + SQ_MAX_EXTRA];
 static size_t g_nbackends = SQ_NBUILTIN; /* built-ins + $SEQRT_EXTRA_BACKENDS */
+static bool g_loaded[SQ_NBUILTIN + SQ_MAX_EXTRA]; /* load_module has run (under g_load_lock) */
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t g_load_lock = PTHREAD_MUTEX_INITIALIZER;
 
 #ifndef SEQRT_MODULE_DIR_NAME
 #define SEQRT_MODULE_DIR_NAME "seqrt-0"
@@ -156,7 +163,7 @@ static void load_extra_modules(void)
             sq_log(SQ_LOG_WARN, "SEQRT_EXTRA_BACKENDS: at most %d extra backends; ignoring '%s'", SQ_MAX_EXTRA, name);
             continue;
         }
-        load_module(&g_backends[g_nbackends++], name);
+        snprintf(g_backends[g_nbackends++].name, sizeof g_backends[0].name, "%s", name);
     }
 }
 
@@ -170,11 +177,34 @@ static void registry_init(void)
         ref->devices[i].backend = ref;
         ref->devices[i].index = i;
     }
-    for (int i = 0; i < SQ_NBUILTIN - 1; i++) load_module(&g_backends[i + 1], g_module_names[i]);
+    g_loaded[0] = true;
+    for (int i = 0; i < SQ_NBUILTIN - 1; i++)
+        snprintf(g_backends[i + 1].name, sizeof g_backends[0].name, "%s", g_module_names[i]);
     load_extra_modules();
 }
 
+/* The names of every backend are known; modules are loaded by ensure_loaded. */
 static void ensure_init(void) { pthread_once(&g_once, registry_init); }
+
+/* Loads module i (once; a failure is kept as its reason). */
+static void ensure_loaded(size_t i)
+{
+    ensure_init();
+    pthread_mutex_lock(&g_load_lock);
+    if (!g_loaded[i]) {
+        char name[sizeof g_backends[0].name];
+        snprintf(name, sizeof name, "%s", g_backends[i].name);
+        load_module(&g_backends[i], name);
+        g_loaded[i] = true;
+    }
+    pthread_mutex_unlock(&g_load_lock);
+}
+
+static void ensure_all_loaded(void)
+{
+    ensure_init();
+    for (size_t i = 0; i < g_nbackends; i++) ensure_loaded(i);
+}
 
 size_t seqrt_backend_count(void)
 {
@@ -189,6 +219,7 @@ seqrt_status seqrt_backend_get_info(size_t i, seqrt_backend_info *out)
     ensure_init();
     if (!out || i >= g_nbackends)
         return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "backend index %zu is out of range [0, %zu)", i, g_nbackends);
+    ensure_loaded(i);
     const sq_backend *b = &g_backends[i];
     out->name = b->name;
     out->available = available(b);
@@ -203,6 +234,7 @@ seqrt_status seqrt_backend_get_device(const seqrt_device **out, size_t backend, 
     ensure_init();
     if (!out || backend >= g_nbackends)
         return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "backend index %zu is out of range", backend);
+    ensure_loaded(backend);
     const sq_backend *b = &g_backends[backend];
     if (!available(b))
         return sq_error(SEQRT_ERR_UNAVAILABLE, "backend '%s' is unavailable: %s", b->name, b->reason);
@@ -227,8 +259,10 @@ seqrt_status seqrt_device_get_info(const seqrt_device *d, seqrt_device_info *out
     return SEQRT_OK;
 }
 
+/* Every backend, loading all of them: for messages and "auto". */
 static void list_backends(char *buf, size_t n)
 {
+    ensure_all_loaded();
     buf[0] = '\0';
     for (size_t i = 0; i < g_nbackends; i++) {
         const sq_backend *b = &g_backends[i];
@@ -248,6 +282,7 @@ static void list_backends(char *buf, size_t n)
  * chose and why. */
 static seqrt_status pick_auto(const seqrt_device **out)
 {
+    ensure_all_loaded();
     for (size_t i = 0; i < SQ_NBUILTIN; i++) {
         const sq_backend *b = &g_backends[i];
         if (!available(b)) continue;
@@ -283,9 +318,10 @@ seqrt_status seqrt_device_find(const seqrt_device **out, const char *spec)
     char name[64], list[2048];
     const char *colon = strchr(spec, ':');
     size_t nlen = colon ? (size_t)(colon - spec) : strlen(spec);
-    list_backends(list, sizeof list);
-    if (nlen >= sizeof name)
+    if (nlen >= sizeof name) {
+        list_backends(list, sizeof list);
         return sq_error(SEQRT_ERR_UNAVAILABLE, "unknown backend '%s' (%s); available: auto, %s", spec, from, list);
+    }
     memcpy(name, spec, nlen);
     name[nlen] = '\0';
     long index = 0;
@@ -304,9 +340,12 @@ seqrt_status seqrt_device_find(const seqrt_device **out, const char *spec)
     for (size_t i = 0; i < g_nbackends; i++) {
         const sq_backend *b = &g_backends[i];
         if (strcmp(b->name, name)) continue;
-        if (!available(b))
+        ensure_loaded(i);
+        if (!available(b)) {
+            list_backends(list, sizeof list);
             return sq_error(SEQRT_ERR_UNAVAILABLE, "backend '%s' (%s) is unavailable: %s; available: %s", name,
                             from, b->reason, list);
+        }
         if ((size_t)index >= b->ndevices)
             return sq_error(SEQRT_ERR_UNAVAILABLE, "backend '%s' (%s) has %zu device(s); there is no device %ld",
                             name, from, b->ndevices, index);
@@ -314,5 +353,6 @@ seqrt_status seqrt_device_find(const seqrt_device **out, const char *spec)
         sq_log(SQ_LOG_INFO, "backend: %s:%ld (%s), from %s", name, index, b->devices[index].name, from);
         return SEQRT_OK;
     }
+    list_backends(list, sizeof list);
     return sq_error(SEQRT_ERR_UNAVAILABLE, "unknown backend '%s' (%s); backends: auto, %s", name, from, list);
 }

@@ -135,8 +135,17 @@ typedef struct bench_opts {
     int quiet;
     int threads;             /* --threads (0: every CPU) */
     int rounds;              /* measured time split in this many interleaved slices */
+    int neighbours;          /* --neighbour: busy-loop processes beside the measurement */
     const char *ort_dir;
 } bench_opts;
+
+/* ------------------------------------------------------------ bench_neighbour.c */
+
+/* Starts n busy-loop processes (none for n <= 0); they end with
+ * bench_neighbours_stop, at exit, on SIGINT/SIGTERM/SIGHUP, or with the
+ * bench. 0, or -1 with the reason in err. */
+int bench_neighbours_start(int n, char *err, size_t err_size);
+void bench_neighbours_stop(void);
 
 /* ------------------------------------------------------------ bench_run.c */
 

@@ -52,6 +52,9 @@ static void usage(FILE *f)
             "                      itself; ONNX Runtime gets N intra-op threads. Default:\n"
             "                      every CPU. Use 1 on a busy machine, where threads that\n"
             "                      wait for each other at barriers make timings erratic\n"
+            "  --neighbour N       N busy-loop processes run during the measurement (a\n"
+            "                      busy machine; one per CPU: every core busy); the bench\n"
+            "                      starts and ends them itself\n"
             "  --no-baselines      time seqrt only\n"
             "  --no-ort            skip the ONNX Runtime column\n"
             "  --ort-dir DIR       where ort_lstm.js is (default $SEQRT_BENCH_ORT_DIR or\n"
@@ -228,6 +231,12 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--ref-max-gflop")) {
             NEED();
             if (parse_double(v, &opts.ref_max_gflop)) return die("--ref-max-gflop %s: not a number >= 0", v);
+        } else if (!strcmp(a, "--neighbour")) {
+            NEED();
+            char *end;
+            long n = strtol(v, &end, 10);
+            if (*end || n < 0 || n > 256) return die("--neighbour %s: expected a number of processes in [0, 256]", v);
+            opts.neighbours = (int)n;
         } else if (!strcmp(a, "--max-reps") || !strcmp(a, "--T") || !strcmp(a, "--B") || !strcmp(a, "--threads") ||
                    !strcmp(a, "--rounds")) {
             NEED();
@@ -368,6 +377,13 @@ int main(int argc, char **argv)
         free(res);
         bench_cases_free(cases, ncases);
         return die("cannot create a temporary directory: %s", strerror(errno));
+    }
+
+    char nerr[200];
+    if (bench_neighbours_start(opts.neighbours, nerr, sizeof nerr)) {
+        free(res);
+        bench_cases_free(cases, ncases);
+        return die("%s", nerr);
     }
 
     /* progress units per case: ONNX Runtime, each job's preparation, each round */

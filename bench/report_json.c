@@ -74,6 +74,7 @@ int bench_write_json(const char *path, const bench_report *r)
     cJSON_AddBoolToObject(cfg, "quick", r->opts->quick);
     if (r->opts->threads > 0) cJSON_AddNumberToObject(cfg, "threads", r->opts->threads);
     else cJSON_AddStringToObject(cfg, "threads", "every CPU (OMP_NUM_THREADS unset by seqrt-bench)");
+    cJSON_AddNumberToObject(cfg, "neighbours", r->opts->neighbours);
     cJSON_AddNumberToObject(cfg, "ref_max_gflop", r->opts->ref_max_gflop);
     cJSON_AddStringToObject(cfg, "flops", "GEMM FLOPs only (benchdnn): 2*T*B*G*H*(I+H) per recurrent layer and "
                                           "direction, plus linear / attention GEMMs");

@@ -34,6 +34,8 @@ int bench_write_markdown(const char *path, const bench_report *r)
     fprintf(f, "%s, %ld CPUs, threads: ", cpu, sysconf(_SC_NPROCESSORS_ONLN));
     if (r->opts->threads > 0) fprintf(f, "%d", r->opts->threads);
     else fprintf(f, "every CPU");
+    if (r->opts->neighbours) fprintf(f, "; %d busy-loop neighbour process%s running", r->opts->neighbours,
+                                     r->opts->neighbours == 1 ? "" : "es");
     fprintf(f, "; seqrt %s; budget %.2f s per case and series. Baselines: %s; ONNX Runtime: %s", seqrt_version(),
             r->opts->budget_s, r->dnnl_version, r->ort_version);
     for (int k = 0; k < r->ncl; k++) fprintf(f, "; CLBlast cl:%d on %s", k, r->cl_names[k]);

@@ -121,6 +121,8 @@ void bench_print_table(FILE *f, const bench_report *r)
         for (int k = 0; k < r->ncl; k++) fprintf(f, "CLBlast cl:%d: %s\n", k, r->cl_names[k]);
     else fprintf(f, "CLBlast: %s\n", r->cl_note);
     fprintf(f, "ONNX Runtime: %s\n", r->ort_version);
+    if (r->opts->neighbours)
+        fprintf(f, "neighbours: %d busy-loop processes ran during the measurement\n", r->opts->neighbours);
     if (r->unavailable[0]) fprintf(f, "not run: %s\n", r->unavailable);
     if (!bench_mem_exact()) fprintf(f, "peak MB: n/a (/proc/self/clear_refs cannot be written here)\n");
     if (r->scaling) print_scaling(f, r);
