@@ -19,6 +19,7 @@ seqrt_criterion_test(test_goldens tests/test_goldens.c conformance/compare.c)
 seqrt_criterion_test(test_model_errors tests/test_model_errors.c)
 seqrt_criterion_test(test_model_errors_v11 tests/test_model_errors_v11.c)
 seqrt_criterion_test(test_tensor_steps tests/test_tensor_steps.c)
+seqrt_criterion_test(test_cpu_budget tests/test_cpu_budget.c)
 seqrt_criterion_test(test_session tests/test_session.c)
 target_compile_definitions(test_session PRIVATE SEQRT_VERSION_TEXT="${PROJECT_VERSION}")
 
