@@ -48,6 +48,9 @@ trip), api (export()), selftest, cli; the recording path: record, fold,
 cells, lower, ops, attn, layout, eager; verify.
 """
 
+import sys as _sys
+import types as _types
+
 from .api import ATOL, RTOL, export
 from .modules import Attention, AttentionPool, LastStep, MeanPool, causal_mask, lengths_mask
 from .report import ExportError, ExportReport
@@ -63,3 +66,15 @@ def main(argv=None):
     """The command line (python3 -m seqrt.export, tools/seqrt_export.py)."""
     from .cli import main as _main
     return _main(argv)
+
+
+class _CallableModule(_types.ModuleType):
+    """seqrt.export is also the function: seqrt.export(module, path,
+    example_inputs, **options) is seqrt.export.export(...), the call the
+    issue's users write after `import seqrt` (torch.onnx.export's shape)."""
+
+    def __call__(self, *args, **kwargs):
+        return export(*args, **kwargs)
+
+
+_sys.modules[__name__].__class__ = _CallableModule
