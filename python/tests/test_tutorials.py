@@ -4,6 +4,7 @@ matched against PyTorch on the reference, oneDNN and OpenCL devices (a
 device is skipped only when its backend is not built)."""
 
 import importlib
+import json
 import os
 import sys
 
@@ -33,6 +34,10 @@ PATTERNS = [
     ("luong_general", "luong_attention", "general", None),
     ("luong_dot", "luong_attention", "dot", None),
     ("selfattn_pool", "selfattn_pool", None, ["embedding", "lstm", "attention_pool", "linear"]),
+    ("luong_decoder_general", "luong_decoder", "general",
+     ["embedding", "gru", "attention", "concat", "linear", "activation", "linear", "softmax"]),
+    ("luong_decoder_dot", "luong_decoder", "dot",
+     ["embedding", "gru", "attention", "concat", "linear", "activation", "linear", "softmax"]),
 ]
 
 DEVICES = ["reference", "onednn", "opencl"]
@@ -113,21 +118,64 @@ def test_random_state_names_the_line(tmp_path):
         sx.export(Noisy(), str(tmp_path / "n.json"), (torch.randn(5, 2, 3),))
 
 
-def test_reverse_only_loop_is_refused(tmp_path):
-    class Backwards(torch.nn.Module):
+class _Backwards(torch.nn.Module):
+    """A loop backwards over time alone (outputs collected in original order or in loop order)."""
+
+    def __init__(self, flip_back):
+        super().__init__()
+        self.cell = torch.nn.RNNCell(3, 4)
+        self.flip_back = flip_back
+
+    def forward(self, x):
+        h = torch.zeros(x.shape[1], 4)
+        out = []
+        for t in reversed(range(x.shape[0])):
+            h = self.cell(x[t], h)
+            out.append(h)
+        return (torch.stack(out[::-1]) if self.flip_back else torch.stack(out)), h
+
+
+@pytest.mark.parametrize("flip_back", [True, False], ids=["original_order", "loop_order"])
+@pytest.mark.parametrize("backend", DEVICES)
+def test_reverse_only_loop_exports_as_reverse_layer(flip_back, backend, tmp_path):
+    device = _device(backend)
+    torch.manual_seed(3)
+    path = str(tmp_path / "b.json")
+    try:
+        rep = sx.export(_Backwards(flip_back), path, (torch.randn(5, 2, 3),), device=device)
+    except sx.ExportError as e:
+        if backend != "reference" and "'direction' = \"reverse\" is not implemented" in str(e):
+            pytest.skip("%s does not run format 1.1's direction reverse yet: %s" % (backend, e))
+        raise
+    assert rep.checks and rep.worst_ratio <= 1.0, str(rep)
+    with open(path) as f:
+        desc = json.load(f)
+    assert desc["version"] == 1.1
+    assert [(L["op"], L.get("direction")) for L in desc["layers"]] == [("rnn", "reverse")]
+    assert desc["outputs"] == ["cell", "cell:h_n"]
+
+
+def test_forward_loop_stays_format_1_0(tmp_path):
+    model, example = _model("lstmcell_loop", None)
+    path = str(tmp_path / "f.json")
+    sx.export(model, path, example)
+    with open(path) as f:
+        assert json.load(f)["version"] == 1
+
+
+def test_loop_out_of_time_order_is_refused(tmp_path):
+    class Shuffled(torch.nn.Module):
         def __init__(self):
             super().__init__()
             self.cell = torch.nn.RNNCell(3, 4)
 
         def forward(self, x):
             h = torch.zeros(x.shape[1], 4)
-            out = []
-            for t in reversed(range(x.shape[0])):
+            for t in (0, 2, 1, 3, 4):
                 h = self.cell(x[t], h)
-                out.append(h)
-            return torch.stack(out[::-1])
-    with pytest.raises(sx.ExportError, match="reverse-only recurrence"):
-        sx.export(Backwards(), str(tmp_path / "b.json"), (torch.randn(5, 2, 3),))
+            return h
+    with pytest.raises(sx.ExportError, match=r"test_tutorials\.py:\d+: .*visits the steps \[0, 2, 1, 3, 4\]"):
+        sx.export(Shuffled(), str(tmp_path / "s.json"), (torch.randn(5, 2, 3),))
 
 
 def test_hand_gru_other_convention(tmp_path):
@@ -299,3 +347,20 @@ def test_unbatched_w_at_x(tmp_path):
     rep = sx.export(Textbook(), str(tmp_path / "t.json"), (torch.randn(6, 3),))
     assert rep.worst_ratio <= 1.0
     assert any("input xs" in n for n in rep.notes), rep.notes
+
+
+def test_luong_decoder_step_layout(tmp_path):
+    """The decoder's own step is a sequence of one step (declared 1), the
+    encoder's outputs the keys of `attention` (score general), whose query
+    is the GRU's output; outputs in forward()'s order."""
+    model, example = _model("luong_decoder", "general")
+    path = str(tmp_path / "dec.json")
+    sx.export(model, path, example)
+    with open(path) as f:
+        desc = json.load(f)
+    assert [(i["name"], i["shape"]) for i in desc["inputs"]] == [
+        ("input_step", [1, "B"]), ("last_hidden", [1, "B", 10]), ("encoder_outputs", ["T", "B", 10])]
+    att = [L for L in desc["layers"] if L["op"] == "attention"][0]
+    assert att["score"] == "general" and att["inputs"]["query"] == "gru" and \
+        att["inputs"]["keys"] == "encoder_outputs"
+    assert desc["outputs"] == ["softmax", "gru:h_n"]

@@ -25,11 +25,12 @@ class Score:
     """Attention scores of query q ([B, Hq] View) over keys (a sequence
     View); weight: general's [Hq, Hk] (None for dot)."""
 
-    def __init__(self, q, keys, weight, ax):
+    def __init__(self, q, keys, weight, ax, one_step=False):
         self.q, self.keys, self.weight, self.ax = q, keys, weight, [tuple(a) for a in ax]
+        self.one_step = one_step    # q is a decoder's step: a sequence query of one step
 
     def with_ax(self, ax):
-        return Score(self.q, self.keys, self.weight, ax)
+        return Score(self.q, self.keys, self.weight, ax, self.one_step)
 
 
 class AttW:
@@ -67,14 +68,41 @@ class _Attn:
     def labs(self, r):
         return [self.labels.get(a[0]) if len(a) == 1 else ("*" if a else "") for a in r.ax]
 
-    def query(self, node, v):
-        """v as a [B, Hq] seqrt value (a one-layer h_n loses its layer axis)."""
+    def query(self, node, v, one_step=False):
+        """v as a [B, Hq] seqrt value (a one-layer h_n loses its layer axis),
+        or (one_step) a decoder's own step: a sequence query of one step."""
         v = self.materialize(node, v)
         sq = [self.labels.get(l) for l in v.sq]
-        if "T" in sq:
+        if "T" in sq and not one_step:
             self.fail(node, "an attention query that is a sequence: seqrt's attention ops here take a [B, H] "
-                      "query")
+                      "query (or one decoder step, a sequence of length 1)")
         return self.squeeze_layers(node, v, force=True)
+
+    def one_step(self, r, shape):
+        """True when the sequence View r is one step in PyTorch (its time axis
+        squeezed away or of size 1): a decoder's step, the query of attention
+        over another sequence."""
+        labs = [[self.labels.get(l).rstrip("~") for l in a] for a in r.ax]
+        return self.is_seq(r) and all(a != ["T"] or shape[i] == 1 for i, a in enumerate(labs)) and \
+            not any("T" in a and len(a) > 1 for a in labs)
+
+    def seq_pair(self, ra, rb, sa, sb):
+        """(keys, query, one_step) of two Views where one is a sequence and the
+        other a [B, H] query or one decoder step; None otherwise."""
+        if not (isinstance(ra, View) and isinstance(rb, View)):
+            return None
+        for x, y, sx, sy in ((ra, rb, sa, sb), (rb, ra, sb, sa)):
+            if self.one_step(x, sx) and not self.is_seq(y) and len(sy) == 3 and sy[0] > 1 and \
+                    all(len(a) == 1 and self.labels.get(a[0]).startswith("?") for a in y.ax[:2]):
+                self.seq_input(self.at, y, bool(self.bf))  # a model input (or its Linear): the step's keys
+                return y, x, True
+        if self.is_seq(ra) != self.is_seq(rb):
+            return (ra, rb, False) if self.is_seq(ra) else (rb, ra, False)
+        if self.is_seq(ra):
+            oa, ob = self.one_step(ra, sa), self.one_step(rb, sb)
+            if oa != ob:
+                return (rb, ra, True) if oa else (ra, rb, True)
+        return None
 
     def squeeze_layers(self, node, v, force=False):
         """A one-layer state ([1, B, H] in seqrt) that PyTorch squeezed to
@@ -110,10 +138,11 @@ class _Attn:
             self.fail(node, "torch.%s contracting %s with %s: seqrt maps only attention's bmm (scores of a "
                       "query over a sequence, and the weighted sum of a sequence)" % (node.kind, la, lb))
         out = [ra.ax[0], ra.ax[1], rb.ax[2]]
-        if la[-1] == "F" and self.is_seq(ra) != self.is_seq(rb) and isinstance(ra, View) and isinstance(rb, View):
-            k, q = (ra, rb) if self.is_seq(ra) else (rb, ra)
+        pair = self.seq_pair(ra, rb, a.shape, b.shape) if la[-1] == "F" else None
+        if pair is not None:
+            k, q, one = pair
             keys, w = self.keys_of(node, k)
-            return Score(self.query(node, q), keys, w, out)
+            return Score(self.query(node, q, one), keys, w, out, one)
         if la[-1] == "T":
             w, v = (ra, rb) if isinstance(ra, AttW) else (rb, ra)
             if isinstance(w, AttW) and isinstance(v, View):
@@ -123,13 +152,14 @@ class _Attn:
 
     def attn_mul(self, node, ra, rb):
         """q * keys or keys * w broadcast: a Prod (None when not attention)."""
-        if isinstance(ra, View) and isinstance(rb, View) and self.is_seq(ra) != self.is_seq(rb):
-            k, q = (ra, rb) if self.is_seq(ra) else (rb, ra)
+        sa, sb = node.args[0].shape, node.args[1].shape
+        pair = self.seq_pair(ra, rb, sa, sb)
+        if pair is not None:
+            k, q = pair[0], (pair[1], pair[2])
         elif isinstance(ra, AttW) or isinstance(rb, AttW):
             q, k = (ra, rb) if isinstance(ra, AttW) else (rb, ra)
         else:
             return None
-        sa, sb = node.args[0].shape, node.args[1].shape
         if len(sa) != len(sb):
             return None
         ax = [x if n != 1 else y for x, y, n in zip(ra.ax, rb.ax, sa)]
@@ -144,9 +174,9 @@ class _Attn:
         lab = self.labels.get(r.ax[d][0]) if len(r.ax[d]) == 1 else ""
         out = [a for i, a in enumerate(r.ax) if i != d] if not keepdim else \
             [a if i != d else () for i, a in enumerate(r.ax)]
-        if lab == "F" and isinstance(r.a, View):
+        if lab == "F" and isinstance(r.a, tuple):
             keys, w = self.keys_of(node, r.b)
-            return Score(self.query(node, r.a), keys, w, out)
+            return Score(self.query(node, r.a[0], r.a[1]), keys, w, out, r.a[1])
         if lab == "T" and isinstance(r.a, AttW):
             return self.context(node, r.a, r.b, out)
         self.fail(node, "torch.sum over %s of a product has no seqrt form" % (lab or "this axis"))
@@ -209,9 +239,14 @@ class _Attn:
                 "values" not in self.layers[-1]["inputs"]:
             self.layers[-1]["inputs"]["values"] = v.name
         lab = [a for a in out if a and self.labels.get(a[0]) == "B"]
-        return View(name, ["B", "F"], [a if a == lab[0] or not a else ("F",) for a in out])
+        sq = (["B", "T", "F"] if self.bf else ["T", "B", "F"]) if w.score is not None and w.score.one_step \
+            else ["B", "F"]
+        return View(name, sq, [a if a == lab[0] or not a else ("F",) for a in out])
 
     def attn_weights(self, node, w):
         """The weights of an AttW as a seqrt value ([B, T])."""
+        if w.score is not None and w.score.one_step:
+            self.fail(node, "returns the attention weights of a decoder step: seqrt gives them as [B, 1, T] "
+                      "(a sequence query); return the context or the output instead")
         name = self.attention_layer(node, w)
         return View(name + ":weights", ["B", "T"], w.ax)

@@ -48,7 +48,7 @@ def describe(lower, views, path, name):
     decls = lower.decls()
     if not decls:
         raise ExportError("the model has no input that a layer uses")
-    desc = OrderedDict([("format", "seqrt"), ("version", 1), ("name", name),
+    desc = OrderedDict([("format", "seqrt"), ("version", lower.version), ("name", name),
                         ("batch_first", bool(lower.bf)), ("weights", os.path.basename(weights_path)),
                         ("inputs", [OrderedDict([("name", n), ("dtype", d[0]), ("shape", d[1])])
                                     for n, d in decls.items()]),

@@ -63,6 +63,7 @@ class Lower(_Ops, _Attn):
         self.cur = None
         self.rlayers = []
         self.at = None                      # the node being converted (for internal errors)
+        self.version = 1                    # 1.1 when a layer needs it (direction "reverse")
         for v in rec.inputs:
             name = self.unique(v.name)
             labels = ["?%s.%d" % (name, d) for d in range(len(v.shape))]
@@ -236,10 +237,22 @@ class Lower(_Ops, _Attn):
         if seq.step:
             return None
         rev = a[k] < b[k] if (a[k] >= 0) == (b[k] >= 0) else a[k] < 0
+        self.check_step_order(node, loop, p, k, x.shape[k])
         for e in a:
             if not (isinstance(e, slice) and e == slice(None)) and e is not a[k]:
                 self.fail(node, "a per-step slice that also indexes other axes: %r" % (a,))
         return self.step_view(node, seq, k, rev)
+
+    def check_step_order(self, node, loop, p, k, n):
+        """The loop's steps index axis k one after another (t = 0, 1, ... or ..., 1, 0)."""
+        ts = []
+        for b in loop.blocks:
+            i = b[p].args[1]
+            i = (i if isinstance(i, tuple) else (i,))[k]
+            ts.append(i % n if isinstance(i, int) else None)
+        if ts != list(range(ts[0], ts[0] + len(ts))) and ts != list(range(ts[0], ts[0] - len(ts), -1)):
+            self.fail(node, "the loop at %s visits the steps %s: seqrt's recurrences run over time forward "
+                      "(for t in range(T)) or backward (for t in reversed(range(T)))" % (loop.where(), ts))
 
     # ---- loops
     def do_loop(self, loop):
@@ -423,21 +436,22 @@ class Lower(_Ops, _Attn):
             self.finals[(id(loop),) + c.c_slot] = View(rl.name, ["L", "B", "F"], st, layer=rl, part=("c", rev))
 
     def finish_rlayer(self, rl):
-        if list(rl.dirs) == [True]:
-            c = rl.dirs[True]
-            raise ExportError("%s: the loop runs backwards over time alone: a reverse-only recurrence has no "
-                              "seqrt form in format 1.0 (run it with a forward one over the same input, and "
-                              "concatenate their outputs, as a bidirectional layer)" % c.where)
-        c = rl.dirs[False]
+        reverse_only = list(rl.dirs) == [True]
+        c = rl.dirs[reverse_only]
         L = rl.layer
         L["input_size"], L["hidden_size"] = c.input_size, c.hidden_size
         if rl.bi:
             L["bidirectional"] = True
+        if reverse_only:
+            # a loop backwards over time alone: format 1.1's one reverse direction (plain weight names)
+            L["direction"] = "reverse"
+            self.version = 1.1
         for k, v in c.attrs.items():
             L[k] = v
         for rev, cell in rl.dirs.items():
             for k, w in cell.weights.items():
-                self.weights["%s.%s_l0%s" % (rl.name, k, "_reverse" if rev else "")] = np.asarray(w)
+                self.weights["%s.%s_l0%s" % (rl.name, k, "_reverse" if rev and not reverse_only else "")] = \
+                    np.asarray(w)
 
     def bi_concat(self, node, rs, dim):
         if len(rs) != 2 or not all(isinstance(r, View) and r.layer is not None for r in rs):
@@ -502,6 +516,14 @@ class Lower(_Ops, _Attn):
     def decls(self):
         """input name -> (dtype, shape, sq labels, torch ax labels)."""
         out = OrderedDict()
+        steps = {}
+        for name in self.used_inputs:
+            v = self.labels.view(self.input_views[name])
+            for d, a in enumerate(v.ax):
+                if a == ("T",):
+                    steps[name] = self.input_vals[name].shape[d]
+        # a decoder's own step (T = 1) beside a longer sequence (its encoder's outputs): one step, declared 1
+        one_step = {n for n, t in steps.items() if t == 1 and max(steps.values()) > 1}
         for name in self.used_inputs:
             v = self.labels.view(self.input_views[name])
             ex = self.input_vals[name]
@@ -513,6 +535,8 @@ class Lower(_Ops, _Attn):
             for l in v.sq:
                 if l == "B" and "B" not in present:
                     shape.append(1)             # unbatched: one sequence
+                elif l == "T" and name in one_step:
+                    shape.append(1)
                 elif l in ("T", "B"):
                     shape.append(l)
                 elif l.startswith("?"):
