@@ -364,3 +364,42 @@ def test_luong_decoder_step_layout(tmp_path):
     assert att["score"] == "general" and att["inputs"]["query"] == "gru" and \
         att["inputs"]["keys"] == "encoder_outputs"
     assert desc["outputs"] == ["softmax", "gru:h_n"]
+
+
+class _MaskedLoop(torch.nn.Module):
+    """Steps past each length keep the old state (torch.where on a mask)."""
+
+    def __init__(self):
+        super().__init__()
+        self.cell = torch.nn.GRUCell(3, 4)
+
+    def forward(self, x, lengths):
+        h = torch.zeros(x.shape[1], 4)
+        for t in range(x.shape[0]):
+            h_new = self.cell(x[t], h)
+            h = torch.where(t < lengths[:, None], h_new, h)
+        return h
+
+
+def test_masked_loop_names_the_line_and_the_fix(tmp_path):
+    with pytest.raises(sx.ExportError, match=r"test_tutorials\.py:\d+: torch\.where keeps the state of cell past "
+                                             r"each sequence's length: .*nn\.GRU over "
+                                             r"nn\.utils\.rnn\.pack_padded_sequence"):
+        sx.export(_MaskedLoop(), str(tmp_path / "m.json"), (torch.randn(5, 2, 3), torch.tensor([5, 3])))
+
+
+def test_the_suggested_packed_form_exports_with_lengths(tmp_path):
+    class Packed(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gru = torch.nn.GRU(3, 4)
+
+        def forward(self, x, lengths):
+            _, h = self.gru(torch.nn.utils.rnn.pack_padded_sequence(x, lengths, enforce_sorted=False))
+            return h
+    path = str(tmp_path / "p.json")
+    rep = sx.export(Packed(), path, (torch.randn(5, 2, 3), torch.tensor([5, 3])))
+    assert rep.checks and rep.worst_ratio <= 1.0, str(rep)
+    with open(path) as f:
+        desc = json.load(f)
+    assert "lengths" in desc["layers"][0]["inputs"]

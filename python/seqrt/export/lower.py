@@ -303,6 +303,7 @@ class Lower(_Ops, _Attn):
                 slots = [(p, i) for i in range(len(n.outs))]
                 if any(s not in carried for s in slots) or any(
                         not isinstance(h, Val) or carried[s]["val0"] is not h for s, h in zip(slots, hs)):
+                    self.refuse_mask(rep, n)
                     self.fail(n, "%s is called in the loop at %s without its own state of the step before"
                               % (n.module_name, where))
                 c.h_slot, c.h_new = slots[0], n.outs[0]
@@ -372,6 +373,17 @@ class Lower(_Ops, _Attn):
             cells.append(c)
             hnew.add(c.h_new.id)
         return cells
+
+    def refuse_mask(self, rep, cell):
+        """A torch.where (or masked_fill / lerp by a mask) choosing between the
+        cell's new state and the old one: steps masked past each length."""
+        outs = {v.id for v in cell.outs}
+        for n in rep:
+            if n.kind in ("where", "masked_fill", "masked_scatter") and any(v.id in outs for v in n.vals()):
+                self.fail(n, "torch.%s keeps the state of %s past each sequence's length: the recorded path "
+                          "has no form for a masked loop; write the recurrence as nn.%s over "
+                          "nn.utils.rnn.pack_padded_sequence(x, lengths, enforce_sorted=False) (seqrt's lengths "
+                          "slot, exported by torch.fx)" % (n.kind, cell.module_name, type(cell.module).__name__[:-4]))
 
     def emit_cell(self, node, loop, c, carried):
         c.emitted = True
