@@ -10,8 +10,11 @@ importing the package always works. docs/python.md is the user guide.
     with seqrt.Session(model, "reference") as s:
         probs = s.run({"tokens": np.array([[5], [6]], np.int32)})["probs"]
 
+seqrt.export(module, path, example_inputs) exports a PyTorch module as its
+author wrote it (seqrt.export is also the package of that name), and
 seqrt.check(description, module, example_inputs) compares a hand-written
-description with a PyTorch module (torch is imported only then).
+description with a PyTorch module; torch is imported only when they are
+used.
 """
 from ._lib import library_path, version
 from .devices import BackendInfo, Device, backends, devices
@@ -34,6 +37,15 @@ def check(description, module, example_inputs=None, **options):
     only when called (seqrt.export.verify.check)."""
     from .export.verify import check as _check
     return _check(description, module, example_inputs, **options)
+
+
+def __getattr__(name):
+    """seqrt.export (the callable package seqrt.export) on first use, so
+    that `import seqrt` never imports torch."""
+    if name == "export":
+        import importlib
+        return importlib.import_module(".export", __name__)
+    raise AttributeError("module 'seqrt' has no attribute %r" % name)
 
 
 __all__ = [

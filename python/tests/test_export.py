@@ -145,3 +145,23 @@ def test_command_lines():
     p = subprocess.run([sys.executable, "-m", "seqrt.export", "--help"], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, universal_newlines=True, cwd=REPO, env=env)
     assert p.returncode == 0 and "--selftest" in p.stdout and "--device" in p.stdout, p.stdout
+
+
+def test_seqrt_export_is_the_call_users_write(tmp_path):
+    """`import seqrt; seqrt.export(module, path, example_inputs)`, as the
+    front-door issue writes it, in a fresh interpreter (seqrt.export found
+    through the package's __getattr__, not an earlier import)."""
+    code = ("import torch, seqrt, numpy as np\n"
+            "torch.manual_seed(0)\n"
+            "m = torch.nn.GRU(3, 4)\n"
+            "x = torch.randn(5, 2, 3)\n"
+            "rep = seqrt.export(m, %r, (x,))\n"
+            "y = seqrt.Session(seqrt.Model(%r), 'reference').run({'input': x.numpy()})\n"
+            "ref = m(x)[0].detach().numpy()\n"
+            "print(type(rep).__name__, float(np.abs(list(y.values())[0] - ref).max()))\n"
+            % (str(tmp_path / "g.json"), str(tmp_path / "g.json")))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ)
+    assert out.returncode == 0, out.stderr
+    name, err = out.stdout.split()
+    assert name == "ExportReport"
+    assert float(err) < 1e-4
