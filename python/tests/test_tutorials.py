@@ -38,6 +38,8 @@ PATTERNS = [
      ["embedding", "gru", "attention", "concat", "linear", "activation", "linear", "softmax"]),
     ("luong_decoder_dot", "luong_decoder", "dot",
      ["embedding", "gru", "attention", "concat", "linear", "activation", "linear", "softmax"]),
+    ("luong_decoder_concat", "luong_decoder", "concat",
+     ["embedding", "gru", "attention", "concat", "linear", "activation", "linear", "softmax"]),
 ]
 
 DEVICES = ["reference", "onednn", "opencl"]
@@ -403,3 +405,14 @@ def test_the_suggested_packed_form_exports_with_lengths(tmp_path):
     with open(path) as f:
         desc = json.load(f)
     assert "lengths" in desc["layers"][0]["inputs"]
+
+
+def test_luong_decoder_concat_is_additive(tmp_path):
+    """The tutorial's "concat" score, v . tanh(W [q; k] + b), is seqrt's
+    additive score: W's columns split between query and keys."""
+    model, example = _model("luong_decoder", "concat")
+    path = str(tmp_path / "dec.json")
+    sx.export(model, path, example)
+    with open(path) as f:
+        att = [L for L in json.load(f)["layers"] if L["op"] == "attention"][0]
+    assert att["score"] == "additive" and att["inputs"] == {"query": "gru", "keys": "encoder_outputs"}

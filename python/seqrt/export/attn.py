@@ -7,9 +7,14 @@
   general:  the same with keys through an nn.Linear first (q . (W k + b):
             the bias adds q . b to every score of a row, which softmax
             ignores, so it is dropped)
+  concat:   sum(v * tanh(Linear(cat(q.expand(T, -1, -1), keys))), 2):
+            the additive score (the Linear's columns split between
+            query.weight and key.weight, its bias key.bias, v v.weight)
   pooling:  softmax over time of Linear(act(Linear(x))) with one output
             -> sum(x * w.unsqueeze(-1), dim=time): `attention_pool`
 
+The query is a [B, H] value, or a decoder's own step (a sequence of one
+step, [1, B, H]: seqrt's sequence query) beside the longer keys.
 Scores and weights are symbolic (Score, AttW) until something reads them;
 only softmax, the weighted sum, the layout plumbing and returning the
 weights are allowed on them."""
@@ -56,11 +61,67 @@ class Prod:
         return Prod(self.a, self.b, ax)
 
 
+class Additive:
+    """The chatbot tutorial's "concat" score on its way to `attention`'s
+    additive one: stage "expand" (q.expand(T, -1, -1)), "cat" (with the
+    keys), "linear" (W q + W k + b), "tanh", "v" (v * tanh(...))."""
+
+    def __init__(self, stage, q, keys=None, q_first=True, ws=None, ax=None):
+        self.stage, self.q, self.keys, self.q_first, self.ws = stage, q, keys, q_first, ws or {}
+        self.ax = [tuple(a) for a in ax] if ax is not None else []
+
+    def next(self, stage, ws=None):
+        return Additive(stage, self.q, self.keys, self.q_first, dict(self.ws, **(ws or {})), self.ax)
+
+
 class _Attn:
     """Mixin of Lower."""
 
     def is_attn(self, r):
-        return isinstance(r, (Score, AttW, Prod))
+        return isinstance(r, (Score, AttW, Prod, Additive))
+
+    def op_expand(self, node, x, *sizes):
+        r = self.R(node, x)
+        if isinstance(r, View) and self.one_step(r, x.shape) and len(x.shape) == 3:
+            return Additive("expand", r)
+        self.fail(node, "torch.expand has no seqrt form (only a decoder step's query expanded over the keys, "
+                  "the \"concat\" score of the chatbot tutorial)")
+
+    def additive_cat(self, node, rs, dim):
+        """torch.cat((q.expand(...), keys), 2): None when no expanded query is joined."""
+        if len(rs) != 2 or not any(isinstance(r, Additive) for r in rs):
+            return None
+        qf = isinstance(rs[0], Additive)
+        e, k = (rs[0], rs[1]) if qf else (rs[1], rs[0])
+        if e.stage != "expand" or not isinstance(k, View) or dim % 3 != 2:
+            self.fail(node, "torch.cat of an expanded query with something other than the keys' features")
+        if not self.is_seq(k) and all(len(a) == 1 and self.labels.get(a[0]).startswith("?") for a in k.ax[:2]):
+            self.seq_input(node, k, bool(self.bf))
+        return Additive("cat", e.q, self.materialize(node, k), qf, ax=k.ax)
+
+    def additive_linear(self, node, m, r):
+        if r.stage != "cat":
+            self.fail(node, "nn.Linear of a step of the concat score out of order")
+        w = m.weight.detach().double().cpu().numpy()
+        hq = w.shape[1] - self.keys_width(r)
+        wq, wk = (w[:, :hq], w[:, hq:]) if r.q_first else (w[:, w.shape[1] - hq:], w[:, :w.shape[1] - hq])
+        ws = {"query.weight": wq, "key.weight": wk}
+        if m.bias is not None:
+            ws["key.bias"] = m.bias.detach().double().cpu().numpy()
+        return r.next("linear", ws)
+
+    def keys_width(self, r):
+        for L in self.layers:
+            if L["name"] == r.keys.name:
+                return L.get("hidden_size") or L.get("out_features") or L.get("embedding_dim")
+        v = self.input_vals.get(r.keys.name)
+        return v.shape[-1]
+
+    def additive_v(self, node, p, r):
+        """self.v * tanh(...): the additive score's v."""
+        if r.stage != "tanh" or p.tensor.dim() != 1:
+            self.fail(node, "a parameter times a step of the concat score other than its tanh")
+        return r.next("v", {"v.weight": p.tensor.detach().double().cpu().numpy().reshape(1, -1)})
 
     def attn_handler(self, node, k):
         return {"bmm": self.op_bmm, "matmul": self.op_bmm, "sum": self.op_sum}.get(k)
@@ -167,6 +228,8 @@ class _Attn:
 
     def op_sum(self, node, x, dim=None, keepdim=False, **kw):
         r = self.R(node, x)
+        if isinstance(r, Additive) and r.stage == "v" and dim is not None and dim % 3 == 2 and not keepdim:
+            return Score(self.query(node, r.q, True), r.keys, r.ws, r.ax[:2], True)
         if not isinstance(r, Prod) or dim is None or isinstance(dim, (list, tuple)):
             self.fail(node, "torch.sum has no seqrt form here (only the sums of attention: q * keys over the "
                       "features, w * x over time)")
@@ -224,9 +287,13 @@ class _Attn:
             ins = OrderedDict([("query", s.q.name), ("keys", s.keys.name)])
             if values is not None and values != s.keys.name:
                 ins["values"] = values
-            attrs = OrderedDict([("score", "dot" if s.weight is None else "general")])
-            name = self.emit("attention", "attention", ins, attrs,
-                             weights={"weight": s.weight} if s.weight is not None else None)
+            if isinstance(s.weight, dict):
+                attrs, ws = OrderedDict([("score", "additive"), ("attention_size", len(s.weight["v.weight"][0]))]), \
+                    s.weight
+            else:
+                attrs = OrderedDict([("score", "dot" if s.weight is None else "general")])
+                ws = {"weight": s.weight} if s.weight is not None else None
+            name = self.emit("attention", "attention", ins, attrs, weights=ws)
         w.layer[0] = name
         return name
 

@@ -103,6 +103,8 @@ class _Ops:
         name = node.module_name or "module"
         if isinstance(m, (nn.Identity, nn.Dropout)):
             return args[0]
+        if isinstance(m, nn.Linear) and type(args[0]).__name__ == "Additive":
+            return self.additive_linear(node, m, args[0])
         if isinstance(m, nn.Linear):
             x = self.tensor(node, args[0], "the linear layer's input")
             self.need_feature(node, x)
@@ -248,6 +250,9 @@ class _Ops:
         return self.act(node, x, "sigmoid")
 
     def op_tanh(self, node, x, *a, **k):
+        r = self.R(node, x)
+        if type(r).__name__ == "Additive" and r.stage == "linear":
+            return r.next("tanh")
         return self.act(node, x, "tanh")
 
     def op_relu(self, node, x, *a, **k):
@@ -259,6 +264,10 @@ class _Ops:
         return self.act(node, x, "gelu")
 
     def binary(self, node, op, a, b):
+        for p, q in ((a, b), (b, a)):
+            if op == "mul" and getattr(p, "kind", None) == "param" and hasattr(q, "id") and \
+                    type(self.R(node, q)).__name__ == "Additive":
+                return self.additive_v(node, p, self.R(node, q))
         ra, rb = self.R(node, a), self.R(node, b)
         if isinstance(ra, Zero) and op == "add":
             return rb
@@ -450,6 +459,9 @@ class _Ops:
         if col is not None:
             return col
         rs = [self.R(node, v) for v in xs]
+        add = self.additive_cat(node, rs, dim)
+        if add is not None:
+            return add
         bi = self.bi_concat(node, rs, dim)
         if bi is not None:
             return bi
