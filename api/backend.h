@@ -63,11 +63,6 @@ typedef struct sq_op_impl {
 /* The `supports` of an op implemented in every form the spec allows. */
 bool sq_op_supports_all(const seqrt_device *dev, const seqrt_model *model, const sq_layer *layer, char *why,
                         size_t why_size);
-/* The `supports` of a recurrent op implemented in the forms of format 1.0
- * only: no `activations` other than the op's own, no `clip`, no
- * `input_forget`, no `direction: "reverse"` (the reason names the first). */
-bool sq_rnn_supports_1_0(const seqrt_device *dev, const seqrt_model *model, const sq_layer *layer, char *why,
-                         size_t why_size);
 
 typedef struct sq_device_iface {
     /* Required: the device's op table, [SQ_OP_COUNT] (a NULL row: the op is

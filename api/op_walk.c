@@ -21,21 +21,6 @@ bool sq_op_supports_all(const seqrt_device *dev, const seqrt_model *model, const
     return true;
 }
 
-bool sq_rnn_supports_1_0(const seqrt_device *dev, const seqrt_model *model, const sq_layer *layer, char *why,
-                         size_t why_size)
-{
-    (void)dev;
-    (void)model;
-    const sq_attrs *a = &layer->a;
-    const char *what = !a->default_acts                ? "attribute 'activations' (gate functions other than the op's own)"
-                       : a->clip > 0                   ? "attribute 'clip'"
-                       : a->input_forget               ? "attribute 'input_forget'"
-                       : a->direction == SQ_DIR_REVERSE ? "attribute 'direction' = \"reverse\""
-                                                       : NULL;
-    if (what) snprintf(why, why_size, "%s is not implemented on this device", what);
-    return what == NULL;
-}
-
 seqrt_status sq_ops_check(const seqrt_device *dev, const seqrt_model *m)
 {
     const sq_op_impl *const *ops = dev->iface->ops;

@@ -8,10 +8,9 @@ provides the ONNX node test vectors):
     /usr/bin/python3 tools/make_goldens.py [--out conformance/data/golden]
 
 Options: --verify (write nothing: re-read every case in --out from disk and
-check it against the float64 evaluation), --set main|1.1 (default main: the
-cases in conformance/data/golden; 1.1: those of format 1.1's recurrent
-attributes, in conformance/data/golden-1.1), --out DIR (default the set's
-directory, relative to the current directory), --only SUBSTR (write only cases whose name contains SUBSTR; the
+check it against the float64 evaluation), --set main (the only set: every
+case, format 1.1's recurrent attributes included), --out DIR (default
+conformance/data/golden, relative to the current directory), --only SUBSTR (write only cases whose name contains SUBSTR; the
 other cases and the README are left alone), --onnx-dir DIR (default
 /usr/share/libonnx-testdata/data/node).
 
@@ -23,7 +22,7 @@ committed.
 
 Each case is a directory <case>/ holding
     model.json            seqrt description (format "seqrt", version 1; 1.1
-                          in set 1.1),
+                          for the cases of format 1.1's attributes),
                           "weights": "model.safetensors"
     model.safetensors     F32 weights named as PyTorch's state_dict() names,
                           prefixed with the layer name
@@ -63,7 +62,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description="Generate seqrt golden conformance cases.")
     ap.add_argument("--set", default="main", choices=sorted(SET_DIRS), help="which cases (default %(default)s)")
     ap.add_argument("--out", default=None,
-                    help="output directory (default conformance/data/golden, or golden-1.1 for --set 1.1)")
+                    help="output directory (default conformance/data/golden)")
     ap.add_argument("--onnx-dir", default=ONNX_NODE_DIR, help="ONNX node tests (default %(default)s)")
     ap.add_argument("--only", default=None, help="write only the cases whose name contains this")
     ap.add_argument("--verify", action="store_true",

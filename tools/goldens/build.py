@@ -1,11 +1,9 @@
 """Runs the self-tests, builds every case (the case lists of each family,
 then ONNX's node vectors) and writes the output directory.
 
-Two sets: "main" (conformance/data/golden, read by test_goldens and the
-Python tests on every device) and "1.1" (conformance/data/golden-1.1: the
-cases of format 1.1's recurrent attributes, kept apart while the oneDNN and
-OpenCL backends refuse those attributes; the conformance suite runs them
-with --golden-dir, a refusal reported as SKIPPED)."""
+One set, "main" (conformance/data/golden, read by test_goldens, the Python
+tests and the conformance suite on every device), format 1.1's recurrent
+cases included: every backend computes them, so none may be skipped."""
 
 import os
 import shutil
@@ -20,20 +18,10 @@ from .spec import SpecError
 from .torch_eval import selftest_vs_torch
 from .writers import clean, emit, write_cases_txt, write_readme
 
-ALL_BUILDERS = [recurrent_cases, float64_cases, op_cases, model_cases, attention_cases]
-SETS = {"main": ALL_BUILDERS, "1.1": [v11_cases]}
-SET_DIRS = {"main": "golden", "1.1": "golden-1.1"}   # under conformance/data/
-SET_NOTES = {"1.1": "This directory holds the cases of format 1.1's recurrent attributes (`\"version\": 1.1`; "
-                    "`tools/make_goldens.py --set 1.1`). They stay apart from `conformance/data/golden` "
-                    "while the oneDNN and OpenCL backends refuse these attributes (test_goldens runs every "
-                    "golden on every device); `seqrt-conformance --golden-dir conformance/data/golden-1.1` "
-                    "runs them on every device and reports a refusal as SKIPPED (ctest "
-                    "`conformance_golden_1_1`). Their descriptions say `\"version\": 1.1` (not 1 as below). Their expected "
-                    "values are the float64 implementation's (source `float64`), whose format 1.1 recurrences "
-                    "are checked against a separate float64 oracle written in ONNX's own layouts and gate "
-                    "orders (`tools/goldens/onnx_rnn.py`, itself checked against ONNX's reference helpers and "
-                    "every ONNX LSTM/GRU/RNN node vector) on random nodes using every attribute "
-                    "(`tools/goldens/selftest.py`, ctest `goldens_selftest`)."}
+ALL_BUILDERS = [recurrent_cases, float64_cases, op_cases, model_cases, attention_cases, v11_cases]
+SETS = {"main": ALL_BUILDERS}
+SET_DIRS = {"main": "golden"}   # under conformance/data/
+SET_NOTES = {}
 
 
 def build_all(onnx_dir=ONNX_NODE_DIR, case_set="main"):
