@@ -164,6 +164,22 @@ if expect_ok "backends" backends; then
         grep -q "$b" "$WORK/out" || fail "backends does not list $b"
     done
 fi
+# The oneDNN device says how many threads it runs and why (api/cpu_budget.c):
+# SEQRT_NUM_THREADS wins; pinned to one CPU it is 1; a bad value makes the
+# backend unavailable naming the variable.
+if grep -q 'onednn:0' "$WORK/out"; then
+    if SEQRT_NUM_THREADS=1 expect_ok "backends SEQRT_NUM_THREADS=1" backends; then
+        grep -q 'onednn:0.*1 thread (SEQRT_NUM_THREADS=1)' "$WORK/out" || fail "backends: SEQRT_NUM_THREADS=1 not shown"
+    fi
+    if command -v taskset >/dev/null; then
+        taskset -c 0 env -u OMP_NUM_THREADS -u SEQRT_NUM_THREADS "$BIN" backends >"$WORK/out" 2>"$WORK/err"
+        grep -q 'onednn:0.*1 thread (1 of [0-9]* online CPUs in the affinity mask' "$WORK/out" ||
+            fail "backends under taskset -c 0: $(grep onednn:0 "$WORK/out")"
+    fi
+    SEQRT_NUM_THREADS=zero "$BIN" backends >"$WORK/out" 2>"$WORK/err"
+    grep -q "onednn.*unavailable: SEQRT_NUM_THREADS='zero' is not a thread count" "$WORK/out" ||
+        fail "backends: a bad SEQRT_NUM_THREADS is not named: $(grep onednn "$WORK/out" | head -1)"
+fi
 if expect_ok "info" info "$CHARLM/model.json"; then
     for w in charlm_embedding_lstm_linear embed embedding rnn lstm fc linear tokens 'rnn:h_n' \
         'rnn.h_n.npy' 'streamable: *yes' 'fc  *\[T, B, 12\]' 'rnn:h_n  *\[2, B, 8\]'; do

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cpu_budget.h"
 #include "dnnl_common.h"
 #include "formats.h"
 
@@ -98,6 +99,41 @@ static seqrt_status parse_env(dn_session *s)
     return SEQRT_OK;
 }
 
+/* The thread count of a session and why: SEQRT_NUM_THREADS, else
+ * OMP_NUM_THREADS when the user set it, else the CPUs the process may use
+ * (affinity mask, cgroup quota: cpu_budget.h) — never more threads than
+ * CPUs to run them, which on a shared or CPU-limited machine would make every
+ * recurrent step wait for a descheduled thread. */
+static seqrt_status choose_threads(int *threads, char *why, size_t why_size)
+{
+    sq_cpu_budget b;
+    seqrt_status st = sq_cpu_budget_get(&b);
+    if (st) return st;
+    const char *omp = getenv("OMP_NUM_THREADS");
+    if (!b.env && omp && *omp) {
+        *threads = omp_get_max_threads();
+        snprintf(why, why_size, "OMP_NUM_THREADS=%s", omp);
+        return SEQRT_OK;
+    }
+    *threads = b.threads;
+    snprintf(why, why_size, "%s", b.why);
+    return SEQRT_OK;
+}
+
+/* Runs the calling thread's OpenMP regions (oneDNN's and ours) on the
+ * session's thread count; returns the previous count for thread_leave. */
+static int thread_enter(const dn_session *s)
+{
+    int before = omp_get_max_threads();
+    if (before != s->nthreads) omp_set_num_threads(s->nthreads);
+    return before;
+}
+
+static void thread_leave(const dn_session *s, int before)
+{
+    if (before != s->nthreads) omp_set_num_threads(before);
+}
+
 static seqrt_status session_create(const seqrt_device *dev, const seqrt_model *m, void **out)
 {
     (void)dev;
@@ -109,7 +145,11 @@ static seqrt_status session_create(const seqrt_device *dev, const seqrt_model *m
         sq_free(s);
         return st;
     }
-    s->nthreads = omp_get_max_threads();
+    char why[200];
+    if ((st = choose_threads(&s->nthreads, why, sizeof why))) {
+        sq_free(s);
+        return st;
+    }
     s->state = sq_calloc((size_t)(m->nlayers ? m->nlayers : 1), sizeof *s->state);
     if (!s->state) {
         session_free(s);
@@ -127,11 +167,13 @@ static seqrt_status session_create(const seqrt_device *dev, const seqrt_model *m
     }
     unsigned saved[256];
     const int nsaved = s->nthreads < 256 ? s->nthreads : 256;
+    int before = thread_enter(s);
     dn_denormals_enter(saved, nsaved);
     st = sq_ops_prepare(g_ops, s, m, s->state);
     if (!st && dnnl_stream_wait(s->stream) != dnnl_success)
         st = sq_error(SEQRT_ERR_DEVICE, "oneDNN stream wait failed");
     dn_denormals_leave(saved, nsaved);
+    thread_leave(s, before);
     if (st) {
         session_free(s);
         return st;
@@ -148,11 +190,13 @@ static seqrt_status session_run(void *impl, const sq_plan *plan, const sq_view *
     if (st) return st;
     unsigned saved[256];
     const int nsaved = s->nthreads < 256 ? s->nthreads : 256;
+    int before = thread_enter(s);
     dn_denormals_enter(saved, nsaved);
     st = sq_ops_run(g_ops, s, s->m, s->values.views, s->state);
     if (!st && dnnl_stream_wait(s->stream) != dnnl_success)
         st = sq_error(SEQRT_ERR_DEVICE, "oneDNN stream wait failed");
     dn_denormals_leave(saved, nsaved);
+    thread_leave(s, before);
     if (st) return st;
     sq_values_copy_through(&s->values, outputs);
     return SEQRT_OK;
@@ -232,10 +276,16 @@ SQ_BACKEND_MODULE_INIT_FN(sq_backend *b)
     char cpu[128], vendor[64];
     cpu_name(cpu, sizeof cpu, vendor, sizeof vendor);
     const dnnl_version_t *v = dnnl_version();
-    const int threads = omp_get_max_threads();
+    int threads = 1;
+    char why[200] = "";
+    if (choose_threads(&threads, why, sizeof why)) {
+        snprintf(b->reason, sizeof b->reason, "%s", seqrt_last_error());
+        return SEQRT_ERR_INVALID_ARGUMENT;
+    }
     snprintf(d->name, sizeof d->name, "%s", cpu);
-    snprintf(d->description, sizeof d->description, "oneDNN CPU engine: %d thread%s, %s; LSTM/GRU/RNN primitives, matmul",
-             threads, threads == 1 ? "" : "s", isa_name(dnnl_get_effective_cpu_isa()));
+    snprintf(d->description, sizeof d->description,
+             "oneDNN CPU engine: %d thread%s (%s), %s; LSTM/GRU/RNN primitives, matmul", threads,
+             threads == 1 ? "" : "s", why, isa_name(dnnl_get_effective_cpu_isa()));
     snprintf(d->vendor, sizeof d->vendor, "%s", vendor);
     if (v->hash && strcmp(v->hash, "N/A"))
         snprintf(d->driver, sizeof d->driver, "oneDNN %d.%d.%d (%s)", v->major, v->minor, v->patch, v->hash);
