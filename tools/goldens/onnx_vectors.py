@@ -8,7 +8,7 @@ import re
 from collections import OrderedDict
 
 import numpy as np
-from seqrt.gates import ONNX_GATE_PERM, ONNX_PEEPHOLE_ORDER, reorder_gates
+from seqrt.gates import onnx_recurrent_weights
 
 from .case import Case, desc, inp, lay
 from .model import run_model
@@ -89,22 +89,10 @@ def convert_onnx_recurrent(t):
     X, W, R, Bias, seq, h0, c0, P = ins[:8]
     if kind != "lstm":
         c0 = P = None
-    perm = ONNX_GATE_PERM[op]
-    G = len(perm)
     I = X.shape[2]
     notes = []
     weights = OrderedDict()
-    for d in range(D):
-        s = "_reverse" if d else ""
-        weights["rnn.weight_ih_l0" + s] = reorder_gates(W[d], perm, H)
-        weights["rnn.weight_hh_l0" + s] = reorder_gates(R[d], perm, H)
-        if Bias is not None:
-            weights["rnn.bias_ih_l0" + s] = reorder_gates(Bias[d][:G * H], perm, H)
-            weights["rnn.bias_hh_l0" + s] = reorder_gates(Bias[d][G * H:], perm, H)
-        if P is not None:  # ONNX P = [p_i, p_o, p_f]
-            for pname in ("weight_pi", "weight_pf", "weight_po"):
-                k = ONNX_PEEPHOLE_ORDER[pname]
-                weights["rnn.%s_l0%s" % (pname, s)] = P[d][k * H:(k + 1) * H]
+    weights.update(onnx_recurrent_weights(op, W, R, Bias, P, H, prefix="rnn."))
     attrs = OrderedDict([("input_size", I), ("hidden_size", H)])
     if D == 2:
         attrs["bidirectional"] = True
