@@ -416,3 +416,40 @@ def test_luong_decoder_concat_is_additive(tmp_path):
     with open(path) as f:
         att = [L for L in json.load(f)["layers"] if L["op"] == "attention"][0]
     assert att["score"] == "additive" and att["inputs"] == {"query": "gru", "keys": "encoder_outputs"}
+
+
+class _CellMean(torch.nn.Module):
+    """A classifier that averages an RNNCell's outputs over time, written
+    with permute, stack and mean(dim=0) as tutorials do."""
+
+    def __init__(self, over_features=False):
+        super().__init__()
+        self.cell = torch.nn.RNNCell(3, 4)
+        self.fc = torch.nn.Linear(4, 2)
+        self.over_features = over_features
+
+    def forward(self, x):
+        x = x.permute(1, 0, 2)
+        h = torch.zeros(x.shape[1], 4)
+        outs = []
+        for t in range(x.shape[0]):
+            h = self.cell(x[t], h)
+            outs.append(h)
+        seq = torch.stack(outs)
+        if self.over_features:
+            return seq.mean(dim=2)
+        return self.fc(seq.mean(dim=0))
+
+
+@pytest.mark.parametrize("backend", DEVICES)
+def test_mean_over_time_is_mean_pool(backend, tmp_path):
+    device = _device(backend)
+    torch.manual_seed(3)
+    sx.export(_CellMean(), str(tmp_path / "m.json"), (torch.randn(2, 5, 3),), device=device)
+    d = json.load(open(str(tmp_path / "m.json")))
+    assert [l["op"] for l in d["layers"]] == ["rnn", "mean_pool", "linear"]
+
+
+def test_mean_over_features_names_the_line(tmp_path):
+    with pytest.raises(sx.ExportError, match=r"test_tutorials.py:\d+: torch.mean over F has no seqrt form: only a mean over the time axis"):
+        sx.export(_CellMean(over_features=True), str(tmp_path / "m.json"), (torch.randn(2, 5, 3),))

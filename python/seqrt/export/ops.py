@@ -47,7 +47,6 @@ class _Ops:
 
     def hint(self, k):
         return {"sum": " (a sum over a dim maps onto seqrt's attention ops only)",
-                "mean": " (use seqrt.export.MeanPool for a mean over time)",
                 "bmm": " (bmm maps onto seqrt's attention ops only)"}.get(k, "")
 
     # ---- values
@@ -449,6 +448,26 @@ class _Ops:
                 continue
             self.fail(node, "indexing with %r: seqrt's select takes integer indices (h_n[-1], y[:, -1])" % (e,))
         return out
+
+    def op_mean(self, node, x, dim=None, keepdim=False, dtype=None):
+        """x.mean(dim) over the time axis of a sequence: seqrt's mean_pool
+        (every step counts: the recorded model has no lengths)."""
+        v = self.tensor(node, self.R(node, x), "the mean's input")
+        if isinstance(dim, (tuple, list)) and len(dim) == 1:
+            dim = dim[0]
+        if not isinstance(dim, int) or keepdim:
+            self.fail(node, "torch.mean has no seqrt form here: only a mean over the time axis of a sequence "
+                      "(x.mean(dim=t) without keepdim) is seqrt's mean_pool")
+        _, lab = self.axis(node, v, dim)
+        if lab.rstrip("~") != "T" or len(v.ax) != 3:
+            self.fail(node, "torch.mean over %s has no seqrt form: only a mean over the time axis of a "
+                      "[T, B, F] / [B, T, F] sequence is seqrt's mean_pool" % (lab or "this axis"))
+        self.set_bf(node, v)
+        b = [a for a in v.ax if self.labels.get(a[0]) == "B"]
+        f = [a for a in v.ax if self.labels.get(a[0]) == "F"]
+        if not b or not f:
+            self.fail(node, "torch.mean over time: the other axes must be the batch and the features")
+        return View(self.emit("mean_pool", "mean", {"x": v.name}), ["B", "F"], [b[0], f[0]])
 
     def op_select(self, node, x, dim, index):
         idx = tuple([slice(None)] * (dim % len(x.shape)) + [index])
