@@ -453,3 +453,34 @@ def test_mean_over_time_is_mean_pool(backend, tmp_path):
 def test_mean_over_features_names_the_line(tmp_path):
     with pytest.raises(sx.ExportError, match=r"test_tutorials.py:\d+: torch.mean over F has no seqrt form: only a mean over the time axis"):
         sx.export(_CellMean(over_features=True), str(tmp_path / "m.json"), (torch.randn(2, 5, 3),))
+
+
+class _Unmerged(torch.nn.Module):
+    """y.view(-1, H) for a Linear over every step, then .view(T, B, -1)
+    back: the split undoes the merge (split=False: into other sizes)."""
+
+    def __init__(self, split=True):
+        super().__init__()
+        self.rnn, self.fc = torch.nn.GRU(3, 4), torch.nn.Linear(4, 5)
+        self.split = split
+
+    def forward(self, x):
+        y, _ = self.rnn(x)
+        T, B, H = y.shape
+        z = self.fc(y.view(-1, H))
+        return z.view(T, B, -1) if self.split else z.view(B, T, -1)
+
+
+@pytest.mark.parametrize("backend", DEVICES)
+def test_reshape_back_to_the_merged_axes(backend, tmp_path):
+    device = _device(backend)
+    torch.manual_seed(4)
+    path = str(tmp_path / "u.json")
+    sx.export(_Unmerged(), path, (torch.randn(5, 2, 3),), device=device)
+    assert [l["op"] for l in json.load(open(path))["layers"]] == ["gru", "linear"]
+
+
+def test_reshape_into_other_axes_names_the_line(tmp_path):
+    with pytest.raises(sx.ExportError, match=r"test_tutorials.py:\d+: reshape from \[10, 5\] to \[2, 5, 5\] "
+                       r"splits an axis"):
+        sx.export(_Unmerged(split=False), str(tmp_path / "u.json"), (torch.randn(5, 2, 3),))

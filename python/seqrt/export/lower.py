@@ -64,6 +64,7 @@ class Lower(_Ops, _Attn):
         self.rlayers = []
         self.at = None                      # the node being converted (for internal errors)
         self.version = 1                    # 1.1 when a layer needs it (direction "reverse")
+        self.merged = {}                    # axes reshape() merged (tuple of labels) -> their sizes
         for v in rec.inputs:
             name = self.unique(v.name)
             labels = ["?%s.%d" % (name, d) for d in range(len(v.shape))]

@@ -370,24 +370,46 @@ class _Ops:
         if isinstance(r, Zero):
             return Zero(node.outs[0].shape)
         old, new = list(x.shape), list(node.outs[0].shape)
-        ax, i = [], 0
-        for n in new:
+        ax, i, j = [], 0, 0
+        while j < len(new):
+            n = new[j]
+            j += 1
             if n == 1 and (i >= len(old) or old[i] != 1):
                 ax.append(())
                 continue
             group, p = [], 1
-            while i < len(old) and (p < n or (p == n and old[i] == 1 and n != 1 and False)):
+            while i < len(old) and p < n:
                 group.append(i)
                 p *= old[i]
                 i += 1
             if p != n:
-                self.fail(node, "reshape from %s to %s splits an axis: seqrt has no reshape op" % (old, new))
+                parts = self.unmerge(r, group, new[j - 1:])
+                if parts is None:
+                    self.fail(node, "reshape from %s to %s splits an axis: seqrt has no reshape op" % (old, new))
+                ax.extend(parts)
+                j += len(parts) - 1
+                continue
             ax.append(tuple(l for g in group for l in r.ax[g]))
+            if len(ax[-1]) > 1:
+                self.merged[ax[-1]] = tuple(old[g] for g in group)
         while i < len(old):
             if old[i] != 1:
                 self.fail(node, "reshape from %s to %s" % (old, new))
             i += 1
         return self.relabel(r, ax)
+
+    def unmerge(self, r, group, rest):
+        """The axes of a reshape that splits one merged axis back into exactly
+        the axes it was merged from (same sizes, same order): the identity on
+        seqrt's value. None for any other split."""
+        group = [g for g in group if r.ax[g]]
+        if len(group) != 1:
+            return None
+        a = r.ax[group[0]]
+        sizes = self.merged.get(a)
+        if sizes is None or list(rest[:len(sizes)]) != list(sizes):
+            return None
+        return [(l,) for l in a]
 
     op_reshape = op_view
 
