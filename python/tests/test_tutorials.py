@@ -5,6 +5,7 @@ device is skipped only when its backend is not built)."""
 
 import importlib
 import json
+import math
 import os
 import sys
 
@@ -484,3 +485,41 @@ def test_reshape_into_other_axes_names_the_line(tmp_path):
     with pytest.raises(sx.ExportError, match=r"test_tutorials.py:\d+: reshape from \[10, 5\] to \[2, 5, 5\] "
                        r"splits an axis"):
         sx.export(_Unmerged(split=False), str(tmp_path / "u.json"), (torch.randn(5, 2, 3),))
+
+
+class _ScaledDot(torch.nn.Module):
+    """An LSTM's last state attending over its outputs with the scores
+    divided by sqrt(H) (how="mul": times 1/sqrt(H); a number other than
+    sqrt(H) is refused)."""
+
+    def __init__(self, how="div", c=None):
+        super().__init__()
+        self.rnn, self.fc = torch.nn.LSTM(3, 4, batch_first=True), torch.nn.Linear(4, 2)
+        self.how, self.c = how, c
+
+    def forward(self, x):
+        out, (h, _) = self.rnn(x)
+        q = h[-1].unsqueeze(1)
+        sc = torch.bmm(q, out.transpose(1, 2))
+        c = self.c if self.c is not None else math.sqrt(4)
+        sc = sc / c if self.how == "div" else sc * (1.0 / c)
+        w = torch.nn.functional.softmax(sc, dim=-1)
+        ctx = torch.bmm(w, out).squeeze(1)
+        return self.fc(ctx)
+
+
+@pytest.mark.parametrize("how", ["div", "mul"])
+@pytest.mark.parametrize("backend", DEVICES)
+def test_scaled_dot_attention(how, backend, tmp_path):
+    device = _device(backend)
+    torch.manual_seed(5)
+    path = str(tmp_path / "a.json")
+    sx.export(_ScaledDot(how), path, (torch.randn(2, 5, 3),), device=device)
+    d = json.load(open(path))
+    assert [l["op"] for l in d["layers"]] == ["lstm", "select", "attention", "linear"]
+    assert [l for l in d["layers"] if l["op"] == "attention"][0]["score"] == "scaled_dot"
+
+
+def test_other_constant_on_scores_names_the_line(tmp_path):
+    with pytest.raises(sx.ExportError, match=r"test_tutorials.py:\d+: attention scores / 3.0 have no seqrt form"):
+        sx.export(_ScaledDot(c=3.0), str(tmp_path / "a.json"), (torch.randn(2, 5, 3),))

@@ -10,6 +10,8 @@
   concat:   sum(v * tanh(Linear(cat(q.expand(T, -1, -1), keys))), 2):
             the additive score (the Linear's columns split between
             query.weight and key.weight, its bias key.bias, v v.weight)
+  scaled:   dot scores / sqrt(features) (or * 1/sqrt(features)) ->
+            score "scaled_dot"; any other constant on scores is refused
   pooling:  softmax over time of Linear(act(Linear(x))) with one output
             -> sum(x * w.unsqueeze(-1), dim=time): `attention_pool`
 
@@ -19,6 +21,7 @@ Scores and weights are symbolic (Score, AttW) until something reads them;
 only softmax, the weighted sum, the layout plumbing and returning the
 weights are allowed on them."""
 
+import math
 from collections import OrderedDict
 
 import numpy as np
@@ -30,12 +33,13 @@ class Score:
     """Attention scores of query q ([B, Hq] View) over keys (a sequence
     View); weight: general's [Hq, Hk] (None for dot)."""
 
-    def __init__(self, q, keys, weight, ax, one_step=False):
+    def __init__(self, q, keys, weight, ax, one_step=False, feat=None, scaled=False):
         self.q, self.keys, self.weight, self.ax = q, keys, weight, [tuple(a) for a in ax]
         self.one_step = one_step    # q is a decoder's step: a sequence query of one step
+        self.feat, self.scaled = feat, scaled   # the features a dot score sums over; divided by their sqrt
 
     def with_ax(self, ax):
-        return Score(self.q, self.keys, self.weight, ax, self.one_step)
+        return Score(self.q, self.keys, self.weight, ax, self.one_step, self.feat, self.scaled)
 
 
 class AttW:
@@ -203,7 +207,7 @@ class _Attn:
         if pair is not None:
             k, q, one = pair
             keys, w = self.keys_of(node, k)
-            return Score(self.query(node, q, one), keys, w, out, one)
+            return Score(self.query(node, q, one), keys, w, out, one, a.shape[-1])
         if la[-1] == "T":
             w, v = (ra, rb) if isinstance(ra, AttW) else (rb, ra)
             if isinstance(w, AttW) and isinstance(v, View):
@@ -239,10 +243,24 @@ class _Attn:
             [a if i != d else () for i, a in enumerate(r.ax)]
         if lab == "F" and isinstance(r.a, tuple):
             keys, w = self.keys_of(node, r.b)
-            return Score(self.query(node, r.a[0], r.a[1]), keys, w, out, r.a[1])
+            return Score(self.query(node, r.a[0], r.a[1]), keys, w, out, r.a[1], x.shape[d])
         if lab == "T" and isinstance(r.a, AttW):
             return self.context(node, r.a, r.b, out)
         self.fail(node, "torch.sum over %s of a product has no seqrt form" % (lab or "this axis"))
+
+    def scale_scores(self, node, s, c, divide):
+        """Dot scores divided by sqrt of the features they sum over (or times
+        1/sqrt): attention's "scaled_dot" score. Any other constant is refused."""
+        f = s.feat
+        ok = s.weight is None and not s.scaled and f and isinstance(c, (int, float)) and not isinstance(c, bool) \
+            and c != 0 and abs((c if divide else 1.0 / c) - math.sqrt(f)) <= 1e-6 * math.sqrt(f)
+        if not ok:
+            what = "dot" if s.weight is None else "additive" if isinstance(s.weight, dict) else "general"
+            self.fail(node, "attention scores %s %r have no seqrt form: seqrt's attention scales only dot scores, "
+                      "and only by 1/sqrt(features) (score \"scaled_dot\"; sqrt(%s) = %s; these are %s%s scores)"
+                      % ("/" if divide else "*", c, f, math.sqrt(f) if f else "?",
+                         "already scaled " if s.scaled else "", what))
+        return Score(s.q, s.keys, s.weight, s.ax, s.one_step, f, True)
 
     def attn_softmax(self, node, r, dim, op):
         if isinstance(r, Score):
@@ -291,7 +309,8 @@ class _Attn:
                 attrs, ws = OrderedDict([("score", "additive"), ("attention_size", len(s.weight["v.weight"][0]))]), \
                     s.weight
             else:
-                attrs = OrderedDict([("score", "dot" if s.weight is None else "general")])
+                attrs = OrderedDict([("score", ("scaled_dot" if s.scaled else "dot") if s.weight is None
+                                     else "general")])
                 ws = {"weight": s.weight} if s.weight is not None else None
             name = self.emit("attention", "attention", ins, attrs, weights=ws)
         w.layer[0] = name

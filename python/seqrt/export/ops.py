@@ -268,6 +268,9 @@ class _Ops:
                     type(self.R(node, q)).__name__ == "Additive":
                 return self.additive_v(node, p, self.R(node, q))
         ra, rb = self.R(node, a), self.R(node, b)
+        for p, c in ((ra, b), (rb, a)):
+            if op == "mul" and type(p).__name__ == "Score" and not hasattr(c, "id"):
+                return self.scale_scores(node, p, c, False)
         if isinstance(ra, Zero) and op == "add":
             return rb
         if isinstance(rb, Zero) and op == "add":
@@ -297,6 +300,12 @@ class _Ops:
 
     def op_mul(self, node, a, b):
         return self.binary(node, "mul", a, b)
+
+    def op_div(self, node, a, b, rounding_mode=None):
+        ra = self.R(node, a)
+        if type(ra).__name__ == "Score" and not hasattr(b, "id") and rounding_mode is None:
+            return self.scale_scores(node, ra, b, True)
+        self.fail(node, "torch.div has no seqrt form here (only attention's dot scores / sqrt(features))")
 
     def op_rsub(self, node, x, other, alpha=1):
         self.fail(node, "%r - x outside a recurrent cell has no seqrt form in format 1.0" % (other,))
