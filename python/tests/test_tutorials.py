@@ -523,3 +523,77 @@ def test_scaled_dot_attention(how, backend, tmp_path):
 def test_other_constant_on_scores_names_the_line(tmp_path):
     with pytest.raises(sx.ExportError, match=r"test_tutorials.py:\d+: attention scores / 3.0 have no seqrt form"):
         sx.export(_ScaledDot(c=3.0), str(tmp_path / "a.json"), (torch.randn(2, 5, 3),))
+
+
+class _Scalars(torch.nn.Module):
+    """Python numbers on a GRU's head, outside any cell, as tutorials write
+    them (a temperature, 1 - x, x + 0.5, -x, and a chain of them)."""
+
+    FORMS = {"temperature": lambda z: torch.nn.functional.log_softmax(z / 0.7, dim=-1),
+             "one_minus": lambda z: 1 - z, "plus": lambda z: z + 0.5, "neg": lambda z: -z,
+             "minus": lambda z: z - 2, "chain": lambda z: (1 - z / 0.5) + 0.25}
+
+    def __init__(self, form):
+        super().__init__()
+        self.rnn, self.fc = torch.nn.GRU(3, 4), torch.nn.Linear(4, 5)
+        self.form = form
+
+    def forward(self, x):
+        y, _ = self.rnn(x)
+        return self.FORMS[self.form](self.fc(y))
+
+
+AFFINE = {"temperature": (1 / 0.7, 0.0), "one_minus": (-1.0, 1.0), "plus": (1.0, 0.5), "neg": (-1.0, 0.0),
+          "minus": (1.0, -2.0), "chain": (-2.0, 1.25)}
+
+
+@pytest.mark.parametrize("form", sorted(AFFINE))
+def test_scalar_arithmetic_is_one_affine(form, tmp_path):
+    path = str(tmp_path / "s.json")
+    sx.export(_Scalars(form), path, (torch.randn(5, 2, 3),), check=False)
+    d = json.load(open(path))
+    acts = [l for l in d["layers"] if l["op"] == "activation"]
+    assert d["version"] == 1.1 and len(acts) == 1 and acts[0]["function"] == "affine"
+    assert (acts[0]["alpha"], acts[0]["beta"]) == pytest.approx(AFFINE[form])
+    assert d["layers"][-1]["op"] == ("log_softmax" if form == "temperature" else "activation")
+
+
+@pytest.mark.parametrize("form", sorted(AFFINE))
+@pytest.mark.parametrize("backend", DEVICES)
+def test_scalar_arithmetic_matches(form, backend, tmp_path):
+    device = _device(backend)
+    torch.manual_seed(7)
+    try:
+        sx.export(_Scalars(form), str(tmp_path / "s.json"), (torch.randn(5, 2, 3),), device=device)
+    except Exception as e:
+        if 'function\' = "affine" is not one of' in str(e):
+            pytest.skip("the loaded seqrt library predates activation \"affine\" (format 1.1)")
+        raise
+
+
+class _HandGRU(torch.nn.Module):
+    """h' = (1 - z) * n + z * h written by hand: the 1 - z is the cell's."""
+
+    def __init__(self):
+        super().__init__()
+        self.xz, self.hz = torch.nn.Linear(3, 4), torch.nn.Linear(4, 4)
+        self.xr, self.hr = torch.nn.Linear(3, 4), torch.nn.Linear(4, 4)
+        self.xn, self.hn = torch.nn.Linear(3, 4), torch.nn.Linear(4, 4)
+
+    def forward(self, x):
+        h = torch.zeros(x.shape[1], 4)
+        for x_t in x:
+            z = torch.sigmoid(self.xz(x_t) + self.hz(h))
+            r = torch.sigmoid(self.xr(x_t) + self.hr(h))
+            n = torch.tanh(self.xn(x_t) + r * self.hn(h))
+            h = (1 - z) * n + z * h
+        return h
+
+
+def test_one_minus_inside_a_cell_stays_the_cell_s(tmp_path):
+    path = str(tmp_path / "g.json")
+    torch.manual_seed(8)
+    sx.export(_HandGRU(), path, (torch.randn(5, 2, 3),))
+    d = json.load(open(path))
+    assert d["version"] == 1 and "affine" not in json.dumps(d["layers"])
+    assert d["layers"][0]["op"] == "gru"

@@ -63,7 +63,7 @@ class Lower(_Ops, _Attn):
         self.cur = None
         self.rlayers = []
         self.at = None                      # the node being converted (for internal errors)
-        self.version = 1                    # 1.1 when a layer needs it (direction "reverse")
+        self.version = 1                    # 1.1 when a layer needs it (direction "reverse", affine)
         self.merged = {}                    # axes reshape() merged (tuple of labels) -> their sizes
         for v in rec.inputs:
             name = self.unique(v.name)
@@ -176,6 +176,8 @@ class Lower(_Ops, _Attn):
         for rl in self.rlayers:
             self.finish_rlayer(rl)
         self.prune(names)
+        if any(L["op"] == "activation" and L.get("function") == "affine" for L in self.layers):
+            self.version = max(self.version, 1.1)       # activation "affine" is format 1.1
         return views
 
     def pieces(self, node):

@@ -19,7 +19,8 @@ from ..torch.lstm import LSTM as SqLSTM
 KIND = {"__add__": "add", "__radd__": "add", "add_": "add", "__iadd__": "add", "__mul__": "mul",
         "__rmul__": "mul", "mul_": "mul", "__imul__": "mul", "__matmul__": "matmul", "mm": "matmul",
         "__getitem__": "getitem", "swapaxes": "transpose", "swapdims": "transpose", "concat": "cat",
-        "__rsub__": "rsub", "__sub__": "sub", "__truediv__": "div", "__div__": "div", "divide": "div"}
+        "__rsub__": "rsub", "__sub__": "sub", "__truediv__": "div", "__div__": "div", "divide": "div",
+        "__neg__": "neg", "negative": "neg", "subtract": "sub"}
 IDENTITY = ("contiguous", "clone", "detach", "float", "to", "type_as", "long", "int", "double", "cpu", "cuda",
             "requires_grad_", "dropout", "alpha_dropout", "feature_alpha_dropout")
 ACTS = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu", "gelu": "gelu"}
@@ -280,6 +281,10 @@ class _Ops:
             p = self.attn_mul(node, ra, rb)
             if p is not None:
                 return p
+        if op == "add" and hasattr(a, "id") != hasattr(b, "id"):
+            x, c = (a, b) if hasattr(a, "id") else (b, a)
+            if self.number(c):
+                return self.scalar(node, x, 1.0, c)
         if not hasattr(a, "id") or not hasattr(b, "id"):
             self.fail(node, "%s with a Python number has no seqrt form in format 1.0 (only tensor %s tensor)"
                       % (op, "+" if op == "add" else "*"))
@@ -301,14 +306,51 @@ class _Ops:
     def op_mul(self, node, a, b):
         return self.binary(node, "mul", a, b)
 
+    # ---- a Python number and a tensor: activation "affine" (y = alpha * x + beta, format 1.1)
+    def number(self, c):
+        return isinstance(c, (int, float)) and not isinstance(c, bool)
+
+    def scalar(self, node, x, A, B):
+        """A * x + B as one activation "affine"; x already an affine of ours
+        folds into it (the first layer is pruned when nothing else reads it)."""
+        r = self.R(node, x) if hasattr(x, "id") else x
+        if self.is_attn(r):
+            self.fail(node, "a Python number on %s: seqrt's attention ops give only the weights and the "
+                      "context" % type(r).__name__)
+        v = self.tensor(node, r)
+        L = next((L for L in self.layers if L["name"] == v.name), None)
+        if L is not None and L["op"] == "activation" and L["function"] == "affine":
+            A, B = A * L["alpha"], A * L["beta"] + B
+            v = View(L["inputs"]["x"], v.sq, v.ax, step=v.step, rev=v.rev)
+        if A == 1 and B == 0:
+            return v
+        return self.same(v, self.emit("activation", "affine", {"x": v.name}, OrderedDict(
+            [("function", "affine"), ("alpha", float(A)), ("beta", float(B))])))
+
     def op_div(self, node, a, b, rounding_mode=None):
         ra = self.R(node, a)
         if type(ra).__name__ == "Score" and not hasattr(b, "id") and rounding_mode is None:
             return self.scale_scores(node, ra, b, True)
-        self.fail(node, "torch.div has no seqrt form here (only attention's dot scores / sqrt(features))")
+        if hasattr(a, "id") and self.number(b) and b != 0 and rounding_mode is None:
+            return self.scalar(node, a, 1.0 / b, 0.0)
+        self.fail(node, "torch.div has no seqrt form here (only a tensor divided by a Python number, and "
+                  "attention's dot scores / sqrt(features))")
+
+    def op_neg(self, node, x):
+        return self.scalar(node, x, -1.0, 0.0)
+
+    def op_sub(self, node, x, other, alpha=1):
+        if hasattr(x, "id") and self.number(other) and self.number(alpha):
+            return self.scalar(node, x, 1.0, -other * alpha)
+        if self.number(x) and hasattr(other, "id") and self.number(alpha):
+            return self.scalar(node, other, -float(alpha), x)
+        self.fail(node, "torch.sub of two tensors has no seqrt form outside a recurrent cell (only a tensor and "
+                  "a Python number)")
 
     def op_rsub(self, node, x, other, alpha=1):
-        self.fail(node, "%r - x outside a recurrent cell has no seqrt form in format 1.0" % (other,))
+        if self.number(other) and self.number(alpha):
+            return self.scalar(node, x, -float(alpha), other)     # other - alpha * x
+        self.fail(node, "%r - x outside a recurrent cell has no seqrt form" % (other,))
 
     def softmax_of(self, node, r, dim, op):
         if dim is None:
