@@ -28,7 +28,7 @@
 /* Raised whenever a struct a module reads changes layout (seqrt_model,
  * sq_layer, sq_op_schema, sq_op_impl, sq_op_args): 3 = the op schema rows
  * and the model's format version. */
-#define SQ_BACKEND_ABI 4
+#define SQ_BACKEND_ABI 5
 
 typedef struct sq_backend sq_backend;
 

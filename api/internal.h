@@ -115,7 +115,9 @@ enum {
     SQ_MAX_OUTS = 3
 };
 
-enum { SQ_ACT_RELU, SQ_ACT_TANH, SQ_ACT_SIGMOID, SQ_ACT_GELU };
+/* Functions of the activation op (SQ_ACT_AFFINE: format 1.1, alpha * x + beta,
+ * the sq_attrs fields act_alpha, act_beta). */
+enum { SQ_ACT_RELU, SQ_ACT_TANH, SQ_ACT_SIGMOID, SQ_ACT_GELU, SQ_ACT_AFFINE };
 
 /* Gate functions of the recurrent ops (format 1.1 `activations`, ONNX's
  * names): gate_fn.h evaluates them. */
@@ -161,6 +163,7 @@ typedef struct sq_attrs {
     int64_t depth;
     int64_t in_features, out_features;
     int function;                /* activation: SQ_ACT_* */
+    double act_alpha, act_beta;  /* activation affine (1.1): y = act_alpha * x + act_beta */
     int64_t axis, index;         /* softmax, log_softmax, concat, select */
     double p;                    /* dropout: ignored */
     int score;                   /* attention: SQ_SCORE_* */

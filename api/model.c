@@ -313,6 +313,12 @@ static seqrt_status parse_layer(loader *ld, const cJSON *obj, int index)
                             ld->file, L->name, s->name, sp->name, sp->since);
         seqrt_status st = sq_attr_parse(ld->file, L, sp, f);
         if (st) return st;
+        for (int i = 0; sp->value_since && sp->names[i]; i++)
+            if (!strcmp(sp->names[i], f->valuestring) && sp->value_since[i] > m->format_minor)
+                return sq_error(SEQRT_ERR_MODEL,
+                                "%s: layer '%s' (%s): attribute '%s' = \"%s\" needs format version 1.%d (the "
+                                "description says 1)",
+                                ld->file, L->name, s->name, sp->name, f->valuestring, sp->value_since[i]);
     }
     for (const sq_attr_spec *sp = s->attrs; sp->name; sp++)
         if (sp->required && !cJSON_GetObjectItemCaseSensitive(obj, sp->name))

@@ -15,6 +15,10 @@
 
 static const char *const g_act_names[] = {"relu", "tanh", "sigmoid", "gelu", NULL};
 static const int g_act_values[] = {SQ_ACT_RELU, SQ_ACT_TANH, SQ_ACT_SIGMOID, SQ_ACT_GELU};
+/* The activation op's functions: those above, and affine since 1.1. */
+static const char *const g_fn_names[] = {"relu", "tanh", "sigmoid", "gelu", "affine", NULL};
+static const int g_fn_values[] = {SQ_ACT_RELU, SQ_ACT_TANH, SQ_ACT_SIGMOID, SQ_ACT_GELU, SQ_ACT_AFFINE};
+static const int g_fn_since[] = {0, 0, 0, 0, 1};
 static const char *const g_nl_names[] = {"tanh", "relu", NULL};
 static const int g_nl_values[] = {SQ_ACT_TANH, SQ_ACT_RELU};
 static const char *const g_score_names[] = {"dot", "scaled_dot", "general", "additive", NULL};
@@ -82,8 +86,26 @@ static const sq_attr_spec g_one_hot_attrs[] = {A_INT("depth", depth, true, 0, 1,
 static const sq_attr_spec g_linear_attrs[] = {
     A_INT("in_features", in_features, true, 0, 1, DIM_MAX),
     A_INT("out_features", out_features, true, 0, 1, DIM_MAX), A_BOOL("bias", bias, 1), A_END};
+/* alpha and beta (1.1) belong to affine: check_activation refuses them
+ * with another function. */
 static const sq_attr_spec g_activation_attrs[] = {
-    A_ENUM("function", function, true, 0, g_act_names, g_act_values), A_END};
+    {.name = "function", .type = SQ_AT_ENUM, .offset = OFF(function), .required = true, .names = g_fn_names,
+     .values = g_fn_values, .value_since = g_fn_since},
+    {.name = "alpha", .type = SQ_AT_FLOAT, .offset = OFF(act_alpha), .def = 1, .min = -INT_ANY, .max = INT_ANY,
+     .since = 1},
+    {.name = "beta", .type = SQ_AT_FLOAT, .offset = OFF(act_beta), .def = 0, .min = -INT_ANY, .max = INT_ANY,
+     .since = 1},
+    A_END};
+
+static bool check_activation(const sq_layer *L, sq_attr_mask given, char *why, size_t n)
+{
+    if (L->a.function == SQ_ACT_AFFINE) return true;
+    const char *a = sq_attr_given(L, given, "alpha") ? "alpha" : sq_attr_given(L, given, "beta") ? "beta" : NULL;
+    if (!a) return true;
+    snprintf(why, n, "attribute '%s' is only meaningful for function \"affine\" (function is \"%s\")", a,
+             g_fn_names[L->a.function]);
+    return false;
+}
 static const sq_attr_spec g_axis_attrs[] = {A_INT("axis", axis, false, -1, -INT_ANY, INT_ANY),
                                             A_END};
 static const sq_attr_spec g_dropout_attrs[] = {A_FLOAT("p", p, 0, 0, 1), A_END};
@@ -144,7 +166,8 @@ static const sq_op_schema g_ops[SQ_OP_COUNT] = {
                       .stream = SQ_STREAM_PER_STEP, .infer = sq_infer_linear, .weights = sq_weights_linear,
                       .flops = sq_flops_linear},
     [SQ_OP_ACTIVATION] = {.name = "activation", .slots = X_ONLY, .outputs = MAIN_ONLY,
-                          .attrs = g_activation_attrs, .stream = SQ_STREAM_PER_STEP, .infer = sq_infer_same},
+                          .attrs = g_activation_attrs, .stream = SQ_STREAM_PER_STEP, .infer = sq_infer_same,
+                          .check = check_activation},
     [SQ_OP_SOFTMAX] = {.name = "softmax", .slots = X_ONLY, .outputs = MAIN_ONLY, .attrs = g_axis_attrs,
                        .stream = SQ_STREAM_LAST_AXIS, .infer = sq_infer_same_axis},
     [SQ_OP_LOG_SOFTMAX] = {.name = "log_softmax", .slots = X_ONLY, .outputs = MAIN_ONLY, .attrs = g_axis_attrs,

@@ -29,6 +29,8 @@ typedef struct sq_attr_spec {
     const char *const *names;   /* enums: accepted strings, NULL-terminated */
     const int *values;          /* enums: value of each string */
     int since;                  /* format minor version that introduced it (0: 1.0, 1: 1.1) */
+    const int *value_since;     /* enums: NULL, or the `since` of each string (the loader refuses
+                                 * a newer one as it refuses a newer attribute) */
 } sq_attr_spec;
 
 enum { SQ_SLOT_FLOAT, SQ_SLOT_INT };

@@ -371,3 +371,66 @@ Test(model_errors_v11, introspection_arguments)
     cr_assert_eq(seqrt_model_layer_gate_functions(g_model, 0, NULL, 8), SEQRT_ERR_INVALID_ARGUMENT);
     cr_assert_eq(seqrt_model_layer_gate_functions(g_model, 3, small, sizeof small), SEQRT_ERR_INVALID_ARGUMENT);
 }
+
+/* ------------------------------------------------------------ activation affine */
+
+/* A description of version `version`: one activation layer `rnn` over a
+ * float input [T, B, 4] with `extra` attributes (JSON members). */
+static cJSON *activation_desc(double version, const char *extra)
+{
+    char text[2048];
+    snprintf(text, sizeof text,
+             "{\"format\": \"seqrt\", \"version\": %g,"
+             " \"inputs\": [{\"name\": \"x\", \"dtype\": \"float32\", \"shape\": [\"T\", \"B\", 4]}],"
+             " \"layers\": [{\"op\": \"activation\", \"name\": \"rnn\", \"inputs\": {\"x\": \"x\"}, %s}],"
+             " \"outputs\": [\"rnn\"]}",
+             version, extra);
+    return tu_parse(text);
+}
+
+Test(model_errors_v11, affine_loads_in_1_1)
+{
+    cr_assert_eq(load(activation_desc(1.1, "\"function\": \"affine\", \"alpha\": -2.5, \"beta\": 0.25")), SEQRT_OK,
+                 "%s", seqrt_last_error());
+    int def = -1;
+    cr_assert_str_eq(attr_value("function", NULL), "\"affine\"");
+    cr_assert_str_eq(attr_value("alpha", &def), "-2.5");
+    cr_assert_eq(def, 0);
+    cr_assert_str_eq(attr_value("beta", &def), "0.25");
+    cr_assert_eq(def, 0);
+    /* without alpha and beta: 1 and 0 */
+    cr_assert_eq(load(activation_desc(1.1, "\"function\": \"affine\"")), SEQRT_OK, "%s", seqrt_last_error());
+    cr_assert_str_eq(attr_value("alpha", &def), "1");
+    cr_assert_eq(def, 1);
+    cr_assert_str_eq(attr_value("beta", &def), "0");
+    cr_assert_eq(def, 1);
+}
+
+Test(model_errors_v11, affine_in_1_0_names_1_1)
+{
+    expect_error(load(activation_desc(1, "\"function\": \"affine\"")), SEQRT_ERR_MODEL, "layer 'rnn' (activation)",
+                 "attribute 'function'", "\"affine\"", "format version 1.1");
+    /* alpha alone in 1.0 is a 1.1 attribute */
+    expect_error(load(activation_desc(1, "\"function\": \"relu\", \"alpha\": 2")), SEQRT_ERR_MODEL,
+                 "attribute 'alpha'", "format version 1.1");
+    /* the 1.0 functions still load in 1.0 */
+    cr_assert_eq(load(activation_desc(1, "\"function\": \"gelu\"")), SEQRT_OK, "%s", seqrt_last_error());
+}
+
+Test(model_errors_v11, alpha_beta_only_with_affine)
+{
+    expect_error(load(activation_desc(1.1, "\"function\": \"relu\", \"alpha\": 2")), SEQRT_ERR_MODEL,
+                 "layer 'rnn' (activation)", "'alpha'", "\"affine\"", "\"relu\"");
+    expect_error(load(activation_desc(1.1, "\"function\": \"tanh\", \"beta\": 1")), SEQRT_ERR_MODEL, "'beta'",
+                 "\"affine\"", "\"tanh\"");
+}
+
+Test(model_errors_v11, affine_alpha_not_a_number)
+{
+    expect_error(load(activation_desc(1.1, "\"function\": \"affine\", \"alpha\": \"2\"")), SEQRT_ERR_MODEL,
+                 "layer 'rnn' (activation)", "attribute 'alpha'", "must be a number");
+    expect_error(load(activation_desc(1.1, "\"function\": \"affine\", \"beta\": true")), SEQRT_ERR_MODEL,
+                 "attribute 'beta'", "must be a number");
+    expect_error(load(activation_desc(1.1, "\"function\": \"affine\", \"alpha\": 1e400")), SEQRT_ERR_MODEL,
+                 "attribute 'alpha'", "must be a number");
+}
