@@ -35,6 +35,8 @@ double ref_sigmoid(double x)
     return e / (1.0 + e);
 }
 
+double ref_affine(double alpha, double beta, double x) { return alpha * x + beta; }
+
 double ref_activation(int fn, double x)
 {
     switch (fn) {

@@ -26,7 +26,8 @@ static inline const sq_weight *ref_weight_or_null(const sq_layer *L, int i)
 double ref_dot(const float *a, const float *b, int64_t n);        /* in double */
 double ref_dot_strided(const float *a, int64_t sa, const float *b, int64_t sb, int64_t n);
 double ref_sigmoid(double x);
-double ref_activation(int fn, double x);                          /* SQ_ACT_* */
+double ref_activation(int fn, double x);                          /* SQ_ACT_* but affine */
+double ref_affine(double alpha, double beta, double x);          /* alpha * x + beta */
 
 /* Every op function of the backend, once: REF_OP_LIST(X) expands X(fn) for
  * each `seqrt_status fn(const sq_op_args *)` (ref_softmax serves softmax and
