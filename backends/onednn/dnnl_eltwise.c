@@ -1,6 +1,7 @@
 /*
  * oneDNN backend: element-wise ops — activation (relu, tanh, sigmoid, gelu
- * in its erf form) on the eltwise primitive, add and mul on the binary
+ * in its erf form, affine as eltwise_linear: alpha * x + beta) on the
+ * eltwise primitive, add and mul on the binary
  * primitive, all over the flat tensor; dropout is the identity at
  * inference (a copy).
  */
@@ -16,6 +17,7 @@ bool dn_act_alg(int act, dnnl_alg_kind_t *alg)
     case SQ_ACT_TANH: *alg = dnnl_eltwise_tanh; return true;
     case SQ_ACT_SIGMOID: *alg = dnnl_eltwise_logistic; return true;
     case SQ_ACT_GELU: *alg = dnnl_eltwise_gelu_erf; return true;
+    case SQ_ACT_AFFINE: *alg = dnnl_eltwise_linear; return true; /* alpha * x + beta */
     default: return false;
     }
 }
@@ -37,7 +39,10 @@ static seqrt_status activation_run(void *session, const sq_op_args *a, void *sta
     if (!dn_act_alg(a->layer->a.function, &alg))
         return sq_error(SEQRT_ERR_UNSUPPORTED, "layer '%s': activation %d", a->layer->name, a->layer->a.function);
     float *y = sq_vf(a->out[SQ_OUT_MAIN]);
-    SQ_TRY(dn_eltwise(s, &st->cache, alg, 0.0f, 0.0f, sq_vf(x), y, sq_view_count(x)));
+    const bool affine = a->layer->a.function == SQ_ACT_AFFINE;
+    const float alpha = affine ? (float)a->layer->a.act_alpha : 0.0f;
+    const float beta = affine ? (float)a->layer->a.act_beta : 0.0f;
+    SQ_TRY(dn_eltwise(s, &st->cache, alg, alpha, beta, sq_vf(x), y, sq_view_count(x)));
     dn_keep_nan(sq_vf(x), y, sq_view_count(x)); /* oneDNN's relu maps NaN to 0 */
     return SEQRT_OK;
 }
@@ -89,7 +94,7 @@ static seqrt_status dropout_run(void *session, const sq_op_args *a, void *state)
     return SEQRT_OK;
 }
 
-/* The four functions of the spec, as oneDNN eltwise algorithms
+/* The five functions of the spec, as oneDNN eltwise algorithms
  * (activation_run): anything else is refused before a session is made. */
 static bool activation_supports(const seqrt_device *dev, const seqrt_model *model, const sq_layer *L, char *why,
                                 size_t why_size)
