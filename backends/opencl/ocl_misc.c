@@ -104,7 +104,9 @@ static seqrt_status run_activation(void *session, const sq_op_args *a, void *sta
     (void)state;
     cl_mem x = ocl_mem(a->in[SQ_SLOT_X]), y = ocl_mem(a->out[SQ_OUT_MAIN]);
     int64_t n = sq_view_count(a->in[SQ_SLOT_X]);
-    return OCL_LAUNCH(s, K_sq_activation, (size_t)n, wg_of(s), KA_MEM(x), KA_MEM(y), KA_INT(n), KA_INT(L->a.function));
+    const bool affine = L->a.function == SQ_ACT_AFFINE;
+    return OCL_LAUNCH(s, K_sq_activation, (size_t)n, wg_of(s), KA_MEM(x), KA_MEM(y), KA_INT(n), KA_INT(L->a.function),
+                      KA_FLOAT(affine ? L->a.act_alpha : 1.0), KA_FLOAT(affine ? L->a.act_beta : 0.0));
 }
 
 static seqrt_status run_binary(void *session, const sq_op_args *a, void *state)

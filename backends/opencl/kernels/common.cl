@@ -27,6 +27,7 @@
 #define SQ_ACT_TANH 1
 #define SQ_ACT_SIGMOID 2
 #define SQ_ACT_GELU 3
+#define SQ_ACT_AFFINE 4 /* the activation op only (sq_activation), not sq_act */
 
 /* Symmetric logistic: exp() never overflows; NaN stays NaN. */
 inline float sq_sigmoid(float x)

@@ -2,10 +2,11 @@
  * element where the access is not contiguous). Every kernel checks its
  * bound: the global size is rounded up to the work-group size. */
 
-__kernel void sq_activation(__global const float *x, __global float *y, int n, int fn)
+/* The activation op: sq_act's functions, or affine (alpha * x + beta). */
+__kernel void sq_activation(__global const float *x, __global float *y, int n, int fn, float alpha, float beta)
 {
     int i = get_global_id(0);
-    if (i < n) y[i] = sq_act(fn, x[i]);
+    if (i < n) y[i] = fn == SQ_ACT_AFFINE ? alpha * x[i] + beta : sq_act(fn, x[i]);
 }
 
 /* op 0: add, 1: mul. Each work-item does SQ_VEC consecutive elements. */
