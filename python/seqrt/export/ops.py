@@ -3,7 +3,8 @@ modules (nn.Linear, nn.Embedding, nn.LSTM/GRU/RNN, activations, softmax,
 dropout and the spec's attention modules), elementwise functions, the
 tensor plumbing that only changes a View (.T, transpose, permute,
 squeeze, unsqueeze, view/reshape, flip, type casts), select by an integer,
-torch.cat, F.one_hot and torch.zeros. The attention patterns written with
+torch.cat, F.one_hot, torch.zeros, and a Python number with a tensor
+(+, -, /, negation: activation "affine"). The attention patterns written with
 bmm/sum/softmax are in attn.py."""
 
 from collections import OrderedDict
