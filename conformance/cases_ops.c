@@ -77,6 +77,25 @@ static void build_activation(cf_builder *b, const cf_params *p)
     cf_describe(b, "activation %s; values %s", g_act[p->op], cf_val_name(p->vals));
 }
 
+/* activation affine (format 1.1): alpha * x + beta; row 0 gives neither
+ * (the defaults 1, 0), row 1 alpha alone. */
+static const struct { double alpha, beta; const char *tag; } g_affine[] = {
+    {1, 0, "_default"}, {2.5, 0, "_a2.5"}, {-1.5, 0.25, "_a-1.5b0.25"}, {0, -0.75, "_a0b-0.75"}, {1e-3, 3, "_a0.001b3"}};
+
+static void build_affine(cf_builder *b, const cf_params *p)
+{
+    char attrs[96] = "";
+    if (p->a == 1) snprintf(attrs, sizeof attrs, ", 'alpha': %.17g", g_affine[p->a].alpha);
+    if (p->a > 1)
+        snprintf(attrs, sizeof attrs, ", 'alpha': %.17g, 'beta': %.17g", g_affine[p->a].alpha, g_affine[p->a].beta);
+    cf_format_version(b, 1.1);
+    cf_in_seq(b, "x", "T", p->T, p->B, p->I, p->vals, NULL);
+    cf_layer(b, "{'op': 'activation', 'name': 'act', 'inputs': {'x': 'x'}, 'function': 'affine'%s}", attrs);
+    cf_output(b, "act");
+    cf_describe(b, "activation affine, %g * x + %g (format 1.1); values %s", g_affine[p->a].alpha,
+                g_affine[p->a].beta, cf_val_name(p->vals));
+}
+
 static void build_softmax(cf_builder *b, const cf_params *p)
 {
     const char *op = p->op ? "log_softmax" : "softmax";
@@ -217,6 +236,17 @@ void cf_add_op_cases(cf_suite *s)
                 val_tag(avals[k]));
             p.T = 300, p.B = 7, p.I = 33, p.bf = 0;
             add(s, "activation", 1, build_activation, &p, "activation_%s_T300B7F33%s", g_act[f], val_tag(avals[k]));
+        }
+
+    /* activation affine (1.1): every alpha/beta row on plain values, the
+     * value patterns on the negative-alpha and zero-alpha rows */
+    for (int r = 0; r < (int)(sizeof g_affine / sizeof g_affine[0]); r++)
+        for (int k = 0; k < 6; k++) {
+            if (k && r != 2 && r != 3) continue;
+            memset(&p, 0, sizeof p);
+            p.a = r, p.T = 5, p.B = 3, p.I = 7, p.vals = avals[k], p.bf = k == 1;
+            add(s, "activation", 0, build_affine, &p, "activation_affine%s_T5B3F7%s%s", g_affine[r].tag,
+                p.bf ? "_bf" : "", val_tag(avals[k]));
         }
 
     /* softmax, log_softmax */
