@@ -1,7 +1,8 @@
 """Case lists of the per-step and pooling ops (linear, activations, softmax,
 dropout, add/mul, concat, select, last_step, mean_pool) and of small whole
 models (char-LM shapes, classifiers, pooling after an LSTM), through
-PyTorch in float64."""
+PyTorch in float64; format 1.1's activation affine through the float64
+spec evaluation (spec.affine)."""
 
 from collections import OrderedDict
 
@@ -11,6 +12,7 @@ import torch.nn as nn
 
 from .case import Case, desc, inp, lay, rand_lengths, randn, seq_input
 from .model import NPY_DTYPES
+from .spec import affine
 from .torch_eval import f64, seeded, state, t64, torch_last_step, torch_mean_pool, torch_recurrent
 
 
@@ -47,6 +49,16 @@ def op_cases():
         c.append(simple(name, [lay("activation", "act", {"x": "x"}, function=fn)], [seq_input("x", 6, False)],
                         {"x": x}, OrderedDict(act=y), "torch %s in float64%s" %
                         (fn, " (erf form, approximate='none')" if fn == "gelu" else "")))
+    # activation affine (format 1.1): alpha * x + beta, by the float64 spec evaluation
+    for name, alpha, beta in (("activation_affine", -1.5, 0.25), ("activation_affine_alpha0", 0.0, -0.75)):
+        rng = seeded(name)
+        x = randn(rng, (T, B, 6), 2.0)
+        model = desc(name, [seq_input("x", 6, False)],
+                     [lay("activation", "act", {"x": "x"}, function="affine", alpha=alpha, beta=beta)], ["act"],
+                     version=1.1)
+        c.append(Case(name, "float64", "format 1.1: activation affine, %g * x + %g, computed by this script's "
+                      "float64 NumPy implementation of the spec" % (alpha, beta), model, OrderedDict(),
+                      OrderedDict(x=x), OrderedDict(act=affine(x, alpha, beta))))
     # softmax / log_softmax
     for op, tf in (("softmax", torch.softmax), ("log_softmax", torch.log_softmax)):
         for axis in (-1, 0, 1):

@@ -6,7 +6,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .spec import (ACTIVATIONS, SpecError, attention_np, log_softmax_np, masked_softmax_np, mha_np,
+from .spec import (ACTIVATIONS, SpecError, affine, attention_np, log_softmax_np, masked_softmax_np, mha_np,
                    recurrent_np, recurrent_params, rnn_dirs, softmax_np)
 
 NPY_DTYPES = {"float32": "<f4", "int32": "<i4", "int64": "<i8"}
@@ -21,8 +21,12 @@ _RNN_ATTRS = {"input_size": ("int", REQ), "hidden_size": ("int", REQ), "num_laye
               "direction": (("forward", "reverse", "bidirectional"), "forward"), "clip": ("num", 0.0),
               "activations": ("strs", None), "activation_alpha": ("nums", None),
               "activation_beta": ("nums", None)}
-V11_ATTRS = {"direction", "clip", "input_forget", "activations", "activation_alpha", "activation_beta"}
+V11_ATTRS = {"direction", "clip", "input_forget", "activations", "activation_alpha", "activation_beta",
+             "alpha", "beta"}
 _FUNCS = ("relu", "tanh", "sigmoid", "gelu")
+# The activation op's functions: _FUNCS and, since format 1.1, "affine"
+# (alpha * x + beta; alpha and beta belong to it alone).
+_ACT_FUNCS = _FUNCS + ("affine",)
 OPS = {
     "embedding": ({"x": "req"}, {"num_embeddings": ("int", REQ), "embedding_dim": ("int", REQ)}),
     "one_hot": ({"x": "req"}, {"depth": ("int", REQ)}),
@@ -34,7 +38,7 @@ OPS = {
     "rnn": ({"x": "req", "h0": "opt", "lengths": "opt"},
             dict(_RNN_ATTRS, linear_before_reset=("bool", True), nonlinearity=(("tanh", "relu"), "tanh"))),
     "linear": ({"x": "req"}, {"in_features": ("int", REQ), "out_features": ("int", REQ), "bias": ("bool", True)}),
-    "activation": ({"x": "req"}, {"function": (_FUNCS, REQ)}),
+    "activation": ({"x": "req"}, {"function": (_ACT_FUNCS, REQ), "alpha": ("num", 1.0), "beta": ("num", 0.0)}),
     "softmax": ({"x": "req"}, {"axis": ("int", -1)}),
     "log_softmax": ({"x": "req"}, {"axis": ("int", -1)}),
     "dropout": ({"x": "req"}, {"p": ("num", 0.0)}),
@@ -159,6 +163,8 @@ def run_model(model, weights, inputs, strict=True):
                 at[key] = default
         if op in ("lstm", "gru", "rnn"):
             _check_recurrent(lname, layer, at)
+        if op == "activation":
+            _check_activation(lname, layer, at, version)
 
         def getw(pname, shape, _l=lname):
             full = _l + "." + pname
@@ -183,6 +189,17 @@ def run_model(model, weights, inputs, strict=True):
             raise SpecError("output %s is not defined" % v)
         result[v] = env[v]
     return result
+
+
+def _check_activation(lname, given, at, version):
+    """affine came with format 1.1; alpha and beta are affine's alone."""
+    if at["function"] == "affine" and version != 1.1:
+        raise SpecError("layer %s: function affine needs \"version\": 1.1" % lname)
+    for key in ("alpha", "beta"):
+        if key in given and at["function"] != "affine":
+            raise SpecError("layer %s: attribute %s is only meaningful for function affine" % (lname, key))
+        if not np.isfinite(at[key]):
+            raise SpecError("layer %s: attribute %s must be finite" % (lname, key))
 
 
 def _check_recurrent(lname, given, at):
@@ -251,6 +268,8 @@ def _eval_layer(op, lname, vals, at, bf, getw):
             y = y + getw("bias", (o,))
         return {"": y}
     if op == "activation":
+        if at["function"] == "affine":
+            return {"": affine(vals["x"], at["alpha"], at["beta"])}
         return {"": ACTIVATIONS[at["function"]](vals["x"])}
     if op == "softmax":
         return {"": softmax_np(vals["x"], at["axis"])}

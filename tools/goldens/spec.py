@@ -32,6 +32,11 @@ ACTIVATIONS = {
 }
 
 
+def affine(x, alpha=1.0, beta=0.0):
+    """The activation op's function "affine" (format 1.1): alpha * x + beta."""
+    return alpha * np.asarray(x, dtype=np.float64) + beta
+
+
 def softmax_np(x, axis=-1):
     m = np.max(x, axis=axis, keepdims=True)
     e = np.exp(x - m)
