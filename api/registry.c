@@ -259,6 +259,19 @@ seqrt_status seqrt_device_get_info(const seqrt_device *d, seqrt_device_info *out
     return SEQRT_OK;
 }
 
+/* The names of every backend, loading none ("reference, onednn, opencl"):
+ * an unknown name needs no module. (Loading one in a short-lived thread is
+ * also what a module may not expect: PoCL's LLVM gives the loading thread
+ * its own signal stack.) */
+static void list_names(char *buf, size_t n)
+{
+    buf[0] = '\0';
+    for (size_t i = 0; i < g_nbackends; i++) {
+        size_t used = strlen(buf);
+        snprintf(buf + used, n - used, "%s%s", i ? ", " : "", g_backends[i].name);
+    }
+}
+
 /* Every backend, loading all of them: for messages and "auto". */
 static void list_backends(char *buf, size_t n)
 {
@@ -319,8 +332,8 @@ seqrt_status seqrt_device_find(const seqrt_device **out, const char *spec)
     const char *colon = strchr(spec, ':');
     size_t nlen = colon ? (size_t)(colon - spec) : strlen(spec);
     if (nlen >= sizeof name) {
-        list_backends(list, sizeof list);
-        return sq_error(SEQRT_ERR_UNAVAILABLE, "unknown backend '%s' (%s); available: auto, %s", spec, from, list);
+        list_names(list, sizeof list);
+        return sq_error(SEQRT_ERR_UNAVAILABLE, "unknown backend '%s' (%s); backends: auto, %s", spec, from, list);
     }
     memcpy(name, spec, nlen);
     name[nlen] = '\0';
@@ -353,6 +366,6 @@ seqrt_status seqrt_device_find(const seqrt_device **out, const char *spec)
         sq_log(SQ_LOG_INFO, "backend: %s:%ld (%s), from %s", name, index, b->devices[index].name, from);
         return SEQRT_OK;
     }
-    list_backends(list, sizeof list);
+    list_names(list, sizeof list);
     return sq_error(SEQRT_ERR_UNAVAILABLE, "unknown backend '%s' (%s); backends: auto, %s", name, from, list);
 }
