@@ -282,10 +282,10 @@ class _Ops:
             p = self.attn_mul(node, ra, rb)
             if p is not None:
                 return p
-        if op == "add" and hasattr(a, "id") != hasattr(b, "id"):
+        if hasattr(a, "id") != hasattr(b, "id"):
             x, c = (a, b) if hasattr(a, "id") else (b, a)
             if self.number(c):
-                return self.scalar(node, x, 1.0, c)
+                return self.scalar(node, x, 1.0, c) if op == "add" else self.scalar(node, x, c, 0.0)
         if not hasattr(a, "id") or not hasattr(b, "id"):
             self.fail(node, "%s with a Python number has no seqrt form in format 1.0 (only tensor %s tensor)"
                       % (op, "+" if op == "add" else "*"))
