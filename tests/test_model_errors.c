@@ -59,18 +59,6 @@ static const char *const BASE_DESC =
 
 static cJSON *base(void) { return tu_parse(BASE_DESC); }
 
-/* Checks the status and that the last error mentions every substring. */
-static void check_error(seqrt_status st, seqrt_status want, const char *const *subs)
-{
-    const char *err = seqrt_last_error();
-    cr_assert_eq(st, want, "status %d (%s), expected %d (%s); error: %s", (int)st, seqrt_status_str(st),
-                 (int)want, seqrt_status_str(want), err);
-    cr_assert(err && *err, "no error message for status %s", seqrt_status_str(st));
-    if (getenv("SEQRT_TEST_SHOW_ERRORS")) fprintf(stderr, "  [%s] %s\n", seqrt_status_str(st), err);
-    for (int i = 0; subs[i]; i++)
-        cr_assert(strstr(err, subs[i]), "error \"%s\" does not mention \"%s\"", err, subs[i]);
-}
-#define expect_error(st, want, ...) check_error((st), (want), (const char *const[]){__VA_ARGS__, NULL})
 
 /* Loads g_json; on failure *out must be NULL. */
 static seqrt_status load_path(const char *path, const seqrt_load_options *opt)

@@ -53,17 +53,6 @@ static cJSON *desc_of(const char *op, const char *extra)
     return tu_parse(text);
 }
 
-static void check_error(seqrt_status st, seqrt_status want, const char *const *subs)
-{
-    const char *err = seqrt_last_error();
-    cr_assert_eq(st, want, "status %d (%s), expected %d (%s); error: %s", (int)st, seqrt_status_str(st),
-                 (int)want, seqrt_status_str(want), err);
-    cr_assert(err && *err, "no error message for status %s", seqrt_status_str(st));
-    if (getenv("SEQRT_TEST_SHOW_ERRORS")) fprintf(stderr, "  [%s] %s\n", seqrt_status_str(st), err);
-    for (int i = 0; subs[i]; i++)
-        cr_assert(strstr(err, subs[i]), "error \"%s\" does not mention \"%s\"", err, subs[i]);
-}
-#define expect_error(st, want, ...) check_error((st), (want), (const char *const[]){__VA_ARGS__, NULL})
 
 /* Writes `desc` (with its weights) and loads it; frees desc. A failed load
  * must leave the model NULL. */

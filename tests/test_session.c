@@ -38,16 +38,6 @@ TestSuite(threads, .init = setup, .fini = teardown);
 
 /* ------------------------------------------------------------ helpers */
 
-static void check_error(seqrt_status st, seqrt_status want, const char *const *subs)
-{
-    const char *err = seqrt_last_error();
-    cr_assert_eq(st, want, "status %d (%s), expected %d (%s); error: %s", (int)st, seqrt_status_str(st),
-                 (int)want, seqrt_status_str(want), err);
-    cr_assert(err && *err, "no error message for status %s", seqrt_status_str(st));
-    for (int i = 0; subs[i]; i++)
-        cr_assert(strstr(err, subs[i]), "error \"%s\" does not mention \"%s\"", err, subs[i]);
-}
-#define expect_error(st, want, ...) check_error((st), (want), (const char *const[]){__VA_ARGS__, NULL})
 #define OK(call)                                                                                  \
     do {                                                                                          \
         seqrt_status st_ = (call);                                                                \

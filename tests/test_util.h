@@ -281,4 +281,21 @@ TU_UNUSED static cJSON *tu_parse(const char *text)
     return j;
 }
 
+/* For criterion tests (include <criterion/criterion.h> first): checks the
+ * status and that the last error mentions every substring given;
+ * SEQRT_TEST_SHOW_ERRORS=1 prints each message. */
+#ifdef CRITERION_H_
+static inline void tu_check_error(seqrt_status st, seqrt_status want, const char *const *subs)
+{
+    const char *err = seqrt_last_error();
+    cr_assert_eq(st, want, "status %d (%s), expected %d (%s); error: %s", (int)st, seqrt_status_str(st),
+                 (int)want, seqrt_status_str(want), err);
+    cr_assert(err && *err, "no error message for status %s", seqrt_status_str(st));
+    if (getenv("SEQRT_TEST_SHOW_ERRORS")) fprintf(stderr, "  [%s] %s\n", seqrt_status_str(st), err);
+    for (int i = 0; subs[i]; i++)
+        cr_assert(strstr(err, subs[i]), "error \"%s\" does not mention \"%s\"", err, subs[i]);
+}
+#define expect_error(st, want, ...) tu_check_error((st), (want), (const char *const[]){__VA_ARGS__, NULL})
+#endif
+
 #endif /* SEQRT_TEST_UTIL_H */

@@ -57,6 +57,17 @@ def assert_close(got, expected, atol, rtol, what=""):
                     % (what, int(bad.sum()), i, float(got[i]), float(expected[i]), atol, rtol))
 
 
+def backend_device(backend):
+    """The id of backend's first device; skips the test when the backend is
+    not built or has no device here (never when it refuses a model)."""
+    for b in seqrt.backends():
+        if b.name == backend:
+            if not b.available or not b.devices:
+                pytest.skip("backend %s is not available here: %s" % (backend, b.reason))
+            return b.devices[0].id
+    pytest.skip("backend %s is not built" % backend)
+
+
 def available_devices():
     """Available device ids, narrowed by $SEQRT_TEST_BACKENDS."""
     only = [b.strip() for b in os.environ.get("SEQRT_TEST_BACKENDS", "").split(",") if b.strip()]

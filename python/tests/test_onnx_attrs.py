@@ -27,6 +27,7 @@ for p in (os.path.join(REPO, "python"), os.path.join(REPO, "tools")):
     if p not in sys.path:
         sys.path.insert(0, p)
 
+from conftest import backend_device  # noqa: E402
 import seqrt  # noqa: E402
 import seqrt.onnx as so  # noqa: E402
 from goldens.onnx_rnn import onnx_recurrent_np  # noqa: E402
@@ -41,13 +42,6 @@ SLOTS = ["X", "W", "R", "B", "sequence_lens", "initial_h", "initial_c", "P"]
 FEEDS = {"X", "sequence_lens", "initial_h", "initial_c"}
 
 
-def _device(backend):
-    for b in seqrt.backends():
-        if b.name == backend:
-            if not b.available or not b.devices:
-                pytest.skip("backend %s is not available here: %s" % (backend, b.reason))
-            return b.devices[0].id
-    pytest.skip("backend %s is not built" % backend)
 
 
 def _data(op, attrs, given, seed):
@@ -111,7 +105,7 @@ def _run_and_compare(rep, op, data, outputs, oracle_attrs, device):
 
 def _case(tmp_path, backend, op, attrs, given=("X", "W", "R", "B"), outputs=("Y", "Y_h", "Y_c"), oracle=None,
           seed=0):
-    device = _device(backend)
+    device = backend_device(backend)
     rep, desc, data, outs = _convert(tmp_path, op, attrs, given, outputs, seed)
     _run_and_compare(rep, op, data, outs, attrs if oracle is None else oracle, device)
     return desc

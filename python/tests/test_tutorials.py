@@ -13,7 +13,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from conftest import REPO  # noqa: E402
+from conftest import REPO, backend_device  # noqa: E402
 import seqrt  # noqa: E402
 import seqrt.export as sx  # noqa: E402
 
@@ -51,19 +51,12 @@ def _model(mod, arg):
     return m.example(arg) if arg is not None else m.example()
 
 
-def _device(backend):
-    for b in seqrt.backends():
-        if b.name == backend:
-            if not b.available or not b.devices:
-                pytest.skip("backend %s is not available here: %s" % (backend, b.reason))
-            return b.devices[0].id
-    pytest.skip("backend %s is not built" % backend)
 
 
 @pytest.mark.parametrize("pid,mod,arg,ops", PATTERNS, ids=[p[0] for p in PATTERNS])
 @pytest.mark.parametrize("backend", DEVICES)
 def test_tutorial_exports_and_matches(pid, mod, arg, ops, backend, tmp_path):
-    device = _device(backend)
+    device = backend_device(backend)
     torch.set_num_threads(1)
     model, example = _model(mod, arg)
     rep = sx.export(model, str(tmp_path / (pid + ".json")), example, device=device)
@@ -141,7 +134,7 @@ class _Backwards(torch.nn.Module):
 @pytest.mark.parametrize("flip_back", [True, False], ids=["original_order", "loop_order"])
 @pytest.mark.parametrize("backend", DEVICES)
 def test_reverse_only_loop_exports_as_reverse_layer(flip_back, backend, tmp_path):
-    device = _device(backend)
+    device = backend_device(backend)
     torch.manual_seed(3)
     path = str(tmp_path / "b.json")
     try:
@@ -448,7 +441,7 @@ class _CellMean(torch.nn.Module):
 
 @pytest.mark.parametrize("backend", DEVICES)
 def test_mean_over_time_is_mean_pool(backend, tmp_path):
-    device = _device(backend)
+    device = backend_device(backend)
     torch.manual_seed(3)
     sx.export(_CellMean(), str(tmp_path / "m.json"), (torch.randn(2, 5, 3),), device=device)
     d = json.load(open(str(tmp_path / "m.json")))
@@ -478,7 +471,7 @@ class _Unmerged(torch.nn.Module):
 
 @pytest.mark.parametrize("backend", DEVICES)
 def test_reshape_back_to_the_merged_axes(backend, tmp_path):
-    device = _device(backend)
+    device = backend_device(backend)
     torch.manual_seed(4)
     path = str(tmp_path / "u.json")
     sx.export(_Unmerged(), path, (torch.randn(5, 2, 3),), device=device)
@@ -515,7 +508,7 @@ class _ScaledDot(torch.nn.Module):
 @pytest.mark.parametrize("how", ["div", "mul"])
 @pytest.mark.parametrize("backend", DEVICES)
 def test_scaled_dot_attention(how, backend, tmp_path):
-    device = _device(backend)
+    device = backend_device(backend)
     torch.manual_seed(5)
     path = str(tmp_path / "a.json")
     sx.export(_ScaledDot(how), path, (torch.randn(2, 5, 3),), device=device)
@@ -565,7 +558,7 @@ def test_scalar_arithmetic_is_one_affine(form, tmp_path):
 @pytest.mark.parametrize("form", sorted(AFFINE))
 @pytest.mark.parametrize("backend", DEVICES)
 def test_scalar_arithmetic_matches(form, backend, tmp_path):
-    device = _device(backend)
+    device = backend_device(backend)
     torch.manual_seed(7)
     sx.export(_Scalars(form), str(tmp_path / "s.json"), (torch.randn(5, 2, 3),), device=device)
 
