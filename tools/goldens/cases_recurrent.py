@@ -182,25 +182,8 @@ def float64_recurrent_case(name, kind, cfg, T, B, lengths=False, h0=False, bf=Fa
         y3, _, _ = recurrent_np(kind, x.astype(np.float64), recurrent_params(kind, uncoupled,
                                 dict_getw(weights, "rnn")), uncoupled, h0v, c0v, lens)
         assert np.abs(y3 - y).max() > 0.1
-    inputs = [inp("x", "float32", ["B", "T", I] if bf else ["T", "B", I])]
-    data = OrderedDict([("x", np.ascontiguousarray(x.transpose(1, 0, 2) if bf else x))])
-    slots = OrderedDict([("x", "x")])
-    if h0:
-        inputs.append(inp("h0", "float32", [LD, "B", Hout]))
-        data["h0"] = h0v
-        slots["h0"] = "h0"
-        if kind == "lstm":
-            inputs.append(inp("c0", "float32", [LD, "B", H]))
-            data["c0"] = c0v
-            slots["c0"] = "c0"
-    if lengths:
-        inputs.append(inp("lengths", "int32", ["B"]))
-        data["lengths"] = lens
-        slots["lengths"] = "lengths"
-    outputs = ["rnn", "rnn:h_n"] + (["rnn:c_n"] if kind == "lstm" else [])
-    expected = OrderedDict([("rnn", y.transpose(1, 0, 2) if bf else y), ("rnn:h_n", h_n)])
-    if kind == "lstm":
-        expected["rnn:c_n"] = c_n
+    inputs, data, slots, outputs, expected = recurrent_io(kind, x, bf, I, LD, Hout, H, h0v if h0 else None, c0v,
+                                                          lens if lengths else None, y, h_n, c_n)
     model = desc(name, inputs, [lay(kind, "rnn", slots, **cfg)], outputs, batch_first=bf)
     extra = ["lengths %s" % lens.tolist()] if lengths else []
     if h0:
@@ -244,3 +227,29 @@ def float64_cases():
                                     dict(input_size=4, hidden_size=5, num_layers=2, bidirectional=True,
                                          linear_before_reset=False), 7, 4, lengths=True, h0=True))
     return c
+
+
+def recurrent_io(kind, x, bf, I, LD, Hout, H, h0v, c0v, lens, y, h_n, c_n):
+    """The inputs (declarations, data, the layer's slots), outputs and expected
+    values of a one-layer-name "rnn" golden case: x, then h0 (and c0 for
+    lstm) when h0v is not None, then lengths when lens is not None."""
+    inputs = [inp("x", "float32", ["B", "T", I] if bf else ["T", "B", I])]
+    data = OrderedDict([("x", np.ascontiguousarray(x.transpose(1, 0, 2) if bf else x))])
+    slots = OrderedDict([("x", "x")])
+    if h0v is not None:
+        inputs.append(inp("h0", "float32", [LD, "B", Hout]))
+        data["h0"] = h0v
+        slots["h0"] = "h0"
+        if kind == "lstm":
+            inputs.append(inp("c0", "float32", [LD, "B", H]))
+            data["c0"] = c0v
+            slots["c0"] = "c0"
+    if lens is not None:
+        inputs.append(inp("lengths", "int32", ["B"]))
+        data["lengths"] = lens
+        slots["lengths"] = "lengths"
+    outputs = ["rnn", "rnn:h_n"] + (["rnn:c_n"] if kind == "lstm" else [])
+    expected = OrderedDict([("rnn", y.transpose(1, 0, 2) if bf else y), ("rnn:h_n", h_n)])
+    if kind == "lstm":
+        expected["rnn:c_n"] = c_n
+    return inputs, data, slots, outputs, expected

@@ -12,8 +12,8 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .case import Case, desc, inp, lay, rand_lengths, randn
-from .cases_recurrent import np_recurrent_weights
+from .case import Case, desc, lay, rand_lengths, randn
+from .cases_recurrent import np_recurrent_weights, recurrent_io
 from .spec import dict_getw, recurrent_np, recurrent_params, rnn_dirs
 from .torch_eval import seeded
 
@@ -64,25 +64,8 @@ def v11_case(name, kind, cfg, T, B, lengths=False, h0=False, bf=False, garbage_g
             other[attr] = val
         y3, _, _ = _evaluate(kind, other, weights, x, h0v, c0v, lens)
         assert np.abs(y3 - y).max() > 1e-3, (name, attr, "has no visible effect")
-    inputs = [inp("x", "float32", ["B", "T", I] if bf else ["T", "B", I])]
-    data = OrderedDict([("x", np.ascontiguousarray(x.transpose(1, 0, 2) if bf else x))])
-    slots = OrderedDict([("x", "x")])
-    if h0:
-        inputs.append(inp("h0", "float32", [LD, "B", H]))
-        data["h0"] = h0v
-        slots["h0"] = "h0"
-        if kind == "lstm":
-            inputs.append(inp("c0", "float32", [LD, "B", H]))
-            data["c0"] = c0v
-            slots["c0"] = "c0"
-    if lengths:
-        inputs.append(inp("lengths", "int32", ["B"]))
-        data["lengths"] = lens
-        slots["lengths"] = "lengths"
-    outputs = ["rnn", "rnn:h_n"] + (["rnn:c_n"] if kind == "lstm" else [])
-    expected = OrderedDict([("rnn", y.transpose(1, 0, 2) if bf else y), ("rnn:h_n", h_n)])
-    if kind == "lstm":
-        expected["rnn:c_n"] = c_n
+    inputs, data, slots, outputs, expected = recurrent_io(kind, x, bf, I, LD, H, H, h0v if h0 else None, c0v,
+                                                          lens if lengths else None, y, h_n, c_n)
     model = desc(name, inputs, [lay(kind, "rnn", slots, **cfg)], outputs, batch_first=bf, version=1.1)
     extra = ["lengths %s" % lens.tolist()] if lengths else []
     if h0:
