@@ -31,7 +31,8 @@ for p in (os.path.join(REPO, "python"), os.path.join(REPO, "examples", "tutorial
 
 import seqrt  # noqa: E402
 import seqrt.onnx as so  # noqa: E402
-from test_onnx_attrs import BACKENDS, _device  # noqa: E402  (the device of a backend, or skip)
+from conftest import backend_device  # noqa: E402  (the device of a backend, or skip)
+from test_onnx_attrs import BACKENDS  # noqa: E402
 
 ATOL, RTOL = 1e-4, 1e-3
 nn = torch.nn
@@ -91,7 +92,7 @@ MODULE_IDS = [m[0] for m in _modules()]
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("k", range(len(MODULE_IDS)), ids=MODULE_IDS)
 def test_exported_module(k, backend, tmp_path):
-    device = _device(backend)
+    device = backend_device(backend)
     torch.set_num_threads(1)
     name, rnn, nstates, h0_only = _modules()[k]
     model = _Wrap(rnn).eval()
@@ -151,7 +152,7 @@ def _export_tutorial(mod, arg, attr, tmp_path):
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("k", range(len(TUTORIALS)), ids=TUTORIAL_IDS)
 def test_tutorial_recurrent_node(k, backend, tmp_path):
-    device = _device(backend)
+    device = backend_device(backend)
     torch.set_num_threads(1)
     mod, arg, attr = TUTORIALS[k]
     model, rnn, seen = _export_tutorial(mod, arg, attr, tmp_path)
