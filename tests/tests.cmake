@@ -14,6 +14,7 @@ endfunction()
 # Unit tests of the file formats link the parser sources directly, so they
 # can reach the internal API.
 seqrt_criterion_test(test_npy tests/test_npy.c)
+seqrt_criterion_test(test_npy_files tests/test_npy_files.c)
 seqrt_criterion_test(test_safetensors tests/test_safetensors.c)
 seqrt_criterion_test(test_goldens tests/test_goldens.c conformance/compare.c)
 seqrt_criterion_test(test_model_errors tests/test_model_errors.c)
@@ -22,7 +23,8 @@ seqrt_criterion_test(test_model_errors_v11 tests/test_model_errors_v11.c)
 seqrt_criterion_test(test_tensor_steps tests/test_tensor_steps.c)
 seqrt_criterion_test(test_cpu_budget tests/test_cpu_budget.c)
 seqrt_criterion_test(test_session tests/test_session.c)
-target_compile_definitions(test_session PRIVATE SEQRT_VERSION_TEXT="${PROJECT_VERSION}")
+seqrt_criterion_test(test_api tests/test_api.c)
+target_compile_definitions(test_api PRIVATE SEQRT_VERSION_TEXT="${PROJECT_VERSION}")
 
 # CLI: the program's own behaviour (help, errors, atomic outputs, --chunk).
 add_executable(npy_allclose tests/npy_allclose.c)
