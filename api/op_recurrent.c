@@ -67,6 +67,14 @@ bool sq_check_recurrent(const sq_layer *L, sq_attr_mask given, char *why, size_t
  * direction; `activation_alpha` / `activation_beta` are consumed in that
  * order by the functions that take a parameter, as ONNX says, and a
  * function short of one takes its default (gate_fn.h). */
+/* The op's own function for gate slot j: the schema's default, or the
+ * rnn's `nonlinearity` when the description gives it. */
+static int own_gate_fn(const sq_layer *L, sq_attr_mask given, const sq_op_schema *s, int j)
+{
+    if (sq_attr_given(L, given, "nonlinearity")) return L->a.nonlinearity == SQ_ACT_RELU ? SQ_GF_RELU : SQ_GF_TANH;
+    return s->gate_fn_defaults[j];
+}
+
 bool sq_derive_recurrent(sq_layer *L, sq_attr_mask given, char *why, size_t n)
 {
     sq_attrs *a = &L->a;
@@ -84,8 +92,7 @@ bool sq_derive_recurrent(sq_layer *L, sq_attr_mask given, char *why, size_t n)
         for (int j = 0; j < F; j++) {
             sq_gate_act *g = &a->act[d * SQ_GATE_FNS_MAX + j];
             if (!na) {
-                g->fn = s->gate_fn_defaults[j];
-                if (sq_attr_given(L, given, "nonlinearity")) g->fn = a->nonlinearity == SQ_ACT_RELU ? SQ_GF_RELU : SQ_GF_TANH;
+                g->fn = own_gate_fn(L, given, s, j);
                 g->alpha = g->beta = 0;
                 continue;
             }
@@ -109,9 +116,7 @@ bool sq_derive_recurrent(sq_layer *L, sq_attr_mask given, char *why, size_t n)
     a->default_acts = true;
     for (int d = 0; d < D; d++)
         for (int j = 0; j < F; j++) {
-            int want = s->gate_fn_defaults[j];
-            if (sq_attr_given(L, given, "nonlinearity")) want = a->nonlinearity == SQ_ACT_RELU ? SQ_GF_RELU : SQ_GF_TANH;
-            if (a->act[d * SQ_GATE_FNS_MAX + j].fn != want) a->default_acts = false;
+            if (a->act[d * SQ_GATE_FNS_MAX + j].fn != own_gate_fn(L, given, s, j)) a->default_acts = false;
         }
     return true;
 }
