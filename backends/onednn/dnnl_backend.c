@@ -24,6 +24,7 @@
 
 #include "cpu_budget.h"
 #include "dnnl_common.h"
+#include "dnnl_team.h"
 #include "formats.h"
 
 /* The device's op table: each op file's row (api/backend.h). */
@@ -80,6 +81,31 @@ static int cpu_has_avx512(void)
 #endif
 }
 
+/* How the recurrent steps meet (dnnl_team.h): SEQRT_ONEDNN_TEAM = own
+ * (default) or omp, and the test hook SEQRT_ONEDNN_TEAM_DROP_AT = a step
+ * from which every team run continues on one thread. */
+static seqrt_status team_env(int *mode, int64_t *drop_at)
+{
+    const char *e = getenv("SEQRT_ONEDNN_TEAM");
+    *mode = DN_TEAM_OWN;
+    if (e && *e && strcmp(e, "own")) {
+        if (strcmp(e, "omp"))
+            return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "SEQRT_ONEDNN_TEAM='%s' is not one of own, omp", e);
+        *mode = DN_TEAM_OMP;
+    }
+    *drop_at = -1;
+    e = getenv("SEQRT_ONEDNN_TEAM_DROP_AT");
+    if (e && *e) {
+        char *end;
+        long long v = strtoll(e, &end, 10);
+        if (*end || v < 1)
+            return sq_error(SEQRT_ERR_INVALID_ARGUMENT,
+                            "SEQRT_ONEDNN_TEAM_DROP_AT='%s' is not a step number (an integer >= 1)", e);
+        *drop_at = v;
+    }
+    return SEQRT_OK;
+}
+
 /* The session's knobs from the environment, read once here. */
 static seqrt_status parse_env(dn_session *s)
 {
@@ -96,6 +122,11 @@ static seqrt_status parse_env(dn_session *s)
     s->proj_rt = env_is("SEQRT_ONEDNN_PROJ", "runtime");
     s->wx_model = env_is("SEQRT_ONEDNN_WX", "model");
     s->small_tile = cpu_has_avx512() && !env_is("SEQRT_ONEDNN_SMALL_TILE", "2") ? 4 : 2;
+    int team_mode;
+    int64_t drop_at;
+    seqrt_status st = team_env(&team_mode, &drop_at);
+    if (st) return st;
+    dn_team_configure(team_mode, drop_at); /* process-wide: the last session created sets it */
     return SEQRT_OK;
 }
 
@@ -282,10 +313,19 @@ SQ_BACKEND_MODULE_INIT_FN(sq_backend *b)
         snprintf(b->reason, sizeof b->reason, "%s", seqrt_last_error());
         return SEQRT_ERR_INVALID_ARGUMENT;
     }
+    int team_mode;
+    int64_t drop_at;
+    if (team_env(&team_mode, &drop_at)) {
+        snprintf(b->reason, sizeof b->reason, "%s", seqrt_last_error());
+        return SEQRT_ERR_INVALID_ARGUMENT;
+    }
+    dn_team_configure(team_mode, drop_at);
+    char team[100];
+    dn_team_describe(team, sizeof team);
     snprintf(d->name, sizeof d->name, "%s", cpu);
     snprintf(d->description, sizeof d->description,
-             "oneDNN CPU engine: %d thread%s (%s), %s; LSTM/GRU/RNN primitives, matmul", threads,
-             threads == 1 ? "" : "s", why, isa_name(dnnl_get_effective_cpu_isa()));
+             "oneDNN CPU engine: %d thread%s (%s), %s; %s; LSTM/GRU/RNN primitives, matmul", threads,
+             threads == 1 ? "" : "s", why, isa_name(dnnl_get_effective_cpu_isa()), team);
     snprintf(d->vendor, sizeof d->vendor, "%s", vendor);
     if (v->hash && strcmp(v->hash, "N/A"))
         snprintf(d->driver, sizeof d->driver, "oneDNN %d.%d.%d (%s)", v->major, v->minor, v->patch, v->hash);

@@ -30,12 +30,18 @@
  * runs step s iff s < len[b] and otherwise keeps its state; the reverse
  * direction without lengths walks G backwards; with lengths it reads the
  * per-entry reversed input and writes step s to time len[b] - 1 - s.
+ *
+ * A call runs one chunk of the sequence (the loop engine's chunks, see
+ * dnnl_rnn_loop.c): T steps from the global step s0, whose gates rows are
+ * G's; the length masks, the output times and the ping-pong of h use the
+ * global step, so chunks chain with no copy of the state between calls.
  */
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dnnl_rnn_small.h"
+#include "dnnl_team.h"
 #include "dnnl_vec.h"
 
 /* Hidden units per thread below which a second thread costs more (a
@@ -114,8 +120,9 @@ AI vf small_cell(const dn_small *a, int NG, int64_t e, int64_t j, int64_t n, con
             const vf h = small_cell(a, NG, e, j, n, G, hp, acc[b]);                          \
             vstore(hn + e * H + j, h, n);                                                \
             if (a->y) {                                                                  \
-                const int64_t ty = !a->lens ? tg : a->reverse ? a->lens[e] - 1 - s : s;  \
-                vstore(a->y + (ty * B + e) * a->ldy + j, h, n);                          \
+                const int64_t sg = a->s0 + s; /* the global step */                      \
+                const int64_t ty = !a->lens ? tg : a->reverse ? a->lens[e] - 1 - sg : sg; \
+                vstore(a->y + ty * a->ldt + e * a->ldy + j, h, n);                       \
             }                                                                            \
         }                                                                                \
     } while (0)
@@ -145,8 +152,8 @@ CLONES static void step_units(const dn_small *a, int64_t s, int64_t u0, int64_t 
     const int64_t H = a->H, B = a->B;
     const int64_t tg = a->reverse && !a->lens ? a->T - 1 - s : s;
     const float *G = a->gates + tg * B * a->G * H;
-    const float *hp = a->h + (s & 1) * B * H;
-    float *hn = a->h + ((s + 1) & 1) * B * H;
+    const float *hp = a->h + ((a->s0 + s) & 1) * B * H; /* ping-pong by the global step */
+    float *hn = a->h + ((a->s0 + s + 1) & 1) * B * H;
     switch (a->G) {
     case 4: UNITS(4) break;
     case 3: UNITS(3) break;
@@ -154,21 +161,44 @@ CLONES static void step_units(const dn_small *a, int64_t s, int64_t u0, int64_t 
     }
 }
 
+/* A run's steps on the team (dnnl_team.h): member t of n takes its share
+ * of the unit blocks of step s (the share may change between steps). */
+typedef struct {
+    const dn_small *a;
+    int64_t nu;
+} small_job;
+
+static void small_step(void *arg, int64_t s, int t, int n)
+{
+    const small_job *j = arg;
+    const dn_small *a = j->a;
+    uint8_t act[DN_SMALL_MAX_BATCH];
+    if (a->lens)
+        for (int64_t b = 0; b < a->B; b++) act[b] = a->s0 + s < a->lens[b];
+    step_units(a, s, j->nu * t / n, j->nu * (t + 1) / n, a->lens ? act : NULL, a->tile);
+}
+
 int64_t dn_small_run(const dn_small *a)
 {
     const int64_t H = a->H, B = a->B, nu = (H + VL - 1) / VL;
     int64_t steps = a->T;
-    if (a->lens) {
-        steps = 0;
+    if (a->lens) { /* the steps of this call some entry still runs */
+        int64_t last = 0;
         for (int64_t b = 0; b < B; b++)
-            if (a->lens[b] > steps) steps = a->lens[b];
+            if (a->lens[b] > last) last = a->lens[b];
+        steps = last - a->s0 < 0 ? 0 : last - a->s0 < a->T ? last - a->s0 : a->T;
     }
     int nt = omp_get_max_threads();
     const int64_t by_units = (H + DN_SMALL_UNITS_PER_THREAD - 1) / DN_SMALL_UNITS_PER_THREAD;
     if (nt > by_units) nt = (int)by_units;
     if (nt > nu) nt = (int)nu;
     if (nt < 1) nt = 1;
-    const int tile = a->tile;
+    if (dn_team_mode() == DN_TEAM_OWN) {
+        small_job j = {.a = a, .nu = nu};
+        dn_team_run(nt, steps, small_step, &j, NULL, NULL);
+        return steps;
+    }
+    const int tile = a->tile; /* SEQRT_ONEDNN_TEAM=omp: the OpenMP team, one barrier per step */
 #pragma omp parallel num_threads(nt)
     {
         const int t = omp_get_thread_num(), n = omp_get_num_threads();
@@ -176,7 +206,7 @@ int64_t dn_small_run(const dn_small *a)
         uint8_t act[DN_SMALL_MAX_BATCH];
         for (int64_t s = 0; s < steps; s++) {
             if (a->lens)
-                for (int64_t b = 0; b < B; b++) act[b] = s < a->lens[b];
+                for (int64_t b = 0; b < B; b++) act[b] = a->s0 + s < a->lens[b];
             step_units(a, s, u0, u1, a->lens ? act : NULL, tile);
 #pragma omp barrier
         }
