@@ -27,8 +27,8 @@
 
 /* Raised whenever a struct a module reads changes layout (seqrt_model,
  * sq_layer, sq_op_schema, sq_op_impl, sq_op_args): 3 = the op schema rows
- * and the model's format version. */
-#define SQ_BACKEND_ABI 5
+ * and the model's format version; 6 = sq_op_impl.unbound_outs. */
+#define SQ_BACKEND_ABI 6
 
 typedef struct sq_backend sq_backend;
 
@@ -58,6 +58,13 @@ typedef struct sq_op_impl {
     /* Optional (NULL: the state needs no freeing). Called for every non-NULL
      * state when the session ends. */
     void (*release)(void *state);
+    /* Optional (0: none). Bit o (1u << SQ_OUT_*): output slot o may be
+     * left unbound. Where the layer's value in such a slot is unused (not a
+     * model output, read by no layer) and the session's store applies the
+     * row (sq_values_skip_unused), `run` gets a view of the planned shape
+     * whose data is NULL and must write nothing there; nothing is
+     * allocated for it. Every other output is bound as before. */
+    unsigned unbound_outs;
 } sq_op_impl;
 
 /* The `supports` of an op implemented in every form the spec allows. */
@@ -128,10 +135,20 @@ typedef struct sq_values {
     void **buf;          /* per value: the store's own storage */
     size_t *cap;         /* bytes */
     int *out_of;         /* per value: index in model outputs, or -1 */
+    bool *unbound;       /* per value: bound with data NULL (sq_values_skip_unused) */
 } sq_values;
 seqrt_status sq_values_init(sq_values *v, const seqrt_model *model);
 void sq_values_free(sq_values *v);
-/* Binds every value for a run of `plan`'s shapes. */
+/* Whether value x is unused: not a model output and read by no layer. */
+bool sq_value_unused(const seqrt_model *model, int x);
+/* Marks the unused outputs of layer L in the slots of `mask` (an op row's
+ * unbound_outs) to be bound with data NULL, their buffers freed. The host
+ * executor applies every row of its table at creation; a backend with a
+ * session of its own applies its rows (the oneDNN recurrent rows do at
+ * prepare, given the session's store). Returns how many it marked. */
+int sq_values_skip_unused(sq_values *v, const sq_layer *L, unsigned mask);
+/* Binds every value for a run of `plan`'s shapes (an unbound value: the
+ * view's shape, data NULL). */
 seqrt_status sq_values_bind(sq_values *v, const sq_plan *plan, const sq_view *const *inputs,
                             sq_view *const *outputs);
 /* After the run: copies the outputs that are model inputs themselves. */

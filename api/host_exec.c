@@ -5,6 +5,8 @@
  * and outputs are used in place (no copies). The host executor is a whole
  * session over such a store for a backend whose ops keep no session state
  * (the reference): its table's rows run through the core's op walk.
+ * An op row may accept some outputs unbound (sq_op_impl.unbound_outs):
+ * an unused value in such a slot gets a view with data NULL and no buffer.
  */
 #include <string.h>
 
@@ -28,7 +30,8 @@ seqrt_status sq_values_init(sq_values *v, const seqrt_model *m)
     v->cap = sq_calloc(n, sizeof *v->cap);
     v->views = sq_calloc(n, sizeof *v->views);
     v->out_of = sq_calloc(n, sizeof *v->out_of);
-    if (!v->buf || !v->cap || !v->views || !v->out_of) {
+    v->unbound = sq_calloc(n, sizeof *v->unbound);
+    if (!v->buf || !v->cap || !v->views || !v->out_of || !v->unbound) {
         sq_values_free(v);
         return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
     }
@@ -45,7 +48,33 @@ void sq_values_free(sq_values *v)
     sq_free(v->cap);
     sq_free(v->views);
     sq_free(v->out_of);
+    sq_free(v->unbound);
     memset(v, 0, sizeof *v);
+}
+
+bool sq_value_unused(const seqrt_model *m, int x)
+{
+    for (int o = 0; o < m->noutputs; o++)
+        if (m->outputs[o] == x) return false;
+    for (int l = 0; l < m->nlayers; l++)
+        for (int i = 0; i < SQ_MAX_SLOTS; i++)
+            if (m->layers[l].in[i] == x) return false;
+    return true;
+}
+
+int sq_values_skip_unused(sq_values *v, const sq_layer *L, unsigned mask)
+{
+    int marked = 0;
+    for (int o = 0; o < SQ_MAX_OUTS; o++) {
+        const int x = L->out[o];
+        if (x < 0 || !(mask & (1u << o)) || !sq_value_unused(v->model, x)) continue;
+        v->unbound[x] = true;
+        sq_free(v->buf[x]);
+        v->buf[x] = NULL;
+        v->cap[x] = 0;
+        marked++;
+    }
+    return marked;
 }
 
 seqrt_status sq_values_bind(sq_values *v, const sq_plan *plan, const sq_view *const *inputs,
@@ -63,6 +92,12 @@ seqrt_status sq_values_bind(sq_values *v, const sq_plan *plan, const sq_view *co
                 continue;
             }
             const sq_shape *sh = &plan->shapes[x];
+            sq_view *vw = &v->views[x];
+            vw->dtype = SEQRT_F32;
+            vw->rank = sh->rank;
+            memcpy(vw->d, sh->d, sizeof vw->d);
+            vw->data = NULL;
+            if (v->unbound[x]) continue; /* the op writes nothing there */
             int64_t count;
             if (!sq_dims_count(sh->rank, sh->d, &count))
                 return sq_error(SEQRT_ERR_LIMIT, "value '%s' is too large", m->values[x].name);
@@ -75,10 +110,6 @@ seqrt_status sq_values_bind(sq_values *v, const sq_plan *plan, const sq_view *co
                                     m->values[x].name, bytes);
                 v->cap[x] = bytes;
             }
-            sq_view *vw = &v->views[x];
-            vw->dtype = SEQRT_F32;
-            vw->rank = sh->rank;
-            memcpy(vw->d, sh->d, sizeof vw->d);
             vw->data = v->buf[x];
         }
     }
@@ -105,6 +136,8 @@ seqrt_status sq_host_exec_create(sq_host_exec **out, const seqrt_model *m, const
     if (!st && !(e->state = sq_calloc((size_t)(m->nlayers ? m->nlayers : 1), sizeof *e->state)))
         st = sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
     e->nlayers = m->nlayers;
+    for (int l = 0; !st && l < m->nlayers; l++)
+        if (ops[m->layers[l].op]) sq_values_skip_unused(&e->values, &m->layers[l], ops[m->layers[l].op]->unbound_outs);
     if (!st) st = sq_ops_prepare(ops, NULL, m, e->state);
     for (int l = 0; e->state && l < m->nlayers; l++) e->prepared = e->prepared || e->state[l];
     if (st) {

@@ -24,6 +24,9 @@ seqrt_criterion_test(test_tensor_steps tests/test_tensor_steps.c)
 seqrt_criterion_test(test_cpu_budget tests/test_cpu_budget.c)
 seqrt_criterion_test(test_session tests/test_session.c)
 seqrt_criterion_test(test_api tests/test_api.c)
+# The core's unbound outputs (sq_op_impl.unbound_outs) through the host
+# executor, with a stand-in op table.
+seqrt_criterion_test(test_unbound tests/test_unbound.c)
 target_compile_definitions(test_api PRIVATE SEQRT_VERSION_TEXT="${PROJECT_VERSION}")
 
 # CLI: the program's own behaviour (help, errors, atomic outputs, --chunk).
