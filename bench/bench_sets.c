@@ -1,6 +1,6 @@
 /*
  * seqrt-bench: the built-in shape sets (deepbench, training, seeds,
- * attention, peers, and --scaling), each case a seqrt description built
+ * attention, peers, memory, and --scaling), each case a seqrt description built
  * here in memory, and the case of a user's --model. A built-in case is
  * written out (description and random weights) by bench_weights.c; every
  * case, built-in or not, is analysed by bench_analyze.c.
@@ -236,7 +236,30 @@ static int attention(bench_case **cases, int *n, int quick)
     return 0;
 }
 
-const char *bench_set_names(void) { return "deepbench, training, seeds, attention, peers"; }
+/* Memory at long T (issue 15): a one-layer LSTM B=16 I=128 H=256 whose
+ * only output is h_n, at T = 500, 5000 and 20000 (quick: 16 and 64), so
+ * the peak MB column shows what the session adds beyond its input as T
+ * grows (bounded when the backend processes time in chunks). */
+static int memory(bench_case **cases, int *n, int quick)
+{
+    static const int64_t Ts[] = {500, 5000, 20000}, quickTs[] = {16, 64};
+    const int64_t B = quick ? 4 : 16, I = 128, H = 256;
+    for (size_t i = 0; i < (quick ? 2u : 3u); i++) {
+        const int64_t T = quick ? quickTs[i] : Ts[i];
+        char name[64];
+        snprintf(name, sizeof name, "lstm_hn_t%lld", (long long)T);
+        if (add_lstm_case(cases, n, "memory", name, T, B, I, H, 1, 0, 0)) return -1;
+        bench_case *c = &(*cases)[*n - 1];
+        cJSON *outs = cJSON_GetObjectItemCaseSensitive(c->desc, "outputs");
+        cJSON_ReplaceItemInArray(outs, 0, cJSON_CreateString("rnn:h_n"));
+        const double in_mb = (double)(T * B * I) * sizeof(float) / (1024.0 * 1024.0);
+        size_t len = strlen(c->shape);
+        snprintf(c->shape + len, sizeof c->shape - len, " h_n only, input %.1f MB", in_mb);
+    }
+    return 0;
+}
+
+const char *bench_set_names(void) { return "deepbench, training, seeds, attention, peers, memory"; }
 
 int bench_set_cases(const char *name, int quick, bench_case **cases, int *n)
 {
@@ -246,6 +269,7 @@ int bench_set_cases(const char *name, int quick, bench_case **cases, int *n)
     if (!strcmp(name, "seeds")) return seeds(cases, n, quick);
     if (!strcmp(name, "attention")) return attention(cases, n, quick);
     if (!strcmp(name, "peers")) return peers(cases, n, quick);
+    if (!strcmp(name, "memory")) return memory(cases, n, quick);
     return -1;
 }
 
