@@ -1,0 +1,451 @@
+"""NumPy oracle of PyTorch 1.13's int8 dynamic quantization
+(torch.ao.quantization.quantize_dynamic) of nn.Linear, nn.LSTM and nn.GRU on
+the two CPU engines Debian's torch has, qnnpack and onednn (no fbgemm).
+
+It is the reference the seqrt format's `int8-dynamic` precision is written
+from (docs/model-format/quantization.md) and the oracle of the quantized
+goldens. What it implements, found in torch's source and checked against
+torch by selftest():
+
+- weights (quantize_weight): MinMaxObserver / PerChannelMinMaxObserver,
+  qint8 symmetric: a = max(|min w|, |max w|) (per tensor, or per output
+  row), s = max(f32(a / 127.5), FLT_EPSILON) in float32, zero point 0,
+  q = clamp(rint(w * f32(1 / s)), -128, 127), rint rounding half to even.
+  An LSTM/GRU weight_ih_lK / weight_hh_lK is one tensor (all gates).
+- activations (choose_qparams, quantize_input): every call of the dynamic
+  linear takes min and max of its whole float input, widened to contain 0,
+  and picks uint8 parameters with quant_utils::ChooseQuantizationParams
+  over [0, qmax]: qmax = 255, or 127 where the engine honours reduce_range
+  (onednn; qnnpack ignores it). The modules always pass reduce_range=True.
+- the product: int32 sum over k of (xq - zx) * wq (exact: no saturation on
+  either engine with these ranges), then per engine (linear_dynamic):
+    qnnpack: y = f32(f32(acc) * f32(sw * f32(sx))) + b
+    onednn:  g = f32(f32(1 / sx) * f32(1 / sw)),
+             y = f32(f32(f32(acc) + f32(b * g)) * f32(1 / g))
+  and the input is quantized as
+    qnnpack: xq = clamp(zx + rint(x * f32(1 / f32(sx))), 0, 255)
+    onednn:  xq = clamp(rint(f32(f32(x * f32(1 / sx)) + zx)), 0, 255)
+  (sx is the double the qparams give; f32() is rounding to float32).
+- LSTM/GRU (lstm_dynamic, gru_dynamic): torch's CPU path quantizes the
+  input projection once per layer and direction over the whole sequence
+  [T, B, I] (the bias b_ih inside), and the hidden projection once per step
+  over h_{t-1} [B, H] of that direction (b_hh inside; h0 = 0 gives scale
+  0.1, zero point 0). The cell's float parts, in this order:
+    LSTM: g = f32(hh + ih); i, f, o = sigmoid, c~ = tanh (gate order i f g
+          o); c = f32(f32(f * c) + f32(i * c~)); h = f32(o * tanh(c))
+    GRU:  r = sigmoid(f32(hh_r + ih_r)), z = sigmoid(f32(hh_z + ih_z)),
+          n = tanh(f32(ih_n + f32(hh_n * r))),
+          h = f32(f32(f32(h - n) * z) + n)
+  A second layer reads the first layer's output ([T, B, D*H], the two
+  directions concatenated) as one tensor.
+
+The cells' sigmoid and tanh are a parameter: NUMPY_FNS (float64, rounded
+to float32) or TORCH_FNS (torch's own float32 kernels). With TORCH_FNS the
+oracle reproduces torch bit for bit; with NUMPY_FNS a 1-ulp difference in a
+sigmoid/tanh can move an element of h across a rounding boundary of the next
+step's quantization, so the outputs then agree to a few quantization steps,
+not to float32 rounding (selftest() measures both).
+
+    /usr/bin/python3 tools/goldens/quant_dynamic.py --selftest
+
+runs the comparison (ctest: goldens_quant_selftest); it exits 77 when torch
+is missing and 1 on any disagreement.
+"""
+
+import sys
+
+import numpy as np
+
+F32 = np.float32
+SMALL_SCALE_THRESHOLD = F32(6.1e-5)  # quant_utils.h (float)
+ENGINES = ("qnnpack", "onednn")
+
+
+def f32(a):
+    return np.asarray(a, dtype=np.float64).astype(F32) if np.ndim(a) else F32(a)
+
+
+# ---------------------------------------------------------------- weights
+
+def quantize_weight(w, per_channel=False):
+    """(q int8 [rows, cols], scale float32 [1] or [rows]) as quantize_dynamic
+    stores a Linear/LSTM/GRU weight with the default qconfig (per tensor)
+    or per_channel_dynamic_qconfig (per output row, axis 0)."""
+    w = np.asarray(w, dtype=F32)
+    if per_channel:
+        lo, hi = w.min(axis=1), w.max(axis=1)
+    else:
+        lo, hi = np.array([w.min()], F32), np.array([w.max()], F32)
+    a = np.maximum(-np.minimum(lo, F32(0)), np.maximum(hi, F32(0)))
+    scale = np.maximum(a / F32(127.5), np.finfo(F32).eps).astype(F32)
+    inv = (F32(1) / scale).astype(F32)
+    rows = inv[:, None] if per_channel else inv[0]
+    q = np.clip(np.rint(w * rows), -128, 127).astype(np.int8)
+    return q, scale
+
+
+# ------------------------------------------------------------ activations
+
+def choose_qparams(xmin, xmax, qmax):
+    """quant_utils::ChooseQuantizationParams(min, max, 0, qmax) with
+    preserve_sparsity and force_scale_power_of_two off: (scale as a Python
+    float, i.e. the C++ double, zero point int)."""
+    qmin = 0
+    lo, hi = min(float(F32(xmin)), 0.0), max(float(F32(xmax)), 0.0)
+    scale = (hi - lo) / (qmax - qmin)
+    if F32(scale) == 0 or np.isinf(F32(1) / F32(scale)):
+        scale = 0.1
+    if scale < float(SMALL_SCALE_THRESHOLD):
+        org = scale
+        scale = float(SMALL_SCALE_THRESHOLD)
+        if lo == 0.0:
+            hi = scale * (qmax - qmin)
+        elif hi == 0.0:
+            lo = -scale * (qmax - qmin)
+        else:
+            amp = F32(SMALL_SCALE_THRESHOLD / F32(org))
+            lo, hi = float(F32(lo) * amp), float(F32(hi) * amp)
+    zp_min = qmin - lo / scale
+    zp_max = qmax - hi / scale
+    err_min = abs(qmin) - abs(lo / scale)
+    err_max = abs(qmax) - abs(hi / scale)
+    z = zp_min if err_min < err_max else zp_max
+    zp = qmin if z < qmin else qmax if z > qmax else int(np.rint(z))
+    return scale, zp
+
+
+def input_qmax(engine, reduce_range=True):
+    """qnnpack ignores reduce_range (it warns once); onednn honours it."""
+    check_engine(engine)
+    return 127 if (engine == "onednn" and reduce_range) else 255
+
+
+def quantize_input(x2, scale, zp, engine):
+    """uint8 codes (as int64) of a float32 matrix with the call's qparams."""
+    if engine == "qnnpack":
+        inv = F32(1) / F32(scale)
+        q = np.rint(x2 * inv) + zp
+    else:
+        inv = F32(1.0 / scale)
+        q = np.rint((x2 * inv).astype(F32) + F32(zp))
+    return np.clip(q, 0, 255).astype(np.int64)
+
+
+def check_engine(engine):
+    if engine not in ENGINES:
+        raise ValueError("engine must be one of %s, got %r" % (", ".join(ENGINES), engine))
+
+
+# ----------------------------------------------------------------- linear
+
+def linear_dynamic(x, wq, wscale, bias, engine, reduce_range=True):
+    """quantized::linear_dynamic(x, packed(wq, wscale, bias), reduce_range):
+    x float32 [..., K], wq int8 [N, K], wscale float32 [1] or [N], bias
+    float32 [N] or None. Returns float32 [..., N]."""
+    x = np.asarray(x, dtype=F32)
+    if x.ndim < 2:
+        raise ValueError("linear_dynamic needs an input of rank >= 2, got shape %s" % (x.shape,))
+    wq = np.asarray(wq)
+    n, k = wq.shape
+    if x.shape[-1] != k:
+        raise ValueError("input has %d features, the weight %d" % (x.shape[-1], k))
+    ws = np.broadcast_to(np.asarray(wscale, dtype=F32), (n,))
+    b = np.zeros(n, F32) if bias is None else np.asarray(bias, dtype=F32)
+    x2 = x.reshape(-1, k)
+    if x2.size:
+        scale, zp = choose_qparams(x2.min(), x2.max(), input_qmax(engine, reduce_range))
+    else:
+        scale, zp = choose_qparams(0.0, 0.0, input_qmax(engine, reduce_range))
+    xq = quantize_input(x2, scale, zp, engine)
+    acc = ((xq - zp) @ wq.astype(np.int64).T).astype(F32)
+    if engine == "qnnpack":
+        mult = (ws * F32(scale)).astype(F32)
+        y = (acc * mult).astype(F32) + b
+    else:
+        g = (F32(1.0 / scale) * (F32(1) / ws)).astype(F32)
+        y = (((acc + (b * g).astype(F32)).astype(F32)) * (F32(1) / g).astype(F32)).astype(F32)
+    return y.astype(F32).reshape(x.shape[:-1] + (n,))
+
+
+# ------------------------------------------------------------------ cells
+
+def _np_sigmoid(a):
+    return (1.0 / (1.0 + np.exp(-np.asarray(a, np.float64)))).astype(F32)
+
+
+def _np_tanh(a):
+    return np.tanh(np.asarray(a, np.float64)).astype(F32)
+
+
+NUMPY_FNS = {"sigmoid": _np_sigmoid, "tanh": _np_tanh}
+
+
+def torch_fns():
+    """torch's float32 sigmoid/tanh kernels, for a bit-exact comparison.
+    They take the array with its strides: ATen runs its vectorized (Sleef)
+    kernel on blocks of 16 floats of each contiguous run and libm on the
+    rest, so a gate chunk (a [B, H] view of the [B, G*H] gates, runs of H)
+    and a contiguous [B, H] array (one run of B*H) round differently; the
+    cells below hand over views laid out as torch's are."""
+    import torch
+
+    return {"sigmoid": lambda a: torch.sigmoid(torch.from_numpy(a)).numpy(),
+            "tanh": lambda a: torch.tanh(torch.from_numpy(a)).numpy()}
+
+
+def _lstm_cell(ih, hh, c, fns):
+    g = (hh + ih).astype(F32)
+    i, f, gg, o = np.split(g, 4, axis=-1)
+    i, f, gg, o = fns["sigmoid"](i), fns["sigmoid"](f), fns["tanh"](gg), fns["sigmoid"](o)
+    c = ((f * c).astype(F32) + (i * gg).astype(F32)).astype(F32)
+    h = (o * fns["tanh"](c)).astype(F32)
+    return h, c
+
+
+def _gru_cell(ih, hh, h, fns):
+    s = (hh + ih).astype(F32)  # torch adds r and z in place into hh's chunks
+    sr, sz, _ = np.split(s, 3, axis=-1)
+    inn, hn = np.split(ih, 3, axis=-1)[2], np.split(hh, 3, axis=-1)[2]
+    r = fns["sigmoid"](sr)
+    z = fns["sigmoid"](sz)
+    n = fns["tanh"]((inn + (hn * r).astype(F32)).astype(F32))
+    return (((h - n).astype(F32) * z).astype(F32) + n).astype(F32)
+
+
+# -------------------------------------------------------------- recurrent
+
+def quantize_recurrent(state, mode, num_layers, bidirectional, per_channel=False):
+    """From a float nn.LSTM/nn.GRU state_dict (name -> float array) to the
+    quantized params: {name: (wq, wscale)} for weight_* and {name: f32} for
+    bias_* (biases stay float; quantize_dynamic asserts they exist)."""
+    out = {}
+    for name, suffix in _directions(num_layers, bidirectional):
+        for kind in ("ih", "hh"):
+            w = "weight_%s_l%d%s" % (kind, name, suffix)
+            b = "bias_%s_l%d%s" % (kind, name, suffix)
+            out[w] = quantize_weight(state[w], per_channel)
+            out[b] = np.asarray(state[b], dtype=F32)
+    return out
+
+
+def _directions(num_layers, bidirectional):
+    return [(k, s) for k in range(num_layers) for s in (("", "_reverse") if bidirectional else ("",))]
+
+
+def _recurrent(mode, x, params, h0, c0, num_layers, bidirectional, batch_first, engine, fns):
+    check_engine(engine)
+    gates = {"lstm": 4, "gru": 3}[mode]
+    x = np.asarray(x, dtype=F32)
+    if x.ndim != 3:
+        raise ValueError("%s input must be rank 3, got shape %s" % (mode, x.shape))
+    seq = np.swapaxes(x, 0, 1) if batch_first else x
+    t_len, batch = seq.shape[0], seq.shape[1]
+    hidden = params["weight_hh_l0"][0].shape[1]
+    nd = 2 if bidirectional else 1
+    if params["weight_hh_l0"][0].shape[0] != gates * hidden:
+        raise ValueError("%s weight_hh_l0 must have %d*H rows" % (mode, gates))
+    zeros = np.zeros((num_layers * nd, batch, hidden), F32)
+    h0 = zeros if h0 is None else np.asarray(h0, dtype=F32)
+    c0 = zeros if c0 is None else np.asarray(c0, dtype=F32)
+    h_n, c_n = [], []
+    layer_in = seq
+    for layer in range(num_layers):
+        outs = []
+        for d, suffix in enumerate(("", "_reverse")[:nd]):
+            wih, sih = params["weight_ih_l%d%s" % (layer, suffix)]
+            whh, shh = params["weight_hh_l%d%s" % (layer, suffix)]
+            bih = params["bias_ih_l%d%s" % (layer, suffix)]
+            bhh = params["bias_hh_l%d%s" % (layer, suffix)]
+            ih_all = linear_dynamic(layer_in, wih, sih, bih, engine)
+            h, c = h0[layer * nd + d], c0[layer * nd + d]
+            ys = [None] * t_len
+            steps = range(t_len - 1, -1, -1) if d else range(t_len)
+            for t in steps:
+                hh = linear_dynamic(h, whh, shh, bhh, engine)
+                if mode == "lstm":
+                    h, c = _lstm_cell(ih_all[t], hh, c, fns)
+                else:
+                    h = _gru_cell(ih_all[t], hh, h, fns)
+                ys[t] = h
+            outs.append(np.stack(ys))
+            h_n.append(h)
+            c_n.append(c)
+        layer_in = np.concatenate(outs, axis=-1) if nd == 2 else outs[0]
+    y = np.swapaxes(layer_in, 0, 1) if batch_first else layer_in
+    return np.ascontiguousarray(y), np.stack(h_n), np.stack(c_n)
+
+
+def lstm_dynamic(x, params, h0=None, c0=None, num_layers=1, bidirectional=False, batch_first=False,
+                 engine="qnnpack", fns=NUMPY_FNS):
+    """A quantized dynamic nn.LSTM's forward: (output, h_n, c_n), float32.
+    params as quantize_recurrent returns them."""
+    return _recurrent("lstm", x, params, h0, c0, num_layers, bidirectional, batch_first, engine, fns)
+
+
+def gru_dynamic(x, params, h0=None, num_layers=1, bidirectional=False, batch_first=False,
+                engine="qnnpack", fns=NUMPY_FNS):
+    """A quantized dynamic nn.GRU's forward: (output, h_n), float32."""
+    y, h_n, _ = _recurrent("gru", x, params, h0, None, num_layers, bidirectional, batch_first, engine, fns)
+    return y, h_n
+
+
+# ---------------------------------------------------------------- selftest
+
+def _rel(got, want):
+    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
+    assert got.shape == want.shape, (got.shape, want.shape)
+    return float(np.abs(got - want).max() / max(1.0, float(np.abs(want).max())))
+
+
+class _Report:
+    """Collects (what, measured, limit) rows; any row over its limit fails."""
+
+    def __init__(self):
+        self.rows, self.failed = [], []
+
+    def check(self, what, value, limit):
+        self.rows.append((what, value, limit))
+        if not value <= limit:
+            self.failed.append(what)
+
+
+def _torch_weights(qmod, names):
+    """The int8 codes and float32 scales torch stored, by parameter name."""
+    out = {}
+    for name, qt in names(qmod).items():
+        per_channel = qt.qscheme() in (__import__("torch").per_channel_affine,
+                                       __import__("torch").per_channel_symmetric)
+        scale = qt.q_per_channel_scales().numpy() if per_channel else np.array([qt.q_scale()])
+        out[name] = (qt.int_repr().numpy(), scale.astype(F32))
+    return out
+
+
+def _same_weights(report, what, mine, theirs):
+    for name, (q, s) in theirs.items():
+        report.check("%s %s int8 codes" % (what, name), float(np.abs(mine[name][0].astype(int) - q).max()), 0)
+        report.check("%s %s scales" % (what, name), float(np.abs(mine[name][1] - s).max()), 0)
+
+
+def _selftest_linear(torch, report, rng, engine, per_channel):
+    spec = {torch.nn.Linear: torch.ao.quantization.per_channel_dynamic_qconfig} if per_channel else None
+    for (k, n, shape) in [(37, 11, (5,)), (64, 48, (4, 6)), (300, 129, (7,)), (3, 1, (1,))]:
+        fm = torch.nn.Sequential(torch.nn.Linear(k, n))
+        qm = torch.ao.quantization.quantize_dynamic(fm, spec, dtype=torch.qint8)
+        w, b = fm[0].weight.detach().numpy(), fm[0].bias.detach().numpy()
+        what = "%s linear %dx%d%s" % (engine, n, k, " per-channel" if per_channel else "")
+        mine = {"weight": quantize_weight(w, per_channel)}
+        _same_weights(report, what, mine, _torch_weights(qm[0], lambda m: {"weight": m.weight()}))
+        x = (rng.standard_normal(shape + (k,)) * rng.uniform(0.05, 4)).astype(F32)
+        want = qm[0](torch.from_numpy(x)).numpy()
+        got = linear_dynamic(x, mine["weight"][0], mine["weight"][1], b, engine)
+        report.check(what + " output", _rel(got, want), 0.0)
+
+
+RNN_CONFIGS = [  # (mode, input, hidden, layers, bidirectional, batch_first, T, B, initial state)
+    ("lstm", 5, 7, 1, False, False, 6, 3, False),
+    ("lstm", 4, 6, 2, True, True, 5, 2, True),
+    ("lstm", 8, 16, 2, False, False, 12, 4, True),
+    ("gru", 5, 7, 1, False, False, 6, 3, False),
+    ("gru", 4, 6, 2, True, True, 5, 2, True),
+    ("gru", 8, 16, 1, True, False, 12, 4, True),
+]
+
+
+def _selftest_rnn(torch, report, rng, engine, cfg, numpy_limit):
+    mode, i_sz, h_sz, layers, bidir, bf, t_len, batch, init = cfg
+    cls = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[mode]
+    fm = cls(i_sz, h_sz, layers, bidirectional=bidir, batch_first=bf)
+    # quantize_dynamic swaps a model's children, not the model itself
+    qm = torch.ao.quantization.quantize_dynamic(torch.nn.ModuleDict({"m": fm}), dtype=torch.qint8)["m"]
+    nd = 2 if bidir else 1
+    params = quantize_recurrent({k: v.detach().numpy() for k, v in fm.state_dict().items()},
+                                mode, layers, bidir)
+    what = "%s %s I%d H%d L%d%s%s T%d B%d" % (engine, mode, i_sz, h_sz, layers, " bidir" if bidir else "",
+                                             " batch_first" if bf else "", t_len, batch)
+    _same_weights(report, what, params, _torch_weights(qm, lambda m: m.get_weight()))
+    x = (rng.standard_normal((batch, t_len, i_sz) if bf else (t_len, batch, i_sz)) * 1.5).astype(F32)
+    h0 = (rng.standard_normal((layers * nd, batch, h_sz)) * 0.5).astype(F32) if init else None
+    c0 = (rng.standard_normal((layers * nd, batch, h_sz)) * 0.5).astype(F32) if init else None
+    with torch.no_grad():
+        tx = torch.from_numpy(x)
+        if mode == "lstm":
+            hx = (torch.from_numpy(h0), torch.from_numpy(c0)) if init else None
+            y, (hn, cn) = qm(tx, hx)
+            want = [y.numpy(), hn.numpy(), cn.numpy()]
+        else:
+            y, hn = qm(tx, torch.from_numpy(h0) if init else None)
+            want = [y.numpy(), hn.numpy()]
+
+    def run(fns):
+        if mode == "lstm":
+            return lstm_dynamic(x, params, h0, c0, layers, bidir, bf, engine, fns)
+        return gru_dynamic(x, params, h0, layers, bidir, bf, engine, fns)
+
+    for nm, fns, limit in (("torch sigmoid/tanh", torch_fns(), 0.0), ("numpy sigmoid/tanh", NUMPY_FNS, numpy_limit)):
+        got = run(fns)
+        report.check("%s output+states (%s)" % (what, nm), max(_rel(g, w) for g, w in zip(got, want)), limit)
+
+
+# With numpy's float64 sigmoid/tanh a 1-ulp difference to torch's float32
+# kernels can flip one code of the next step's quantized h: the output then
+# moves by about one quantization step of one product (|w| <= ~1/sqrt(H)
+# times x's scale), a few 1e-3 at these sizes, never more than 2e-2 here.
+NUMPY_FNS_LIMIT = 2e-2
+
+
+def selftest(verbose=True):
+    """Compares the oracle with torch on both engines; returns the report."""
+    import torch
+
+    torch.set_num_threads(1)
+    report = _Report()
+    engines = [e for e in ENGINES if e in torch.backends.quantized.supported_engines]
+    missing = sorted(set(ENGINES) - set(engines))
+    if missing:
+        report.check("torch has the engines " + ", ".join(missing), 1, 0)
+    saved = torch.backends.quantized.engine
+    try:
+        for engine in engines:
+            torch.backends.quantized.engine = engine
+            torch.manual_seed(14)
+            rng = np.random.default_rng(14)
+            for per_channel in (False, True):
+                _selftest_linear(torch, report, rng, engine, per_channel)
+            for cfg in RNN_CONFIGS:
+                _selftest_rnn(torch, report, rng, engine, cfg, NUMPY_FNS_LIMIT)
+    finally:
+        torch.backends.quantized.engine = saved
+    if verbose:
+        for what, value, limit in report.rows:
+            if "codes" in what or "scales" in what:
+                continue
+            print("%-78s %.3g (limit %.3g)%s" % (what, value, limit, "" if value <= limit else "  FAIL"))
+        n_w = sum(1 for r in report.rows if "codes" in r[0] or "scales" in r[0])
+        bad_w = [r[0] for r in report.rows if ("codes" in r[0] or "scales" in r[0]) and not r[1] <= r[2]]
+        print("weights: %d comparisons of int8 codes and scales, %d differ%s"
+              % (n_w, len(bad_w), (": " + ", ".join(bad_w)) if bad_w else ""))
+    return report
+
+
+def main(argv):
+    if argv[1:] != ["--selftest"]:
+        print("usage: %s --selftest" % argv[0], file=sys.stderr)
+        return 2
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        print("SKIP: torch is not installed")
+        return 77
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    report = selftest()
+    if report.failed:
+        print("FAILED: %d of %d checks: %s" % (len(report.failed), len(report.rows), "; ".join(report.failed)))
+        return 1
+    print("OK: %d checks" % len(report.rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
