@@ -48,3 +48,8 @@ set_tests_properties(cli_generate_test PROPERTIES TIMEOUT 300)
 add_test(NAME goldens_selftest COMMAND /usr/bin/python3 -m goldens.selftest
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tools)
 set_tests_properties(goldens_selftest PROPERTIES TIMEOUT 300 ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
+# The NumPy oracle of torch's int8 dynamic Linear/LSTM/GRU (qnnpack, onednn)
+# against torch itself (tools/goldens/quant_dynamic.py); skipped without torch.
+add_test(NAME goldens_quant_selftest COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tools/goldens/quant_dynamic.py --selftest)
+set_tests_properties(goldens_quant_selftest PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77
+                     ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
