@@ -75,9 +75,32 @@ class Node:
         return "%s:%s(%s)" % (self.where, self.module_name or self.kind, self.args)
 
 
+# A stack of callables that name the place of the code being recorded when
+# it is not the user's Python source (seqrt.onnx's graph interpreter: the
+# ONNX node it runs); see located_by().
+_LOCATORS = []
+
+
+class located_by:
+    """with located_by(fn): user_line() is fn() (a string) while inside."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __enter__(self):
+        _LOCATORS.append(self.fn)
+        return self
+
+    def __exit__(self, *exc):
+        _LOCATORS.pop()
+        return False
+
+
 def user_line():
     """file:line of the innermost frame of the user's code (not torch's, not
-    seqrt's)."""
+    seqrt's), or what located_by's callable says."""
+    if _LOCATORS:
+        return _LOCATORS[-1]()
     for fr in reversed(traceback.extract_stack()):
         f = os.path.abspath(fr.filename)
         if f.startswith(_TORCH) or f.startswith(_HERE) or "<frozen" in fr.filename:

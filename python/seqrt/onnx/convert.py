@@ -1,6 +1,7 @@
 """The ONNX graph walk: _Converter (graph inputs, node dispatch to the op
 families' mixins, graph outputs) and convert(), which writes the
-description and its weights."""
+description and its weights, or hands a graph the walk refuses to the
+recording path (recorded.py)."""
 
 import os
 from collections import OrderedDict
@@ -202,15 +203,44 @@ class _Converter(_FoldOps, _RecurrentOps, _StackOps, _ShapeOps, _DenseOps, _Elem
 def convert(model, json_path, constants=None, name=None, weights_dtype="F32"):
     """Converts `model` (an onnx.ModelProto or a path) into `json_path` and
     its .safetensors. constants: {graph input name: array} made constants
-    (weights that a graph takes as inputs). Returns a Report; raises
-    ConvertError naming the node it cannot convert."""
+    (weights that a graph takes as inputs). A graph the node-by-node
+    converter refuses (torch.onnx.export's unrolled loops of hand-written
+    cells, attention written with MatMul / ReduceSum, ...) goes through the
+    recording path when PyTorch is importable (recorded.py: the graph run
+    as a PyTorch module by seqrt.export's recording tracer, then verified
+    against it). Returns a Report; raises ConvertError naming the node it
+    cannot convert (both paths' messages when both fail)."""
     import onnx
     if isinstance(model, str):
         model = onnx.load(model)
     if not json_path.endswith(".json"):
         raise ConvertError("the description's path must end in .json: %s" % json_path)
-    conv = _Converter(model, dict(constants or {}))
-    outputs = conv.convert()
+    try:
+        conv = _Converter(model, dict(constants or {}))
+        outputs = conv.convert()
+    except ConvertError as e:
+        return _recorded(model, json_path, constants, name, weights_dtype, e)
+    return _write(model, json_path, conv, outputs, name, weights_dtype)
+
+
+def _recorded(model, json_path, constants, name, weights_dtype, direct):
+    """The recording path (recorded.py) for a graph the direct converter
+    refused: direct's message, then its own, when it cannot take it either."""
+    try:
+        import torch  # noqa: F401 - the recording path runs the graph with PyTorch
+    except ImportError:
+        raise ConvertError("%s (the recording path, which takes more graphs, needs PyTorch)" % direct)
+    if constants:
+        raise ConvertError("%s (the recording path takes no --const inputs)" % direct)
+    from .recorded import convert_recorded
+    try:
+        return convert_recorded(model, json_path, name=name or _ident(model.graph.name or "onnx_model", "model"),
+                                weights_dtype=weights_dtype)
+    except ConvertError as e:
+        raise ConvertError("%s; the recording path cannot take the graph either: %s" % (direct, e))
+
+
+def _write(model, json_path, conv, outputs, name, weights_dtype):
     used = set()
     for L in conv.layers:
         for v in L["inputs"].values():
