@@ -31,6 +31,7 @@ from .values import ConvertError
 
 _RNN = {"LSTM": nn.LSTM, "GRU": nn.GRU, "RNN": nn.RNN}
 _ARITH = {"MatMul", "Gemm", "Add", "Sub", "Mul", "Div", "Concat"}
+_SAME_ZEROS = {"Cast", "Identity", "Expand", "Reshape", "Unsqueeze", "Squeeze"}
 
 
 class LazyY:
@@ -146,9 +147,13 @@ class GraphModule(nn.Module):
         # them (constants: at the start of forward), not at their first use inside a loop
         self.premade = [k for k, v in self.consts.items() if v.dtype.kind == "f" and v.ndim and not np.any(v)
                         and any(u is not None and u.op_type in _ARITH for u in users.get(k, []))]
-        self.premade_at = {n.output[0] for n, a in zip(self.nodes, self.attrs) if n.op_type == "ConstantOfShape"
-                           and ("value" not in a or a["value"].data_type in (1, 11))
-                           and any(u is not None and u.op_type in _ARITH for u in users.get(n.output[0], []))}
+        zeros = set()      # float zeros computed from shapes (torch.zeros(x.size(0), H)), and their casts
+        for n, a in zip(self.nodes, self.attrs):
+            if (n.op_type == "ConstantOfShape" and ("value" not in a or (a["value"].data_type in (1, 11) and
+                                                                         not np.any(_constant(a)))) or
+                    n.op_type in _SAME_ZEROS and n.input and n.input[0] in zeros):
+                zeros.add(n.output[0])
+        self.premade_at = {k for k in zeros if any(u is not None and u.op_type in _ARITH for u in users.get(k, []))}
         self.stacks = {}
         made = {n.output[0]: (n, a) for n, a in zip(self.nodes, self.attrs) if n.output}
         for n, a in zip(self.nodes, self.attrs):
