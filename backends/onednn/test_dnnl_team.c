@@ -112,19 +112,24 @@ Test(dnnl_team, forced_drop_keeps_the_result)
 /* A member that sleeps 3 ms at every step leaves the others waiting nearly
  * all the time: the team halves until the sleeper is no longer a member
  * (member 1 of 2: one thread left). */
-Test(dnnl_team, a_descheduled_member_makes_the_team_drop)
+static void sleeper_run(recurrence *r, const dn_team_opts *opts, dn_team_stats *st)
 {
     dn_team_forget();
-    static recurrence r;
-    rec_init(&r);
-    r.sleeper = 1;
-    r.sleep_us = 3000;
-    const dn_team_opts opts = {.drop_at = -1, .remember = 0};
-    dn_team_stats st;
-    dn_team_run(2, 60, rec_step, &r, &opts, &st);
+    rec_init(r);
+    r->sleeper = 1;
+    r->sleep_us = 3000;
+    dn_team_run(2, 60, rec_step, r, opts, st);
     uint32_t want[N_ELEMS];
     rec_serial(want, 60);
-    cr_assert_arr_eq(r.x[60 & 1], want, sizeof want);
+    cr_assert_arr_eq(r->x[60 & 1], want, sizeof want);
+}
+
+Test(dnnl_team, a_descheduled_member_makes_the_team_drop)
+{
+    static recurrence r;
+    const dn_team_opts opts = {.drop_at = -1, .remember = 0};
+    dn_team_stats st;
+    sleeper_run(&r, &opts, &st);
     cr_expect_eq(st.threads_start, 2);
     cr_expect_eq(st.threads_end, 1);
     cr_expect_geq(st.drop_step, 1);
@@ -134,14 +139,10 @@ Test(dnnl_team, a_descheduled_member_makes_the_team_drop)
 
 Test(dnnl_team, a_drop_is_remembered_when_asked)
 {
-    dn_team_forget();
     static recurrence r;
-    rec_init(&r);
-    r.sleeper = 1;
-    r.sleep_us = 3000;
     const dn_team_opts opts = {.drop_at = -1, .remember = 1};
     dn_team_stats st;
-    dn_team_run(2, 60, rec_step, &r, &opts, &st);
+    sleeper_run(&r, &opts, &st);
     cr_expect_eq(st.threads_end, 1);
     cr_expect_eq(dn_team_limit(), 1);
     /* the next run (well before the probe) starts on the remembered count */
