@@ -232,7 +232,7 @@ def _directions(num_layers, bidirectional):
     return [(k, s) for k in range(num_layers) for s in (("", "_reverse") if bidirectional else ("",))]
 
 
-def _recurrent(mode, x, params, h0, c0, num_layers, bidirectional, batch_first, engine, fns):
+def _recurrent(mode, x, params, h0, c0, num_layers, bidirectional, batch_first, engine, fns, lengths=None):
     check_engine(engine)
     gates = {"lstm": 4, "gru": 3}[mode]
     x = np.asarray(x, dtype=F32)
@@ -244,6 +244,10 @@ def _recurrent(mode, x, params, h0, c0, num_layers, bidirectional, batch_first, 
     nd = 2 if bidirectional else 1
     if params["weight_hh_l0"][0].shape[0] != gates * hidden:
         raise ValueError("%s weight_hh_l0 must have %d*H rows" % (mode, gates))
+    lens = np.full(batch, t_len) if lengths is None else np.asarray(lengths, dtype=np.int64)
+    if lens.shape != (batch,) or lens.min() < 0 or lens.max() > t_len:
+        raise ValueError("lengths must be [%d] values in [0, %d]" % (batch, t_len))
+    real = np.arange(t_len)[:, None] < lens[None, :]  # [T, B]: steps that are not padding
     zeros = np.zeros((num_layers * nd, batch, hidden), F32)
     h0 = zeros if h0 is None else np.asarray(h0, dtype=F32)
     c0 = zeros if c0 is None else np.asarray(c0, dtype=F32)
@@ -256,18 +260,22 @@ def _recurrent(mode, x, params, h0, c0, num_layers, bidirectional, batch_first, 
             whh, shh = params["weight_hh_l%d%s" % (layer, suffix)]
             bih = params["bias_ih_l%d%s" % (layer, suffix)]
             bhh = params["bias_hh_l%d%s" % (layer, suffix)]
-            ih_all = linear_dynamic(layer_in, wih, sih, bih, engine)
-            h, c = h0[layer * nd + d], c0[layer * nd + d]
-            ys = [None] * t_len
-            steps = range(t_len - 1, -1, -1) if d else range(t_len)
-            for t in steps:
-                hh = linear_dynamic(h, whh, shh, bhh, engine)
+            # one call over the real steps of the whole sequence (torch's packed data)
+            ih_all = np.zeros(real.shape + (gates * hidden,), F32)
+            ih_all[real] = linear_dynamic(layer_in[real], wih, sih, bih, engine)
+            h, c = h0[layer * nd + d].copy(), c0[layer * nd + d].copy()
+            ys = np.zeros((t_len, batch, hidden), F32)
+            for t in (range(t_len - 1, -1, -1) if d else range(t_len)):
+                act = np.nonzero(real[t])[0]  # the entries still running: one call over them
+                if not act.size:
+                    continue
+                hh = linear_dynamic(h[act], whh, shh, bhh, engine)
                 if mode == "lstm":
-                    h, c = _lstm_cell(ih_all[t], hh, c, fns)
+                    h[act], c[act] = _lstm_cell(ih_all[t, act], hh, c[act], fns)
                 else:
-                    h = _gru_cell(ih_all[t], hh, h, fns)
-                ys[t] = h
-            outs.append(np.stack(ys))
+                    h[act] = _gru_cell(ih_all[t, act], hh, h[act], fns)
+                ys[t, act] = h[act]
+            outs.append(ys)
             h_n.append(h)
             c_n.append(c)
         layer_in = np.concatenate(outs, axis=-1) if nd == 2 else outs[0]
@@ -276,16 +284,20 @@ def _recurrent(mode, x, params, h0, c0, num_layers, bidirectional, batch_first, 
 
 
 def lstm_dynamic(x, params, h0=None, c0=None, num_layers=1, bidirectional=False, batch_first=False,
-                 engine="qnnpack", fns=NUMPY_FNS):
+                 engine="qnnpack", fns=NUMPY_FNS, lengths=None):
     """A quantized dynamic nn.LSTM's forward: (output, h_n, c_n), float32.
-    params as quantize_recurrent returns them."""
-    return _recurrent("lstm", x, params, h0, c0, num_layers, bidirectional, batch_first, engine, fns)
+    params as quantize_recurrent returns them. lengths [B] (or None): as
+    torch on a pack_padded_sequence, padded outputs 0, h_n/c_n the state
+    after each entry's last real step (forward) or first step (reverse)."""
+    return _recurrent("lstm", x, params, h0, c0, num_layers, bidirectional, batch_first, engine, fns, lengths)
 
 
 def gru_dynamic(x, params, h0=None, num_layers=1, bidirectional=False, batch_first=False,
-                engine="qnnpack", fns=NUMPY_FNS):
-    """A quantized dynamic nn.GRU's forward: (output, h_n), float32."""
-    y, h_n, _ = _recurrent("gru", x, params, h0, None, num_layers, bidirectional, batch_first, engine, fns)
+                engine="qnnpack", fns=NUMPY_FNS, lengths=None):
+    """A quantized dynamic nn.GRU's forward: (output, h_n), float32;
+    lengths as for lstm_dynamic."""
+    y, h_n, _ = _recurrent("gru", x, params, h0, None, num_layers, bidirectional, batch_first, engine, fns,
+                           lengths)
     return y, h_n
 
 
@@ -341,55 +353,72 @@ def _selftest_linear(torch, report, rng, engine, per_channel):
         report.check(what + " output", _rel(got, want), 0.0)
 
 
-RNN_CONFIGS = [  # (mode, input, hidden, layers, bidirectional, batch_first, T, B, initial state)
-    ("lstm", 5, 7, 1, False, False, 6, 3, False),
-    ("lstm", 4, 6, 2, True, True, 5, 2, True),
-    ("lstm", 8, 16, 2, False, False, 12, 4, True),
-    ("gru", 5, 7, 1, False, False, 6, 3, False),
-    ("gru", 4, 6, 2, True, True, 5, 2, True),
-    ("gru", 8, 16, 1, True, False, 12, 4, True),
+RNN_CONFIGS = [  # mode, input, hidden, layers, bidirectional, batch_first, T, B, then the options
+    ("lstm", 5, 7, 1, False, False, 6, 3, ()),
+    ("lstm", 4, 6, 2, True, True, 5, 2, ("h0",)),
+    ("lstm", 8, 16, 2, False, False, 12, 4, ("h0", "per_channel")),
+    ("lstm", 6, 9, 2, True, False, 7, 4, ("h0", "lengths")),
+    ("gru", 5, 7, 1, False, False, 6, 3, ()),
+    ("gru", 4, 6, 2, True, True, 5, 2, ("h0", "per_channel")),
+    ("gru", 8, 16, 1, True, False, 12, 4, ("h0",)),
+    ("gru", 6, 9, 2, False, True, 7, 4, ("lengths",)),
 ]
 
 
+def _torch_recurrent(torch, qm, mode, x, h0, c0, lengths, batch_first):
+    """The quantized module's (output, h_n[, c_n]); with lengths through
+    pack_padded_sequence (unsorted), padded outputs 0."""
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    tx = torch.from_numpy(x)
+    if lengths is not None:
+        tx = pack_padded_sequence(tx, torch.from_numpy(lengths), batch_first=batch_first, enforce_sorted=False)
+    hx = None
+    if h0 is not None:
+        hx = (torch.from_numpy(h0), torch.from_numpy(c0)) if mode == "lstm" else torch.from_numpy(h0)
+    with torch.no_grad():
+        y, state = qm(tx, hx)
+    if lengths is not None:
+        y = pad_packed_sequence(y, batch_first=batch_first, total_length=x.shape[1 if batch_first else 0])[0]
+    states = list(state) if mode == "lstm" else [state]
+    return [y.numpy()] + [t.numpy() for t in states]
+
+
 def _selftest_rnn(torch, report, rng, engine, cfg, numpy_limit):
-    mode, i_sz, h_sz, layers, bidir, bf, t_len, batch, init = cfg
+    mode, i_sz, h_sz, layers, bidir, bf, t_len, batch, opts = cfg
+    per_channel = "per_channel" in opts
     cls = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[mode]
     fm = cls(i_sz, h_sz, layers, bidirectional=bidir, batch_first=bf)
+    qconfig = torch.ao.quantization.per_channel_dynamic_qconfig if per_channel else \
+        torch.ao.quantization.default_dynamic_qconfig
     # quantize_dynamic swaps a model's children, not the model itself
-    qm = torch.ao.quantization.quantize_dynamic(torch.nn.ModuleDict({"m": fm}), dtype=torch.qint8)["m"]
+    qm = torch.ao.quantization.quantize_dynamic(torch.nn.ModuleDict({"m": fm}), {cls: qconfig})["m"]
     nd = 2 if bidir else 1
     params = quantize_recurrent({k: v.detach().numpy() for k, v in fm.state_dict().items()},
-                                mode, layers, bidir)
-    what = "%s %s I%d H%d L%d%s%s T%d B%d" % (engine, mode, i_sz, h_sz, layers, " bidir" if bidir else "",
-                                             " batch_first" if bf else "", t_len, batch)
+                                mode, layers, bidir, per_channel)
+    what = "%s %s I%d H%d L%d%s%s T%d B%d%s" % (engine, mode, i_sz, h_sz, layers, " bidir" if bidir else "",
+                                               " batch_first" if bf else "", t_len, batch,
+                                               "".join(" " + o for o in opts))
     _same_weights(report, what, params, _torch_weights(qm, lambda m: m.get_weight()))
     x = (rng.standard_normal((batch, t_len, i_sz) if bf else (t_len, batch, i_sz)) * 1.5).astype(F32)
-    h0 = (rng.standard_normal((layers * nd, batch, h_sz)) * 0.5).astype(F32) if init else None
-    c0 = (rng.standard_normal((layers * nd, batch, h_sz)) * 0.5).astype(F32) if init else None
-    with torch.no_grad():
-        tx = torch.from_numpy(x)
-        if mode == "lstm":
-            hx = (torch.from_numpy(h0), torch.from_numpy(c0)) if init else None
-            y, (hn, cn) = qm(tx, hx)
-            want = [y.numpy(), hn.numpy(), cn.numpy()]
-        else:
-            y, hn = qm(tx, torch.from_numpy(h0) if init else None)
-            want = [y.numpy(), hn.numpy()]
+    h0 = (rng.standard_normal((layers * nd, batch, h_sz)) * 0.5).astype(F32) if "h0" in opts else None
+    c0 = (rng.standard_normal((layers * nd, batch, h_sz)) * 0.5).astype(F32) if "h0" in opts else None
+    lengths = None
+    if "lengths" in opts:
+        lengths = rng.integers(1, t_len + 1, batch).astype(np.int64)
+        lengths[0] = t_len
+    want = _torch_recurrent(torch, qm, mode, x, h0, c0, lengths, bf)
 
     def run(fns):
         if mode == "lstm":
-            return lstm_dynamic(x, params, h0, c0, layers, bidir, bf, engine, fns)
-        return gru_dynamic(x, params, h0, layers, bidir, bf, engine, fns)
+            return lstm_dynamic(x, params, h0, c0, layers, bidir, bf, engine, fns, lengths)
+        return gru_dynamic(x, params, h0, layers, bidir, bf, engine, fns, lengths)
 
     for nm, fns, limit in (("torch sigmoid/tanh", torch_fns(), 0.0), ("numpy sigmoid/tanh", NUMPY_FNS, numpy_limit)):
         got = run(fns)
         report.check("%s output+states (%s)" % (what, nm), max(_rel(g, w) for g, w in zip(got, want)), limit)
 
 
-# With numpy's float64 sigmoid/tanh a 1-ulp difference to torch's float32
-# kernels can flip one code of the next step's quantized h: the output then
-# moves by about one quantization step of one product (|w| <= ~1/sqrt(H)
-# times x's scale), a few 1e-3 at these sizes, never more than 2e-2 here.
 NUMPY_FNS_LIMIT = 2e-2
 
 
