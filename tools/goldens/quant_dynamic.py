@@ -180,6 +180,20 @@ def _np_tanh(a):
 NUMPY_FNS = {"sigmoid": _np_sigmoid, "tanh": _np_tanh}
 
 
+def ulp_noise_fns(rng, fns=NUMPY_FNS):
+    """fns whose every result is moved by -1, 0 or +1 float32 ulp at random:
+    a case whose outputs do not move under these is stable against another
+    libm's sigmoid/tanh (the quantized goldens keep only such cases)."""
+    def noisy(fn):
+        def g(a):
+            r = fn(a)
+            k = rng.integers(-1, 2, r.shape)
+            up, down = np.nextafter(r, F32(np.inf)), np.nextafter(r, F32(-np.inf))
+            return np.where(k > 0, up, np.where(k < 0, down, r)).astype(F32)
+        return g
+    return {name: noisy(fn) for name, fn in fns.items()}
+
+
 def torch_fns():
     """torch's float32 sigmoid/tanh kernels, for a bit-exact comparison.
     They take the array with its strides: ATen runs its vectorized (Sleef)
@@ -414,12 +428,18 @@ def _selftest_rnn(torch, report, rng, engine, cfg, numpy_limit):
             return lstm_dynamic(x, params, h0, c0, layers, bidir, bf, engine, fns, lengths)
         return gru_dynamic(x, params, h0, layers, bidir, bf, engine, fns, lengths)
 
-    for nm, fns, limit in (("torch sigmoid/tanh", torch_fns(), 0.0), ("numpy sigmoid/tanh", NUMPY_FNS, numpy_limit)):
+    for nm, fns, limit in (("torch sigmoid/tanh", torch_fns(), 0.0), ("numpy sigmoid/tanh", NUMPY_FNS, numpy_limit),
+                           ("numpy +-1 ulp", ulp_noise_fns(rng), numpy_limit)):
         got = run(fns)
         report.check("%s output+states (%s)" % (what, nm), max(_rel(g, w) for g, w in zip(got, want)), limit)
 
 
-NUMPY_FNS_LIMIT = 2e-2
+# With numpy's float64 sigmoid/tanh the outputs agree with torch's to 1-2
+# float32 ulps (<= 3e-7 measured on 60 random models); rarely a 1-ulp
+# difference moves an element of h across a rounding boundary of the next
+# step's quantization, and the outputs then move by about one quantization
+# step of one product for a few steps (4e-4 seen once, GRU H64 T40).
+NUMPY_FNS_LIMIT = 5e-3
 
 
 def selftest(verbose=True):
