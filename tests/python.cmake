@@ -5,8 +5,10 @@
 # seqrt.onnx), the tutorial models of examples/tutorials/ with
 # seqrt.torch (exported and matched on every built device), and the ONNX
 # importer's recurrent attributes and torch.onnx.export models on every
-# built device (test_onnx_attrs.py, test_onnx_torch.py). Bytecode and
-# pytest's cache stay out of the source tree.
+# built device (test_onnx_attrs.py, test_onnx_torch.py); and the tutorial
+# models through torch.onnx.export and seqrt.onnx's recording path on every
+# built device (test_onnx_tutorials.py). Bytecode and pytest's cache stay
+# out of the source tree.
 set(SEQRT_PYTHON /usr/bin/python3 CACHE FILEPATH "the Python that runs the Python package's tests")
 set(_seqrt_py_env
   "PYTHONPATH=${CMAKE_SOURCE_DIR}/python"
@@ -20,6 +22,7 @@ add_test(NAME python_api
                  --ignore=${CMAKE_SOURCE_DIR}/python/tests/test_onnx.py
                  --ignore=${CMAKE_SOURCE_DIR}/python/tests/test_onnx_attrs.py
                  --ignore=${CMAKE_SOURCE_DIR}/python/tests/test_onnx_torch.py
+                 --ignore=${CMAKE_SOURCE_DIR}/python/tests/test_onnx_tutorials.py
                  --ignore=${CMAKE_SOURCE_DIR}/python/tests/test_tutorials.py
                  --ignore=${CMAKE_SOURCE_DIR}/python/tests/test_seqrt_torch.py
          WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
@@ -35,6 +38,10 @@ add_test(NAME python_onnx_attrs
          COMMAND ${_seqrt_pytest} ${CMAKE_SOURCE_DIR}/python/tests/test_onnx_attrs.py
                  ${CMAKE_SOURCE_DIR}/python/tests/test_onnx_torch.py
          WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
-set_tests_properties(python_api python_export python_tutorials python_onnx_attrs PROPERTIES TIMEOUT 900
-                     ENVIRONMENT "${_seqrt_py_env}")
-set_tests_properties(python_api python_tutorials python_onnx_attrs PROPERTIES RESOURCE_LOCK seqrt_opencl)
+add_test(NAME python_onnx_tutorials
+         COMMAND ${_seqrt_pytest} ${CMAKE_SOURCE_DIR}/python/tests/test_onnx_tutorials.py
+         WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+set_tests_properties(python_api python_export python_tutorials python_onnx_attrs python_onnx_tutorials
+                     PROPERTIES TIMEOUT 900 ENVIRONMENT "${_seqrt_py_env}")
+set_tests_properties(python_api python_tutorials python_onnx_attrs python_onnx_tutorials
+                     PROPERTIES RESOURCE_LOCK seqrt_opencl)

@@ -52,20 +52,25 @@ def _check_sizes(model, gm, notes, seen):
     def sizes(lower, decls):
         seen.update(lower=lower, decls=decls)
         got, fixed = {}, set()
-        for name, (_, _, sq, ax) in decls.items():
+        for name, (_, shape, sq, ax) in decls.items():
             v = lower.input_vals[name]
             dims = onnx_in[gm.inputs[[x.id for x in lower.rec.inputs].index(v.id)]]
+            free = {l for l, s in zip(sq, shape) if s in ("T", "B")}    # not declared a fixed size
             for a, n, d in zip(ax, v.shape, dims):
                 for lab in a:
                     lab = lab.rstrip("~")
-                    if lab in ("T", "B"):
-                        got.setdefault(lab, n if len(a) == 1 else None)
+                    if lab in free:
+                        if len(a) == 1:
+                            got.setdefault(lab, n)
                         if d.HasField("dim_value"):
                             fixed.add(lab)
         T, B = got.get("T") or 1, got.get("B") or 1
         if "T" in fixed:
-            notes.append("the graph fixes T = %d (an unrolled loop, or a fixed-size input): the model was "
+            notes.append("the graph fixes T = %d (an unrolled loop, or an input of fixed length): the model was "
                          "checked at that length only" % T)
+        if "B" in fixed:
+            notes.append("the graph fixes B = %d (no dynamic batch axis): the model was checked at that batch "
+                         "size only" % B)
         out = [(T, B)]
         other = (T if "T" in fixed else T + 2, B if "B" in fixed else B + 1)
         if other != out[0]:
@@ -87,6 +92,7 @@ def convert_recorded(model, json_path, name=None, weights_dtype="F32", device="r
     weights_path = json_path[:-5] + ".safetensors"
     notes, seen = ["converted through the recording tracer (seqrt.export) running the graph as a PyTorch "
                    "module"], {}
+    gm = None
     try:
         gm = GraphModule(model)
         gm.eval()
@@ -102,6 +108,9 @@ def convert_recorded(model, json_path, name=None, weights_dtype="F32", device="r
                 os.unlink(p)
         if isinstance(e, (ExportError, ConvertError)):
             raise ConvertError(str(e))
+        if isinstance(e, Exception):    # a form the interpreter did not foresee
+            raise ConvertError("%s: the recording path fails (%s: %s)" % (
+                gm.where() if gm is not None else "the ONNX graph", type(e).__name__, e))
         raise
     notes += ["%s max |seqrt - module| = %.3g (%.3f of the tolerance)" % (v, c[1], c[2])
               for v, c in rep.checks.items()]
