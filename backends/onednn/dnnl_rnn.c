@@ -70,6 +70,7 @@ void dn_rnn_release(void *state)
     dn_buf_free(&r->tmp);
     dn_buf_free(&r->gath);
     dn_buf_free(&r->lenbuf);
+    dn_buf_free(&r->ybuf);
     sq_free(r);
 }
 
@@ -141,6 +142,10 @@ seqrt_status dn_rnn_prepare(dn_session *s, const sq_layer *L, const dn_rnn_cell 
     r->Ho = sq_h_out(L);
     r->P = L->op == SQ_OP_LSTM && L->a.proj_size > 0 ? L->a.proj_size : 0;
     derive_forms(r, L);
+    /* an unused sequence output is bound unallocated (the row's
+     * unbound_outs): runs write h_n / c_n only */
+    sq_values_skip_unused(&s->values, L, DN_RNN_UNBOUND);
+    r->y_unused = sq_value_unused(s->m, L->out[SQ_OUT_MAIN]);
     const int nl = r->nl;
     r->bias = sq_calloc((size_t)nl, sizeof *r->bias);
     r->wl = sq_calloc((size_t)nl, sizeof *r->wl);
@@ -188,7 +193,10 @@ seqrt_status dn_rnn_op_run(void *session, const sq_op_args *a, void *state)
     run.h0 = a->in[SQ_SLOT_H0] ? sq_vf(a->in[SQ_SLOT_H0]) : NULL;
     run.c0 = r->op == SQ_OP_LSTM && a->in[SQ_SLOT_C0] ? sq_vf(a->in[SQ_SLOT_C0]) : NULL;
     run.lens = a->in[SQ_SLOT_LENGTHS] ? sq_vi(a->in[SQ_SLOT_LENGTHS]) : NULL;
-    run.y = sq_vf(a->out[SQ_OUT_MAIN]);
+    /* y NULL: the core bound the unused sequence output unallocated (the
+     * row's may_skip), or no layer and no model output reads it — the loop
+     * engine then writes none (h_n / c_n only) */
+    run.y = r->y_unused ? NULL : sq_vf(a->out[SQ_OUT_MAIN]);
     run.hn = sq_vf(a->out[SQ_OUT_H_N]);
     run.cn = r->op == SQ_OP_LSTM ? sq_vf(a->out[SQ_OUT_C_N]) : NULL;
     const bool ragged = dn_lengths_matter(run.lens, run.B, run.T);
@@ -211,6 +219,10 @@ seqrt_status dn_rnn_op_run(void *session, const sq_op_args *a, void *state)
         st = dn_rnn_loop_run(s, r, &run);
     } else {
         if ((st = dn_rnn_prim_prepare(s, r))) return st;
+        /* the primitive writes a whole sequence: scratch of T steps */
+        if (!run.y && !(st = dn_buf_reserve(&r->ybuf, sizeof(float) * (size_t)(run.T * run.B * r->D * r->Ho))))
+            run.y = dn_buf_f(&r->ybuf);
+        if (st) return st;
         st = dn_rnn_prim_run(s, r, &run); /* run.lens: NULL unless ragged */
     }
     if (st) return sq_error_prefix(st, "layer '%s' (%s)", r->L->name, sq_op_name(r->op));

@@ -14,8 +14,9 @@
  *    layer k (both directions in one bidirectional_concat primitive), h0/c0
  *    as src_iter/src_iter_c and h_n/c_n as dst_iter/dst_iter_c, with its
  *    handling of variable lengths (entries grouped by length);
- *  - dnnl_rnn_loop.c: the loop engine — the input projection of every step
- *    as one matmul primitive, then a loop over the steps of small matmul
+ *  - dnnl_rnn_loop.c: the loop engine — the sequence in chunks of steps
+ *    (bounded memory at any length): a chunk's input projection as one
+ *    matmul primitive, then a loop over its steps of small matmul
  *    primitives (the cell's dn_loop_mm list) and the cell's step; at small
  *    batch it is faster than the primitive, and it handles `lengths` in
  *    place;
@@ -99,12 +100,15 @@ typedef struct dn_rnn {
     bool loop_ready, wh_ready;
     bool proj_rt;               /* input projection with a run-time row count */
     bool wx_model;              /* input projection reads W_ih from the model (no copy) */
+    int64_t chunk_env;          /* SEQRT_ONEDNN_CHUNK (steps per chunk), or 0: derived */
+    bool y_unused;              /* no layer and no model output reads the sequence output */
     dn_loop_dir *dir;           /* [nl * D] */
     dnnl_memory_desc_t wx_md[2], wh_md, who_md, wr_md; /* [0]: k = 0, [1]: k > 0 */
     /* primitives of this layer, keyed by shapes */
     dn_cache cache;
     /* scratch */
     dn_buf seq[2], gates, state, tmp, gath, lenbuf;
+    dn_buf ybuf;                /* the primitive engine's y when the run writes none */
 } dn_rnn;
 
 /* In-width of stacked layer k. */
@@ -119,7 +123,7 @@ typedef struct dn_rnn_run {
     const float *x;             /* [T, B, I] */
     const float *h0, *c0;       /* [nl*D, B, Ho] / [nl*D, B, H], or NULL (zeros) */
     const int32_t *lens;        /* [B], or NULL: every entry runs T steps */
-    float *y;                   /* [T, B, D*Ho] */
+    float *y;                   /* [T, B, D*Ho], or NULL: unused (h_n / c_n only) */
     float *hn, *cn;             /* [nl*D, B, Ho] / [nl*D, B, H] (cn NULL unless lstm) */
 } dn_rnn_run;
 
@@ -184,6 +188,9 @@ struct dn_rnn_cell {
 seqrt_status dn_rnn_prepare(dn_session *s, const sq_layer *L, const dn_rnn_cell *cell, void **state);
 seqrt_status dn_rnn_op_run(void *session, const sq_op_args *a, void *state);
 void dn_rnn_release(void *state);
+/* The outputs a recurrent row accepts unbound (sq_op_impl.unbound_outs):
+ * the sequence output y; h_n and c_n are always written. */
+#define DN_RNN_UNBOUND (1u << SQ_OUT_MAIN)
 /* The op row `impl` of a recurrent op (every form: supports says yes),
  * with its strategy table impl##_cell (the designated fields given after
  * `impl`) and its prepare impl##_prepare. */
@@ -193,7 +200,8 @@ void dn_rnn_release(void *state);
     {                                                                                           \
         return dn_rnn_prepare(session, L, &impl##_cell, state);                                 \
     }                                                                                           \
-    const sq_op_impl impl = DN_OP_ROW(sq_op_supports_all, impl##_prepare, dn_rnn_op_run, dn_rnn_release)
+    const sq_op_impl impl = {.supports = sq_op_supports_all, .prepare = impl##_prepare, .run = dn_rnn_op_run,    \
+                             .release = dn_rnn_release, .unbound_outs = DN_RNN_UNBOUND}
 
 /* ------------------------------------------------------------ the engines */
 

@@ -1,17 +1,25 @@
 /*
  * oneDNN backend: the loop engine of the recurrent layers (see dnnl_rnn.h).
  *
- * For each stacked layer k and direction d:
- *   1. G = X W_ih^T + b for every step at once: one matmul primitive over
- *      T*B rows (created on the first run of that row count; with
+ * For each stacked layer k and direction d, the sequence in chunks of n
+ * steps (chunk_steps: n from a memory budget, so that the memory a run adds
+ * is O(n), not O(T); the state carries from chunk to chunk), per chunk:
+ *   1. G = X W_ih^T + b for the chunk's steps at once: one matmul primitive
+ *      over n*B rows (created on the first run of that row count; with
  *      SEQRT_ONEDNN_PROJ=runtime, a run-time row count at session creation);
+ *      its source is x itself where the chunk's rows are contiguous in it,
+ *      else a copy of the chunk's rows (batch-first input; the reverse
+ *      direction with lengths);
  *   2. on the small-batch path (when the driver says so: run->small), the
- *      whole sequence in the small-batch kernel of dnnl_rnn_small.c; else
+ *      chunk's steps in the small-batch kernel of dnnl_rnn_small.c; else
  *      for each step s: the op's step (its dn_rnn_cell) — the step's
  *      matmuls, such as G[s] += h W_hh^T (matmul primitives, a sum post-op
  *      where the op asks for one, created once per batch size and bound
  *      here to memory objects, dn_bound), then its cell (dnnl_cell.c) —
- *      then the new h is copied to the output sequence.
+ *      then the new h is copied to the output sequence (none when the run
+ *      asks for h_n / c_n only: y NULL), in either layout.
+ * A stacked layer's input is the whole output sequence of the layer below
+ * (time-major scratch of T steps): only the last layer is bounded by chunks.
  * W_ih is reordered once, at session creation, into the blocked layout the
  * matmul prefers (or read from the model, SEQRT_ONEDNN_WX=model); W_hh is
  * packed for the small-batch kernel or reordered for the step matmuls,
@@ -25,12 +33,14 @@
  * last step (the initial state when len[b] = 0): h_n and c_n. Outputs at
  * padded steps are 0. The reverse direction (the second of a bidirectional
  * layer, or the only one of a `direction: "reverse"` layer) must start at
- * each entry's own last step: it runs over a copy of the input whose valid prefix is
- * reversed per entry (x'[s, b] = x[len[b]-1-s, b], reverse_prefixes), and its
- * output for step s goes to time len[b]-1-s.
+ * each entry's own last step: its chunks read the input reversed per
+ * entry (step s of entry b is time len[b]-1-s: walk_time, chunk_src), and
+ * its output for step s goes to time len[b]-1-s. Chunks end at the longest
+ * length: steps no entry runs are not computed.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dnnl_cell.h"
 #include "dnnl_rnn.h"
@@ -78,6 +88,46 @@ static seqrt_status loop_prim(dn_rnn *r, int64_t M, int64_t K, int64_t N, const 
     dnnl_primitive_desc_t pd;
     SQ_TRY(loop_pd(M, K, N, wmd, sum, bias, &pd));
     return dn_cache_put(&r->cache, &key, sizeof key, pd, out, "matmul");
+}
+
+/* ------------------------------------------------------------ chunks */
+
+/* The steps per chunk for batch B of layer r (see the top of the file and
+ * docs/onednn.md): SEQRT_ONEDNN_CHUNK when set; else as many steps as make
+ * the chunk's gates (B * G*H floats a step) fill the budget — half the
+ * last-level cache the system reports (L3, else 4 x L2), 4 MiB when it
+ * reports none, kept within [1, 32] MiB — and at least enough steps for
+ * 256 rows in the projection's matmul. */
+static int64_t chunk_steps(const dn_rnn *r, int64_t B, int64_t T)
+{
+    int64_t n = r->chunk_env;
+    if (n <= 0) {
+        long l3 = -1, l2 = -1;
+#ifdef _SC_LEVEL3_CACHE_SIZE
+        l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
+        l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+#endif
+        int64_t budget = l3 > 0 ? l3 / 2 : l2 > 0 ? 4 * (int64_t)l2 : 4 << 20;
+        if (budget < (1 << 20)) budget = 1 << 20;
+        if (budget > (32 << 20)) budget = 32 << 20;
+        n = budget / (B * r->G * r->H * (int64_t)sizeof(float));
+        if (n * B < 256) n = (256 + B - 1) / B;
+    }
+    return n < 1 ? 1 : n > T ? T : n;
+}
+
+/* Reads SEQRT_ONEDNN_CHUNK (a positive step count) once per layer. */
+static seqrt_status read_chunk_env(dn_rnn *r)
+{
+    const char *e = getenv("SEQRT_ONEDNN_CHUNK");
+    r->chunk_env = 0;
+    if (!e || !*e) return SEQRT_OK;
+    char *end = NULL;
+    const long long v = strtoll(e, &end, 10);
+    if (*end || v < 1)
+        return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "SEQRT_ONEDNN_CHUNK='%s': expected a positive number of steps", e);
+    r->chunk_env = v;
+    return SEQRT_OK;
 }
 
 /* ------------------------------------------------------------ preparation */
@@ -189,6 +239,7 @@ seqrt_status dn_rnn_loop_prepare(dn_session *s, dn_rnn *r, bool small)
 {
     if (!r->loop_ready) {
         const int64_t GH = r->G * r->H;
+        SQ_TRY(read_chunk_env(r));
         r->proj_rt = s->proj_rt;
         /* SEQRT_ONEDNN_WX=model: the projection reads W_ih where the model
          * holds it, transposed, with no prepared copy — about half the
@@ -232,20 +283,56 @@ seqrt_status dn_rnn_loop_prepare(dn_session *s, dn_rnn *r, bool small)
     return small ? prepare_small(r) : prepare_wh(s, r);
 }
 
-/* ------------------------------------------------------------ run */
+/* One direction's walk over its chunks: the sequence it reads and writes,
+ * and the time of the chunk row i of the chunk starting at step s0 for
+ * entry b (-1: the entry has no such step). Rows are in time order for the
+ * reverse direction without lengths (row i of the chunk of steps s0 ..
+ * s0+n-1 is time T-s0-n+i, walked from row n-1 down), else in step order
+ * (with lengths the reverse direction's step s of entry b is time
+ * len[b]-1-s). */
+typedef struct dir_walk {
+    int64_t T, B;
+    const int32_t *lens;
+    bool rev;
+    const float *x;             /* the input [T, B, in] (xbf: [B, T, in]) */
+    bool xbf;
+    int64_t in;
+    float *y;                   /* the output [T, B, F] (ybf: [B, T, F]) at this direction's
+                                   features, or NULL */
+    bool ybf;
+    int64_t F;
+} dir_walk;
 
-/* The reversed valid prefix of every entry of a time-major sequence:
- * out[t, b] = x[len[b]-1-t, b] for t < len[b]. */
-static void reverse_prefixes(float *out, const float *x, int64_t T, int64_t B, int64_t F, const int32_t *lens)
+/* The time of the chunk's row 0 where rows are times (no lengths, or the
+ * forward direction): T-s0-n for the reverse direction, else s0. */
+static int64_t chunk_t0(const dir_walk *w, int64_t s0, int64_t n) { return w->rev ? w->T - s0 - n : s0; }
+
+static int64_t walk_time(const dir_walk *w, int64_t s0, int64_t n, int64_t i, int64_t b)
 {
-    for (int64_t b = 0; b < B; b++) {
-        const int64_t len = sq_valid_len(lens, b, T);
-        for (int64_t t = 0; t < len; t++)
-            memcpy(out + (t * B + b) * F, x + ((len - 1 - t) * B + b) * F, sizeof(float) * (size_t)F);
-        /* rows past the prefix are never read by a running entry */
-        for (int64_t t = len; t < T; t++) memset(out + (t * B + b) * F, 0, sizeof(float) * (size_t)F);
-    }
+    if (w->rev && !w->lens) return w->T - s0 - n + i;
+    const int64_t s = s0 + i, len = sq_valid_len(w->lens, b, w->T);
+    if (s >= len) return -1;
+    return w->rev ? len - 1 - s : s;
 }
+
+/* The projection's source for the chunk: x itself where its rows are the
+ * chunk's, contiguous; else a copy in `buf` (zeros where an entry has no
+ * step). */
+static const float *chunk_src(const dir_walk *w, int64_t s0, int64_t n, float *buf)
+{
+    if (!w->xbf && (!w->rev || !w->lens)) return w->x + chunk_t0(w, s0, n) * w->B * w->in;
+    const size_t row = sizeof(float) * (size_t)w->in;
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t b = 0; b < w->B; b++) {
+            const int64_t t = walk_time(w, s0, n, i, b);
+            float *dst = buf + (i * w->B + b) * w->in;
+            if (t < 0) memset(dst, 0, row);
+            else memcpy(dst, w->x + sq_seq_off(w->xbf, w->T, w->B, t, b, w->in), row);
+        }
+    return buf;
+}
+
+/* ------------------------------------------------------------ run */
 
 /* Binds matmul i of the op's step (`m`) for the step's c->B rows:
  * dst [B, N] = src [B, K] · W (+ bias) (+ dst), W the direction's prepared
@@ -263,58 +350,114 @@ static seqrt_status bind_mm(dn_rnn *r, dn_loop_step *c, int i, const dn_loop_mm 
     return dn_bound_init(&c->mm[i], p, m->bias ? 4 : 3, a);
 }
 
-/* One direction of stacked layer k. `src` is the time-major input
- * [T, B, in] as this direction reads it (reverse with lengths: the
- * reversed prefixes); `y` the time-major output [T, B, D*Ho]. */
-static seqrt_status run_dir(dn_session *s, dn_rnn *r, const dn_rnn_run *run, int k, int d, const float *src,
-                            float *y, float *gates)
+/* The input projection of one chunk (n steps from s0) of direction d of
+ * layer k into `gates` [n, B, G*H]. */
+static seqrt_status project(dn_session *s, dn_rnn *r, const dir_walk *w, int k, int d, int64_t s0, int64_t n,
+                            float *gates)
 {
-    const int64_t T = run->T, B = run->B, H = r->H, Ho = r->Ho, GH = r->G * H, F = r->D * Ho;
-    const int64_t in = dn_rnn_in(r, k), rows = (int64_t)(k * r->D + d) * B;
-    const dn_loop_dir *w = &r->dir[k * r->D + d];
-    const int32_t *lens = run->lens;
-    const bool rev = sq_dir_reversed(r->L, d); /* runs from the last step to the first */
-
-    /* 1. every step's input projection at once */
+    const int64_t GH = r->G * r->H, rows = n * w->B;
+    const dn_loop_dir *dir = &r->dir[k * r->D + d];
     dn_prim *pj;
-    SQ_TRY(loop_prim(r, r->proj_rt ? DNNL_RUNTIME_DIM_VAL : T * B, in, GH, &r->wx_md[k ? 1 : 0], false, true, &pj));
-    dnnl_memory_desc_t msrc = dn_md2(T * B, in), mdst = dn_md2(T * B, GH), mb = dn_md2(1, GH);
+    SQ_TRY(loop_prim(r, r->proj_rt ? DNNL_RUNTIME_DIM_VAL : rows, w->in, GH, &r->wx_md[k ? 1 : 0], false, true, &pj));
+    dnnl_memory_desc_t msrc = dn_md2(rows, w->in), mdst = dn_md2(rows, GH), mb = dn_md2(1, GH);
+    const float *src = chunk_src(w, s0, n, dn_buf_f(&r->tmp));
     dn_arg pa[4] = {{DNNL_ARG_SRC, &msrc, (void *)src},
                     {DNNL_ARG_WEIGHTS, NULL,
-                     r->wx_model ? (void *)sq_rnn_weight(r->L, k, d, SQ_RW_IH)->data : dn_mem_ptr(w->wx)},
-                    {DNNL_ARG_BIAS, &mb, w->bx},
+                     r->wx_model ? (void *)sq_rnn_weight(r->L, k, d, SQ_RW_IH)->data : dn_mem_ptr(dir->wx)},
+                    {DNNL_ARG_BIAS, &mb, dir->bx},
                     {DNNL_ARG_DST, &mdst, gates}};
-    SQ_TRY(dn_exec(s, pj, 4, pa));
+    return dn_exec(s, pj, 4, pa);
+}
 
-    /* 2. the steps */
-    if (run->small) {
-        const bool lstm = r->op == SQ_OP_LSTM;
-        const size_t n = (size_t)((lstm ? 3 : 2) * B * H);
-        SQ_TRY(dn_buf_reserve(&r->state, sizeof(float) * n));
-        dn_small a = {.op = r->op, .G = r->G, .T = T, .B = B, .H = H, .whp = w->whp, .gates = gates,
-                      .reverse = rev, .lens = lens, .h = dn_buf_f(&r->state), .y = y + d * Ho, .ldy = F};
-        if (lstm) {
-            a.peep = r->peep ? r->peep[k] + (int64_t)d * 3 * H : NULL;
-            a.coupled = r->L->a.coupled;
-            a.c = a.h + 2 * B * H;
-        }
-        if (r->op == SQ_OP_GRU) a.bhn = w->bh + 2 * H;
-        a.relu = r->op == SQ_OP_RNN && r->L->a.nonlinearity == SQ_ACT_RELU;
-        a.tile = s->small_tile;
-        if (run->h0) memcpy(a.h, run->h0 + rows * H, sizeof(float) * (size_t)(B * H));
-        else memset(a.h, 0, sizeof(float) * (size_t)(B * H));
-        if (lstm && run->c0) memcpy(a.c, run->c0 + rows * H, sizeof(float) * (size_t)(B * H));
-        else if (lstm) memset(a.c, 0, sizeof(float) * (size_t)(B * H));
-        const int64_t steps = dn_small_run(&a);
-        memcpy(run->hn + rows * H, a.h + (steps % 2) * B * H, sizeof(float) * (size_t)(B * H));
-        if (lstm) memcpy(run->cn + rows * H, a.c, sizeof(float) * (size_t)(B * H));
-        return SEQRT_OK;
+/* The steps of direction d of layer k on the small-batch path, chunk by
+ * chunk (h ping-pongs by the global step across chunks). */
+static seqrt_status run_small(dn_session *s, dn_rnn *r, const dn_rnn_run *run, const dir_walk *w, int k, int d,
+                              int64_t steps, int64_t n)
+{
+    const int64_t B = w->B, H = r->H, rows = (int64_t)(k * r->D + d) * B;
+    const bool lstm = r->op == SQ_OP_LSTM;
+    SQ_TRY(dn_buf_reserve(&r->state, sizeof(float) * (size_t)((lstm ? 3 : 2) * B * H)));
+    const dn_loop_dir *dir = &r->dir[k * r->D + d];
+    dn_small a = {.op = r->op, .G = r->G, .B = B, .H = H, .whp = dir->whp, .gates = dn_buf_f(&r->gates),
+                  .reverse = w->rev, .lens = w->lens, .h = dn_buf_f(&r->state),
+                  .ldt = w->ybf ? w->F : B * w->F, .ldy = w->ybf ? w->T * w->F : w->F};
+    if (lstm) {
+        a.peep = r->peep ? r->peep[k] + (int64_t)d * 3 * H : NULL;
+        a.coupled = r->L->a.coupled;
+        a.c = a.h + 2 * B * H;
     }
+    if (r->op == SQ_OP_GRU) a.bhn = dir->bh + 2 * H;
+    a.relu = r->op == SQ_OP_RNN && r->L->a.nonlinearity == SQ_ACT_RELU;
+    a.tile = s->small_tile;
+    if (run->h0) memcpy(a.h, run->h0 + rows * H, sizeof(float) * (size_t)(B * H));
+    else memset(a.h, 0, sizeof(float) * (size_t)(B * H));
+    if (lstm && run->c0) memcpy(a.c, run->c0 + rows * H, sizeof(float) * (size_t)(B * H));
+    else if (lstm) memset(a.c, 0, sizeof(float) * (size_t)(B * H));
+    int64_t done = 0;
+    for (int64_t s0 = 0; s0 < steps; s0 += n) {
+        const int64_t nc = steps - s0 < n ? steps - s0 : n;
+        SQ_TRY(project(s, r, w, k, d, s0, nc, dn_buf_f(&r->gates)));
+        a.s0 = s0;
+        a.T = nc;
+        /* without lengths the output rows are the chunk's: y from its first time */
+        a.y = w->y && !w->lens ? w->y + chunk_t0(w, s0, nc) * a.ldt : w->y;
+        done = s0 + dn_small_run(&a);
+    }
+    memcpy(run->hn + rows * H, a.h + (done % 2) * B * H, sizeof(float) * (size_t)(B * H));
+    if (lstm) memcpy(run->cn + rows * H, a.c, sizeof(float) * (size_t)(B * H));
+    return SEQRT_OK;
+}
+
+/* The steps of one chunk on the step matmuls: row i of the gates for
+ * step s0+i (walked backwards for the reverse direction without lengths). */
+static seqrt_status step_chunk(dn_rnn *r, dn_loop_step *c, uint8_t *active, const dir_walk *w, int64_t s0, int64_t n,
+                               float *gates)
+{
+    const int64_t B = w->B, Ho = r->Ho, GH = r->G * r->H, F = w->F;
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t row = w->rev && !w->lens ? n - 1 - i : i, step = s0 + i;
+        c->g = gates + row * B * GH;
+        if (w->lens) {
+            bool any = false;
+            for (int64_t b = 0; b < B; b++) any |= (active[b] = step < w->lens[b]) != 0;
+            if (!any) break; /* every entry has finished */
+        }
+        SQ_TRY(r->cell->loop_step(c));
+        if (!w->y) continue; /* h_n / c_n only */
+        /* the output: y[t, b, d*Ho ...] = h[b] */
+        if (!w->lens && !w->ybf) {
+            dn_copy_rows(B, Ho, NULL, c->h, Ho, w->y + (chunk_t0(w, s0, n) + row) * B * F, F);
+            continue;
+        }
+        for (int64_t b = 0; b < B; b++) {
+            const int64_t t = walk_time(w, s0, n, row, b);
+            if (t >= 0 && (!active || active[b]))
+                memcpy(w->y + sq_seq_off(w->ybf, w->T, B, t, b, F), c->h + b * Ho, sizeof(float) * (size_t)Ho);
+        }
+    }
+    return SEQRT_OK;
+}
+
+/* One direction of stacked layer k, chunk by chunk: `w` says what it reads
+ * and writes. */
+static seqrt_status run_dir(dn_session *s, dn_rnn *r, const dn_rnn_run *run, const dir_walk *w, int k, int d)
+{
+    const int64_t T = w->T, B = w->B, H = r->H, Ho = r->Ho, GH = r->G * H;
+    const int64_t rows = (int64_t)(k * r->D + d) * B;
+    /* steps some entry runs: the longest length, or T */
+    int64_t steps = w->lens ? 0 : T;
+    for (int64_t b = 0; w->lens && b < B; b++)
+        if (sq_valid_len(w->lens, b, T) > steps) steps = sq_valid_len(w->lens, b, T);
+    const int64_t n = chunk_steps(r, B, T);
+    SQ_TRY(dn_buf_reserve(&r->gates, sizeof(float) * (size_t)(n * B * GH)));
+    SQ_TRY(dn_buf_reserve(&r->tmp, sizeof(float) * (size_t)(n * B * w->in)));
+    if (run->small) return run_small(s, r, run, w, k, d, steps, n);
+
     dn_loop_step c;
     memset(&c, 0, sizeof c);
     c.s = s;
     c.r = r;
-    c.w = w;
+    c.w = &r->dir[k * r->D + d];
     c.B = B;
     const size_t nstate = (size_t)(B * Ho + B * H + B * GH + B * H) + (size_t)B;
     SQ_TRY(dn_buf_reserve(&r->state, sizeof(float) * nstate));
@@ -322,7 +465,7 @@ static seqrt_status run_dir(dn_session *s, dn_rnn *r, const dn_rnn_run *run, int
     c.c = c.h + B * Ho;
     c.aux = c.c + B * H;
     c.aux2 = c.aux + B * GH;
-    uint8_t *active = lens ? (uint8_t *)(c.aux2 + B * H) : NULL;
+    uint8_t *active = w->lens ? (uint8_t *)(c.aux2 + B * H) : NULL;
     c.active = active;
     c.peep = r->peep ? r->peep[k] + (int64_t)d * 3 * H : NULL;
     c.coupled = r->op == SQ_OP_LSTM && r->L->a.coupled;
@@ -338,27 +481,10 @@ static seqrt_status run_dir(dn_session *s, dn_rnn *r, const dn_rnn_run *run, int
     const int nmm = r->cell->loop_mms(r, mm);
     seqrt_status st = SEQRT_OK;
     for (int i = 0; i < nmm && !st; i++) st = bind_mm(r, &c, i, &mm[i]);
-    for (int64_t step = 0; step < T && !st; step++) {
-        /* the gates' row: reverse without lengths walks G backwards */
-        const int64_t tg = rev && !lens ? T - 1 - step : step;
-        c.g = gates + tg * B * GH;
-        if (lens) {
-            bool any = false;
-            for (int64_t b = 0; b < B; b++) any |= (active[b] = step < lens[b]) != 0;
-            if (!any) break; /* every entry has finished */
-        }
-        st = r->cell->loop_step(&c);
-        if (st) break;
-        /* the output: y[t, b, d*Ho ...] = h[b] */
-        if (!lens) {
-            dn_copy_rows(B, Ho, NULL, c.h, Ho, y + tg * B * F + d * Ho, F);
-        } else {
-            for (int64_t b = 0; b < B; b++) {
-                if (!active[b]) continue;
-                const int64_t t = rev ? lens[b] - 1 - step : step;
-                memcpy(y + (t * B + b) * F + d * Ho, c.h + b * Ho, sizeof(float) * (size_t)Ho);
-            }
-        }
+    for (int64_t s0 = 0; s0 < steps && !st; s0 += n) {
+        const int64_t nc = steps - s0 < n ? steps - s0 : n;
+        st = project(s, r, w, k, d, s0, nc, dn_buf_f(&r->gates));
+        if (!st) st = step_chunk(r, &c, active, w, s0, nc, dn_buf_f(&r->gates));
     }
     for (int i = 0; i < DN_LOOP_MAX_MM; i++) dn_bound_free(&c.mm[i]);
     if (st) return st;
@@ -369,39 +495,25 @@ static seqrt_status run_dir(dn_session *s, dn_rnn *r, const dn_rnn_run *run, int
 
 seqrt_status dn_rnn_loop_run(dn_session *s, dn_rnn *r, const dn_rnn_run *run)
 {
-    const int64_t T = run->T, B = run->B, F = r->D * r->Ho, GH = r->G * r->H;
+    const int64_t T = run->T, B = run->B, F = r->D * r->Ho;
     const size_t seq = (size_t)(T * B * F);
-    /* inter-layer sequences: layer k writes seq[k % 2]; the last layer
-     * writes the output itself unless it is batch-first */
-    if (r->nl > 1 || run->bf) SQ_TRY(dn_buf_reserve(&r->seq[0], sizeof(float) * seq));
-    if (r->nl > 1) SQ_TRY(dn_buf_reserve(&r->seq[1], sizeof(float) * seq));
-    SQ_TRY(dn_buf_reserve(&r->gates, sizeof(float) * (size_t)(T * B * GH)));
-    const float *x = run->x;
-    if (run->bf) { /* time-major copy of the input */
-        SQ_TRY(dn_buf_reserve(&r->gath, sizeof(float) * (size_t)(T * B * r->I)));
-        dnnl_memory_desc_t from = dn_md3s(T, B, r->I, r->I, T * r->I, 1), to = dn_md3(T, B, r->I);
-        SQ_TRY(dn_reorder(s, &r->cache, &from, run->x, &to, r->gath.p));
-        x = dn_buf_f(&r->gath);
-    }
+    /* inter-layer sequences (time-major): layer k < nl-1 writes seq[k % 2];
+     * the last layer writes the output itself (or nothing: y NULL) */
+    if (r->nl > 1) SQ_TRY(dn_buf_reserve(&r->seq[0], sizeof(float) * seq));
+    if (r->nl > 2) SQ_TRY(dn_buf_reserve(&r->seq[1], sizeof(float) * seq));
     for (int k = 0; k < r->nl; k++) {
         const bool last = k == r->nl - 1;
-        const float *src = k == 0 ? x : dn_buf_f(&r->seq[(k - 1) % 2]);
-        float *y = last && !run->bf ? run->y : dn_buf_f(&r->seq[k % 2]);
-        if (run->lens) memset(y, 0, sizeof(float) * seq); /* padded steps stay 0 */
+        dir_walk w = {.T = T, .B = B, .lens = run->lens, .in = dn_rnn_in(r, k), .F = F};
+        w.x = k == 0 ? run->x : dn_buf_f(&r->seq[(k - 1) % 2]);
+        w.xbf = k == 0 && run->bf;
+        float *y = last ? run->y : dn_buf_f(&r->seq[k % 2]);
+        w.ybf = last && run->bf;
+        if (y && run->lens) memset(y, 0, sizeof(float) * seq); /* padded steps stay 0 */
         for (int d = 0; d < r->D; d++) {
-            const float *dsrc = src;
-            if (sq_dir_reversed(r->L, d) && run->lens) {
-                const int64_t in = dn_rnn_in(r, k);
-                SQ_TRY(dn_buf_reserve(&r->tmp, sizeof(float) * (size_t)(T * B * in)));
-                reverse_prefixes(dn_buf_f(&r->tmp), src, T, B, in, run->lens);
-                dsrc = dn_buf_f(&r->tmp);
-            }
-            SQ_TRY(run_dir(s, r, run, k, d, dsrc, y, dn_buf_f(&r->gates)));
+            w.rev = sq_dir_reversed(r->L, d);
+            w.y = y ? y + d * r->Ho : NULL;
+            SQ_TRY(run_dir(s, r, run, &w, k, d));
         }
-    }
-    if (run->bf) { /* back to batch-first */
-        dnnl_memory_desc_t from = dn_md3(T, B, F), to = dn_md3s(T, B, F, F, T * F, 1);
-        SQ_TRY(dn_reorder(s, &r->cache, &from, dn_buf_f(&r->seq[(r->nl - 1) % 2]), &to, run->y));
     }
     return SEQRT_OK;
 }

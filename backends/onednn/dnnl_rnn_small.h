@@ -12,13 +12,16 @@
 
 #define DN_SMALL_MAX_BATCH 64
 
-/* One direction of one layer over a whole sequence. */
+/* One direction of one layer over one chunk of a sequence: steps s0 to
+ * s0 + T - 1 (global step numbers; the whole sequence: s0 = 0, T steps). */
 typedef struct dn_small {
     sq_op op;
     int G;                      /* gates: 4, 3 or 1 */
-    int64_t T, B, H;
+    int64_t T, B, H;            /* T: the steps of this chunk */
+    int64_t s0;                 /* the global step of the chunk's first step */
     const float *whp;           /* packed W_hh (dn_small_pack) */
-    const float *gates;         /* [T, B, G*H] x W_ih^T + b, PyTorch's gate order */
+    const float *gates;         /* [T, B, G*H] x W_ih^T + b of the chunk's steps, PyTorch's gate
+                                   order (reverse without lengths: row T-1-s for step s0+s) */
     bool reverse;               /* the reverse direction (see dnnl_rnn_loop.c) */
     const int32_t *lens;        /* [B] or NULL */
     const float *peep;          /* lstm: [3H] (i, f, o) or NULL */
@@ -26,18 +29,21 @@ typedef struct dn_small {
     const float *bhn;           /* gru: [H] b_hn */
     bool relu;                  /* rnn: relu, else tanh */
     int tile;                   /* batch entries per tile: 4 or 2 (dn_session.small_tile) */
-    float *h;                   /* [2, B, H] state, ping-pong: [0] holds h0 */
-    float *c;                   /* lstm: [B, H] c0 in, c_n out */
-    float *y;                   /* output of time t, entry b at y + (t*B + b)*ldy; or NULL */
-    int64_t ldy;
+    float *h;                   /* [2, B, H] state, ping-pong by the global step: h after
+                                   step s0 - 1 (h0 when s0 = 0) at h + (s0 % 2) * B * H */
+    float *c;                   /* lstm: [B, H] c in (c0 when s0 = 0), c out */
+    float *y;                   /* output of time t, entry b at y + t*ldt + b*ldy, t the global
+                                   time with lengths, else the chunk's row; or NULL */
+    int64_t ldt, ldy;
 } dn_small;
 
 /* 1 if layer r can run batch B on this path. */
 int dn_small_eligible(const dn_rnn *r, int64_t B);
 /* Packs W_hh [G*H, H] (PyTorch's layout) into a new aligned buffer. */
 seqrt_status dn_small_pack(const float *w_hh, int64_t H, int G, float **out);
-/* Runs the sequence; returns the number of steps run (max len, or T):
- * the final h is in h + (steps % 2) * B * H. */
+/* Runs the chunk; returns the number of its steps run (T, or fewer where
+ * every entry's length ends sooner): the last h is then in
+ * h + ((s0 + steps) % 2) * B * H. */
 int64_t dn_small_run(const dn_small *a);
 
 #endif /* SEQRT_DNNL_RNN_SMALL_H */
