@@ -98,10 +98,10 @@ def choose_qparams(xmin, xmax, qmax):
     if scale < float(SMALL_SCALE_THRESHOLD):
         org = scale
         scale = float(SMALL_SCALE_THRESHOLD)
-        if lo == 0.0:
-            hi = scale * (qmax - qmin)
+        if lo == 0.0:  # float min, max in C++
+            hi = float(SMALL_SCALE_THRESHOLD * F32(qmax - qmin))
         elif hi == 0.0:
-            lo = -scale * (qmax - qmin)
+            lo = -float(SMALL_SCALE_THRESHOLD * F32(qmax - qmin))
         else:
             amp = F32(SMALL_SCALE_THRESHOLD / F32(org))
             lo, hi = float(F32(lo) * amp), float(F32(hi) * amp)
