@@ -163,14 +163,19 @@ def linear_dynamic(x, wq, wscale, bias, engine, reduce_range=True):
     else:
         scale, zp = choose_qparams(0.0, 0.0, input_qmax(engine, reduce_range))
     xq = quantize_input(x2, scale, zp, engine)
-    acc = ((xq - zp) @ wq.astype(np.int64).T).astype(F32)
+    acc = (xq - zp) @ wq.astype(np.int64).T
+    return dequantize_result(acc, ws, b, scale, engine).reshape(x.shape[:-1] + (n,))
+
+
+def dequantize_result(acc, ws, b, scale, engine):
+    """The float32 result of the int32 products acc [M, N] (row scales ws
+    [N], bias b [N], the input's scale) as the engine computes it."""
+    acc = np.asarray(acc).astype(F32)
     if engine == "qnnpack":
         mult = (ws * F32(scale)).astype(F32)
-        y = (acc * mult).astype(F32) + b
-    else:
-        g = (F32(1.0 / scale) * (F32(1) / ws)).astype(F32)
-        y = (((acc + (b * g).astype(F32)).astype(F32)) * (F32(1) / g).astype(F32)).astype(F32)
-    return y.astype(F32).reshape(x.shape[:-1] + (n,))
+        return ((acc * mult).astype(F32) + b).astype(F32)
+    g = (F32(1.0 / scale) * (F32(1) / ws)).astype(F32)
+    return (((acc + (b * g).astype(F32)).astype(F32)) * (F32(1) / g).astype(F32)).astype(F32)
 
 
 # ------------------------------------------------------------------ cells
@@ -405,9 +410,7 @@ def _selftest_onednn_stale_zp(torch, report, rng):
     report.check("onednn stale zero point: same s_x, other z_x (%d, %d)" % (z1, z2),
                  0 if (s1 == s2 and z1 != z2) else 1, 0)
     xq = quantize_input(second, s2, z2, "onednn")
-    acc = ((xq - z1) @ wq.astype(np.int64).T).astype(F32)
-    gsc = (F32(1.0 / s2) * (F32(1) / ws)).astype(F32)
-    stale = (((acc + (b * gsc).astype(F32)).astype(F32)) * (F32(1) / gsc).astype(F32)).astype(F32)
+    stale = dequantize_result((xq - z1) @ wq.astype(np.int64).T, np.broadcast_to(ws, (11,)), b, s2, "onednn")
     report.check("onednn stale zero point: torch = the oracle with the old z_x subtracted", _rel(stale, want), 0.0)
     correct = linear_dynamic(second, wq, ws, b, "onednn")
     report.check("onednn stale zero point: torch differs from the correct result", 0 if _rel(correct, want) > 0 else 1, 0)
