@@ -147,10 +147,11 @@ def check_engine(engine):
 def linear_dynamic(x, wq, wscale, bias, engine, reduce_range=True):
     """quantized::linear_dynamic(x, packed(wq, wscale, bias), reduce_range):
     x float32 [..., K], wq int8 [N, K], wscale float32 [1] or [N], bias
-    float32 [N] or None. Returns float32 [..., N]."""
+    float32 [N] or None. Returns float32 [..., N]. A rank-1 x is one row
+    (seqrt's linear takes it; torch's op needs rank >= 2)."""
     x = np.asarray(x, dtype=F32)
-    if x.ndim < 2:
-        raise ValueError("linear_dynamic needs an input of rank >= 2, got shape %s" % (x.shape,))
+    if x.ndim < 1:
+        raise ValueError("linear_dynamic needs an input of rank >= 1, got a scalar")
     wq = np.asarray(wq)
     n, k = wq.shape
     if x.shape[-1] != k:
