@@ -323,6 +323,19 @@ void dn_team_forget(void)
     atomic_store(&g_backoff, PROBE_FIRST_NS);
 }
 
+/* SEQRT_ONEDNN_TEAM_TRACE=1: every drop is reported on stderr (read once). */
+static int trace_on(void)
+{
+    static _Atomic int on = -1;
+    int v = atomic_load_explicit(&on, memory_order_relaxed);
+    if (v < 0) {
+        const char *e = getenv("SEQRT_ONEDNN_TEAM_TRACE");
+        v = e && !strcmp(e, "1");
+        atomic_store_explicit(&on, v, memory_order_relaxed);
+    }
+    return v;
+}
+
 /* The threads a run of at most `threads` starts on; *probe set when it
  * tries more than the remembered limit. */
 static int start_threads(int threads, int remember, int *probe)
@@ -396,8 +409,12 @@ void dn_team_run(int threads, int64_t steps, dn_team_step_fn fn, void *arg, cons
         stats->threads_end = end;
         stats->drop_step = tm->drop_step;
     }
+    const int64_t drop_step = tm->drop_step;
     team_release(tm);
     if (opts->remember && opts->drop_at < 0) remember_run(n, end, probe);
+    if (end < n && trace_on())
+        fprintf(stderr, "seqrt onednn team: %lld steps on %d threads%s, %d from step %lld\n", (long long)steps, n,
+                probe ? " (probe)" : "", end, (long long)drop_step);
 }
 
 void dn_team_describe(char *buf, size_t size)
