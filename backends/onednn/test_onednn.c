@@ -22,6 +22,7 @@
 #include "../../conformance/compare.h"
 #include "../../tests/test_util.h"
 #include "seqrt.h"
+#include "onednn_test_util.h"
 
 static char g_dir[512];
 static int g_model_no;
@@ -32,12 +33,6 @@ static void teardown(void) { tu_rmtree(g_dir); }
 TestSuite(onednn_recurrent, .init = setup, .fini = teardown, .timeout = 600);
 TestSuite(onednn_ops, .init = setup, .fini = teardown, .timeout = 600);
 TestSuite(onednn_streaming, .init = setup, .fini = teardown, .timeout = 600);
-
-#define OK(call)                                                                                   \
-    do {                                                                                           \
-        seqrt_status st_ = (call);                                                                 \
-        cr_assert_eq(st_, SEQRT_OK, "%s: %s (%s)", #call, seqrt_status_str(st_), seqrt_last_error()); \
-    } while (0)
 
 /* ------------------------------------------------------------ fixtures */
 
@@ -79,13 +74,6 @@ static void poison(seqrt_tensor *x, int bf, const int32_t *lens)
     for (int64_t b = 0; b < B; b++)
         for (int64_t t = lens[b]; t < T; t++)
             for (int64_t f = 0; f < F; f++) p[(bf ? b * T + t : t * B + b) * F + f] = NAN;
-}
-
-static const seqrt_device *device(const char *spec)
-{
-    const seqrt_device *d = NULL;
-    OK(seqrt_device_find(&d, spec));
-    return d;
 }
 
 /* Runs `m` on the reference and on onednn (under `mode`), compares every

@@ -19,6 +19,7 @@
 #include "../../conformance/compare.h"
 #include "../../tests/test_util.h"
 #include "seqrt.h"
+#include "onednn_test_util.h"
 
 static char g_dir[512];
 static int g_model_no;
@@ -32,12 +33,6 @@ static void teardown(void)
 }
 
 TestSuite(onednn_chunks, .init = setup, .fini = teardown, .timeout = 600);
-
-#define OK(call)                                                                                   \
-    do {                                                                                           \
-        seqrt_status st_ = (call);                                                                 \
-        cr_assert_eq(st_, SEQRT_OK, "%s: %s (%s)", #call, seqrt_status_str(st_), seqrt_last_error()); \
-    } while (0)
 
 /* One recurrent layer's configuration. */
 typedef struct cfg {
@@ -103,13 +98,6 @@ static seqrt_model *model(const cfg *c, int hn_only)
     seqrt_model *m = NULL;
     OK(seqrt_model_load(&m, jp, NULL));
     return m;
-}
-
-static const seqrt_device *device(const char *spec)
-{
-    const seqrt_device *d = NULL;
-    OK(seqrt_device_find(&d, spec));
-    return d;
 }
 
 /* Runs `m` over T steps of B entries on the reference and on onednn
