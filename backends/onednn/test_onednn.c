@@ -91,22 +91,9 @@ static void compare_run(seqrt_model *m, seqrt_tensor **in, size_t nin, const cha
     if (wx) setenv("SEQRT_ONEDNN_WX", "model", 1);
     OK(seqrt_session_create(&dn, m, device("onednn"), NULL));
     OK(seqrt_session_run(ref, (const seqrt_tensor *const *)in, nin));
-    for (int rep = 0; rep < 2; rep++) { /* the second run reuses the primitives */
-        OK(seqrt_session_run(dn, (const seqrt_tensor *const *)in, nin));
-        for (size_t o = 0; o < seqrt_model_output_count(m); o++) {
-            const seqrt_tensor *a, *b;
-            OK(seqrt_session_output(ref, o, &a));
-            OK(seqrt_session_output(dn, o, &b));
-            cr_assert_eq(seqrt_tensor_count(a), seqrt_tensor_count(b));
-            sq_compare_result r;
-            int ok = sq_compare(seqrt_tensor_data(b), seqrt_tensor_data(a), seqrt_tensor_count(a), SQ_DEFAULT_ATOL,
-                                SQ_DEFAULT_RTOL, &r);
-            cr_expect(ok, "%s [%s] output %s: %zu of %zu bad (first %zu: got %g want %g; max abs %g, nonfinite %zu)",
-                      what, mode, seqrt_model_output_name(m, o), r.failures, r.count, r.first_bad, r.got_bad,
-                      r.ref_bad, r.max_abs, r.nonfinite_mismatch);
-            if (!ok) break;
-        }
-    }
+    char what_mode[700];
+    snprintf(what_mode, sizeof what_mode, "%s [%s]", what, mode);
+    runs_match(ref, dn, m, in, nin, what_mode); /* the second run reuses the primitives */
     seqrt_session_free(ref);
     seqrt_session_free(dn);
     unsetenv("SEQRT_ONEDNN_RNN");

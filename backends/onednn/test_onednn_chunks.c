@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../conformance/compare.h"
 #include "../../tests/test_util.h"
 #include "seqrt.h"
 #include "onednn_test_util.h"
@@ -126,23 +125,11 @@ static void compare(seqrt_model *m, const cfg *c, int64_t T, int64_t B, const ch
     else unsetenv("SEQRT_ONEDNN_CHUNK");
     OK(seqrt_session_create(&dn, m, device("onednn"), NULL));
     OK(seqrt_session_run(ref, (const seqrt_tensor *const *)in, nin));
-    for (int rep = 0; rep < 2; rep++) {
-        OK(seqrt_session_run(dn, (const seqrt_tensor *const *)in, nin));
-        for (size_t o = 0; o < seqrt_model_output_count(m); o++) {
-            const seqrt_tensor *a, *b;
-            OK(seqrt_session_output(ref, o, &a));
-            OK(seqrt_session_output(dn, o, &b));
-            cr_assert_eq(seqrt_tensor_count(a), seqrt_tensor_count(b));
-            sq_compare_result r;
-            const int ok = sq_compare(seqrt_tensor_data(b), seqrt_tensor_data(a), seqrt_tensor_count(a),
-                                      SQ_DEFAULT_ATOL, SQ_DEFAULT_RTOL, &r);
-            cr_expect(ok, "%s nl=%d bidir=%d proj=%d peep=%d bf=%d lengths=%d %s T=%lld B=%lld [%s, chunk %s] %s: "
-                          "%zu of %zu bad (first %zu: got %g want %g)",
-                      c->op, c->nl, c->bidir, c->proj, c->peep, c->bf, c->lengths, c->extra, (long long)T,
-                      (long long)B, mode, chunk ? chunk : "derived", seqrt_model_output_name(m, o), r.failures,
-                      r.count, r.first_bad, r.got_bad, r.ref_bad);
-        }
-    }
+    char what[512];
+    snprintf(what, sizeof what, "%s nl=%d bidir=%d proj=%d peep=%d bf=%d lengths=%d %s T=%lld B=%lld [%s, chunk %s]",
+             c->op, c->nl, c->bidir, c->proj, c->peep, c->bf, c->lengths, c->extra, (long long)T, (long long)B, mode,
+             chunk ? chunk : "derived");
+    runs_match(ref, dn, m, in, nin, what);
     seqrt_session_free(ref);
     seqrt_session_free(dn);
     for (size_t i = 0; i < nin; i++) seqrt_tensor_free(in[i]);
