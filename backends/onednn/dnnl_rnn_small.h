@@ -1,8 +1,9 @@
 /*
  * oneDNN backend: the interface of the loop engine's small-batch path
  * (dnnl_rnn_small.c) — LSTM without projection, linear-before-reset GRU,
- * RNN, at batch 1 to DN_SMALL_MAX_BATCH: one OpenMP team for the whole
- * sequence, each thread the product h W_hh^T and the cell for its own
+ * RNN, at batch 1 to DN_SMALL_MAX_BATCH: one thread team for each chunk of
+ * the sequence (the loop engine's chunks; chunks chain through s0 and the
+ * ping-pong h), each thread the product h W_hh^T and the cell for its own
  * hidden units, one barrier per step.
  */
 #ifndef SEQRT_DNNL_RNN_SMALL_H
