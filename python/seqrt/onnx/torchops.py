@@ -218,10 +218,11 @@ def _reduce(fn):
 
 def _softmax(fn):
     def run(g, node, a, x):
-        if g.opset < 13 and x[0].dim() != 2 and int(a.get("axis", 1)) != x[0].dim() - 1:
-            g.fail("opset %d's Softmax over the axes from %s on (coerced to 2-D) has no PyTorch call"
-                   % (g.opset, a.get("axis", 1)))
-        return fn(g.t(x[0]), dim=int(a.get("axis", -1 if g.opset >= 13 else 1)))
+        t = g.t(x[0])
+        if g.opset < 13 and t.dim() != 2 and int(a.get("axis", 1)) % t.dim() != t.dim() - 1:
+            g.fail("opset %d's %s over the axes from %s on (coerced to 2-D) has no PyTorch call"
+                   % (g.opset, node.op_type, a.get("axis", 1)))
+        return fn(t, dim=int(a.get("axis", -1 if g.opset >= 13 else 1)))
     return run
 
 
@@ -245,7 +246,7 @@ def _one_hot(g, node, a, x):
     if depth is None or int(a.get("axis", -1)) != -1 or list(values) != [0, 1]:
         g.fail("OneHot other than F.one_hot(ids, depth) (axis -1, values [0, 1])")
     out = F.one_hot(g.t(x[0]).long(), int(depth))
-    return out if values.dtype == np.int64 else out.to(_CAST[{np.dtype(np.float32): 1}.get(values.dtype, 7)])
+    return out.float() if values.dtype.kind == "f" else out
 
 
 def _constant(a):

@@ -99,7 +99,7 @@ class _Plan:
                 b = self.params.get(n.input[2]) if len(n.input) > 2 and n.input[2] else None
                 if b is None and len(n.input) > 2 and n.input[2]:
                     continue
-                self.linears[n.output[0]] = self.linear(n, (n.input[1], n.input[2] if b is not None else ""),
+                self.linears[n.output[0]] = self.make_linear(n, (n.input[1], n.input[2] if b is not None else ""),
                                                          W, b, taken, share=True)
             elif n.op_type == "MatMul" and W is not None and W.dim() == 2:
                 u = users.get(n.output[0], [])
@@ -112,7 +112,7 @@ class _Plan:
                     else:
                         b = None
                 key = ("T:" + n.input[1], [i for i in u[0].input if i != n.output[0]][0] if b is not None else "")
-                self.linears[n.output[0]] = self.linear(n, key, W.t(), b, taken, share=False)
+                self.linears[n.output[0]] = self.make_linear(n, key, W.t(), b, taken, share=False)
             elif n.op_type == "Split" and len(n.output) > 1:
                 axis = int(a.get("axis", 0))
                 if all(len(users.get(o, [])) == 1 and users[o][0] is not None and
@@ -135,7 +135,7 @@ class _Plan:
             axes = None if axes is None else [int(k) for k in np.reshape(axes, -1)]
         return axes == [axis]
 
-    def linear(self, node, key, W, b, taken, share):
+    def make_linear(self, node, key, W, b, taken, share):
         """The nn.Linear of weight W [out, in] (the parameter itself when
         share) and bias b, named after the node's module path; one per
         `key` (the weights' names: every step of an unrolled loop calls the
