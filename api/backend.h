@@ -88,7 +88,7 @@ struct seqrt_device {
     const sq_backend *backend;
     size_t index;
     char name[128];
-    char description[256];
+    char description[512];
     char vendor[64];
     char driver[128];
     int compute_units;

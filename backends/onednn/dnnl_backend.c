@@ -24,6 +24,7 @@
 
 #include "cpu_budget.h"
 #include "dnnl_common.h"
+#include "dnnl_rnn.h"
 #include "dnnl_team.h"
 #include "formats.h"
 
@@ -121,7 +122,8 @@ static seqrt_status parse_env(dn_session *s)
     }
     s->proj_rt = env_is("SEQRT_ONEDNN_PROJ", "runtime");
     s->wx_model = env_is("SEQRT_ONEDNN_WX", "model");
-    s->small_tile = cpu_has_avx512() && !env_is("SEQRT_ONEDNN_SMALL_TILE", "2") ? 4 : 2;
+    s->wide_vectors = cpu_has_avx512();
+    s->small_tile = s->wide_vectors && !env_is("SEQRT_ONEDNN_SMALL_TILE", "2") ? 4 : 2;
     int team_mode;
     int64_t drop_at;
     seqrt_status st = team_env(&team_mode, &drop_at);
@@ -320,12 +322,13 @@ SQ_BACKEND_MODULE_INIT_FN(sq_backend *b)
         return SEQRT_ERR_INVALID_ARGUMENT;
     }
     dn_team_configure(team_mode, drop_at);
-    char team[100];
+    char team[100], engines[200];
     dn_team_describe(team, sizeof team);
+    dn_engine_policy(cpu_has_avx512(), engines, sizeof engines);
     snprintf(d->name, sizeof d->name, "%s", cpu);
     snprintf(d->description, sizeof d->description,
-             "oneDNN CPU engine: %d thread%s (%s), %s; %s; LSTM/GRU/RNN primitives, matmul", threads,
-             threads == 1 ? "" : "s", why, isa_name(dnnl_get_effective_cpu_isa()), team);
+             "oneDNN CPU engine: %d thread%s (%s), %s; %s; %s", threads,
+             threads == 1 ? "" : "s", why, isa_name(dnnl_get_effective_cpu_isa()), team, engines);
     snprintf(d->vendor, sizeof d->vendor, "%s", vendor);
     if (v->hash && strcmp(v->hash, "N/A"))
         snprintf(d->driver, sizeof d->driver, "oneDNN %d.%d.%d (%s)", v->major, v->minor, v->patch, v->hash);

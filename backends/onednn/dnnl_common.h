@@ -235,6 +235,9 @@ typedef struct dn_session {
     bool wx_model;                /* SEQRT_ONEDNN_WX=model */
     int small_tile;               /* small-batch path: batch entries per tile, 4 (AVX-512,
                                      unless SEQRT_ONEDNN_SMALL_TILE=2) or 2 */
+    bool wide_vectors;            /* the hand-written kernels' 16-float vectors are one
+                                     register (AVX-512): auto may pick the loop engine and
+                                     its small-batch path (dn_engine_policy) */
     int nthreads;
     void **state;                 /* per layer: the op's prepared state */
     sq_values values;             /* every value in host memory (api/backend.h) */

@@ -11,8 +11,10 @@
  * run on the loop engine when some entry is shorter than T (it handles
  * lengths in place) or the batch is small (B <= DN_LOOP_MAX_BATCH), where a
  * step matmul plus a vectorised cell beats the primitive's per-step
- * overhead; otherwise on oneDNN's RNN primitive. `loop` never takes the
- * small-batch path, `fused` takes it wherever it applies.
+ * overhead; otherwise on oneDNN's RNN primitive. That is on a CPU with
+ * AVX-512 (dn_session.wide_vectors); without it auto prefers the primitive
+ * (see predict_engine). `loop` never takes the small-batch path, `fused`
+ * takes it wherever it applies.
  *
  * Format 1.1 forms: a layer with gate functions other than the op's own or
  * with `clip` runs on the loop engine in every mode (the primitive has
@@ -30,6 +32,12 @@
 /* Largest batch the auto mode gives to the loop engine (measured: see
  * docs/onednn.md). */
 #define DN_LOOP_MAX_BATCH 32
+
+/* Largest whole-sequence buffer (gates and outputs of every step) that the
+ * auto mode lets oneDNN's primitive materialise where it prefers the
+ * primitive (no AVX-512): longer sequences go to the loop engine, whose
+ * chunks keep the memory a run adds bounded (the 64 MB of docs/onednn.md). */
+#define DN_PRIM_MAX_SEQ_BYTES (64.0 * 1024 * 1024)
 
 /* ------------------------------------------------------------ state */
 
@@ -86,11 +94,38 @@ static int auto_small(const dn_rnn *r, int64_t B)
     return r->op != SQ_OP_RNN || (B <= 16 && r->H <= 512);
 }
 
-/* The engine auto mode picks for batch B. */
-static int predict_engine(const dn_rnn *r, int64_t B, bool ragged)
+/* The engine auto mode picks for batch B. Without wide vectors (no
+ * AVX-512) the hand-written kernels' 16-float vectors are two AVX2
+ * registers each and their register tiles spill to the stack: measured 7
+ * to 13 times slower than the primitive (small-batch path) and 2 times
+ * (step-matmul loop) at B = 1, 16 and 64 on an AVX2 EPYC; there the
+ * primitive takes every layer it computes, and the loop engine only the
+ * ragged batches, the forms the primitive lacks (engine_for) and the
+ * sequences whose whole-sequence buffers would pass DN_PRIM_MAX_SEQ_BYTES:
+ * the primitive materialises every step's output (and its scratch), the
+ * loop engine walks the sequence in chunks (bounded memory, docs/onednn.md).
+ * T = 0: not known yet (session creation). */
+static int predict_engine(const dn_session *s, const dn_rnn *r, int64_t B, int64_t T, bool ragged)
 {
-    if (auto_small(r, B) || ragged) return DN_RNN_LOOP;
+    if (ragged) return DN_RNN_LOOP;
+    if (!s->wide_vectors) {
+        const double seq = (double)T * (double)B * (double)r->D * (double)(r->G * r->H + r->H) * sizeof(float);
+        return seq > DN_PRIM_MAX_SEQ_BYTES ? DN_RNN_LOOP : DN_RNN_PRIMITIVE;
+    }
+    if (auto_small(r, B)) return DN_RNN_LOOP;
     return B <= DN_LOOP_MAX_BATCH ? DN_RNN_LOOP : DN_RNN_PRIMITIVE;
+}
+
+void dn_engine_policy(bool wide_vectors, char *out, size_t n)
+{
+    if (wide_vectors)
+        snprintf(out, n, "recurrent layers: small-batch kernel at B <= %d, step-matmul loop to B = %d, "
+                 "RNN primitive above (AVX-512: 16-float vectors fill one register)", DN_SMALL_MAX_BATCH,
+                 DN_LOOP_MAX_BATCH);
+    else
+        snprintf(out, n, "recurrent layers: oneDNN's RNN primitive; the chunked loop engine for ragged lengths, "
+                 "forms the primitive lacks and sequences over %.0f MB (no AVX-512: seqrt's 16-float kernels "
+                 "would spill)", DN_PRIM_MAX_SEQ_BYTES / (1024.0 * 1024.0));
 }
 
 /* The engine a run takes in mode `engine`: the loop engine for a layer
@@ -121,7 +156,7 @@ static void derive_forms(dn_rnn *r, const sq_layer *L)
 static int use_small(const dn_session *s, const dn_rnn *r, int64_t B)
 {
     if (s->rnn_mode == DN_RNN_SMALL) return dn_small_eligible(r, B);
-    return s->rnn_mode == DN_RNN_AUTO && auto_small(r, B);
+    return s->rnn_mode == DN_RNN_AUTO && s->wide_vectors && auto_small(r, B);
 }
 
 seqrt_status dn_rnn_prepare(dn_session *s, const sq_layer *L, const dn_rnn_cell *cell, void **out)
@@ -170,7 +205,7 @@ seqrt_status dn_rnn_prepare(dn_session *s, const sq_layer *L, const dn_rnn_cell 
     int engine = s->rnn_mode;
     const sq_value *x = &s->m->values[L->in[SQ_SLOT_X]];
     const int64_t B = x->dims[s->m->batch_first ? 0 : 1];
-    if (engine == DN_RNN_AUTO) engine = B > 0 ? predict_engine(r, B, false) : DN_RNN_LOOP;
+    if (engine == DN_RNN_AUTO) engine = B > 0 ? predict_engine(s, r, B, 0, false) : DN_RNN_LOOP;
     engine = engine_for(r, engine);
     if (engine == DN_RNN_PRIMITIVE) return dn_rnn_prim_prepare(s, r);
     /* a symbolic batch prepares for the small batches (packing W_hh is
@@ -202,7 +237,7 @@ seqrt_status dn_rnn_op_run(void *session, const sq_op_args *a, void *state)
     const bool ragged = dn_lengths_matter(run.lens, run.B, run.T);
     if (!ragged) run.lens = NULL; /* every entry runs T steps */
     int engine = s->rnn_mode;
-    if (engine == DN_RNN_AUTO) engine = predict_engine(r, run.B, ragged);
+    if (engine == DN_RNN_AUTO) engine = predict_engine(s, r, run.B, run.T, ragged);
     if (engine == DN_RNN_SMALL) engine = DN_RNN_LOOP; /* the loop engine's small path where it applies */
     engine = engine_for(r, engine);
     /* oneDNN's relu maps NaN to 0, the reference (and PyTorch) keep it: a
