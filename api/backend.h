@@ -142,11 +142,13 @@ void sq_values_free(sq_values *v);
 /* Whether value x is unused: not a model output and read by no layer. */
 bool sq_value_unused(const seqrt_model *model, int x);
 /* Marks the unused outputs of layer L in the slots of `mask` (an op row's
- * unbound_outs) to be bound with data NULL, their buffers freed. The host
- * executor applies every row of its table at creation; a backend with a
- * session of its own applies its rows (the oneDNN recurrent rows do at
- * prepare, given the session's store). Returns how many it marked. */
+ * unbound_outs) to be bound with data NULL, their buffers freed. Sessions
+ * apply their whole table at creation (sq_values_skip_table: the host
+ * executor, the oneDNN session). Returns how many it marked. */
 int sq_values_skip_unused(sq_values *v, const sq_layer *L, unsigned mask);
+/* sq_values_skip_unused for every layer with its row of `ops` (a device's
+ * op table): what a session applies once, at creation. */
+void sq_values_skip_table(sq_values *v, const sq_op_impl *const *ops);
 /* Binds every value for a run of `plan`'s shapes (an unbound value: the
  * view's shape, data NULL). */
 seqrt_status sq_values_bind(sq_values *v, const sq_plan *plan, const sq_view *const *inputs,

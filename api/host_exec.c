@@ -77,6 +77,15 @@ int sq_values_skip_unused(sq_values *v, const sq_layer *L, unsigned mask)
     return marked;
 }
 
+void sq_values_skip_table(sq_values *v, const sq_op_impl *const *ops)
+{
+    const seqrt_model *m = v->model;
+    for (int l = 0; l < m->nlayers; l++) {
+        const sq_op_impl *row = ops[m->layers[l].op];
+        if (row && row->unbound_outs) sq_values_skip_unused(v, &m->layers[l], row->unbound_outs);
+    }
+}
+
 seqrt_status sq_values_bind(sq_values *v, const sq_plan *plan, const sq_view *const *inputs,
                             sq_view *const *outputs)
 {
@@ -136,8 +145,7 @@ seqrt_status sq_host_exec_create(sq_host_exec **out, const seqrt_model *m, const
     if (!st && !(e->state = sq_calloc((size_t)(m->nlayers ? m->nlayers : 1), sizeof *e->state)))
         st = sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
     e->nlayers = m->nlayers;
-    for (int l = 0; !st && l < m->nlayers; l++)
-        if (ops[m->layers[l].op]) sq_values_skip_unused(&e->values, &m->layers[l], ops[m->layers[l].op]->unbound_outs);
+    if (!st) sq_values_skip_table(&e->values, ops);
     if (!st) st = sq_ops_prepare(ops, NULL, m, e->state);
     for (int l = 0; e->state && l < m->nlayers; l++) e->prepared = e->prepared || e->state[l];
     if (st) {

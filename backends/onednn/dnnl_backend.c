@@ -192,6 +192,7 @@ static seqrt_status session_create(const seqrt_device *dev, const seqrt_model *m
         session_free(s);
         return st;
     }
+    sq_values_skip_table(&s->values, g_ops); /* unused outputs of rows that accept them unbound */
     dnnl_status_t ds = dnf_stream_create(&s->stream, dn_engine, dnnl_stream_default_flags);
     if (ds != dnnl_success) {
         s->stream = NULL;

@@ -178,8 +178,7 @@ seqrt_status dn_rnn_prepare(dn_session *s, const sq_layer *L, const dn_rnn_cell 
     r->P = L->op == SQ_OP_LSTM && L->a.proj_size > 0 ? L->a.proj_size : 0;
     derive_forms(r, L);
     /* an unused sequence output is bound unallocated (the row's
-     * unbound_outs): runs write h_n / c_n only */
-    sq_values_skip_unused(&s->values, L, DN_RNN_UNBOUND);
+     * unbound_outs, applied at session creation): runs write h_n / c_n only */
     r->y_unused = sq_value_unused(s->m, L->out[SQ_OUT_MAIN]);
     const int nl = r->nl;
     r->bias = sq_calloc((size_t)nl, sizeof *r->bias);
