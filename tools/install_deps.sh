@@ -10,6 +10,7 @@
 set -euo pipefail
 pkgs=(cmake make gcc pkg-config libcjson-dev libcriterion-dev
       libdnnl-dev libclblast-dev ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo
+      mesa-opencl-icd oclgrind
       dpkg-dev python3 python3-numpy python3-pytest python3-venv python3-setuptools
       python3-torch python3-onnx libonnx-testdata)
 for a in "$@"; do
