@@ -2,8 +2,9 @@
 # Installs the Debian packages seqrt builds and tests with, if any is missing.
 #   tools/install_deps.sh            build + test dependencies, the Python
 #                                    package's (numpy, pytest, venv; torch and
-#                                    onnx for seqrt.export / seqrt.onnx) and
-#                                    the Debian packaging's (dpkg-dev)
+#                                    onnx for seqrt.export / seqrt.onnx;
+#                                    distributed and pandas for seqrt.dask)
+#                                    and the Debian packaging's (dpkg-dev)
 #   tools/install_deps.sh --tools    the same (kept for older instructions)
 #   tools/install_deps.sh --ci       also the reliability CI's (clang with
 #                                    libFuzzer and the sanitizers, valgrind)
@@ -12,7 +13,7 @@ pkgs=(cmake make gcc pkg-config libcjson-dev libcriterion-dev
       libdnnl-dev libclblast-dev ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo
       mesa-opencl-icd oclgrind
       dpkg-dev python3 python3-numpy python3-pytest python3-venv python3-setuptools
-      python3-torch python3-onnx libonnx-testdata)
+      python3-torch python3-onnx libonnx-testdata python3-distributed python3-pandas)
 for a in "$@"; do
   case $a in
     --tools) ;;
