@@ -90,7 +90,7 @@ set(CPACK_DEBIAN_PYTHON_PACKAGE_SECTION python)
 set(CPACK_DEBIAN_PYTHON_PACKAGE_ARCHITECTURE all)
 set(CPACK_DEBIAN_PYTHON_PACKAGE_SHLIBDEPS OFF)
 set(CPACK_DEBIAN_PYTHON_PACKAGE_DEPENDS "python3 (>= 3.9), python3-numpy, ${_seqrt_lib}")
-set(CPACK_DEBIAN_PYTHON_PACKAGE_SUGGESTS "python3-torch, python3-onnx")
+set(CPACK_DEBIAN_PYTHON_PACKAGE_SUGGESTS "python3-torch, python3-onnx, python3-distributed")
 set(CPACK_COMPONENT_PYTHON_DESCRIPTION "seqrt: Python package
  import seqrt: models, devices and sessions over libseqrt (ctypes, numpy
  arrays in and out), seqrt.export (PyTorch) and seqrt.onnx (ONNX import).")
