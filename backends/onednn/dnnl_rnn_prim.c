@@ -431,5 +431,12 @@ static seqrt_status run_lengths(dn_session *s, dn_rnn *r, const dn_rnn_run *run)
 
 seqrt_status dn_rnn_prim_run(dn_session *s, dn_rnn *r, const dn_rnn_run *run)
 {
-    return run->lens ? run_lengths(s, r, run) : run_dense(s, r, run);
+    dn_rnn_run g = *run;
+    /* the primitive writes a whole sequence: scratch of T steps when the
+     * run asks for h_n / c_n only */
+    if (!g.y) {
+        SQ_TRY(dn_buf_reserve(&r->ybuf, sizeof(float) * (size_t)(run->T * run->B * r->D * r->Ho)));
+        g.y = dn_buf_f(&r->ybuf);
+    }
+    return g.lens ? run_lengths(s, r, &g) : run_dense(s, r, &g);
 }
