@@ -3,8 +3,10 @@
  *
  *   xg = x W_ih^T           one CLBlast GEMM, every step, both directions
  *   h, c <- h0, c0 or 0     (rows k*D .. k*D + D - 1 of the initial states)
- *   persistent kernel       one launch for all steps (small B and H), or
- *   per step s < max(len):  hg = h W_hh^T (GEMM batched over directions),
+ *   the path ocl_rec_choose picks (ocl_rec_path.c), over s < max(len):
+ *     persistent kernel     one launch for all steps (small B and H), or
+ *     step kernels          per step one fused launch (ocl_step.c), or
+ *     gemm path, per step:  hg = h W_hh^T (GEMM batched over directions),
  *                           then the op's cell kernel(s)
  *   h_n, c_n <- h, c
  *
@@ -31,6 +33,7 @@ void ocl_rec_release(void *state)
         ocl_release_mem(&w->b_hh);
         ocl_release_mem(&w->w_hr);
         ocl_release_mem(&w->peep);
+        ocl_step_release(w);
     }
     ocl_release_mem(&r->gates);
     ocl_buf *bufs[] = {&r->xg, &r->hg, &r->h, &r->c, &r->htmp, &r->hp, &r->seq[0], &r->seq[1]};
@@ -78,6 +81,9 @@ static seqrt_status upload_gates(ocl_session *s, const sq_layer *L, int D, cl_me
 seqrt_status ocl_rec_prepare(void *session, const sq_layer *L, void **state)
 {
     ocl_session *s = session;
+    ocl_rec_mode mode;
+    seqrt_status st = ocl_rec_mode_get(&mode);
+    if (st) return st;
     ocl_rec *r = sq_calloc(1, sizeof *r);
     if (!r) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
     r->nl = (int)L->a.num_layers;
@@ -93,7 +99,6 @@ seqrt_status ocl_rec_prepare(void *session, const sq_layer *L, void **state)
                (!L->a.default_acts || L->a.clip > 0 ? OCL_RF_GATES : 0) |
                (L->a.direction == SQ_DIR_REVERSE ? OCL_RF_REV0 : 0) | (lstm && L->a.input_forget ? OCL_RF_IFORGET : 0);
     *state = r;
-    seqrt_status st;
     if ((r->flags & OCL_RF_GATES) && (st = upload_gates(s, L, r->D, &r->gates))) return st;
     r->layers = sq_calloc((size_t)r->nl, sizeof *r->layers);
     if (!r->layers) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
@@ -117,6 +122,8 @@ seqrt_status ocl_rec_prepare(void *session, const sq_layer *L, void **state)
                         return st;
                 }
         }
+        /* the step path's transposed weights, unless a forced mode rules it out */
+        if (mode != OCL_MODE_GEMM && (st = ocl_step_prepare(s, L, r, k))) return st;
     }
     return SEQRT_OK;
 }
@@ -173,9 +180,15 @@ seqrt_status ocl_rec_execute(ocl_session *s, const sq_op_args *a, ocl_rec *r, oc
     cl_mem hn = ocl_mem(a->out[SQ_OUT_H_N]), cn = lstm ? ocl_mem(a->out[SQ_OUT_C_N]) : NULL;
     ocl_rec_run c = {s, L, r, NULL, NULL, ocl_mem(a->in[SQ_SLOT_LENGTHS]), 0, (int)T, (int)B, bf};
     c.has_len = c.lens != NULL;
-    size_t local_bytes = 0;
-    char why[256];
-    const bool persistent = ocl_persistent_chosen(s, r, B, &local_bytes, why, sizeof why);
+    ocl_rec_mode mode;
+    if ((st = ocl_rec_mode_get(&mode))) return st;
+    char why[640];
+    ocl_rec_path path = ocl_rec_choose(s, r, mode, B, why, sizeof why);
+    if (path == OCL_PATH_STEP && !r->layers[0].wt) {
+        /* prepared under SEQRT_OPENCL_RECURRENT=gemm, run under another */
+        path = OCL_PATH_GEMM;
+        snprintf(why, sizeof why, "gemm path: the session was created with SEQRT_OPENCL_RECURRENT=gemm");
+    }
     sq_log(SQ_LOG_DEBUG, "opencl: layer '%s': %s", L->name, why);
 
     const size_t state_h = (size_t)(D * B * r->Ho), state_c = (size_t)(D * B * r->H);
@@ -195,8 +208,10 @@ seqrt_status ocl_rec_execute(ocl_session *s, const sq_op_args *a, ocl_rec *r, oc
                     : ocl_zero(s, r->c.mem, 0, state_c);
             if (st) return st;
         }
-        if (persistent) {
+        if (path == OCL_PATH_PERSISTENT) {
             if ((st = ocl_persistent_run(&c))) return st;
+        } else if (path == OCL_PATH_STEP) {
+            if ((st = ocl_step_run(&c, (int)steps))) return st;
         } else {
             for (int64_t t = 0; t < steps; t++)
                 if ((st = step(&c, (int)t))) return st;

@@ -3,7 +3,10 @@
  * on the device, per layer one CLBlast GEMM for the input projection of all
  * steps and both directions, then either the per-step path (per step: a
  * GEMM batched over directions + the op's cell kernel, ocl_lstm.c and
- * ocl_gru_rnn.c) or the persistent kernel (ocl_persistent.c). Both paths
+ * ocl_gru_rnn.c: the "gemm" path), the fused step kernels (per step one
+ * launch of seqrt's own kernel doing h W_hh^T and the cell, ocl_step.c: the
+ * "step" path) or the persistent kernel (ocl_persistent.c); ocl_rec_path.c
+ * chooses. Every path
  * compute every form of the format: the layer's gate functions and clip
  * reach the kernels as a small gate table per direction (gates.cl),
  * direction "reverse" and input_forget as flags; the op's own functions
@@ -32,6 +35,17 @@ typedef struct ocl_rec_layer {
     cl_mem b_ih, b_hh; /* [D * G*H], NULL without bias */
     cl_mem w_hr;       /* [D, H_out, H] when projected */
     cl_mem peep;       /* [D, 3, H]: p_i, p_f, p_o when peephole */
+    /* the step path (ocl_step.c): transposed weights, made at session
+     * creation unless SEQRT_OPENCL_RECURRENT rules the path out */
+    cl_mem wt;         /* W_hh^T [D, H_out, G*H] */
+    cl_mem wrt;        /* W_hr^T [D, H, H_out] when projected */
+    cl_kernel ks[2];   /* its kernels (one object per layer: arguments set once) */
+    size_t ks_wg[2];   /* CL_KERNEL_WORK_GROUP_SIZE of each */
+    struct ocl_step_bound {
+        cl_mem m[13];
+        cl_int v[9];
+        bool set;
+    } bound[2];        /* the arguments last set on each */
 } ocl_rec_layer;
 
 typedef struct ocl_rec {
@@ -55,7 +69,19 @@ typedef struct ocl_rec_run {
     int T, B, bf;
 } ocl_rec_run;
 
-/* One time step of every direction (per-step path). */
+/* The recurrent paths, and what SEQRT_OPENCL_RECURRENT asks for. */
+typedef enum ocl_rec_path { OCL_PATH_GEMM, OCL_PATH_STEP, OCL_PATH_PERSISTENT } ocl_rec_path;
+typedef enum ocl_rec_mode { OCL_MODE_AUTO, OCL_MODE_GEMM, OCL_MODE_STEP, OCL_MODE_PERSISTENT } ocl_rec_mode;
+
+/* SEQRT_OPENCL_RECURRENT (unset, "" or auto | gemm | step | persistent);
+ * any other value is SEQRT_ERR_INVALID_ARGUMENT naming the valid ones. */
+seqrt_status ocl_rec_mode_get(ocl_rec_mode *out);
+/* The path of a layer at batch B (and why, for SEQRT_LOG=debug): see
+ * ocl_rec_path.c for the rule. */
+ocl_rec_path ocl_rec_choose(ocl_session *s, const ocl_rec *r, ocl_rec_mode mode, int64_t B, char *why,
+                            size_t why_size);
+
+/* One time step of every direction (gemm path). */
 typedef seqrt_status (*ocl_step_fn)(const ocl_rec_run *c, int step);
 
 /* hg[d] = h[d] W_hh[d]^T over rows [row0, row0 + rows) of W_hh's gate rows,
@@ -69,10 +95,15 @@ seqrt_status ocl_rec_prepare(void *session, const sq_layer *L, void **state);
 seqrt_status ocl_rec_execute(ocl_session *s, const sq_op_args *a, ocl_rec *r, ocl_step_fn step);
 void ocl_rec_release(void *state);
 
-/* Persistent kernel (ocl_persistent.c): whether it runs this layer (and why,
- * for SEQRT_LOG=debug), and the launch for one layer. */
-bool ocl_persistent_chosen(ocl_session *s, const ocl_rec *r, int64_t B, size_t *local_bytes, char *why,
-                           size_t why_size);
+/* Persistent kernel (ocl_persistent.c): its local memory (the three
+ * __local arguments, bytes each) and the launch for one layer. */
+void ocl_persistent_local(const ocl_rec *r, size_t bytes[3]);
 seqrt_status ocl_persistent_run(const ocl_rec_run *c);
+
+/* Step path (ocl_step.c): the transposed weights and kernels of layer k
+ * (at session creation), and the `steps` steps of one layer. */
+seqrt_status ocl_step_prepare(ocl_session *s, const sq_layer *L, ocl_rec *r, int k);
+void ocl_step_release(ocl_rec_layer *w);
+seqrt_status ocl_step_run(const ocl_rec_run *c, int steps);
 
 #endif /* OCL_RECURRENT_H */

@@ -5,7 +5,7 @@
  * folder) with gate functions other than the op's own (all eleven, with
  * alpha/beta, one list per direction), clip, input_forget and direction
  * "reverse" (with lengths, initial states, stacks, projection, peepholes),
- * each run on the per-step path and on the persistent kernel
+ * each run on the three recurrent paths, gemm, step and persistent
  * (SEQRT_OPENCL_RECURRENT) and compared output by output with the
  * conformance suite's rule |x - ref| <= 1e-4 + 1e-3 |ref|.
  */
@@ -183,8 +183,8 @@ static void run_on(const seqrt_model *m, const char *spec, const char *mode, seq
     seqrt_session_free(s);
 }
 
-/* Builds case c, runs it on the reference and on opencl (both recurrent
- * paths) and compares every output. */
+/* Builds case c, runs it on the reference and on opencl (every recurrent
+ * path) and compares every output. */
 static void check(const rcase *c, const char *what)
 {
     char dir[] = "/tmp/seqrt_ocl11_XXXXXX", json[600];
@@ -210,8 +210,8 @@ static void check(const rcase *c, const char *what)
     float *ref[3], *got[3];
     size_t rc[3], gc[3];
     run_on(m, "reference", NULL, in, nin, ref, rc, nout);
-    const char *modes[] = {"step", "persistent"};
-    for (int p = 0; p < 2; p++) {
+    const char *modes[] = {"gemm", "step", "persistent"};
+    for (int p = 0; p < 3; p++) {
         run_on(m, "opencl", modes[p], in, nin, got, gc, nout);
         for (size_t o = 0; o < nout; o++) {
             cr_assert_eq(gc[o], rc[o]);

@@ -1,0 +1,177 @@
+/*
+ * The step path (kernels/step.cl): per time step one launch of seqrt's own
+ * fused kernel doing h W_hh^T and the cell (two for a projected LSTM and
+ * for GRU without linear_before_reset), no CLBlast call in the step loop.
+ *
+ * At session creation (ocl_step_prepare) each layer gets W_hh^T (and W_hr^T)
+ * uploaded, each gate's units padded to whole vectors of the profile's
+ * width (SQ_VEC), so the kernels read the weights coalesced, and its own kernel
+ * objects: the arguments are set when the layer runs and only when a buffer
+ * or size changed since the last run (ocl_step_bound), and per step only
+ * the step index is set before the enqueue. h ping-pongs between r->h and
+ * r->hp by the step's parity; after an odd number of steps the final h is
+ * copied back into r->h, where the driver reads h_n.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ocl_recurrent.h"
+
+enum { STEP_ARG_S = 22 }; /* the step index, the last argument of SQ_STEP_ARGS */
+
+/* The kernels of each op: [0] runs first when there are two. */
+static void kernel_names(const ocl_rec *r, const char *names[2])
+{
+    names[0] = names[1] = NULL;
+    if (r->op == 0) {
+        names[0] = "sq_lstm_step";
+        if (r->flags & OCL_RF_PROJ) names[1] = "sq_lstm_proj_step";
+    } else if (r->op == 1) {
+        if (!(r->flags & OCL_RF_LBR)) names[0] = "sq_gru_reset_step";
+        names[1] = "sq_gru_step";
+    } else {
+        names[0] = "sq_rnn_step";
+    }
+}
+
+/* Uploads weight `which` of layer k transposed and padded, per direction:
+ * [G * units, K] (row q * units + j) becomes [K][G][pad] (pad: units
+ * rounded up to the vector width, the padding zero). */
+static seqrt_status upload_t(ocl_session *s, const sq_layer *L, int k, int which, size_t G, size_t units, size_t K,
+                             size_t pad, cl_mem *out)
+{
+    const int D = sq_dirs(L);
+    const size_t each = K * G * pad;
+    float *t = sq_calloc(each ? each : 1, sizeof *t);
+    if (!t) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory transposing the weights of layer '%s'", L->name);
+    seqrt_status st = ocl_upload(s, NULL, each * (size_t)D, out, L->name);
+    for (int d = 0; !st && d < D; d++) {
+        const sq_weight *w = sq_rnn_weight(L, k, d, which);
+        if (!w) continue;
+        if ((size_t)w->count != G * units * K) {
+            st = sq_error(SEQRT_ERR_INTERNAL, "recurrent weight %s has %lld values, expected %zu", w->name,
+                          (long long)w->count, G * units * K);
+            break;
+        }
+        const float *src = w->data;
+        for (size_t q = 0; q < G; q++)
+            for (size_t j = 0; j < units; j++)
+                for (size_t i = 0; i < K; i++) t[(i * G + q) * pad + j] = src[(q * units + j) * K + i];
+        st = ocl_write(s, *out, (size_t)d * each, t, each, w->name);
+    }
+    sq_free(t);
+    return st;
+}
+
+/* Units rounded up to the kernels' vector width (SQ_VEC, the profile's vec). */
+static size_t pad_of(const ocl_session *s, int64_t units)
+{
+    const size_t v = (size_t)s->dev->choice.profile.vec;
+    return ((size_t)units + v - 1) / v * v;
+}
+
+seqrt_status ocl_step_prepare(ocl_session *s, const sq_layer *L, ocl_rec *r, int k)
+{
+    ocl_rec_layer *w = &r->layers[k];
+    const size_t H = (size_t)r->H, Ho = (size_t)r->Ho;
+    seqrt_status st = upload_t(s, L, k, SQ_RW_HH, (size_t)r->G, H, Ho, pad_of(s, r->H), &w->wt);
+    if (!st && (r->flags & OCL_RF_PROJ)) st = upload_t(s, L, k, SQ_RW_HR, 1, Ho, H, pad_of(s, r->Ho), &w->wrt);
+    if (st) return st;
+    const char *names[2];
+    kernel_names(r, names);
+    for (int i = 0; i < 2; i++) {
+        if (!names[i]) continue;
+        cl_int err;
+        w->ks[i] = OCL_FAULT("clCreateKernel", (err = CL_OUT_OF_HOST_MEMORY, NULL),
+                             clCreateKernel(s->dev->program, names[i], &err));
+        if (err != CL_SUCCESS) {
+            w->ks[i] = NULL;
+            return ocl_fail(err, "clCreateKernel(%s) for layer '%s'", names[i], L->name);
+        }
+        OCL_CL(clGetKernelWorkGroupInfo(w->ks[i], s->dev->id, CL_KERNEL_WORK_GROUP_SIZE, sizeof w->ks_wg[i],
+                                        &w->ks_wg[i], NULL),
+               "clGetKernelWorkGroupInfo(%s, CL_KERNEL_WORK_GROUP_SIZE)", names[i]);
+    }
+    return SEQRT_OK;
+}
+
+void ocl_step_release(ocl_rec_layer *w)
+{
+    ocl_release_mem(&w->wt);
+    ocl_release_mem(&w->wrt);
+    for (int i = 0; i < 2; i++)
+        if (w->ks[i]) {
+            clReleaseKernel(w->ks[i]);
+            w->ks[i] = NULL;
+        }
+}
+
+/* Sets every argument but the step index on kernel i of the layer, unless
+ * the same were set last time. */
+static seqrt_status bind(const ocl_rec_run *c, ocl_rec_layer *w, int i)
+{
+    const ocl_rec *r = c->r;
+    ocl_session *s = c->s;
+    struct ocl_step_bound now;
+    memset(&now, 0, sizeof now);
+    cl_mem m[13] = {r->xg.mem, w->wt,       w->wrt,    w->b_ih,   w->b_hh, w->peep, r->gates,
+                    c->lens,   r->h.mem,    r->hp.mem, r->c.mem,  r->htmp.mem, c->y};
+    for (int j = 0; j < 13; j++) now.m[j] = m[j] ? m[j] : s->dummy;
+    const cl_int v[9] = {c->has_len, c->T, c->B, (cl_int)r->H, (cl_int)r->Ho, r->D, c->bf, r->flags,
+                         c->L->a.nonlinearity};
+    memcpy(now.v, v, sizeof v);
+    now.set = true;
+    if (!memcmp(&now, &w->bound[i], sizeof now)) return SEQRT_OK;
+    /* argument order of SQ_STEP_ARGS: 8 buffers, has_len, 5 buffers, 8 ints, s */
+    for (int j = 0; j < 13; j++) {
+        const cl_uint a = (cl_uint)(j < 8 ? j : j + 1);
+        OCL_CL(clSetKernelArg(w->ks[i], a, sizeof(cl_mem), &now.m[j]), "clSetKernelArg(step kernel, %u)", a);
+    }
+    OCL_CL(clSetKernelArg(w->ks[i], 8, sizeof(cl_int), &now.v[0]), "clSetKernelArg(step kernel, 8)");
+    for (int j = 1; j < 9; j++)
+        OCL_CL(clSetKernelArg(w->ks[i], (cl_uint)(13 + j), sizeof(cl_int), &now.v[j]),
+               "clSetKernelArg(step kernel, %d)", 13 + j);
+    memcpy(&w->bound[i], &now, sizeof now);
+    return SEQRT_OK;
+}
+
+/* Work-group size: the profile's, within the kernel's limit, halved (not
+ * below 16) while there are fewer groups than compute units. */
+static size_t pick_wg(const ocl_session *s, size_t items, size_t kmax)
+{
+    size_t wg = (size_t)s->dev->choice.profile.wg;
+    if (!wg) wg = 64;
+    while (wg > 1 && wg > kmax) wg /= 2;
+    const size_t cus = s->dev->desc.compute_units ? s->dev->desc.compute_units : 1;
+    while (wg > 16 && (items + wg - 1) / wg < cus) wg /= 2;
+    return wg;
+}
+
+seqrt_status ocl_step_run(const ocl_rec_run *c, int steps)
+{
+    ocl_session *s = c->s;
+    const ocl_rec *r = c->r;
+    ocl_rec_layer *w = (ocl_rec_layer *)c->w;
+    const size_t v = (size_t)s->dev->choice.profile.vec, D = (size_t)r->D;
+    size_t items[2] = {D * pad_of(s, r->H) / v, D * pad_of(s, r->H) / v}, global[2], wg[2];
+    if (r->op == 0) items[1] = D * pad_of(s, r->Ho) / v;
+    seqrt_status st;
+    for (int i = 0; i < 2; i++) {
+        if (!w->ks[i]) continue;
+        if ((st = bind(c, w, i))) return st;
+        wg[i] = pick_wg(s, items[i], w->ks_wg[i]);
+        global[i] = (items[i] + wg[i] - 1) / wg[i] * wg[i];
+    }
+    for (cl_int t = 0; t < steps; t++)
+        for (int i = 0; i < 2; i++) {
+            if (!w->ks[i]) continue;
+            OCL_CL(clSetKernelArg(w->ks[i], STEP_ARG_S, sizeof t, &t), "clSetKernelArg(step kernel, step)");
+            OCL_CLF("clEnqueueNDRangeKernel",
+                    clEnqueueNDRangeKernel(s->q, w->ks[i], 1, NULL, &global[i], &wg[i], 0, NULL, NULL),
+                    "clEnqueueNDRangeKernel(step kernel of layer '%s', %zu items, work-group %zu)", c->L->name,
+                    global[i], wg[i]);
+        }
+    /* step t wrote h into hp when t was even: after an odd count it is there */
+    if (steps % 2) return ocl_copy(s, r->hp.mem, 0, r->h.mem, 0, (size_t)r->D * (size_t)c->B * (size_t)r->Ho);
+    return SEQRT_OK;
+}
