@@ -25,6 +25,7 @@ add_test(NAME python_api
                  --ignore=${CMAKE_SOURCE_DIR}/python/tests/test_onnx_tutorials.py
                  --ignore=${CMAKE_SOURCE_DIR}/python/tests/test_tutorials.py
                  --ignore=${CMAKE_SOURCE_DIR}/python/tests/test_seqrt_torch.py
+                 --ignore=${CMAKE_SOURCE_DIR}/python/tests/test_dask.py
          WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
 add_test(NAME python_export
          COMMAND ${_seqrt_pytest} ${CMAKE_SOURCE_DIR}/python/tests/test_export.py
@@ -45,3 +46,10 @@ set_tests_properties(python_api python_export python_tutorials python_onnx_attrs
                      PROPERTIES TIMEOUT 900 ENVIRONMENT "${_seqrt_py_env}")
 set_tests_properties(python_api python_tutorials python_onnx_attrs python_onnx_tutorials
                      PROPERTIES RESOURCE_LOCK seqrt_opencl)
+# seqrt.dask on a LocalCluster of 2 worker processes (127.0.0.1, no
+# dashboard): goldens, single-process equality, a worker killed mid-job,
+# bad items. About 20 s; the timeout bounds a cluster that never starts.
+add_test(NAME python_dask
+         COMMAND ${_seqrt_pytest} ${CMAKE_SOURCE_DIR}/python/tests/test_dask.py
+         WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+set_tests_properties(python_dask PROPERTIES TIMEOUT 180 ENVIRONMENT "${_seqrt_py_env}")

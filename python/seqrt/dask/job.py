@@ -1,0 +1,227 @@
+"""seqrt.dask.run: score a collection of sequences on a distributed cluster.
+
+The client gathers the items (paths or small sequences, not the data of
+the paths), asks a worker for the model's layout, gets each item's length
+(from the .npy headers, read on the workers), measures the cost of a batch,
+groups the items into batches of similar length and submits one task per
+batch. The results come back in input order.
+"""
+import asyncio
+import hashlib
+import os
+import time
+import uuid
+
+import distributed
+
+from .. import errors
+from . import plan, store, worker
+from .items import as_sequence, is_path
+
+SAMPLE = 8                    # sequences in the first measuring batch
+HEADERS_PER_TASK = 500        # .npy headers read by one task
+
+
+def _collect(items, client):
+    """The items as a list: a dask collection (bag, dataframe column) is
+    computed on the cluster; a pandas Series or any iterable is listed."""
+    import dask
+    if dask.is_dask_collection(items):
+        items = client.compute(items).result()
+    if hasattr(items, "columns"):
+        raise errors.InvalidArgumentError("seqrt.dask.run: pass one column of the dataframe (df['tokens']), "
+                                          "not the dataframe with columns %s" % list(items.columns))
+    if hasattr(items, "iloc"):          # a pandas Series
+        return items.tolist()
+    return list(items)
+
+
+def _plugin_name(model, weights, device):
+    h = hashlib.sha1()
+    for p in (model, weights):
+        h.update(repr(p).encode())
+        if p is not None:
+            try:
+                st = os.stat(p)
+                h.update(repr((st.st_size, st.st_mtime_ns)).encode())
+            except OSError:
+                pass
+    h.update(repr(device).encode())
+    return "seqrt-model-" + h.hexdigest()[:16]
+
+
+def _registered(name, dask_scheduler=None):
+    return name in dask_scheduler.worker_plugins
+
+
+def _names(items, names):
+    """Each item's output file name: the given names, else a path's stem,
+    else the item's index (zero-padded); duplicates are an error."""
+    if names is not None:
+        names = [str(n) for n in names]
+        if len(names) != len(items):
+            raise errors.InvalidArgumentError("seqrt.dask.run: %d names for %d items" % (len(names), len(items)))
+    else:
+        width = len(str(len(items) - 1))
+        names = [os.path.splitext(os.path.basename(os.fsdecode(it)))[0] if is_path(it) else "%0*d" % (width, i)
+                 for i, it in enumerate(items)]
+    seen = {}
+    for i, n in enumerate(names):
+        if not n or "/" in n or n.startswith("."):
+            raise errors.InvalidArgumentError("seqrt.dask.run: item %d: output name %r is not a plain file name"
+                                              % (i, n))
+        if n in seen:
+            raise errors.InvalidArgumentError("seqrt.dask.run: items %d and %d would both write %s.npz (pass "
+                                              "names=)" % (seen[n], i, n))
+        seen[n] = i
+    return names
+
+
+def _lengths(client, name, items, layout):
+    """Each item's length; sequences given in memory are checked and
+    converted here, .npy paths are read (headers only) on the workers."""
+    lengths = [None] * len(items)
+    paths = []
+    for i, it in enumerate(items):
+        if is_path(it):
+            paths.append((i, os.fsdecode(it)))
+        else:
+            items[i] = as_sequence(i, it, it, layout)
+            lengths[i] = len(items[i])
+    chunks = [paths[k:k + HEADERS_PER_TASK] for k in range(0, len(paths), HEADERS_PER_TASK)]
+    for part in client.gather(client.map(worker.lengths, [name] * len(chunks), chunks, pure=False)):
+        for i, T in part:
+            lengths[i] = T
+    return lengths
+
+
+class _Job:
+    def __init__(self, client, name, items, out_names, output_dir, fsync, deadline):
+        self.client, self.name, self.items, self.out_names = client, name, items, out_names
+        self.output_dir, self.fsync, self.deadline = output_dir, fsync, deadline
+        self.id = uuid.uuid4().hex[:12]
+        self.results = {}
+        self.count = 0
+
+    def submit(self, indices, timed=False):
+        self.count += 1
+        batch = [(i, self.items[i], self.out_names[i] if self.out_names else None) for i in indices]
+        return self.client.submit(worker.run_batch, self.name, batch, self.output_dir, self.id, self.fsync, timed,
+                                  key="seqrt-batch-%s-%d" % (self.id, self.count), pure=False)
+
+    def wait(self, futures):
+        """Waits for `futures`, keeping their results; returns their
+        "seconds". A failed batch cancels the others and raises."""
+        pending, seconds = set(futures), []
+        try:
+            while pending:
+                left = None if self.deadline is None else self.deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise TimeoutError("seqrt.dask.run: %d of %d batches not done in time" % (len(pending), len(futures)))
+                try:
+                    done, pending = distributed.wait(list(pending), timeout=left, return_when="FIRST_COMPLETED")
+                except (TimeoutError, asyncio.TimeoutError):
+                    continue
+                for f in done:
+                    r = f.result()
+                    self.results.update(r["results"])
+                    seconds.append(r["seconds"])
+                    f.release()
+        except BaseException:
+            self.client.cancel(list(pending))
+            raise
+        return seconds
+
+
+def _measure(job, lengths, padded, target, cap):
+    """Seconds per sequence and step, from one timed batch of SAMPLE
+    sequences about the median length, then (if the first says batches
+    should be much bigger) one of that size. Their results are kept."""
+    step_seconds = None
+    k = min(SAMPLE, len(lengths))
+    for _ in range(2):
+        rest = [i for i in range(len(lengths)) if i not in job.results]
+        if not rest:
+            break
+        sample = [rest[j] for j in plan.pick_sample([lengths[i] for i in rest], k, padded)]
+        secs, = job.wait([job.submit(sample, timed=True)])
+        step_seconds = secs / (len(sample) * max(lengths[i] for i in sample))
+        k_next = plan.batch_size(step_seconds, lengths[sample[len(sample) // 2]], target, cap)
+        if k_next < 2 * k:
+            break
+        k = k_next
+    return step_seconds
+
+
+def run(model, items, client=None, weights=None, device=None, output_dir=None, names=None, batch_size=None,
+        task_seconds=0.05, max_batch=256, timeout=None, fsync=False):
+    """Scores every item of `items` with the model at path `model` on the
+    cluster of `client` (default: the current distributed client) and
+    returns the results in input order: for each item, {output name: array}
+    (the batch axis removed, time axes cut to the item's length) or, with
+    `output_dir`, the path of the item's OUTPUT_DIR/NAME.npz, written
+    atomically.
+
+    items: a dask.bag or a dask.dataframe column (computed on the cluster),
+    a pandas Series or any iterable, of .npy paths (read on the workers) or
+    sequences (token lists, arrays): see seqrt.dask.items for the shapes.
+    model, weights: paths every worker can read (made absolute here).
+    device: the device spec each worker's sessions use (None: the worker's
+    $SEQRT_BACKEND, else auto). names: the output files' names (default: a
+    path's stem, or the item's index). batch_size: sequences per task
+    (default: derived from a measured batch so that a task takes about
+    `task_seconds`, at most `max_batch`). timeout: seconds for the whole job
+    (TimeoutError). fsync: make each output file durable before its rename.
+
+    A bad item raises seqrt.dask.ItemError naming it (its index and path or
+    shape) and the cause; a worker that dies is replaced by Dask and its
+    tasks rerun elsewhere."""
+    client = client if client is not None else distributed.get_client()
+    deadline = None if timeout is None else time.monotonic() + timeout
+    model = os.path.abspath(os.fspath(model))
+    weights = os.path.abspath(os.fspath(weights)) if weights is not None else None
+    items = _collect(items, client)
+    if not items:
+        return []
+    n_workers = len(client.scheduler_info()["workers"])
+    if n_workers == 0:
+        raise errors.UnavailableError("seqrt.dask.run: the cluster at %s has no workers" % client.scheduler.address)
+    name = _plugin_name(model, weights, device)
+    if not client.run_on_scheduler(_registered, name):
+        try:
+            client.register_worker_plugin(worker.SessionPlugin(model, weights, device), name=name)
+        except BaseException:       # a model or device that fails: not kept for the workers to come
+            try:
+                client.unregister_worker_plugin(name)
+            except Exception:
+                pass
+            raise
+    layout, _ = client.submit(worker.describe, name, pure=False).result()
+    out_names = None
+    if output_dir is not None:
+        output_dir = os.path.abspath(os.fspath(output_dir))
+        out_names = _names(items, names)
+    lengths = _lengths(client, name, items, layout)
+    padded = layout.lengths is not None
+    cap = plan.balance_cap(len(items), n_workers, max_batch)
+    job = _Job(client, name, items, out_names, output_dir, fsync, deadline)
+    try:
+        if batch_size is None:
+            step_seconds = _measure(job, lengths, padded, task_seconds, cap)
+            size_for = lambda T: plan.batch_size(step_seconds, T, task_seconds, cap)  # noqa: E731
+        else:
+            if int(batch_size) < 1:
+                raise errors.InvalidArgumentError("seqrt.dask.run: batch_size %r is not >= 1" % (batch_size,))
+            size_for = lambda T: int(batch_size)  # noqa: E731
+        groups = plan.batches(lengths, size_for, padded, skip=job.results)
+        job.wait([job.submit(g) for g in groups])
+    except BaseException:
+        if output_dir is not None:
+            try:
+                client.run(store.remove_temporaries, output_dir, job.id)
+            except Exception:   # the job's own error is the one to report
+                pass
+        raise
+    if output_dir is not None:
+        client.run(store.remove_temporaries, output_dir, job.id)
+    return [job.results[i] for i in range(len(items))]
