@@ -203,6 +203,12 @@ seqrt_status ocl_rec_execute(ocl_session *s, const sq_op_args *a, ocl_rec *r, oc
         if (hl && (st = ocl_zero(s, c.y, 0, (size_t)(rows * F)))) return st;
         st = h0 ? ocl_copy(s, h0, (size_t)k * state_h, r->h.mem, 0, state_h) : ocl_zero(s, r->h.mem, 0, state_h);
         if (st) return st;
+        /* gemm path, projected, lengths: the projection GEMM reads every
+         * row of htmp, also those of entries that have not run (yet): give
+         * them defined values (their results are never stored) */
+        if (path == OCL_PATH_GEMM && (r->flags & OCL_RF_PROJ) && hl &&
+            (st = ocl_zero(s, r->htmp.mem, 0, state_c)))
+            return st;
         if (L->op == SQ_OP_LSTM) {
             st = c0 ? ocl_copy(s, c0, (size_t)k * state_c, r->c.mem, 0, state_c)
                     : ocl_zero(s, r->c.mem, 0, state_c);
