@@ -17,6 +17,7 @@ import distributed
 from .. import errors
 from . import plan, store, worker
 from .items import as_sequence, is_path
+from .worker import rows_of
 
 SAMPLE = 8                    # sequences in the first measuring batch
 HEADERS_PER_TASK = 500        # .npy headers read by one task
@@ -96,23 +97,28 @@ def _lengths(client, name, items, layout):
 
 
 class _Job:
-    def __init__(self, client, name, items, out_names, output_dir, fsync, deadline):
-        self.client, self.name, self.items, self.out_names = client, name, items, out_names
-        self.output_dir, self.fsync, self.deadline = output_dir, fsync, deadline
+    def __init__(self, client, name, layout, items, out_names, output_dir, fsync, deadline):
+        self.client, self.name, self.layout, self.items = client, name, layout, items
+        self.out_names, self.output_dir, self.fsync, self.deadline = out_names, output_dir, fsync, deadline
         self.id = uuid.uuid4().hex[:12]
         self.results = {}
         self.count = 0
 
-    def submit(self, indices, timed=False):
-        self.count += 1
-        batch = [(i, self.items[i], self.out_names[i] if self.out_names else None) for i in indices]
-        return self.client.submit(worker.run_batch, self.name, batch, self.output_dir, self.id, self.fsync, timed,
-                                  key="seqrt-batch-%s-%d" % (self.id, self.count), pure=False)
+    def submit(self, groups, timed=False):
+        """One task per group of indices (one message to the scheduler)."""
+        batches = [[(i, self.items[i], self.out_names[i] if self.out_names else None) for i in g] for g in groups]
+        keys = ["seqrt-batch-%s-%d" % (self.id, self.count + k) for k in range(len(batches))]
+        self.count += len(batches)
+        k = len(batches)
+        return self.client.map(worker.run_batch, [self.name] * k, batches, [self.output_dir] * k, [self.id] * k,
+                               [self.fsync] * k, [timed] * k, key=keys, pure=False)
 
     def wait(self, futures):
-        """Waits for `futures`, keeping their results; returns their
-        "seconds". A failed batch cancels the others and raises."""
-        pending, seconds = set(futures), []
+        """Waits for `futures`, keeping their results (each item's outputs,
+        split here from the batch's, or its file); returns the tasks'
+        results without their outputs. A failed batch cancels the others
+        and raises."""
+        pending, done_tasks = set(futures), []
         try:
             while pending:
                 left = None if self.deadline is None else self.deadline - time.monotonic()
@@ -124,37 +130,45 @@ class _Job:
                     continue
                 for f in done:
                     r = f.result()
-                    self.results.update(r["results"])
-                    seconds.append(r["seconds"])
+                    if "paths" in r:
+                        self.results.update(zip(r["indices"], r.pop("paths")))
+                    else:
+                        self.results.update(zip(r["indices"], rows_of(self.layout, r.pop("outputs"), r["lengths"])))
+                    done_tasks.append(r)
                     f.release()
         except BaseException:
             self.client.cancel(list(pending))
             raise
-        return seconds
+        return done_tasks
 
 
 def _measure(job, lengths, padded, target, cap):
-    """Seconds per sequence and step, from one timed batch of SAMPLE
-    sequences about the median length, then (if the first says batches
-    should be much bigger) one of that size. Their results are kept."""
-    step_seconds = None
+    """(seconds per sequence and step, seconds per task of the engine's own),
+    from one timed batch of SAMPLE sequences about the median length, then
+    (if the first says batches should be much bigger) one of that size; the
+    engine's cost is what a round trip takes beyond the task's own time.
+    Their results are kept."""
+    step_seconds, overhead = None, None
     k = min(SAMPLE, len(lengths))
     for _ in range(2):
         rest = [i for i in range(len(lengths)) if i not in job.results]
         if not rest:
             break
         sample = [rest[j] for j in plan.pick_sample([lengths[i] for i in rest], k, padded)]
-        secs, = job.wait([job.submit(sample, timed=True)])
-        step_seconds = secs / (len(sample) * max(lengths[i] for i in sample))
-        k_next = plan.batch_size(step_seconds, lengths[sample[len(sample) // 2]], target, cap)
+        t = time.perf_counter()
+        r, = job.wait(job.submit([sample], timed=True))
+        trip = time.perf_counter() - t - r["elapsed"]
+        overhead = trip if overhead is None else min(overhead, trip)
+        step_seconds = r["seconds"] / (len(sample) * max(lengths[i] for i in sample))
+        k_next = plan.batch_size(step_seconds, lengths[sample[len(sample) // 2]], target(overhead), cap)
         if k_next < 2 * k:
             break
         k = k_next
-    return step_seconds
+    return step_seconds, overhead
 
 
 def run(model, items, client=None, weights=None, device=None, output_dir=None, names=None, batch_size=None,
-        task_seconds=0.05, max_batch=256, timeout=None, fsync=False):
+        task_seconds=None, max_batch=256, timeout=None, fsync=False):
     """Scores every item of `items` with the model at path `model` on the
     cluster of `client` (default: the current distributed client) and
     returns the results in input order: for each item, {output name: array}
@@ -170,7 +184,10 @@ def run(model, items, client=None, weights=None, device=None, output_dir=None, n
     $SEQRT_BACKEND, else auto). names: the output files' names (default: a
     path's stem, or the item's index). batch_size: sequences per task
     (default: derived from a measured batch so that a task takes about
-    `task_seconds`, at most `max_batch`). timeout: seconds for the whole job
+    `task_seconds`, at most `max_batch`). task_seconds: default
+    plan.target_seconds of the measured cost of a task to the engine (the
+    round trip beyond the task's own time): ten times that, within 0.05 and
+    1 s. timeout: seconds for the whole job
     (TimeoutError). fsync: make each output file durable before its rename.
 
     A bad item raises seqrt.dask.ItemError naming it (its index and path or
@@ -204,17 +221,19 @@ def run(model, items, client=None, weights=None, device=None, output_dir=None, n
     lengths = _lengths(client, name, items, layout)
     padded = layout.lengths is not None
     cap = plan.balance_cap(len(items), n_workers, max_batch)
-    job = _Job(client, name, items, out_names, output_dir, fsync, deadline)
+    job = _Job(client, name, layout, items, out_names, output_dir, fsync, deadline)
+    target = (lambda overhead: task_seconds) if task_seconds is not None else plan.target_seconds  # noqa: E731
     try:
         if batch_size is None:
-            step_seconds = _measure(job, lengths, padded, task_seconds, cap)
-            size_for = lambda T: plan.batch_size(step_seconds, T, task_seconds, cap)  # noqa: E731
+            step_seconds, overhead = _measure(job, lengths, padded, target, cap)
+            seconds = target(overhead)
+            size_for = lambda T: plan.batch_size(step_seconds, T, seconds, cap)  # noqa: E731
         else:
             if int(batch_size) < 1:
                 raise errors.InvalidArgumentError("seqrt.dask.run: batch_size %r is not >= 1" % (batch_size,))
             size_for = lambda T: int(batch_size)  # noqa: E731
         groups = plan.batches(lengths, size_for, padded, skip=job.results)
-        job.wait([job.submit(g) for g in groups])
+        job.wait(job.submit(groups))
     except BaseException:
         if output_dir is not None:
             try:

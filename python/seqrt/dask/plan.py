@@ -1,17 +1,30 @@
 """Which items go together: batches of similar length, sized from a
 measured cost.
 
-A task should run long enough that the scheduler's own cost per task (a
-few milliseconds of messages and bookkeeping) stays small beside it: tens
-of milliseconds. The cost of a batch is measured (seconds per sequence and
-step, from a batch run on a worker), and each batch gets as many sequences
-as fit the target at its padded length, within a cap (memory) and so that
-every worker gets several tasks (balance at the end of the job).
+A task should run long enough that the engine's own cost per task (the
+scheduler's messages and bookkeeping, the transfers: a few milliseconds on
+an idle machine, much more on a busy one) stays small beside it: tens of
+milliseconds or more. Both are measured at the start of a job: the cost of
+a batch (seconds per sequence and step, from a batch run on a worker) and
+the engine's (its round trip beyond the task's own time). A task's target
+is ten times the engine's cost (within 0.05 and 1 s), and each batch gets
+as many sequences as fit the target at its padded length, within a cap
+(memory) and so that every worker gets several tasks (balance at the end of
+the job).
 """
 import math
 
+TARGET_MIN, TARGET_MAX = 0.05, 1.0   # seconds a task should take, at least and at most
+ENGINE_SHARE = 0.1                    # the engine's cost per task, at most this share of the task
 PAD = 0.25          # a padded batch's longest sequence is at most 25 % longer than its shortest (or 1 step)
 TASKS_PER_WORKER = 4
+
+
+def target_seconds(overhead):
+    """How long a task should take when the engine costs `overhead`
+    seconds a task (measured): overhead / ENGINE_SHARE, within TARGET_MIN
+    and TARGET_MAX."""
+    return min(TARGET_MAX, max(TARGET_MIN, (overhead or 0.0) / ENGINE_SHARE))
 
 
 def batch_size(step_seconds, steps, target_seconds, cap):

@@ -75,7 +75,7 @@ def lengths(name, indexed_paths):
     return [(i, npy_length(i, path, lay)) for i, path in indexed_paths]
 
 
-def _batch_inputs(lay, seqs):
+def batch_inputs(lay, seqs):
     Ts = [len(s) for s in seqs]
     T, B = max(Ts), len(seqs)
     feat = tuple(lay.item_shape[1:])
@@ -95,19 +95,19 @@ def _batch_inputs(lay, seqs):
 
 def _run(session, lay, seqs, batch):
     try:
-        return session.run(_batch_inputs(lay, seqs))
+        return session.run(batch_inputs(lay, seqs))
     except errors.Error as e:
         if len(seqs) == 1:
             raise ItemError.of(batch[0][0], batch[0][1], str(e), e.status) from None
         for s, (index, item, _) in zip(seqs, batch):     # which one: each alone
             try:
-                session.run(_batch_inputs(lay, [s]))
+                session.run(batch_inputs(lay, [s]))
             except errors.Error as e1:
                 raise ItemError.of(index, item, str(e1), e1.status) from None
         raise
 
 
-def _rows(lay, out, Ts):
+def rows_of(lay, out, Ts):
     """Each batch entry's outputs, without the batch axis, its time axes cut
     to the entry's length (the padding dropped)."""
     rows = [{} for _ in Ts]
@@ -123,22 +123,34 @@ def _rows(lay, out, Ts):
 
 def run_batch(name, batch, output_dir=None, job="", fsync=False, timed=False):
     """Scores `batch`, a list of (index, item, out_name), as one padded
-    batch. Returns {"results": [(index, outputs or the file written)],
-    "seconds": the task's time}; with `timed`, the batch is run twice and the
-    first (warm-up) run is left out of "seconds"."""
+    batch. Returns {"indices", "lengths", "seconds", "elapsed"} and either "outputs"
+    (the batch's outputs, split per item by the client: a few arrays travel
+    instead of a few per item) or, with `output_dir`, "paths" (each item's
+    file). "seconds" is the task's time; with `timed` the batch runs three
+    times and counts its fastest run after the first (which prepares the
+    shape), so that a busy moment on the worker does not skew the measure."""
     start = time.perf_counter()
     p = plugin(name)
     lay, session = p.layout, p.session()
     seqs = [load(index, item, lay) for index, item, _ in batch]
     t = time.perf_counter()
     out = _run(session, lay, seqs, batch)
-    warm = 0.0
-    if timed:                               # the first run of a shape prepares it: measure the second
-        warm = time.perf_counter() - t
-        out = _run(session, lay, seqs, batch)
-    rows = _rows(lay, out, [len(s) for s in seqs])
+    spent = time.perf_counter() - t
+    if timed:
+        runs = []
+        for _ in range(2):
+            t = time.perf_counter()
+            out = _run(session, lay, seqs, batch)
+            runs.append(time.perf_counter() - t)
+        spent += sum(runs) - min(runs)
+    Ts = [len(s) for s in seqs]
+    res = {"indices": [index for index, _, _ in batch], "lengths": Ts}
     if output_dir is not None:
         os.makedirs(output_dir, exist_ok=True)
-        rows = [write_outputs(output_dir, out_name, r, job, fsync) for (_, _, out_name), r in zip(batch, rows)]
-    return {"results": [(index, r) for (index, _, _), r in zip(batch, rows)],
-            "seconds": time.perf_counter() - start - warm}
+        res["paths"] = [write_outputs(output_dir, out_name, r, job, fsync)
+                        for (_, _, out_name), r in zip(batch, rows_of(lay, out, Ts))]
+    else:
+        res["outputs"] = out
+    res["elapsed"] = time.perf_counter() - start
+    res["seconds"] = res["elapsed"] - spent
+    return res
