@@ -56,10 +56,12 @@ const ocl_profile_entry ocl_profile_table[] = {
     {"generic", "default", "default", {64, 64, 4, 2048, false, 8, 64, 32, 64, false, NULL, 0}},
     {"generic", "gpu", "default", {128, 128, 4, 1024, false, 8, 64, 32, 128, false, NULL, 0}},
     /* CPU: local memory is ordinary memory, work-groups are loops. The
-     * persistent kernel beat the per-step path on PoCL up to B = 4 with
-     * H <= 128 (2x at B = 4, H = 64); from B = 16 on, CLBlast's GEMM wins. */
+     * step kernels beat the persistent kernel on PoCL at every shape
+     * measured (LSTM T=100: B=1 H=128 1.6x, B=4 H=64 1.5x, B=4 H=128 2.4x,
+     * B=8 H=64 1.9x; docs/opencl.md), so auto never picks it here
+     * (max_batch 0; SEQRT_OPENCL_RECURRENT=persistent still runs it). */
     {"generic", "cpu", "default",
-     {64, 64, 8, 4096, false, 4, 128, 512, 64, false, g_cpu_clblast, N_OF(g_cpu_clblast)}},
+     {64, 64, 8, 4096, false, 0, 128, 512, 64, false, g_cpu_clblast, N_OF(g_cpu_clblast)}},
 
     /* ---- AMD: wavefronts of 64 (GCN/CDNA) or 32 (RDNA), 64 KiB LDS */
     {"amd", "default", "default",

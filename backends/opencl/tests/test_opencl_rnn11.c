@@ -334,3 +334,52 @@ Test(rnn11, rnn_reverse_relu_clip)
                .attrs = "\"direction\":\"forward\""};
     check(&d, "rnn forward explicit (default form)");
 }
+
+/* The step kernels take batch entries 8 at a time (1, 2, 4 or 8 by a
+ * compile-time count) and units a vector at a time, padded: B = 11 (a
+ * chunk of 8, then 3 through the 4-entry code), B = 2 and 6, and hidden
+ * sizes that are not multiples of the vector width, on every path. */
+Test(rnn11, step_batch_chunks_and_padding)
+{
+    const int batches[] = {11, 2, 6};
+    for (int i = 0; i < 3; i++) {
+        const int B = batches[i];
+        char what[64];
+        rcase a = {.op = "lstm", .T = 5, .B = B, .I = 3, .H = 13, .L = 2, .D = 2, .proj = 5, .peephole = 1,
+                   .bias = 1, .lengths = 1, .states = 1, .attrs = "\"bidirectional\":true"};
+        snprintf(what, sizeof what, "lstm B=%d H=13 proj 5 bidirectional L2", B);
+        check(&a, what);
+        rcase g = {.op = "gru", .T = 5, .B = B, .I = 4, .H = 9, .L = 1, .D = 2, .bias = 1, .lbr = i % 2,
+                   .lengths = 1, .states = 1, .attrs = "\"bidirectional\":true"};
+        snprintf(what, sizeof what, "gru B=%d H=9 lbr %d bidirectional", B, i % 2);
+        check(&g, what);
+        rcase r = {.op = "rnn", .T = 4, .B = B, .I = 3, .H = 17, .L = 1, .D = 1, .bias = 1, .bf = 1, .lengths = 1,
+                   .attrs = "\"nonlinearity\":\"relu\""};
+        snprintf(what, sizeof what, "rnn B=%d H=17 relu batch_first", B);
+        check(&r, what);
+    }
+}
+
+/* A value of SEQRT_OPENCL_RECURRENT that names no path is an error at
+ * session creation, naming the value and the valid ones. */
+Test(rnn11, unknown_path_refused)
+{
+    char dir[] = "/tmp/seqrt_ocl11_XXXXXX", json[600];
+    cr_assert_not_null(mkdtemp(dir));
+    rcase c = {.op = "rnn", .T = 3, .B = 2, .I = 3, .H = 4, .L = 1, .D = 1, .bias = 1, .attrs = ""};
+    write_model(&c, dir, json, sizeof json);
+    seqrt_model *m = NULL;
+    cr_assert_eq(seqrt_model_load(&m, json, NULL), SEQRT_OK, "%s", seqrt_last_error());
+    const seqrt_device *dev = NULL;
+    cr_assert_eq(seqrt_device_find(&dev, "opencl"), SEQRT_OK, "%s", seqrt_last_error());
+    setenv("SEQRT_OPENCL_RECURRENT", "fused", 1);
+    seqrt_session *s = NULL;
+    cr_assert_eq(seqrt_session_create(&s, m, dev, NULL), SEQRT_ERR_INVALID_ARGUMENT);
+    cr_assert_not_null(strstr(seqrt_last_error(), "SEQRT_OPENCL_RECURRENT='fused'"), "%s", seqrt_last_error());
+    cr_assert_not_null(strstr(seqrt_last_error(), "auto, gemm, step, persistent"), "%s", seqrt_last_error());
+    unsetenv("SEQRT_OPENCL_RECURRENT");
+    seqrt_model_free(m);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+}
