@@ -275,6 +275,99 @@ seqrt_status seqrt_session_bind_output(seqrt_session *session, size_t index,
  * initial states (inputs h0/c0 if wired, else zeros). */
 seqrt_status seqrt_session_reset(seqrt_session *session);
 
+/* ------------------------------------------------------------------ stream pool
+ * Many independent streams of one model on one device (docs/streams.md).
+ * Each stream has an id (any uint64 the caller chooses), a start (the
+ * model's initial states, zeros, or states the caller gives), chunks of any
+ * length and an end. One seqrt_stream_pool_step call runs a chunk of each
+ * of any subset of the open streams together: their states are gathered
+ * into one batch, the streaming view of the model runs once per group of
+ * streams whose chunks have the same shape (the same length: a streamable
+ * model takes no lengths, so chunks of different lengths run as separate
+ * groups), and the final states are scattered back. Each stream's outputs
+ * and states equal those of a streaming session of batch one fed the same
+ * chunks from the same start (bitwise on the reference backend, within the
+ * conformance tolerance on the others).
+ *
+ * Every failing call names the stream it is about and changes no stream:
+ * a step that fails (an unknown, ended or evicted id, a chunk whose shape
+ * disagrees with the model or with the stream's earlier chunks, the same
+ * id twice, a backend error) leaves the state and outputs of every stream
+ * in it as they were.
+ *
+ * Thread safety: a pool is internally locked; any number of threads may
+ * call it at once (each call runs whole under the pool's lock, so steps
+ * of one pool do not overlap: for parallel compute use one pool per
+ * thread). An output tensor returned by seqrt_stream_pool_output stays
+ * valid until the next step that includes its stream, its end or eviction.
+ */
+
+typedef struct seqrt_stream_pool seqrt_stream_pool;
+
+typedef struct seqrt_stream_pool_options {
+    size_t capacity;          /* most streams open at once; 0: 64 */
+    double idle_timeout_s;    /* a stream not started or stepped for longer is
+                                 evicted (at the next start or step); 0: never */
+    int evict_oldest;         /* when the pool is full, a start evicts the stream
+                                 idle longest instead of failing */
+    double (*clock)(void *ctx); /* seconds, monotonic; NULL: CLOCK_MONOTONIC */
+    void *clock_ctx;
+} seqrt_stream_pool_options;
+
+/* A pool for `model` (which must be streamable, and outlive the pool) on
+ * `device` (NULL: seqrt_device_find(NULL)); `options` may be NULL.
+ * SEQRT_ERR_UNSUPPORTED, with the reason, when the model cannot stream or
+ * has no batch axis to gather streams along. */
+seqrt_status seqrt_stream_pool_create(seqrt_stream_pool **out, const seqrt_model *model,
+                                      const seqrt_device *device,
+                                      const seqrt_stream_pool_options *options);
+void seqrt_stream_pool_free(seqrt_stream_pool *pool);
+size_t seqrt_stream_pool_capacity(const seqrt_stream_pool *pool);
+/* Streams open now (started, not ended or evicted). */
+size_t seqrt_stream_pool_open_count(seqrt_stream_pool *pool);
+/* 1 if stream `id` is open, else 0. */
+int seqrt_stream_pool_is_open(seqrt_stream_pool *pool, uint64_t id);
+
+/* The carried states of each stream, one per state slot (h0, c0) of each
+ * recurrent layer: their number, and for state `index` its name
+ * ("<layer>:state_h", "<layer>:state_c"), its shape [L*D, 1, H] and the
+ * model input wired to its slot (-1 if none: the model starts it from
+ * zeros). */
+size_t seqrt_stream_pool_state_count(const seqrt_stream_pool *pool);
+seqrt_status seqrt_stream_pool_state_info(const seqrt_stream_pool *pool, size_t index, const char **name,
+                                          int64_t dims[3], int *model_input);
+
+/* Opens stream `id`. `states` NULL (count 0): every state starts from
+ * zeros, the model's initial states. Else `count` is the state count and
+ * states[i] is state i (float32 [L*D, 1, H]; a NULL entry: zeros) — the
+ * h0/c0 a streaming session would take from the model's inputs. Fails with
+ * SEQRT_ERR_INVALID_ARGUMENT when `id` is already open, SEQRT_ERR_SHAPE for
+ * a state of the wrong dtype or shape, SEQRT_ERR_LIMIT when the pool is at
+ * capacity (unless evict_oldest). */
+seqrt_status seqrt_stream_pool_start(seqrt_stream_pool *pool, uint64_t id, const seqrt_tensor *const *states,
+                                     size_t count);
+/* Closes stream `id` (its outputs are freed); the id may start again. */
+seqrt_status seqrt_stream_pool_end(seqrt_stream_pool *pool, uint64_t id);
+/* Evicts the streams idle longer than the idle timeout now; *evicted (may
+ * be NULL) gets their number. Start and step do this first. */
+seqrt_status seqrt_stream_pool_evict_idle(seqrt_stream_pool *pool, size_t *evicted);
+
+/* Runs one chunk of each of the `n` streams ids[0..n): inputs[j * I + i]
+ * is model input i (I = seqrt_model_input_count) of stream ids[j], with a
+ * batch of one and any length on its time axis. Model inputs wired to
+ * h0/c0 are not read (the stream carries its own state): pass NULL. */
+seqrt_status seqrt_stream_pool_step(seqrt_stream_pool *pool, size_t n, const uint64_t *ids,
+                                    const seqrt_tensor *const *inputs);
+/* Output `index` (model order) of the last step of stream `id`, batch one;
+ * owned by the pool (see the thread-safety note above). */
+seqrt_status seqrt_stream_pool_output(seqrt_stream_pool *pool, uint64_t id, size_t index,
+                                      const seqrt_tensor **out);
+/* Copies state `index` of stream `id` into `dst` (float32 [L*D, 1, H]),
+ * or replaces it from `src`: save and restore a conversation. */
+seqrt_status seqrt_stream_pool_get_state(seqrt_stream_pool *pool, uint64_t id, size_t index, seqrt_tensor *dst);
+seqrt_status seqrt_stream_pool_set_state(seqrt_stream_pool *pool, uint64_t id, size_t index,
+                                         const seqrt_tensor *src);
+
 #ifdef __cplusplus
 }
 #endif

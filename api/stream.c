@@ -239,3 +239,13 @@ void sq_stream_carry(sq_stream *s, const sq_view *out_views)
     }
     s->fresh = false;
 }
+
+int sq_stream_state_count(const sq_stream *s) { return s->nstates; }
+
+void sq_stream_state_slot(const sq_stream *s, int i, int *state_input, int *final_output, int *user_input)
+{
+    const carried *c = &s->states[i];
+    *state_input = c->state_input;
+    *final_output = c->final_output;
+    *user_input = c->user_input;
+}

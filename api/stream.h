@@ -29,5 +29,11 @@ void sq_stream_reset(sq_stream *s);
 seqrt_status sq_stream_prepare(sq_stream *s, sq_shape *shapes, sq_view *in_views);
 /* After a run: keeps the final states of out_views (per view output). */
 void sq_stream_carry(sq_stream *s, const sq_view *out_views);
+/* The carried states, for a caller that runs the view itself (the stream
+ * pool, stream_pool.c): their number, and for state i its index among the
+ * view's inputs, the index among the view's outputs of its final state, and
+ * the model input wired to its slot (h0/c0), or -1. */
+int sq_stream_state_count(const sq_stream *s);
+void sq_stream_state_slot(const sq_stream *s, int i, int *state_input, int *final_output, int *user_input);
 
 #endif /* SEQRT_STREAM_H */

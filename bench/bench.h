@@ -292,4 +292,7 @@ const bench_stats *bench_gemm_for(const bench_report *r, int ci, int di, const c
  * missing. */
 double bench_ratio(const bench_stats *baseline, const bench_stats *s);
 
+/* seqrt-bench --streams N (bench_streams.c): its own options; the exit status. */
+int bench_streams_main(int argc, char **argv);
+
 #endif /* SEQRT_BENCH_H */

@@ -32,6 +32,9 @@ static void usage(FILE *f)
             "                      (default: seeds)\n"
             "  --model FILE.json   a model of your own; symbolic dims bind to --T/--B\n"
             "  --T N, --B N        time steps and batch for --model (default 100, 16)\n"
+            "  --streams N         N streams of one token a step: a stream pool against N\n"
+            "                      sessions of batch 1 in turn (own options: --backend,\n"
+            "                      --model, --rounds, --steps; docs/streams.md)\n"
             "  --scaling           time against T, B and H in turn around the seed LSTM\n"
             "                      (T=100 B=16 I=128 H=256); --svg draws it, log-log\n"
             "  --filter TEXT       only cases whose name contains TEXT\n"
@@ -190,6 +193,8 @@ int main(int argc, char **argv)
         snprintf(rep.command + u, sizeof rep.command - u, "%s%s", i ? " " : "", i ? argv[i] : "seqrt-bench");
     }
 
+    for (int i = 1; i < argc; i++) /* a mode of its own (bench_streams.c) */
+        if (!strcmp(argv[i], "--streams")) return bench_streams_main(argc, argv);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;

@@ -70,6 +70,51 @@ rc=$?
 grep -q "inputs with a time axis; it needs exactly one, the token ids" "$WORK/err" ||
     fail "two inputs with a time axis: message: $(cat "$WORK/err")"
 
+# --streams N --output-dir DIR (docs/streams.md): N texts through one stream
+# pool, stream i seeded S+i, each file byte for byte what --seed S+i alone
+# prints; on the reference backend and on onednn when it is available here.
+for backend in reference onednn; do
+    if ! "$BIN" generate "$CHARLM" --backend "$backend" --tokens 1 >/dev/null 2>"$WORK/probe.err"; then
+        echo "cli_generate_test: --streams on $backend skipped: $(head -1 "$WORK/probe.err")"
+        continue
+    fi
+    for args in "--seed 7 --tokens 50" "--seed 40 --tokens 25 --temperature 1.3 --prompt The"; do
+        D=$WORK/streams-$backend
+        rm -rf "$D" && mkdir "$D"
+        # shellcheck disable=SC2086
+        if ! "$BIN" generate "$CHARLM" --backend "$backend" $args --streams 8 --output-dir "$D" \
+            >"$WORK/streams.out" 2>"$WORK/streams.err"; then
+            fail "generate --streams 8 $args on $backend: $(cat "$WORK/streams.err")"
+            continue
+        fi
+        [ -s "$WORK/streams.out" ] && fail "generate --streams wrote to stdout: $(cat "$WORK/streams.out")"
+        grep -q "tokens/s aggregate" "$WORK/streams.err" ||
+            fail "generate --streams $args on $backend: no aggregate tokens/s on stderr: $(cat "$WORK/streams.err")"
+        [ "$(ls -A "$D" | tr '\n' ' ')" = "stream-0.txt stream-1.txt stream-2.txt stream-3.txt stream-4.txt stream-5.txt stream-6.txt stream-7.txt " ] ||
+            fail "generate --streams 8 $args on $backend: the directory holds: $(ls -A "$D" | tr '\n' ' ')"
+        seed=$(echo "$args" | sed 's/.*--seed \([0-9]*\).*/\1/')
+        rest=$(echo "$args" | sed 's/--seed [0-9]*//')
+        for i in 0 1 2 3 4 5 6 7; do
+            # shellcheck disable=SC2086
+            "$BIN" generate "$CHARLM" --backend "$backend" --seed $((seed + i)) $rest >"$WORK/solo.txt" 2>"$WORK/solo.err" ||
+                fail "solo generate --seed $((seed + i)): $(cat "$WORK/solo.err")"
+            cmp -s "$WORK/solo.txt" "$D/stream-$i.txt" ||
+                fail "$backend $args: stream $i wrote '$(cat "$D/stream-$i.txt")', --seed $((seed + i)) alone '$(cat "$WORK/solo.txt")'"
+        done
+    done
+done
+# --streams without --output-dir (and the reverse): usage errors; a missing
+# directory: exit 1, nothing written.
+"$BIN" generate "$CHARLM" --streams 2 >"$WORK/out" 2>"$WORK/err"
+[ $? = 2 ] && grep -q "needs --output-dir" "$WORK/err" || fail "--streams without --output-dir: $(cat "$WORK/err")"
+"$BIN" generate "$CHARLM" --output-dir "$WORK" >"$WORK/out" 2>"$WORK/err"
+[ $? = 2 ] && grep -q "needs --streams" "$WORK/err" || fail "--output-dir without --streams: $(cat "$WORK/err")"
+"$BIN" generate "$CHARLM" --streams 0 --output-dir "$WORK" >"$WORK/out" 2>"$WORK/err"
+[ $? = 2 ] || fail "--streams 0: $(cat "$WORK/err")"
+"$BIN" generate "$CHARLM" --streams 2 --output-dir "$WORK/missing" --tokens 3 >"$WORK/out" 2>"$WORK/err"
+[ $? = 1 ] && grep -q "no such directory" "$WORK/err" && [ ! -e "$WORK/missing" ] ||
+    fail "--output-dir missing: $(cat "$WORK/err")"
+
 if [ "$FAILS" -ne 0 ]; then
     echo "cli_generate_test: $FAILS failure(s)" >&2
     exit 1

@@ -24,6 +24,15 @@ seqrt_criterion_test(test_tensor_steps tests/test_tensor_steps.c)
 seqrt_criterion_test(test_cpu_budget tests/test_cpu_budget.c)
 seqrt_criterion_test(test_session tests/test_session.c)
 seqrt_criterion_test(test_api tests/test_api.c)
+# The stream pool (docs/streams.md): pool vs solo runs on every device, bad input.
+seqrt_criterion_test(test_stream_pool tests/test_stream_pool.c)
+seqrt_criterion_test(test_stream_pool_errors tests/test_stream_pool_errors.c)
+# One pool shared by 4 threads (also run under TSan by tools/ci_sanitize.sh).
+add_executable(test_stream_pool_threads tests/test_stream_pool_threads.c)
+target_link_libraries(test_stream_pool_threads PRIVATE seqrt Threads::Threads m)
+target_compile_definitions(test_stream_pool_threads PRIVATE SEQRT_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+add_test(NAME test_stream_pool_threads COMMAND test_stream_pool_threads)
+set_tests_properties(test_stream_pool_threads PROPERTIES TIMEOUT 300)
 # The core's unbound outputs (sq_op_impl.unbound_outs) through the host
 # executor, with a stand-in op table.
 seqrt_criterion_test(test_unbound tests/test_unbound.c)

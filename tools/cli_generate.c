@@ -5,7 +5,8 @@
  * step, the recurrent state carried between runs (the prefix is never run
  * again). Inputs beside the token ids must be initial states (d2l's
  * RNNModel(inputs, state) exported): zeros on the first run, the carried
- * state after it.
+ * state after it. With --streams N, N texts are sampled at once through a
+ * stream pool (cli_generate_streams.c).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -16,15 +17,8 @@
 #include <time.h>
 
 #include "cli.h"
+#include "cli_generate.h"
 #include "cli_text.h"
-
-typedef struct gen_args {
-    const char *model, *prompt, *backend, *weights;
-    int64_t tokens;
-    double temperature;
-    uint64_t seed;
-    int strict, verbose;
-} gen_args;
 
 static int parse_u64(const char *s, uint64_t *out)
 {
@@ -81,6 +75,15 @@ static int parse_args(int argc, char **argv, gen_args *a)
             if (r < 0) return CLI_EXIT_USAGE;
             if (!*v) return cli_usage_error("generate", "--weights: the file name is empty");
             a->weights = v;
+        } else if ((r = cli_option_value(argc, argv, &i, "--streams", &v, "generate")) != 0) {
+            if (r < 0) return CLI_EXIT_USAGE;
+            if (!cli_parse_positive(v, &a->streams) || a->streams > GEN_MAX_STREAMS)
+                return cli_usage_error("generate", "--streams '%s': expected a whole number from 1 to %d", v,
+                                       GEN_MAX_STREAMS);
+        } else if ((r = cli_option_value(argc, argv, &i, "--output-dir", &v, "generate")) != 0) {
+            if (r < 0) return CLI_EXIT_USAGE;
+            if (!*v) return cli_usage_error("generate", "--output-dir: the directory name is empty");
+            a->output_dir = v;
         } else if (!strcmp(arg, "--strict")) {
             a->strict = 1;
         } else if (!strcmp(arg, "--verbose") || !strcmp(arg, "-v")) {
@@ -94,88 +97,10 @@ static int parse_args(int argc, char **argv, gen_args *a)
         }
     }
     if (!a->model) return cli_usage_error("generate", "no model given");
-    return CLI_EXIT_OK;
-}
-
-/* The model's inputs as generate feeds them: the token ids (chunk by
- * chunk) and the initial states, zeros of batch one (a streaming session
- * starts from them on the first run and ignores them afterwards, carrying
- * its own state). */
-typedef struct gen_inputs {
-    size_t n, ids;             /* inputs; which one is the token ids */
-    int time_axis;             /* of the token ids */
-    seqrt_tensor **zeros;      /* [n]: the state inputs' zeros; NULL at `ids` */
-    const seqrt_tensor **feed; /* [n]: what a run is given: the zeros, and the chunk at `ids` */
-} gen_inputs;
-
-static void gen_inputs_free(gen_inputs *g)
-{
-    for (size_t i = 0; g->zeros && i < g->n; i++) seqrt_tensor_free(g->zeros[i]);
-    free(g->zeros);
-    free(g->feed);
-}
-
-static int is_token_ids(const seqrt_model *m, size_t i)
-{
-    int rank = 0;
-    seqrt_model_input_shape(m, i, &rank, NULL, NULL, 0);
-    seqrt_dtype dt = seqrt_model_input_dtype(m, i);
-    return (dt == SEQRT_I32 || dt == SEQRT_I64) && rank == 2 && seqrt_model_input_time_axis(m, i) >= 0;
-}
-
-/* Checks that the model takes one input of token ids and, beside it, only
- * initial states (float inputs without a time axis: the streaming check
- * has made sure they feed h0/c0 slots); makes their zeros (symbolic dims,
- * the batch, as 1). */
-static int check_inputs(const seqrt_model *m, gen_inputs *g)
-{
-    size_t n = seqrt_model_input_count(m);
-    const char *name = seqrt_model_name(m);
-    size_t nids = 0;
-    for (size_t i = 0; i < n; i++)
-        if (seqrt_model_input_time_axis(m, i) >= 0) nids++, g->ids = i;
-    if (nids != 1) {
-        cli_error("generate: model '%s' has %zu inputs with a time axis; it needs exactly one, the token ids "
-                  "([T, B] int32), and beside it only initial states",
-                  name, nids);
-        return CLI_EXIT_FAIL;
-    }
-    if (!is_token_ids(m, g->ids)) {
-        int rank = 0;
-        char shape[128] = "";
-        seqrt_model_input_shape(m, g->ids, &rank, NULL, shape, sizeof shape);
-        cli_error("generate: model '%s': input '%s' is %s %s; it must be token ids, int32 [T, B]%s", name,
-                  seqrt_model_input_name(m, g->ids), cli_dtype_name(seqrt_model_input_dtype(m, g->ids)), shape,
-                  seqrt_model_batch_first(m) ? " ([B, T] as the model is batch_first)" : "");
-        return CLI_EXIT_FAIL;
-    }
-    g->time_axis = seqrt_model_input_time_axis(m, g->ids);
-    g->n = n;
-    g->zeros = calloc(n, sizeof *g->zeros);
-    g->feed = calloc(n, sizeof *g->feed);
-    if (!g->zeros || !g->feed) {
-        cli_error("out of memory");
-        return CLI_EXIT_FAIL;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (i == g->ids) continue;
-        int rank = 0;
-        int64_t dims[SEQRT_MAX_RANK];
-        char shape[128] = "";
-        seqrt_model_input_shape(m, i, &rank, dims, shape, sizeof shape);
-        if (seqrt_model_input_dtype(m, i) != SEQRT_F32) {
-            cli_error("generate: model '%s': input '%s' is %s %s; beside the token ids generate feeds only "
-                      "initial states (float32 [L*D, B, H])",
-                      name, seqrt_model_input_name(m, i), cli_dtype_name(seqrt_model_input_dtype(m, i)), shape);
-            return CLI_EXIT_FAIL;
-        }
-        for (int d = 0; d < rank; d++)
-            if (dims[d] < 0) dims[d] = 1;
-        seqrt_status st = seqrt_tensor_create(&g->zeros[i], SEQRT_F32, rank, dims);
-        if (st != SEQRT_OK) return cli_lib_error(st, "generate: the initial state '%s'", seqrt_model_input_name(m, i));
-        memset(seqrt_tensor_data(g->zeros[i]), 0, seqrt_tensor_count(g->zeros[i]) * sizeof(float));
-        g->feed[i] = g->zeros[i];
-    }
+    if (!a->streams != !a->output_dir)
+        return cli_usage_error("generate", a->streams ? "--streams needs --output-dir DIR (stream i is written to "
+                                                        "DIR/stream-<i>.txt)"
+                                                      : "--output-dir needs --streams N");
     return CLI_EXIT_OK;
 }
 
@@ -185,18 +110,7 @@ static int last_step(seqrt_session *s, const seqrt_model *m, size_t steps, size_
     const seqrt_tensor *t = NULL;
     seqrt_status st = seqrt_session_output(s, 0, &t);
     if (st != SEQRT_OK) return cli_lib_error(st, "generate: output '%s'", seqrt_model_output_name(m, 0));
-    int rank = seqrt_tensor_rank(t);
-    if (seqrt_tensor_dtype(t) != SEQRT_F32 || rank < 1 || (size_t)seqrt_tensor_dim(t, rank - 1) != V ||
-        seqrt_tensor_count(t) != steps * V) {
-        char dims[128];
-        cli_format_dims(t, dims, sizeof dims);
-        cli_error("generate: model '%s': output '%s' is %s for %zu step%s; it must hold a score for each of "
-                  "the %zu vocabulary entries at each step ([T, B, %zu])",
-                  seqrt_model_name(m), seqrt_model_output_name(m, 0), dims, steps, steps == 1 ? "" : "s", V, V);
-        return CLI_EXIT_FAIL;
-    }
-    *x = (const float *)seqrt_tensor_data(t) + (steps - 1) * V;
-    return CLI_EXIT_OK;
+    return gen_scores(t, m, steps, V, x);
 }
 
 /* Runs `n` token ids as one chunk (batch of one), the initial states
@@ -214,13 +128,6 @@ static int run_chunk(seqrt_session *s, const seqrt_model *m, gen_inputs *g, int3
     seqrt_tensor_free(t);
     if (st != SEQRT_OK) return cli_lib_error(st, "generate: run of model '%s'", seqrt_model_name(m));
     return CLI_EXIT_OK;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 int cli_cmd_generate(int argc, char **argv)
@@ -252,7 +159,7 @@ int cli_cmd_generate(int argc, char **argv)
         rc = CLI_EXIT_FAIL;
         goto done;
     }
-    if ((rc = check_inputs(model, &gi)) != CLI_EXIT_OK) goto done;
+    if ((rc = gen_check_inputs(model, &gi)) != CLI_EXIT_OK) goto done;
     if ((rc = cli_textmodel_load(&tm, model, "generate", 0)) != CLI_EXIT_OK) goto done;
 
     const char *prompt = a.prompt ? a.prompt : tm.prompt ? tm.prompt : tm.vocab[0];
@@ -279,6 +186,10 @@ int cli_cmd_generate(int argc, char **argv)
         rc = cli_lib_error(st, "%s", a.backend ? "--backend" : "backend");
         goto done;
     }
+    if (a.streams) {
+        rc = gen_streams(&a, model, dev, &gi, &tm, prompt, ids, nprompt);
+        goto done;
+    }
     seqrt_session_options so = {1};
     if ((st = seqrt_session_create(&session, model, dev, &so)) != SEQRT_OK) {
         rc = cli_lib_error(st, "cannot prepare the model");
@@ -294,15 +205,15 @@ int cli_cmd_generate(int argc, char **argv)
 
     cli_rng rng;
     cli_rng_seed(&rng, a.seed);
-    double t0 = now_s();
+    double t0 = gen_now_s();
     /* The prompt: one chunk of nprompt steps. */
     if ((rc = run_chunk(session, model, &gi, ids, nprompt)) != CLI_EXIT_OK) goto done;
-    double t_prompt = now_s() - t0;
+    double t_prompt = gen_now_s() - t0;
     fputs(prompt, stdout);
     fflush(stdout);
     size_t steps = nprompt;
     int64_t produced = 0;
-    double t1 = now_s();
+    double t1 = gen_now_s();
     for (; produced < a.tokens; produced++) {
         const float *x = NULL;
         if ((rc = last_step(session, model, steps, tm.nvocab, &x)) != CLI_EXIT_OK) break;
@@ -317,16 +228,7 @@ int cli_cmd_generate(int argc, char **argv)
             rc = CLI_EXIT_FAIL;
             break;
         }
-        double u = cli_rng_uniform(&rng), acc = 0;
-        size_t tok = tm.nvocab - 1;
-        for (size_t i = 0; i < tm.nvocab; i++) {
-            acc += p[i];
-            if (u < acc) {
-                tok = i;
-                break;
-            }
-        }
-        while (p[tok] == 0 && tok > 0) tok--; /* rounding at the top end: never a zero-weight token */
+        size_t tok = gen_sample(p, tm.nvocab, &rng);
         fwrite(tm.vocab[tok], 1, tm.vocab_len[tok], stdout);
         fflush(stdout);
         if (produced + 1 == a.tokens) continue; /* the last token needs no run */
@@ -341,7 +243,7 @@ int cli_cmd_generate(int argc, char **argv)
         fputc('\n', stdout);
         fflush(stdout);
         if (a.verbose) {
-            double dt = now_s() - t1;
+            double dt = gen_now_s() - t1;
             fprintf(stderr,
                     "seqrt: prompt of %zu tokens in %.1f ms; %lld tokens sampled in %.1f ms (%.0f tokens/s)\n",
                     nprompt, 1e3 * t_prompt, (long long)produced, 1e3 * dt, dt > 0 ? (double)produced / dt : 0.0);

@@ -113,7 +113,7 @@ void cli_help_info(FILE *f)
 void cli_help_generate(FILE *f)
 {
     fputs("usage: seqrt generate MODEL.json [--prompt TEXT] [--tokens N] [--temperature X]\n"
-          "                      [--seed S] [options]\n"
+          "                      [--seed S] [--streams N --output-dir DIR] [options]\n"
           "\n"
           "Samples text from a language model, one token per step, through a streaming\n"
           "session: the prompt runs once, then each sampled token is fed back as one\n"
@@ -138,6 +138,12 @@ void cli_help_generate(FILE *f)
           "                       < 1 is more conservative, > 1 more random; 0 always\n"
           "                       takes the most likely token (default 0.8)\n"
           "  --seed S             seed of the sampler, 0 to 2^64-1 (default 1)\n"
+          "  --streams N          sample N independent texts at once through one stream\n"
+          "                       pool (docs/streams.md): stream i is seeded S+i and\n"
+          "                       written to DIR/stream-<i>.txt, exactly what --seed S+i\n"
+          "                       alone prints; aggregate tokens/s on stderr; no file is\n"
+          "                       written unless every stream succeeds\n"
+          "  --output-dir DIR     the existing directory of --streams' files\n"
           "  --backend B          reference, onednn, opencl or auto, optionally :N\n"
           "                       (default: $SEQRT_BACKEND, else auto)\n"
           "  --strict             a weight tensor no layer uses is an error\n"
