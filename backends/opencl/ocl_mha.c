@@ -4,12 +4,18 @@
  *
  *   Q, K, V = query W_q^T + b_q, ...   three CLBlast GEMMs + bias kernels;
  *                                      rows stay in the model's layout
- *   S[b, h] = Q_bh K_bh^T / sqrt(hd)   one batched GEMM over (b, h)
+ *   S[b, h] = Q_bh K_bh^T / sqrt(hd)   strided-batched GEMM over (b, h)
  *   masked softmax                     key padding and causal masks
  *   weights = mean over heads          sq_head_average
- *   O[b, h] = S[b, h] V_bh             batched GEMM when nothing is masked,
+ *   O[b, h] = S[b, h] V_bh             strided-batched GEMM when nothing is masked,
  *                                      else sq_attn_context (valid keys only)
  *   out = O W_o^T + b_o                GEMM + bias
+ *
+ * The (b, h) blocks of every operand sit at b * sb + h * sh (heads_gemm):
+ * in the [T, B, E] layout sb = H * sh for all of them, so the (b, h) pairs
+ * are one strided batch of B * H; batch-first, one strided batch per
+ * batch entry (over heads) or per head (over entries), whichever is fewer
+ * calls. No per-call offset arrays (CLBlastSgemmBatched).
  */
 #include <math.h>
 
@@ -19,8 +25,6 @@
 typedef struct mha_state {
     cl_mem w_in, b_in[3], w_out, b_out;
     ocl_buf qkv[3], sc, o;
-    size_t *offs; /* 3 * B * heads offsets for the batched GEMMs */
-    size_t noffs;
 } mha_state;
 
 static void mha_release(void *state)
@@ -36,7 +40,6 @@ static void mha_release(void *state)
     }
     ocl_buf_release(&m->sc);
     ocl_buf_release(&m->o);
-    sq_free(m->offs);
     sq_free(m);
 }
 
@@ -70,6 +73,32 @@ static seqrt_status linear(ocl_session *s, cl_mem x, int64_t N, int64_t E, cl_me
                       KA_INT(N), KA_INT(E));
 }
 
+/* Where the (b, h) block of an operand starts: b * sb + h * sh. */
+typedef struct mha_blocks {
+    cl_mem mem;
+    size_t sb, sh, ld;
+} mha_blocks;
+
+/* C_bh = alpha * A_bh op(B_bh) for every (b, h) of B x H, as strided
+ * batches (see the header). */
+static seqrt_status heads_gemm(ocl_session *s, bool tb, size_t m, size_t n, size_t k, float alpha, mha_blocks a,
+                               mha_blocks b, mha_blocks c, size_t B, size_t H)
+{
+    const bool flat = a.sb == H * a.sh && b.sb == H * b.sh && c.sb == H * c.sh;
+    /* flat: one batch of B * H at stride sh; else loop over the outer index */
+    const bool over_heads = flat || B <= H;
+    const size_t calls = flat ? 1 : (over_heads ? B : H), batch = flat ? B * H : (over_heads ? H : B);
+    for (size_t i = 0; i < calls; i++) {
+        const size_t oa = over_heads ? i * a.sb : i * a.sh, ob = over_heads ? i * b.sb : i * b.sh;
+        const size_t oc = over_heads ? i * c.sb : i * c.sh;
+        ocl_gemm g = {false, tb, m, n, k, alpha, 0.0f, a.mem, b.mem, c.mem, oa, ob, oc, a.ld, b.ld, c.ld,
+                      over_heads ? a.sh : a.sb, over_heads ? b.sh : b.sb, over_heads ? c.sh : c.sb, batch};
+        seqrt_status st = ocl_gemm_run(s, &g);
+        if (st) return st;
+    }
+    return SEQRT_OK;
+}
+
 static seqrt_status run_mha(void *session, const sq_op_args *a, void *state)
 {
     ocl_session *s = session;
@@ -96,26 +125,18 @@ static seqrt_status run_mha(void *session, const sq_op_args *a, void *state)
     if ((st = ocl_buf_reserve(s, &m->sc, nb * (size_t)(Tq * Tk) * 4, "scores")) ||
         (st = ocl_buf_reserve(s, &m->o, (size_t)(Tq * B * E) * 4, "attention outputs")))
         return st;
-    if (nb * 3 > m->noffs) {
-        sq_free(m->offs);
-        m->noffs = 0;
-        if (!(m->offs = sq_malloc(nb * 3 * sizeof *m->offs))) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
-        m->noffs = nb * 3;
-    }
-    /* (b, h) block of a [T, B, E] / [B, T, E] matrix: offset, and its leading dimension */
-    size_t *oq = m->offs, *ok = m->offs + nb, *os = m->offs + 2 * nb;
-    const size_t ld = (size_t)(bf ? E : B * E);
-    for (int64_t b = 0; b < B; b++)
-        for (int64_t h = 0; h < H; h++) {
-            size_t i = (size_t)(b * H + h);
-            oq[i] = (size_t)(sq_seq_off(bf, Tq, B, 0, b, E) + h * hd);
-            ok[i] = (size_t)(sq_seq_off(bf, Tk, B, 0, b, E) + h * hd);
-            os[i] = i * (size_t)(Tq * Tk);
-        }
+    /* (b, h) blocks: of Q, K, V and O in the model's layout ([T, B, E] or
+     * [B, T, E], rows of E, head h at column h * hd), of the scores [B, H,
+     * Tq, Tk] */
+    const size_t ld = (size_t)(bf ? E : B * E), shd = (size_t)hd;
+    const mha_blocks q = {m->qkv[0].mem, (size_t)(bf ? Tq * E : E), shd, ld};
+    const mha_blocks k = {m->qkv[1].mem, (size_t)(bf ? Tk * E : E), shd, ld};
+    const mha_blocks v = {m->qkv[2].mem, k.sb, shd, ld};
+    const mha_blocks o = {m->o.mem, q.sb, shd, ld};
+    const mha_blocks sc = {m->sc.mem, (size_t)(H * Tq * Tk), (size_t)(Tq * Tk), (size_t)Tk};
     if (Tq * Tk > 0) {
         const float alpha = (float)(1.0 / sqrt((double)hd));
-        if ((st = ocl_gemm_batched(s, false, true, (size_t)Tq, (size_t)Tk, (size_t)hd, alpha, m->qkv[0].mem, oq, ld,
-                                   m->qkv[1].mem, ok, ld, m->sc.mem, os, (size_t)Tk, nb)) ||
+        if ((st = heads_gemm(s, true, (size_t)Tq, (size_t)Tk, shd, alpha, q, k, sc, (size_t)B, (size_t)H)) ||
             (st = ocl_masked_softmax(s, m->sc.mem, nb * (size_t)Tq, (int)Tk, (int)Tq, (int)H, lens, causal)))
             return st;
         if (wout && (st = OCL_LAUNCH(s, K_sq_head_average, (size_t)(B * Tq * Tk), (size_t)s->dev->choice.profile.wg,
@@ -123,8 +144,7 @@ static seqrt_status run_mha(void *session, const sq_op_args *a, void *state)
             return st;
     }
     if (!masked && Tk > 0) {
-        st = ocl_gemm_batched(s, false, false, (size_t)Tq, (size_t)hd, (size_t)Tk, 1.0f, m->sc.mem, os, (size_t)Tk,
-                              m->qkv[2].mem, ok, ld, m->o.mem, oq, ld, nb);
+        st = heads_gemm(s, false, (size_t)Tq, shd, (size_t)Tk, 1.0f, sc, v, o, (size_t)B, (size_t)H);
     } else {
         st = OCL_LAUNCH(s, K_sq_attn_context, (size_t)(B * Tq * E), (size_t)s->dev->choice.profile.wg,
                         KA_MEM(m->sc.mem), KA_MEM(m->qkv[2].mem), KA_INT(E), KA_INT(0), KA_MEM(m->o.mem), KA_INT(E),
