@@ -1,6 +1,6 @@
 /*
- * GEMMs through CLBlast (row-major sgemm, strided-batched and batched
- * sgemm) on the session's in-order queue, or through oneDNN on the Intel-GPU
+ * GEMMs through CLBlast (row-major sgemm and strided-batched sgemm) on the
+ * session's in-order queue, or through oneDNN on the Intel-GPU
  * route. Also the profile's CLBlast parameter overrides.
  *
  * CLBlast compiles its kernels at first use and keeps the binaries in an
@@ -98,34 +98,5 @@ seqrt_status ocl_gemm_run(ocl_session *s, const ocl_gemm *g)
                                                  g->oc, g->ldc, g->sc, g->batch, &s->q, NULL));
         if (c != CLBlastSuccess) return clblast_fail(c, "strided-batched sgemm", g->m, g->n, g->k, g->batch);
     }
-    return SEQRT_OK;
-}
-
-seqrt_status ocl_gemm_batched(ocl_session *s, bool ta, bool tb, size_t m, size_t n, size_t k, float alpha,
-                              cl_mem a, const size_t *oa, size_t lda, cl_mem b, const size_t *ob, size_t ldb,
-                              cl_mem c, const size_t *oc, size_t ldc, size_t batch)
-{
-    if (m == 0 || n == 0 || batch == 0) return SEQRT_OK;
-    if (k == 0 || s->dnnl) {
-        /* one GEMM per matrix: the oneDNN route takes no offset arrays */
-        for (size_t i = 0; i < batch; i++) {
-            ocl_gemm g = {ta, tb, m, n, k, alpha, 0.0f, a, b, c, oa[i], ob[i], oc[i], lda, ldb, ldc, 0, 0, 0, 1};
-            seqrt_status st = ocl_gemm_run(s, &g);
-            if (st) return st;
-        }
-        return SEQRT_OK;
-    }
-    float stack_ab[2 * 64];
-    float *alphas = batch <= 64 ? stack_ab : sq_malloc(2 * batch * sizeof(float));
-    if (!alphas) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
-    float *betas = alphas + batch;
-    for (size_t i = 0; i < batch; i++) alphas[i] = alpha, betas[i] = 0.0f;
-    CLBlastStatusCode code =
-        OCL_FAULT("CLBlastSgemmBatched", CLBlastOpenCLOutOfResources,
-                  CLBlastSgemmBatched(CLBlastLayoutRowMajor, ta ? CLBlastTransposeYes : CLBlastTransposeNo,
-                                      tb ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alphas, a, oa, lda, b,
-                                      ob, ldb, betas, c, oc, ldc, batch, &s->q, NULL));
-    if (alphas != stack_ab) sq_free(alphas);
-    if (code != CLBlastSuccess) return clblast_fail(code, "batched sgemm", m, n, k, batch);
     return SEQRT_OK;
 }

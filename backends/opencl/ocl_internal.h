@@ -316,11 +316,6 @@ typedef struct ocl_gemm {
     size_t batch;             /* 0 or 1: one GEMM */
 } ocl_gemm;
 seqrt_status ocl_gemm_run(ocl_session *s, const ocl_gemm *g);
-/* Batched GEMM with one offset per matrix (CLBlastSgemmBatched). */
-seqrt_status ocl_gemm_batched(ocl_session *s, bool ta, bool tb, size_t m, size_t n, size_t k,
-                              float alpha, cl_mem a, const size_t *oa, size_t lda, cl_mem b,
-                              const size_t *ob, size_t ldb, cl_mem c, const size_t *oc, size_t ldc,
-                              size_t batch);
 /* Applies the profile's CLBlast overrides to a device (once per process). */
 seqrt_status ocl_clblast_overrides(cl_device_id dev, const ocl_profile *p);
 
