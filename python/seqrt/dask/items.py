@@ -106,6 +106,9 @@ def as_sequence(index, item, array, layout):
         a = np.asarray(array)
     except (ValueError, TypeError) as e:
         raise ItemError.of(index, item, "not a rectangular array (%s)" % e, errors.ERR_SHAPE) from None
+    if (a.dtype == layout.dtype and a.ndim == len(layout.item_shape) and a.ndim and a.shape[0] >= 1
+            and a.shape[1:] == tuple(layout.item_shape[1:])):
+        return np.ascontiguousarray(a)      # already fits (e.g. checked on the client)
     if a.dtype == object:
         raise ItemError.of(index, item, "not a rectangular array of numbers", errors.ERR_SHAPE)
     check_shape(index, item, a.shape, a.dtype, layout)

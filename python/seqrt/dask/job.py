@@ -9,6 +9,7 @@ batch. The results come back in input order.
 import asyncio
 import hashlib
 import os
+import statistics
 import time
 import uuid
 
@@ -49,10 +50,6 @@ def _plugin_name(model, weights, device):
                 pass
     h.update(repr(device).encode())
     return "seqrt-model-" + h.hexdigest()[:16]
-
-
-def _registered(name, dask_scheduler=None):
-    return name in dask_scheduler.worker_plugins
 
 
 def _names(items, names):
@@ -113,17 +110,19 @@ class _Job:
         return self.client.map(worker.run_batch, [self.name] * k, batches, [self.output_dir] * k, [self.id] * k,
                                [self.fsync] * k, [timed] * k, key=keys, pure=False)
 
-    def wait(self, futures):
-        """Waits for `futures`, keeping their results (each item's outputs,
-        split here from the batch's, or its file); returns the tasks'
-        results without their outputs. A failed batch cancels the others
-        and raises."""
+    def wait(self, futures, count=None):
+        """Waits until `count` of `futures` (default: all) are done, keeping
+        their results (each item's outputs, split here from the batch's, or
+        its file); returns (the done tasks' results without their outputs,
+        the futures still pending). A failed batch cancels the others and
+        raises."""
         pending, done_tasks = set(futures), []
+        count = len(pending) if count is None else count
         try:
-            while pending:
+            while pending and len(done_tasks) < count:
                 left = None if self.deadline is None else self.deadline - time.monotonic()
                 if left is not None and left <= 0:
-                    raise TimeoutError("seqrt.dask.run: %d of %d batches not done in time" % (len(pending), len(futures)))
+                    raise TimeoutError("seqrt.dask.run: %d batches not done in time" % len(pending))
                 try:
                     done, pending = distributed.wait(list(pending), timeout=left, return_when="FIRST_COMPLETED")
                 except (TimeoutError, asyncio.TimeoutError):
@@ -139,32 +138,43 @@ class _Job:
         except BaseException:
             self.client.cancel(list(pending))
             raise
-        return done_tasks
+        return done_tasks, list(pending)
 
 
-def _measure(job, lengths, padded, target, cap):
-    """(seconds per sequence and step, seconds per task of the engine's own),
-    from one timed batch of SAMPLE sequences about the median length, then
-    (if the first says batches should be much bigger) one of that size; the
-    engine's cost is what a round trip takes beyond the task's own time.
-    Their results are kept."""
-    step_seconds, overhead = None, None
-    k = min(SAMPLE, len(lengths))
-    for _ in range(2):
-        rest = [i for i in range(len(lengths)) if i not in job.results]
-        if not rest:
-            break
-        sample = [rest[j] for j in plan.pick_sample([lengths[i] for i in rest], k, padded)]
-        t = time.perf_counter()
-        r, = job.wait(job.submit([sample], timed=True))
-        trip = time.perf_counter() - t - r["elapsed"]
-        overhead = trip if overhead is None else min(overhead, trip)
-        step_seconds = r["seconds"] / (len(sample) * max(lengths[i] for i in sample))
-        k_next = plan.batch_size(step_seconds, lengths[sample[len(sample) // 2]], target(overhead), cap)
-        if k_next < 2 * k:
-            break
-        k = k_next
-    return step_seconds, overhead
+def _measure(job, lengths, padded):
+    """(seconds per sequence and step, seconds of the engine's own per
+    task), from one timed batch of SAMPLE sequences about the median
+    length; the engine's cost is what the round trip takes beyond the
+    task's own time. Its results are kept."""
+    sample = plan.pick_sample(lengths, min(SAMPLE, len(lengths)), padded)
+    t = time.perf_counter()
+    (r,), _ = job.wait(job.submit([sample], timed=True))
+    overhead = time.perf_counter() - t - r["elapsed"]
+    return _step_seconds([r]), overhead
+
+
+def _step_seconds(tasks):
+    """The median over `tasks` of seconds per sequence and (padded) step."""
+    return statistics.median(r["seconds"] / (len(r["indices"]) * max(r["lengths"])) for r in tasks)
+
+
+def _run_measured(job, lengths, padded, target, cap, n_workers):
+    """Sizes the batches from the measuring batch, submits a first wave (two
+    tasks a worker), re-measures the cost on the first tasks of the wave
+    (bigger batches cost less a sequence than the 8 of the measure) while the
+    workers keep busy, and sizes the rest from that."""
+    step, overhead = _measure(job, lengths, padded)
+    seconds = target(overhead)
+    groups = plan.batches(lengths, lambda T: plan.batch_size(step, T, seconds, cap), padded, skip=job.results)
+    wave = groups[:2 * n_workers]
+    futures = job.submit(wave)
+    if len(groups) > len(wave):
+        first, futures = job.wait(futures, count=min(n_workers, len(wave)))
+        step = _step_seconds(first)
+        sent = set(job.results).union(*map(set, wave))
+        groups = plan.batches(lengths, lambda T: plan.batch_size(step, T, seconds, cap), padded, skip=sent)
+        futures += job.submit(groups)
+    job.wait(futures)
 
 
 def run(model, items, client=None, weights=None, device=None, output_dir=None, names=None, batch_size=None,
@@ -204,7 +214,8 @@ def run(model, items, client=None, weights=None, device=None, output_dir=None, n
     if n_workers == 0:
         raise errors.UnavailableError("seqrt.dask.run: the cluster at %s has no workers" % client.scheduler.address)
     name = _plugin_name(model, weights, device)
-    if not client.run_on_scheduler(_registered, name):
+    # a lambda travels by value: the scheduler's machine needs no seqrt
+    if not client.run_on_scheduler(lambda dask_scheduler, n=name: n in dask_scheduler.worker_plugins):
         try:
             client.register_worker_plugin(worker.SessionPlugin(model, weights, device), name=name)
         except BaseException:       # a model or device that fails: not kept for the workers to come
@@ -225,15 +236,11 @@ def run(model, items, client=None, weights=None, device=None, output_dir=None, n
     target = (lambda overhead: task_seconds) if task_seconds is not None else plan.target_seconds  # noqa: E731
     try:
         if batch_size is None:
-            step_seconds, overhead = _measure(job, lengths, padded, target, cap)
-            seconds = target(overhead)
-            size_for = lambda T: plan.batch_size(step_seconds, T, seconds, cap)  # noqa: E731
+            _run_measured(job, lengths, padded, target, cap, n_workers)
         else:
             if int(batch_size) < 1:
                 raise errors.InvalidArgumentError("seqrt.dask.run: batch_size %r is not >= 1" % (batch_size,))
-            size_for = lambda T: int(batch_size)  # noqa: E731
-        groups = plan.batches(lengths, size_for, padded, skip=job.results)
-        job.wait(job.submit(groups))
+            job.wait(job.submit(plan.batches(lengths, lambda T: int(batch_size), padded)))
     except BaseException:
         if output_dir is not None:
             try:
