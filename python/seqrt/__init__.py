@@ -23,6 +23,7 @@ from .errors import (DeviceError, Error, FileError, InternalError, InvalidArgume
                      UnavailableError, UnsupportedError)
 from .model import LayerInfo, Model, TensorSpec
 from .session import Session
+from .stream_pool import StreamPool
 
 from ._version import __version__
 
@@ -50,7 +51,7 @@ def __getattr__(name):
 
 __all__ = [
     "__version__", "version", "library_path", "devices", "backends", "Device", "BackendInfo",
-    "Model", "TensorSpec", "LayerInfo", "Session", "check",
+    "Model", "TensorSpec", "LayerInfo", "Session", "StreamPool", "check",
     "Error", "InvalidArgumentError", "FileError", "ParseError", "ModelError", "ShapeError",
     "RangeError", "UnsupportedError", "UnavailableError", "OutOfMemoryError", "LimitError",
     "DeviceError", "InternalError", "LibraryError",
