@@ -237,21 +237,38 @@ def test_plan():
 
 # ---------------------------------------------------------------- a worker killed mid-job
 
+def _holders(fifo):
+    """The processes that have `fifo` open."""
+    out = set()
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            for fd in os.listdir("/proc/%s/fd" % pid):
+                try:
+                    if os.readlink("/proc/%s/fd/%s" % (pid, fd)) == fifo:
+                        out.add(int(pid))
+                except OSError:
+                    pass
+        except OSError:
+            pass
+    return out
+
+
 def _reader_pid(fifo, pids, deadline):
-    """The worker process that has `fifo` open for reading."""
+    """The worker process (one of `pids`) that has `fifo` open."""
     while time.monotonic() < deadline:
-        for pid in pids:
-            try:
-                for fd in os.listdir("/proc/%d/fd" % pid):
-                    try:
-                        if os.readlink("/proc/%d/fd/%s" % (pid, fd)) == fifo:
-                            return pid
-                    except OSError:
-                        pass
-            except OSError:
-                pass
+        found = _holders(fifo) & pids
+        if found:
+            return found.pop()
         time.sleep(0.01)
     return None
+
+
+def _wait_closed(fifo, deadline):
+    me = os.getpid()
+    while time.monotonic() < deadline and _holders(fifo) - {me}:
+        time.sleep(0.01)
 
 
 def _serve_fifo(fifo, data, pids, log, stop, deadline):
@@ -282,7 +299,7 @@ def _serve_fifo(fifo, data, pids, log, stop, deadline):
             log.append(("served", reads))
         finally:
             os.close(fd)
-        time.sleep(0.05)             # let this reader see the end of the file before the next open
+        _wait_closed(fifo, deadline)   # this reader has seen the end of the file before the next open
 
 
 def test_worker_killed_mid_job(client, tmp_path):
