@@ -25,6 +25,7 @@
 #include "cpu_budget.h"
 #include "dnnl_common.h"
 #include "dnnl_rnn.h"
+#include "dnnl_pace.h"
 #include "dnnl_team.h"
 #include "formats.h"
 
@@ -129,6 +130,9 @@ static seqrt_status parse_env(dn_session *s)
     seqrt_status st = team_env(&team_mode, &drop_at);
     if (st) return st;
     dn_team_configure(team_mode, drop_at); /* process-wide: the last session created sets it */
+    int pace;
+    if ((st = dn_pace_env(&pace))) return st;
+    dn_pace_configure(pace);
     return SEQRT_OK;
 }
 
@@ -323,13 +327,20 @@ SQ_BACKEND_MODULE_INIT_FN(sq_backend *b)
         return SEQRT_ERR_INVALID_ARGUMENT;
     }
     dn_team_configure(team_mode, drop_at);
-    char team[100], engines[200];
+    int pace;
+    if (dn_pace_env(&pace)) {
+        snprintf(b->reason, sizeof b->reason, "%s", seqrt_last_error());
+        return SEQRT_ERR_INVALID_ARGUMENT;
+    }
+    dn_pace_configure(pace);
+    char team[100], engines[200], pacing[100];
     dn_team_describe(team, sizeof team);
+    dn_pace_describe(pacing, sizeof pacing);
     dn_engine_policy(cpu_has_avx512(), engines, sizeof engines);
     snprintf(d->name, sizeof d->name, "%s", cpu);
     snprintf(d->description, sizeof d->description,
-             "oneDNN CPU engine: %d thread%s (%s), %s; %s; %s", threads,
-             threads == 1 ? "" : "s", why, isa_name(dnnl_get_effective_cpu_isa()), team, engines);
+             "oneDNN CPU engine: %d thread%s (%s), %s; %s; %s; %s", threads,
+             threads == 1 ? "" : "s", why, isa_name(dnnl_get_effective_cpu_isa()), team, pacing, engines);
     snprintf(d->vendor, sizeof d->vendor, "%s", vendor);
     if (v->hash && strcmp(v->hash, "N/A"))
         snprintf(d->driver, sizeof d->driver, "oneDNN %d.%d.%d (%s)", v->major, v->minor, v->patch, v->hash);

@@ -253,11 +253,7 @@ seqrt_status dn_rnn_op_run(void *session, const sq_op_args *a, void *state)
         st = dn_rnn_loop_run(s, r, &run);
     } else {
         if ((st = dn_rnn_prim_prepare(s, r))) return st;
-        /* the primitive writes a whole sequence: scratch of T steps */
-        if (!run.y && !(st = dn_buf_reserve(&r->ybuf, sizeof(float) * (size_t)(run.T * run.B * r->D * r->Ho))))
-            run.y = dn_buf_f(&r->ybuf);
-        if (st) return st;
-        st = dn_rnn_prim_run(s, r, &run); /* run.lens: NULL unless ragged */
+        st = dn_rnn_prim_run(s, r, &run); /* run.lens: NULL unless ragged; run.y may be NULL */
     }
     if (st) return sq_error_prefix(st, "layer '%s' (%s)", r->L->name, sq_op_name(r->op));
     return SEQRT_OK;

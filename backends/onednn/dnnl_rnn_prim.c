@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dnnl_chunk.h"
+#include "dnnl_pace.h"
 #include "dnnl_rnn.h"
 
 /* ------------------------------------------------------------ weights */
@@ -215,6 +217,7 @@ static seqrt_status prim_pd(const dn_rnn *r, int k, int64_t T, int64_t B, bool b
 seqrt_status dn_rnn_prim_prepare(dn_session *s, dn_rnn *r)
 {
     if (r->prim_ready) return SEQRT_OK;
+    SQ_TRY(dn_chunk_env(&r->chunk_env));
     const sq_value *xv = &s->m->values[r->L->in[SQ_SLOT_X]];
     int64_t Tn = xv->dims[s->m->batch_first ? 1 : 0], Bn = xv->dims[s->m->batch_first ? 0 : 1];
     if (Tn < 2) Tn = 2;
@@ -429,8 +432,109 @@ static seqrt_status run_lengths(dn_session *s, dn_rnn *r, const dn_rnn_run *run)
     return SEQRT_OK;
 }
 
+/* ------------------------------------------------------------ chunks of time */
+
+/* The multiply-adds of `steps` steps of the whole stack at batch B, x 2:
+ * what dn_pace times an execution by. */
+static double stack_flops(const dn_rnn *r, int64_t steps, int64_t B)
+{
+    double f = 0;
+    for (int k = 0; k < r->nl; k++)
+        f += (double)r->D * (double)(r->G * r->H) * (double)(dn_rnn_in(r, k) + r->Ho) + (double)r->D * r->H * r->P;
+    return 2.0 * f * (double)steps * (double)B;
+}
+
+/* The bytes a chunk adds per step: the primitive's gates and states
+ * (its scratchpad), the stacked layers' outputs, and the copies of a
+ * batch-first input and output (see run_chunked). */
+static int64_t chunk_step_bytes(const dn_rnn *r, int64_t B)
+{
+    const int64_t per_b = r->nl * (r->Gb * r->H + 2 * r->Ho + r->H) + r->I + 3 * r->Ho;
+    return B * per_b * (int64_t)sizeof(float);
+}
+
+/* A one-direction stack of layers over a dense batch, n steps at a time:
+ * for each chunk of the sequence (from its end when the layer runs
+ * reverse), every stacked layer runs on the chunk as a sequence of its own,
+ * its initial state the state the layer had after the previous chunk
+ * (src_iter from the previous chunk's dst_iter, through two state buffers
+ * used in turn; zeros for an absent h0 / c0, which computes what no
+ * src_iter does), so the run computes exactly the steps of the whole
+ * sequence, and the memory it adds is that of one chunk. A batch-first
+ * input is copied into a time-major chunk, and the chunk's output back;
+ * y NULL: the chunk's output goes to scratch. */
+static seqrt_status run_chunked(dn_session *s, dn_rnn *r, const dn_rnn_run *run, int64_t n)
+{
+    const int64_t T = run->T, B = run->B, I = r->I, H = r->H, F = r->Ho; /* one direction: F = Ho */
+    const int nl = r->nl;
+    const bool lstm = r->op == SQ_OP_LSTM, rev = sq_dir_reversed(r->L, 0);
+    const size_t nh = (size_t)(nl * B * F), nc = lstm ? (size_t)(nl * B * H) : 0, nseq = (size_t)(n * B * F);
+    SQ_TRY(dn_buf_reserve(&r->state, sizeof(float) * 2 * (nh + nc)));
+    const bool copy_x = run->bf, own_y = run->bf || !run->y;
+    SQ_TRY(dn_buf_reserve(&r->gath, sizeof(float) * ((copy_x ? (size_t)(n * B * I) : 0) + (own_y ? nseq : 1))));
+    if (nl > 1) {
+        SQ_TRY(dn_buf_reserve(&r->seq[0], sizeof(float) * nseq));
+        if (nl > 2) SQ_TRY(dn_buf_reserve(&r->seq[1], sizeof(float) * nseq));
+    }
+    float *hs[2], *cs[2];
+    hs[0] = dn_buf_f(&r->state);
+    hs[1] = hs[0] + nh;
+    cs[0] = lstm ? hs[1] + nh : NULL;
+    cs[1] = lstm ? cs[0] + nc : NULL;
+    float *xc = copy_x ? dn_buf_f(&r->gath) : NULL;
+    float *yc = own_y ? dn_buf_f(&r->gath) + (copy_x ? n * B * I : 0) : NULL;
+    float *buf[2] = {dn_buf_f(&r->seq[0]), dn_buf_f(&r->seq[1])};
+    /* the state before the first chunk */
+    if (run->h0) memcpy(hs[0], run->h0, sizeof(float) * nh);
+    else memset(hs[0], 0, sizeof(float) * nh);
+    if (lstm && run->c0) memcpy(cs[0], run->c0, sizeof(float) * nc);
+    else if (lstm) memset(cs[0], 0, sizeof(float) * nc);
+    const int64_t nchunks = (T + n - 1) / n;
+    for (int64_t c = 0; c < nchunks; c++) {
+        const int64_t a = rev ? (T - (c + 1) * n > 0 ? T - (c + 1) * n : 0) : c * n;
+        const int64_t len = rev ? T - c * n - a : (a + n < T ? n : T - a);
+        const bool final = c == nchunks - 1;
+        const int cur = (int)(c % 2), nxt = 1 - cur;
+        const float *x = run->x + a * B * I;
+        if (copy_x) {
+            for (int64_t t = 0; t < len; t++)
+                for (int64_t b = 0; b < B; b++)
+                    memcpy(xc + (t * B + b) * I, run->x + sq_seq_off(true, T, B, a + t, b, I), sizeof(float) * (size_t)I);
+            x = xc;
+        }
+        float *y = own_y ? yc : run->y + a * B * F;
+        dn_pace_unit u;
+        dn_pace_begin(&u, s->nthreads, stack_flops(r, len, B));
+        seqrt_status st = SEQRT_OK;
+        for (int k = 0; k < nl && !st; k++) {
+            const bool last = k == nl - 1;
+            const float *src = k == 0 ? x : buf[(k - 1) % 2];
+            float *dst = last ? y : buf[k % 2];
+            float *hn = final ? run->hn + (int64_t)k * B * F : hs[nxt] + (int64_t)k * B * F;
+            float *cn = !lstm ? NULL : final ? run->cn + (int64_t)k * B * H : cs[nxt] + (int64_t)k * B * H;
+            st = prim_layer(s, r, k, len, B, false, false, src, dst, hs[cur] + (int64_t)k * B * F,
+                            lstm ? cs[cur] + (int64_t)k * B * H : NULL, hn, cn);
+        }
+        if (!st && dnnl_stream_wait(s->stream) != dnnl_success)
+            st = sq_error(SEQRT_ERR_DEVICE, "oneDNN stream wait failed");
+        dn_pace_end(&u);
+        if (st) return st;
+        if (run->bf && run->y)
+            for (int64_t t = 0; t < len; t++)
+                for (int64_t b = 0; b < B; b++)
+                    memcpy(run->y + sq_seq_off(true, T, B, a + t, b, F), y + (t * B + b) * F, sizeof(float) * (size_t)F);
+    }
+    return SEQRT_OK;
+}
+
 seqrt_status dn_rnn_prim_run(dn_session *s, dn_rnn *r, const dn_rnn_run *run)
 {
+    /* one direction, every entry T steps: in chunks of time when the
+     * sequence spans more than one */
+    if (!run->lens && r->D == 1) {
+        const int64_t n = dn_chunk_steps(chunk_step_bytes(r, run->B), run->B, run->T, r->chunk_env);
+        if (n < run->T) return run_chunked(s, r, run, n);
+    }
     dn_rnn_run g = *run;
     /* the primitive writes a whole sequence: scratch of T steps when the
      * run asks for h_n / c_n only */
@@ -438,5 +542,11 @@ seqrt_status dn_rnn_prim_run(dn_session *s, dn_rnn *r, const dn_rnn_run *run)
         SQ_TRY(dn_buf_reserve(&r->ybuf, sizeof(float) * (size_t)(run->T * run->B * r->D * r->Ho)));
         g.y = dn_buf_f(&r->ybuf);
     }
-    return g.lens ? run_lengths(s, r, &g) : run_dense(s, r, &g);
+    dn_pace_unit u;
+    dn_pace_begin(&u, s->nthreads, g.lens ? 0.0 : stack_flops(r, g.T, g.B));
+    seqrt_status st = g.lens ? run_lengths(s, r, &g) : run_dense(s, r, &g);
+    if (!st && dnnl_stream_wait(s->stream) != dnnl_success)
+        st = sq_error(SEQRT_ERR_DEVICE, "oneDNN stream wait failed");
+    dn_pace_end(&u);
+    return st;
 }

@@ -1,6 +1,7 @@
 /*
- * The oneDNN loop engine's chunks (dnnl_rnn_loop.c, issue 15) against the
- * reference backend: sequences of several chunks (SEQRT_ONEDNN_CHUNK
+ * The oneDNN recurrent engines' chunks of time (the loop engine's,
+ * dnnl_rnn_loop.c, and the primitive's, dnnl_rnn_prim.c; issue 15) against
+ * the reference backend: sequences of several chunks (SEQRT_ONEDNN_CHUNK
  * forces a short chunk; the derived one at a long T), for lstm / gru / rnn,
  * bidirectional, reverse (format 1.1), ragged lengths, peepholes,
  * projection, batch-first, with the sequence output used and with h_n /
@@ -147,6 +148,11 @@ static const cfg g_cfgs[] = {
      .v11 = 1},
     {.op = "rnn", .nl = 1, .bidir = 1, .bf = 1, .lengths = 1, .extra = ", \"nonlinearity\": \"relu\""},
     {.op = "rnn", .nl = 1, .extra = ", \"activations\": [\"softsign\"], \"direction\": \"reverse\"", .v11 = 1},
+    /* the primitive's chunks (one direction, every entry T steps): a
+     * stack with projection and peepholes, and a reverse stack */
+    {.op = "lstm", .nl = 2, .proj = 3, .peep = 1, .extra = ""},
+    {.op = "lstm", .nl = 2, .bf = 1, .extra = ", \"direction\": \"reverse\"", .v11 = 1},
+    {.op = "gru", .nl = 1, .extra = ", \"direction\": \"reverse\", \"linear_before_reset\": true", .v11 = 1},
 };
 static const char *g_modes[] = {"loop", "fused", "auto", "primitive"};
 
