@@ -97,7 +97,8 @@ seqrt_status ocl_rec_prepare(void *session, const sq_layer *L, void **state)
                (lstm && L->a.proj_size > 0 ? OCL_RF_PROJ : 0) | (lstm && L->a.peephole ? OCL_RF_PEEP : 0) |
                (L->op == SQ_OP_GRU && L->a.linear_before_reset ? OCL_RF_LBR : 0) |
                (!L->a.default_acts || L->a.clip > 0 ? OCL_RF_GATES : 0) |
-               (L->a.direction == SQ_DIR_REVERSE ? OCL_RF_REV0 : 0) | (lstm && L->a.input_forget ? OCL_RF_IFORGET : 0);
+               (L->a.direction == SQ_DIR_REVERSE ? OCL_RF_REV0 : 0) | (lstm && L->a.input_forget ? OCL_RF_IFORGET : 0) |
+               (ocl_step_packed(s) ? OCL_RF_PACKED : 0);
     *state = r;
     if ((r->flags & OCL_RF_GATES) && (st = upload_gates(s, L, r->D, &r->gates))) return st;
     r->layers = sq_calloc((size_t)r->nl, sizeof *r->layers);

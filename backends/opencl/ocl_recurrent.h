@@ -19,10 +19,12 @@
 
 /* Kernel flags (recurrent.cl): GATES, the layer has a gate table (gates.cl:
  * functions other than the op's own, or clip); REV0, direction 0 runs from
- * the last step (`direction: "reverse"`); IFORGET, lstm's input_forget. */
+ * the last step (`direction: "reverse"`); IFORGET, lstm's input_forget;
+ * PACKED, the step kernels' transposed weights are packed per work-item. */
 enum {
     OCL_RF_COUPLED = 1, OCL_RF_PROJ = 2, OCL_RF_BIAS = 4, OCL_RF_PEEP = 8, OCL_RF_LBR = 16,
-    OCL_RF_GATES = 32, OCL_RF_REV0 = 64, OCL_RF_IFORGET = 128
+    OCL_RF_GATES = 32, OCL_RF_REV0 = 64, OCL_RF_IFORGET = 128,
+    OCL_RF_PACKED = 256 /* the step kernels' weights per work-item (CPUs), ocl_step.c */
 };
 /* Floats per direction in the gate table (SQ_GT_STRIDE of gates.cl). */
 enum { OCL_GT_STRIDE = 10 };
@@ -104,6 +106,10 @@ seqrt_status ocl_persistent_run(const ocl_rec_run *c);
  * (at session creation), and the `steps` steps of one layer. */
 seqrt_status ocl_step_prepare(ocl_session *s, const sq_layer *L, ocl_rec *r, int k);
 void ocl_step_release(ocl_rec_layer *w);
+/* Whether the step kernels' weights are packed per work-item: under the
+ * generic/cpu profile (a CPU device; a GPU profile forced onto PoCL keeps
+ * the GPU layout, so CI runs both). */
+bool ocl_step_packed(const ocl_session *s);
 seqrt_status ocl_step_run(const ocl_rec_run *c, int steps);
 
 #endif /* OCL_RECURRENT_H */

@@ -5,7 +5,9 @@
  *
  * At session creation (ocl_step_prepare) each layer gets W_hh^T (and W_hr^T)
  * uploaded, each gate's units padded to whole vectors of the profile's
- * width (SQ_VEC), so the kernels read the weights coalesced, and its own kernel
+ * width (SQ_VEC): interleaved by k on GPUs, so the kernels read the
+ * weights coalesced, packed per work-item on CPUs (one contiguous stream
+ * each: OCL_RF_PACKED), and its own kernel
  * objects: the arguments are set when the layer runs and only when a buffer
  * or size changed since the last run (ocl_step_bound), and per step only
  * the step index is set before the enqueue. h ping-pongs between r->h and
@@ -36,9 +38,10 @@ static void kernel_names(const ocl_rec *r, const char *names[2])
 
 /* Uploads weight `which` of layer k transposed and padded, per direction:
  * [G * units, K] (row q * units + j) becomes [K][G][pad] (pad: units
- * rounded up to the vector width, the padding zero). */
+ * rounded up to the vector width v, the padding zero), or packed per
+ * work-item, [pad / v][K][G][v] (step.cl's sq_step_w). */
 static seqrt_status upload_t(ocl_session *s, const sq_layer *L, int k, int which, size_t G, size_t units, size_t K,
-                             size_t pad, cl_mem *out)
+                             size_t pad, bool packed, cl_mem *out)
 {
     const int D = sq_dirs(L);
     const size_t each = K * G * pad;
@@ -54,9 +57,13 @@ static seqrt_status upload_t(ocl_session *s, const sq_layer *L, int k, int which
             break;
         }
         const float *src = w->data;
+        const size_t v = (size_t)s->dev->choice.profile.vec;
         for (size_t q = 0; q < G; q++)
             for (size_t j = 0; j < units; j++)
-                for (size_t i = 0; i < K; i++) t[(i * G + q) * pad + j] = src[(q * units + j) * K + i];
+                for (size_t i = 0; i < K; i++) {
+                    const size_t at = packed ? (((j / v) * K + i) * G + q) * v + j % v : (i * G + q) * pad + j;
+                    t[at] = src[(q * units + j) * K + i];
+                }
         st = ocl_write(s, *out, (size_t)d * each, t, each, w->name);
     }
     sq_free(t);
@@ -70,12 +77,19 @@ static size_t pad_of(const ocl_session *s, int64_t units)
     return ((size_t)units + v - 1) / v * v;
 }
 
+bool ocl_step_packed(const ocl_session *s)
+{
+    return s->dev->choice.vendor == OCL_GENERIC && !strcmp(s->dev->choice.arch, "cpu");
+}
+
 seqrt_status ocl_step_prepare(ocl_session *s, const sq_layer *L, ocl_rec *r, int k)
 {
     ocl_rec_layer *w = &r->layers[k];
     const size_t H = (size_t)r->H, Ho = (size_t)r->Ho;
-    seqrt_status st = upload_t(s, L, k, SQ_RW_HH, (size_t)r->G, H, Ho, pad_of(s, r->H), &w->wt);
-    if (!st && (r->flags & OCL_RF_PROJ)) st = upload_t(s, L, k, SQ_RW_HR, 1, Ho, H, pad_of(s, r->Ho), &w->wrt);
+    const bool packed = (r->flags & OCL_RF_PACKED) != 0;
+    seqrt_status st = upload_t(s, L, k, SQ_RW_HH, (size_t)r->G, H, Ho, pad_of(s, r->H), packed, &w->wt);
+    if (!st && (r->flags & OCL_RF_PROJ))
+        st = upload_t(s, L, k, SQ_RW_HR, 1, Ho, H, pad_of(s, r->Ho), packed, &w->wrt);
     if (st) return st;
     const char *names[2];
     kernel_names(r, names);

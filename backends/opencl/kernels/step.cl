@@ -5,11 +5,13 @@
  * GEMM before it). A work-item owns one hidden unit j of one direction d,
  * for every batch entry: work-groups split the units, so a batch-1 step
  * spreads over every compute unit. The recurrent weights were transposed at
- * session creation, wt = W_hh^T [D][H_out][G][Hp], each gate's columns
- * padded with zeros to Hp (H rounded up to SQ_VEC): a work-item owns SQ_VEC
- * consecutive units of one direction and reads them as one vector, so at
- * each k the work-items of a group read consecutive addresses (coalesced
- * on GPUs; on a CPU, PoCL runs each work-item's vector as SIMD). Entries
+ * session creation, wt = W_hh^T, each gate's units padded with zeros to
+ * whole vectors of SQ_VEC (sq_step_w): a work-item owns SQ_VEC consecutive
+ * units of one direction and reads them as one vector per gate and k. On
+ * GPUs the layout is [K][G][units]: at each k the work-items of a group
+ * read consecutive addresses (coalesced); on CPUs (SQ_F_PACKED) each
+ * work-item's weights are one contiguous stream (PoCL runs a work-item's
+ * vector as SIMD and the work-items of a group one after the other). Entries
  * are taken SQ_STEP_NB at a time (1, 2, 4 or 8 by a compile-time count, so
  * the accumulators stay in registers); the engine rule runs this path for
  * B <= SQ_STEP_NB, any B is correct.
@@ -55,6 +57,25 @@ typedef float8 sq_vf;
 
 /* Units padded to whole vectors. */
 inline int sq_step_pad(int n) { return (n + SQ_VEC - 1) / SQ_VEC * SQ_VEC; }
+
+/* Layouts of the transposed weights (ocl_step.c writes them), per
+ * direction [K][G][pad(units)] rows of k, or with SQ_F_PACKED (CPUs) each
+ * work-item's units together, [pad(units) / SQ_VEC][K][G][SQ_VEC], one
+ * contiguous stream per work-item. Returns gate q's first vector of the
+ * work-item owning units j0.., and in *ldw the distance between k's. */
+#define SQ_F_PACKED 256
+inline __global const float *sq_step_w(__global const float *wt, int d, int K, int G, int units, int j0, int q,
+                                       int flags, int *ldw)
+{
+    const int up = sq_step_pad(units);
+    __global const float *w = wt + (long)d * K * G * up;
+    if (flags & SQ_F_PACKED) {
+        *ldw = G * SQ_VEC;
+        return w + (long)(j0 / SQ_VEC) * K * G * SQ_VEC + q * SQ_VEC;
+    }
+    *ldw = G * up;
+    return w + q * up + j0;
+}
 
 /* out[e][u] = sum_k w[k * ldw + u] * v[e * ldv + k] for the n entries of v
  * (u < SQ_VEC): w points at the work-item's first unit of one gate of a
@@ -121,15 +142,19 @@ __kernel void sq_lstm_step(SQ_STEP_ARGS)
 {
     int d, j0;
     if (!sq_step_units(get_global_id(0), H, D, &d, &j0)) return;
-    const int G = 4 * H, Hp = sq_step_pad(H), bias = flags & SQ_F_BIAS, proj = flags & SQ_F_PROJ;
+    const int G = 4 * H, bias = flags & SQ_F_BIAS, proj = flags & SQ_F_PROJ;
     __global const float *src = ((s & 1) ? hb : ha) + (long)d * B * Ho;
     __global float *dst = ((s & 1) ? ha : hb) + (long)d * B * Ho;
-    __global const float *w = wt + (long)d * Ho * 4 * Hp + j0, *bi = b_ih + d * G, *bh = b_hh + d * G;
+    __global const float *bi = b_ih + d * G, *bh = b_hh + d * G;
     __global const float *gt = gates + d * SQ_GT_STRIDE, *p = peep + d * 3 * H;
     for (int b0 = 0; b0 < B; b0 += SQ_STEP_NB) {
         const int n = B - b0 < SQ_STEP_NB ? B - b0 : SQ_STEP_NB;
         float acc[4][SQ_NBV];
-        for (int q = 0; q < 4; q++) sq_step_dot(w + q * Hp, 4 * Hp, src + (long)b0 * Ho, Ho, Ho, n, acc[q]);
+        for (int q = 0; q < 4; q++) {
+            int ldw;
+            __global const float *w = sq_step_w(wt, d, Ho, 4, H, j0, q, flags, &ldw);
+            sq_step_dot(w, ldw, src + (long)b0 * Ho, Ho, Ho, n, acc[q]);
+        }
         for (int e = 0; e < n; e++) {
             const int b = b0 + e, db = d * B + b;
             const int row = sq_step_row(d, b, s, T, B, bf, lens, has_len, flags);
@@ -161,13 +186,14 @@ __kernel void sq_lstm_proj_step(SQ_STEP_ARGS)
 {
     int d, q0;
     if (!sq_step_units(get_global_id(0), Ho, D, &d, &q0)) return;
-    const int Hop = sq_step_pad(Ho);
     __global const float *src = ((s & 1) ? hb : ha) + (long)d * B * Ho;
     __global float *dst = ((s & 1) ? ha : hb) + (long)d * B * Ho;
     for (int b0 = 0; b0 < B; b0 += SQ_STEP_NB) {
         const int n = B - b0 < SQ_STEP_NB ? B - b0 : SQ_STEP_NB;
         float acc[SQ_NBV];
-        sq_step_dot(wr + (long)d * H * Hop + q0, Hop, tmp + ((long)d * B + b0) * H, H, H, n, acc);
+        int ldw;
+        __global const float *w = sq_step_w(wr, d, H, 1, Ho, q0, 0, flags, &ldw);
+        sq_step_dot(w, ldw, tmp + ((long)d * B + b0) * H, H, H, n, acc);
         for (int e = 0; e < n; e++) {
             const int b = b0 + e;
             const int row = sq_step_row(d, b, s, T, B, bf, lens, has_len, flags);
@@ -186,14 +212,16 @@ __kernel void sq_gru_reset_step(SQ_STEP_ARGS)
 {
     int d, j0;
     if (!sq_step_units(get_global_id(0), H, D, &d, &j0)) return;
-    const int G = 3 * H, Hp = sq_step_pad(H);
+    const int G = 3 * H;
     __global const float *src = ((s & 1) ? hb : ha) + (long)d * B * H;
-    __global const float *w = wt + (long)d * H * 3 * Hp + j0, *bi = b_ih + d * G, *bh = b_hh + d * G;
+    __global const float *bi = b_ih + d * G, *bh = b_hh + d * G;
     __global const float *gt = gates + d * SQ_GT_STRIDE;
     for (int b0 = 0; b0 < B; b0 += SQ_STEP_NB) {
         const int n = B - b0 < SQ_STEP_NB ? B - b0 : SQ_STEP_NB;
         float acc[SQ_NBV];
-        sq_step_dot(w, 3 * Hp, src + (long)b0 * H, H, H, n, acc);
+        int ldw;
+        __global const float *w = sq_step_w(wt, d, H, 3, H, j0, 0, flags, &ldw);
+        sq_step_dot(w, ldw, src + (long)b0 * H, H, H, n, acc);
         for (int e = 0; e < n; e++) {
             const int b = b0 + e;
             const int row = sq_step_row(d, b, s, T, B, bf, lens, has_len, flags);
@@ -217,18 +245,19 @@ __kernel void sq_gru_step(SQ_STEP_ARGS)
 {
     int d, j0;
     if (!sq_step_units(get_global_id(0), H, D, &d, &j0)) return;
-    const int G = 3 * H, Hp = sq_step_pad(H), bias = flags & SQ_F_BIAS, lbr = flags & SQ_F_LBR;
+    const int G = 3 * H, bias = flags & SQ_F_BIAS, lbr = flags & SQ_F_LBR;
     __global const float *src = ((s & 1) ? hb : ha) + (long)d * B * H;
     __global float *dst = ((s & 1) ? ha : hb) + (long)d * B * H;
-    __global const float *w = wt + (long)d * H * 3 * Hp + j0, *bi = b_ih + d * G, *bh = b_hh + d * G;
+    __global const float *bi = b_ih + d * G, *bh = b_hh + d * G;
     __global const float *gt = gates + d * SQ_GT_STRIDE;
     __global const float *nv = lbr ? src : tmp + (long)d * B * H;
     for (int b0 = 0; b0 < B; b0 += SQ_STEP_NB) {
         const int n = B - b0 < SQ_STEP_NB ? B - b0 : SQ_STEP_NB;
         float ar[SQ_NBV], az[SQ_NBV], an[SQ_NBV];
-        if (lbr) sq_step_dot(w, 3 * Hp, src + (long)b0 * H, H, H, n, ar);
-        sq_step_dot(w + Hp, 3 * Hp, src + (long)b0 * H, H, H, n, az);
-        sq_step_dot(w + 2 * Hp, 3 * Hp, nv + (long)b0 * H, H, H, n, an);
+        int ldw;
+        if (lbr) sq_step_dot(sq_step_w(wt, d, H, 3, H, j0, 0, flags, &ldw), ldw, src + (long)b0 * H, H, H, n, ar);
+        sq_step_dot(sq_step_w(wt, d, H, 3, H, j0, 1, flags, &ldw), ldw, src + (long)b0 * H, H, H, n, az);
+        sq_step_dot(sq_step_w(wt, d, H, 3, H, j0, 2, flags, &ldw), ldw, nv + (long)b0 * H, H, H, n, an);
         for (int e = 0; e < n; e++) {
             const int b = b0 + e;
             const int row = sq_step_row(d, b, s, T, B, bf, lens, has_len, flags);
@@ -260,15 +289,16 @@ __kernel void sq_rnn_step(SQ_STEP_ARGS)
 {
     int d, j0;
     if (!sq_step_units(get_global_id(0), H, D, &d, &j0)) return;
-    const int Hp = sq_step_pad(H);
     __global const float *src = ((s & 1) ? hb : ha) + (long)d * B * H;
     __global float *dst = ((s & 1) ? ha : hb) + (long)d * B * H;
-    __global const float *w = wt + (long)d * H * Hp + j0, *bi = b_ih + d * H, *bh = b_hh + d * H;
+    __global const float *bi = b_ih + d * H, *bh = b_hh + d * H;
     __global const float *gt = gates + d * SQ_GT_STRIDE;
     for (int b0 = 0; b0 < B; b0 += SQ_STEP_NB) {
         const int n = B - b0 < SQ_STEP_NB ? B - b0 : SQ_STEP_NB;
         float acc[SQ_NBV];
-        sq_step_dot(w, Hp, src + (long)b0 * H, H, H, n, acc);
+        int ldw;
+        __global const float *w = sq_step_w(wt, d, H, 1, H, j0, 0, flags, &ldw);
+        sq_step_dot(w, ldw, src + (long)b0 * H, H, H, n, acc);
         for (int e = 0; e < n; e++) {
             const int b = b0 + e;
             const int row = sq_step_row(d, b, s, T, B, bf, lens, has_len, flags);
