@@ -45,7 +45,7 @@ void dn_pace_record(dn_pace *p, int opt, double cost, int64_t now)
 }
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-static dn_pace g_pace;
+static dn_pace g_pace[DN_PACE_KINDS]; /* per kind of execution: figures of one kind only are compared */
 static int g_adaptive = 1;
 
 static int64_t now_ns(void)
@@ -74,14 +74,15 @@ void dn_pace_configure(int adaptive)
     pthread_mutex_unlock(&g_lock);
 }
 
-void dn_pace_begin(dn_pace_unit *u, int full, double flops)
+void dn_pace_begin(dn_pace_unit *u, int kind, int full, double flops)
 {
+    u->kind = kind;
     u->flops = flops;
     u->before = omp_get_max_threads();
     u->opt = 0;
     pthread_mutex_lock(&g_lock);
     const int adaptive = g_adaptive;
-    if (adaptive && full > 1) u->opt = dn_pace_pick(&g_pace, now_ns());
+    if (adaptive && full > 1) u->opt = dn_pace_pick(&g_pace[kind], now_ns());
     pthread_mutex_unlock(&g_lock);
     u->threads = u->opt ? 1 : full;
     if (u->threads != u->before) omp_set_num_threads(u->threads);
@@ -94,14 +95,14 @@ void dn_pace_end(dn_pace_unit *u)
     if (u->t0 < 0 || u->flops <= 0) return;
     const int64_t t1 = now_ns();
     pthread_mutex_lock(&g_lock);
-    dn_pace_record(&g_pace, u->opt, (double)(t1 - u->t0) / u->flops, t1);
+    dn_pace_record(&g_pace[u->kind], u->opt, (double)(t1 - u->t0) / u->flops, t1);
     pthread_mutex_unlock(&g_lock);
 }
 
 void dn_pace_describe(char *buf, size_t size)
 {
     pthread_mutex_lock(&g_lock);
-    const dn_pace p = g_pace;
+    const dn_pace p = g_pace[DN_PACE_PRIMITIVE];
     const int adaptive = g_adaptive;
     pthread_mutex_unlock(&g_lock);
     if (!adaptive) snprintf(buf, size, "RNN primitive on every thread (SEQRT_ONEDNN_PACE=fixed)");

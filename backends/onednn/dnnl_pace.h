@@ -3,7 +3,8 @@
  * machine (dnnl_pace.c).
  *
  * The primitive parallelises each step over OpenMP's team, with a barrier
- * per step; when another process holds a core, every barrier waits for the
+ * per step (so do the loop engine's step matmuls, outside the small-batch
+ * path, which has its own team: dnnl_team.h); when another process holds a core, every barrier waits for the
  * descheduled thread's next time slice and a run can become tens of times
  * slower. The primitive's own GEMMs give us no barrier to watch, so the
  * choice is measured: each execution (a chunk of steps, or a whole run) is
@@ -23,7 +24,7 @@
 
 #include "seqrt.h"
 
-/* The decision state (one per process; exposed for the unit test). Times in
+/* The decision state (one per process and kind; exposed for the unit test). Times in
  * ns, cost in ns per FLOP; cost[0]: the full count, cost[1]: one thread;
  * 0: not measured yet. */
 typedef struct dn_pace {
@@ -41,16 +42,19 @@ int dn_pace_pick(const dn_pace *p, int64_t now);
 /* Records that option `opt` took `cost` ns/FLOP, measured at time `now`. */
 void dn_pace_record(dn_pace *p, int opt, double cost, int64_t now);
 
-/* One timed execution under the process's state. */
+/* One timed execution under the process's state for its kind: the RNN
+ * primitive's, or the loop engine's chunk of step matmuls (the same
+ * barrier per step; dnnl_rnn_loop.c). */
+enum { DN_PACE_PRIMITIVE, DN_PACE_LOOP, DN_PACE_KINDS };
 typedef struct dn_pace_unit {
-    int opt, threads, before;
+    int kind, opt, threads, before;
     double flops;
     int64_t t0;
 } dn_pace_unit;
 
 /* Sets the calling thread's OpenMP count for an execution of `flops` on a
  * session of `full` threads; end restores it and records the time. */
-void dn_pace_begin(dn_pace_unit *u, int full, double flops);
+void dn_pace_begin(dn_pace_unit *u, int kind, int full, double flops);
 void dn_pace_end(dn_pace_unit *u);
 
 /* The process's mode: SEQRT_ONEDNN_PACE (adapt, the default: 1; fixed:

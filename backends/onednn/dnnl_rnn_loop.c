@@ -2,7 +2,7 @@
  * oneDNN backend: the loop engine of the recurrent layers (see dnnl_rnn.h).
  *
  * For each stacked layer k and direction d, the sequence in chunks of n
- * steps (chunk_steps: n from a memory budget, so that the memory a run adds
+ * steps (chunk_steps: n from a memory budget, dnnl_chunk.h, so that the memory a run adds
  * is O(n), not O(T); the state carries from chunk to chunk), per chunk:
  *   1. G = X W_ih^T + b for the chunk's steps at once: one matmul primitive
  *      over n*B rows (created on the first run of that row count; with
@@ -43,6 +43,8 @@
 #include <unistd.h>
 
 #include "dnnl_cell.h"
+#include "dnnl_chunk.h"
+#include "dnnl_pace.h"
 #include "dnnl_rnn.h"
 #include "dnnl_rnn_small.h"
 
@@ -92,42 +94,11 @@ static seqrt_status loop_prim(dn_rnn *r, int64_t M, int64_t K, int64_t N, const 
 
 /* ------------------------------------------------------------ chunks */
 
-/* The steps per chunk for batch B of layer r (see the top of the file and
- * docs/onednn.md): SEQRT_ONEDNN_CHUNK when set; else as many steps as make
- * the chunk's gates (B * G*H floats a step) fill the budget — half the
- * last-level cache the system reports (L3, else 4 x L2), 4 MiB when it
- * reports none, kept within [1, 32] MiB — and at least enough steps for
- * 256 rows in the projection's matmul. */
+/* The steps per chunk for batch B of layer r: the rule of dnnl_chunk.h
+ * at the chunk's gates (B * G*H floats a step). */
 static int64_t chunk_steps(const dn_rnn *r, int64_t B, int64_t T)
 {
-    int64_t n = r->chunk_env;
-    if (n <= 0) {
-        long l3 = -1, l2 = -1;
-#ifdef _SC_LEVEL3_CACHE_SIZE
-        l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
-        l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
-#endif
-        int64_t budget = l3 > 0 ? l3 / 2 : l2 > 0 ? 4 * (int64_t)l2 : 4 << 20;
-        if (budget < (1 << 20)) budget = 1 << 20;
-        if (budget > (32 << 20)) budget = 32 << 20;
-        n = budget / (B * r->G * r->H * (int64_t)sizeof(float));
-        if (n * B < 256) n = (256 + B - 1) / B;
-    }
-    return n < 1 ? 1 : n > T ? T : n;
-}
-
-/* Reads SEQRT_ONEDNN_CHUNK (a positive step count) once per layer. */
-static seqrt_status read_chunk_env(dn_rnn *r)
-{
-    const char *e = getenv("SEQRT_ONEDNN_CHUNK");
-    r->chunk_env = 0;
-    if (!e || !*e) return SEQRT_OK;
-    char *end = NULL;
-    const long long v = strtoll(e, &end, 10);
-    if (*end || v < 1)
-        return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "SEQRT_ONEDNN_CHUNK='%s': expected a positive number of steps", e);
-    r->chunk_env = v;
-    return SEQRT_OK;
+    return dn_chunk_steps(B * r->G * r->H * (int64_t)sizeof(float), B, T, r->chunk_env);
 }
 
 /* ------------------------------------------------------------ preparation */
@@ -239,7 +210,7 @@ seqrt_status dn_rnn_loop_prepare(dn_session *s, dn_rnn *r, bool small)
 {
     if (!r->loop_ready) {
         const int64_t GH = r->G * r->H;
-        SQ_TRY(read_chunk_env(r));
+        SQ_TRY(dn_chunk_env(&r->chunk_env));
         r->proj_rt = s->proj_rt;
         /* SEQRT_ONEDNN_WX=model: the projection reads W_ih where the model
          * holds it, transposed, with no prepared copy — about half the
@@ -481,10 +452,18 @@ static seqrt_status run_dir(dn_session *s, dn_rnn *r, const dn_rnn_run *run, con
     const int nmm = r->cell->loop_mms(r, mm);
     seqrt_status st = SEQRT_OK;
     for (int i = 0; i < nmm && !st; i++) st = bind_mm(r, &c, i, &mm[i]);
+    /* each chunk's steps meet at OpenMP barriers (a matmul a step): its
+     * thread count measured as the primitive's is (dnnl_pace.h) */
+    const double chunk_flops = 2.0 * (double)B * (double)GH * (double)(w->in + Ho);
     for (int64_t s0 = 0; s0 < steps && !st; s0 += n) {
         const int64_t nc = steps - s0 < n ? steps - s0 : n;
+        dn_pace_unit u;
+        dn_pace_begin(&u, DN_PACE_LOOP, s->nthreads, chunk_flops * (double)nc);
         st = project(s, r, w, k, d, s0, nc, dn_buf_f(&r->gates));
         if (!st) st = step_chunk(r, &c, active, w, s0, nc, dn_buf_f(&r->gates));
+        if (!st && dnnl_stream_wait(s->stream) != dnnl_success)
+            st = sq_error(SEQRT_ERR_DEVICE, "oneDNN stream wait failed");
+        dn_pace_end(&u);
     }
     for (int i = 0; i < DN_LOOP_MAX_MM; i++) dn_bound_free(&c.mm[i]);
     if (st) return st;

@@ -504,7 +504,7 @@ static seqrt_status run_chunked(dn_session *s, dn_rnn *r, const dn_rnn_run *run,
         }
         float *y = own_y ? yc : run->y + a * B * F;
         dn_pace_unit u;
-        dn_pace_begin(&u, s->nthreads, stack_flops(r, len, B));
+        dn_pace_begin(&u, DN_PACE_PRIMITIVE, s->nthreads, stack_flops(r, len, B));
         seqrt_status st = SEQRT_OK;
         for (int k = 0; k < nl && !st; k++) {
             const bool last = k == nl - 1;
@@ -543,7 +543,7 @@ seqrt_status dn_rnn_prim_run(dn_session *s, dn_rnn *r, const dn_rnn_run *run)
         g.y = dn_buf_f(&r->ybuf);
     }
     dn_pace_unit u;
-    dn_pace_begin(&u, s->nthreads, g.lens ? 0.0 : stack_flops(r, g.T, g.B));
+    dn_pace_begin(&u, DN_PACE_PRIMITIVE, s->nthreads, g.lens ? 0.0 : stack_flops(r, g.T, g.B));
     seqrt_status st = g.lens ? run_lengths(s, r, &g) : run_dense(s, r, &g);
     if (!st && dnnl_stream_wait(s->stream) != dnnl_success)
         st = sq_error(SEQRT_ERR_DEVICE, "oneDNN stream wait failed");
