@@ -1,7 +1,7 @@
 """seqrt.dask on a LocalCluster (127.0.0.1, 2 worker processes, 1 thread
 each, no dashboard): results against the goldens' values (PyTorch, the
-spec's float64 NumPy) and against single-process Sessions on the same
-inputs (bitwise, reference backend), dask.bag and dask.dataframe inputs,
+spec's float64 NumPy) and against single-process Sessions and `seqrt run`
+on the same inputs (bitwise, reference backend), dask.bag and dask.dataframe inputs,
 atomic output files, a worker killed mid-job, bad items named.
 
 Every wait is bounded (the job's timeout, the cluster's start); nothing
@@ -123,6 +123,30 @@ def test_variable_lengths_equal_single_process(client):
     got = seqrt.dask.run(model_path(CHARLM), tokens, device=DEVICE, timeout=JOB_TIMEOUT)
     for i, (seq, r) in enumerate(zip(tokens, got)):
         assert_same(r, solo(lm, np.array(seq, np.int32), False), "token item %d" % i)
+
+
+def test_equals_seqrt_run(client, tmp_path):
+    """The same items through the command line, one `seqrt run` each (the
+    CLI beside $SEQRT_LIBRARY's build): the same bytes."""
+    import subprocess
+    lib = os.environ.get("SEQRT_LIBRARY", seqrt.library_path())
+    cli = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(lib))), "bin", "seqrt")
+    if not os.access(cli, os.X_OK):
+        pytest.skip("no seqrt command beside %s" % lib)
+    items = random_rows(4, 4, seed=7, lo=2, hi=9)
+    got = seqrt.dask.run(model_path(REVERSE), items, device=DEVICE, timeout=JOB_TIMEOUT)
+    for i, (seq, r) in enumerate(zip(items, got)):
+        d = tmp_path / str(i)
+        d.mkdir()
+        (d / "out").mkdir()
+        np.save(d / "x.npy", seq[:, None])
+        np.save(d / "lengths.npy", np.array([len(seq)], np.int32))
+        subprocess.run([cli, "run", model_path(REVERSE), "--input", "x=%s" % (d / "x.npy"), "--input",
+                        "lengths=%s" % (d / "lengths.npy"), "--output-dir", str(d / "out"), "--backend", DEVICE],
+                       check=True, timeout=60)
+        for name in r:
+            want = np.load(d / "out" / (name.replace(":", ".") + ".npy"))
+            assert np.array_equal(r[name], np.take(want, 0, axis=1)), "item %d %s differs from seqrt run" % (i, name)
 
 
 def write_npys(d, items):

@@ -82,7 +82,8 @@ def _lengths(client, name, items, layout):
     paths = []
     for i, it in enumerate(items):
         if is_path(it):
-            paths.append((i, os.fsdecode(it)))
+            items[i] = os.path.abspath(os.fsdecode(it))     # the workers' working directory may differ
+            paths.append((i, items[i]))
         else:
             items[i] = as_sequence(i, it, it, layout)
             lengths[i] = len(items[i])
