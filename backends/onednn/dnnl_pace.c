@@ -74,6 +74,18 @@ void dn_pace_configure(int adaptive)
     pthread_mutex_unlock(&g_lock);
 }
 
+/* The option before any figure: one thread when the machine's load over
+ * the last minute (/proc/loadavg) already fills the session's CPUs, else
+ * every thread; the figures decide from then on. */
+static int prior_option(int full)
+{
+    FILE *f = fopen("/proc/loadavg", "r");
+    double load = 0;
+    int ok = f && fscanf(f, "%lf", &load) == 1;
+    if (f) fclose(f);
+    return ok && load >= (double)full ? 1 : 0;
+}
+
 void dn_pace_begin(dn_pace_unit *u, int kind, int full, double flops)
 {
     u->kind = kind;
@@ -82,7 +94,14 @@ void dn_pace_begin(dn_pace_unit *u, int kind, int full, double flops)
     u->opt = 0;
     pthread_mutex_lock(&g_lock);
     const int adaptive = g_adaptive;
-    if (adaptive && full > 1) u->opt = dn_pace_pick(&g_pace[kind], now_ns());
+    if (adaptive && full > 1) {
+        dn_pace *p = &g_pace[kind];
+        if (!p->primed) {
+            p->cur = prior_option(full);
+            p->primed = 1;
+        }
+        u->opt = dn_pace_pick(p, now_ns());
+    }
     pthread_mutex_unlock(&g_lock);
     u->threads = u->opt ? 1 : full;
     if (u->threads != u->before) omp_set_num_threads(u->threads);

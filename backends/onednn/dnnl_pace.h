@@ -3,18 +3,20 @@
  * machine (dnnl_pace.c).
  *
  * The primitive parallelises each step over OpenMP's team, with a barrier
- * per step (so do the loop engine's step matmuls, outside the small-batch
- * path, which has its own team: dnnl_team.h); when another process holds a core, every barrier waits for the
- * descheduled thread's next time slice and a run can become tens of times
- * slower. The primitive's own GEMMs give us no barrier to watch, so the
- * choice is measured: each execution (a chunk of steps, or a whole run) is
- * timed per FLOP on the thread count it ran with, and the process keeps the
- * latest figure for the session's full count and for one thread. Runs take
- * the faster; the other is probed again after a while (1 s, doubling while
- * the probes lose, up to 16 s; a probe that wins switches at once), so a
- * quiet machine gets every thread back and a loaded one pays a slow probe
- * at most every 16 s. SEQRT_ONEDNN_PACE=fixed always uses the full count
- * (the behaviour before, for comparison).
+ * per step (so do the loop engine's step matmuls outside the small-batch
+ * path, which has its own team: dnnl_team.h). When another process holds a
+ * core, every barrier waits for the descheduled thread's next time slice,
+ * and a run can become tens of times slower. The primitive's GEMMs give us
+ * no barrier to watch, so the choice is measured: each execution (a chunk
+ * of steps, or one layer's run) is timed per FLOP on the thread count it
+ * ran with, and the process keeps the latest figure for the session's full
+ * count and for one thread. The first execution takes one thread when the
+ * load average already fills the session's CPUs, every thread otherwise;
+ * then runs take the faster, and the other is probed again after a while
+ * (1 s, doubling while the probes lose, up to 16 s; a probe that wins
+ * switches at once), so a quiet machine gets every thread back and a loaded
+ * one pays a slow probe at most every 16 s. SEQRT_ONEDNN_PACE=fixed always
+ * uses the full count (the behaviour before, for comparison).
  */
 #ifndef SEQRT_DNNL_PACE_H
 #define SEQRT_DNNL_PACE_H
@@ -24,12 +26,13 @@
 
 #include "seqrt.h"
 
-/* The decision state (one per process and kind; exposed for the unit test). Times in
- * ns, cost in ns per FLOP; cost[0]: the full count, cost[1]: one thread;
- * 0: not measured yet. */
+/* The decision state (one per process and kind; exposed for the unit
+ * test). Times in ns, cost in ns per FLOP; cost[0]: the full count,
+ * cost[1]: one thread; 0: not measured yet. */
 typedef struct dn_pace {
     double cost[2];
     int cur;              /* the option runs take: 0 full, 1 one thread */
+    int primed;           /* cur set from the machine's load before the first figure */
     int64_t next_probe;   /* when the other option is tried next */
     int64_t backoff;      /* the wait after a losing probe */
 } dn_pace;

@@ -322,6 +322,15 @@ static seqrt_status prim_layer(dn_session *s, dn_rnn *r, int k, int64_t T, int64
     return dn_exec(s, p, n, a);
 }
 
+/* The multiply-adds of `steps` steps of stacked layer k at batch B, x 2:
+ * what dn_pace times an execution by. */
+static double layer_flops(const dn_rnn *r, int k, int64_t steps, int64_t B)
+{
+    const double per_step = (double)r->D * ((double)(r->G * r->H) * (double)(dn_rnn_in(r, k) + r->Ho) +
+                                            (double)r->H * (double)r->P);
+    return 2.0 * per_step * (double)steps * (double)B;
+}
+
 /* The stacked layers over one dense batch (all entries run every step). */
 static seqrt_status run_dense(dn_session *s, dn_rnn *r, const dn_rnn_run *run)
 {
@@ -339,9 +348,16 @@ static seqrt_status run_dense(dn_session *s, dn_rnn *r, const dn_rnn_run *run)
         const float *src = k == 0 ? run->x : buf[(k - 1) % 2];
         float *dst = last ? run->y : buf[k % 2];
         const int64_t rows = (int64_t)k * r->D * B;
-        SQ_TRY(prim_layer(s, r, k, T, B, k == 0 && run->bf, last && run->bf, src, dst,
-                          run->h0 ? run->h0 + rows * r->Ho : NULL, run->c0 ? run->c0 + rows * r->H : NULL,
-                          run->hn + rows * r->Ho, run->cn ? run->cn + rows * r->H : NULL));
+        /* each layer a timed execution (dnnl_pace.h) */
+        dn_pace_unit u;
+        dn_pace_begin(&u, DN_PACE_PRIMITIVE, s->nthreads, layer_flops(r, k, T, B));
+        seqrt_status st = prim_layer(s, r, k, T, B, k == 0 && run->bf, last && run->bf, src, dst,
+                                     run->h0 ? run->h0 + rows * r->Ho : NULL, run->c0 ? run->c0 + rows * r->H : NULL,
+                                     run->hn + rows * r->Ho, run->cn ? run->cn + rows * r->H : NULL);
+        if (!st && dnnl_stream_wait(s->stream) != dnnl_success)
+            st = sq_error(SEQRT_ERR_DEVICE, "oneDNN stream wait failed");
+        dn_pace_end(&u);
+        if (st) return st;
     }
     return SEQRT_OK;
 }
@@ -434,14 +450,12 @@ static seqrt_status run_lengths(dn_session *s, dn_rnn *r, const dn_rnn_run *run)
 
 /* ------------------------------------------------------------ chunks of time */
 
-/* The multiply-adds of `steps` steps of the whole stack at batch B, x 2:
- * what dn_pace times an execution by. */
+/* The same for every stacked layer. */
 static double stack_flops(const dn_rnn *r, int64_t steps, int64_t B)
 {
     double f = 0;
-    for (int k = 0; k < r->nl; k++)
-        f += (double)r->D * (double)(r->G * r->H) * (double)(dn_rnn_in(r, k) + r->Ho) + (double)r->D * r->H * r->P;
-    return 2.0 * f * (double)steps * (double)B;
+    for (int k = 0; k < r->nl; k++) f += layer_flops(r, k, steps, B);
+    return f;
 }
 
 /* The bytes a chunk adds per step: the primitive's gates and states
@@ -542,11 +556,5 @@ seqrt_status dn_rnn_prim_run(dn_session *s, dn_rnn *r, const dn_rnn_run *run)
         SQ_TRY(dn_buf_reserve(&r->ybuf, sizeof(float) * (size_t)(run->T * run->B * r->D * r->Ho)));
         g.y = dn_buf_f(&r->ybuf);
     }
-    dn_pace_unit u;
-    dn_pace_begin(&u, DN_PACE_PRIMITIVE, s->nthreads, g.lens ? 0.0 : stack_flops(r, g.T, g.B));
-    seqrt_status st = g.lens ? run_lengths(s, r, &g) : run_dense(s, r, &g);
-    if (!st && dnnl_stream_wait(s->stream) != dnnl_success)
-        st = sq_error(SEQRT_ERR_DEVICE, "oneDNN stream wait failed");
-    dn_pace_end(&u);
-    return st;
+    return g.lens ? run_lengths(s, r, &g) : run_dense(s, r, &g);
 }
