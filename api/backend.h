@@ -27,8 +27,10 @@
 
 /* Raised whenever a struct a module reads changes layout (seqrt_model,
  * sq_layer, sq_op_schema, sq_op_impl, sq_op_args): 3 = the op schema rows
- * and the model's format version; 6 = sq_op_impl.unbound_outs. */
-#define SQ_BACKEND_ABI 6
+ * and the model's format version; 6 = sq_op_impl.unbound_outs; 7 = format
+ * 1.2's precisions (sq_layer.precision, sq_weight's forms, seqrt_model's
+ * int8_rule, sq_device_iface.precisions). */
+#define SQ_BACKEND_ABI 7
 
 typedef struct sq_backend sq_backend;
 
@@ -76,6 +78,13 @@ typedef struct sq_device_iface {
      * not implemented). The core refuses a model with any layer whose row is
      * NULL or whose `supports` says no, before session_create. */
     const sq_op_impl *const *ops;
+    /* Bit p (1u << SQ_PREC_*): the device computes layers of precision p
+     * (format 1.2). f32 is always computed; the core refuses a layer of any
+     * other precision whose bit is clear (SEQRT_ERR_UNSUPPORTED naming the
+     * layer and precision) before the rows' `supports`, unless the session
+     * widens it (model.h, sq_model_widen): a layer whose bit is set has
+     * its weights in that precision's form (sq_weight.form), never f32. */
+    unsigned precisions;
     /* Prepares the model (every layer supported): converts or uploads
      * weights, builds plans, usually through sq_ops_prepare. The model
      * outlives the session. */

@@ -17,6 +17,11 @@ seqrt_status sq_safetensors_parse(const uint8_t *buf, size_t len, const char *wh
                                   sq_weight **out, int *count);
 /* Reads `path` (size checked) and parses it. */
 seqrt_status sq_safetensors_load(const char *path, sq_weight **out, int *count);
+/* The same, each tensor kept in the file's form (sq_weight.form): F32 as
+ * f32 data, F16/BF16 as their bits, I8 codes (accepted here only). */
+seqrt_status sq_safetensors_parse_forms(const uint8_t *buf, size_t len, const char *what, sq_weight **out,
+                                        int *count);
+seqrt_status sq_safetensors_load_forms(const char *path, sq_weight **out, int *count);
 /* Frees what sq_safetensors_parse returned. */
 void sq_weights_free(sq_weight *w, int count);
 

@@ -196,6 +196,15 @@ enum {
     SQ_W_MHA_IN = 0, SQ_B_MHA_IN = 1, SQ_W_MHA_OUT = 2, SQ_B_MHA_OUT = 3
 };
 
+/* How a layer computes (format 1.2 `precision`, docs/model-format/quantization.md):
+ * f32 (every 1.0/1.1 layer), weights rounded to bf16 or f16 with float32
+ * arithmetic, or PyTorch's int8 dynamic quantization (linear, lstm, gru). */
+typedef enum sq_precision { SQ_PREC_F32, SQ_PREC_BF16, SQ_PREC_F16, SQ_PREC_INT8, SQ_PREC_COUNT } sq_precision;
+/* The model's `int8_rule`: which engine's int8-dynamic equations. */
+enum { SQ_INT8_RULE_NONE, SQ_INT8_RULE_QNNPACK, SQ_INT8_RULE_ONEDNN };
+/* "f32", "bf16", "f16", "int8-dynamic". */
+const char *sq_precision_name(int precision);
+
 typedef struct sq_layer {
     sq_op op;
     char *name;
@@ -206,6 +215,7 @@ typedef struct sq_layer {
     sq_attrs a;
     const sq_weight **w;     /* op-specific order (see the enums above); NULL = absent */
     int nw;
+    int precision;           /* sq_precision: its weights are kept in that form (model.h) */
 } sq_layer;
 
 /* Number of directions of a recurrent layer. */

@@ -301,7 +301,9 @@ static seqrt_status parse_layer(loader *ld, const cJSON *obj, int index)
     /* attributes: every field but op, name, inputs */
     const cJSON *f;
     cJSON_ArrayForEach(f, obj) {
-        if (!strcmp(f->string, "op") || !strcmp(f->string, "name") || !strcmp(f->string, "inputs")) continue;
+        if (!strcmp(f->string, "op") || !strcmp(f->string, "name") || !strcmp(f->string, "inputs") ||
+            !strcmp(f->string, "precision")) /* precision: sq_parse_layer_precision */
+            continue;
         const sq_attr_spec *sp = s->attrs;
         while (sp->name && strcmp(sp->name, f->string)) sp++;
         if (!sp->name)
@@ -326,6 +328,7 @@ static seqrt_status parse_layer(loader *ld, const cJSON *obj, int index)
                             ld->file, L->name, s->name, sp->name);
     seqrt_status st = check_attrs(ld, L, obj);
     if (st) return st;
+    if ((st = sq_parse_layer_precision(m, ld->file, L, obj))) return st;
     if ((st = parse_slots(ld, L, cJSON_GetObjectItemCaseSensitive(obj, "inputs")))) return st;
     /* outputs: <name> and <name>:<extra> */
     if (sq_model_find_value(m, L->name) >= 0)
@@ -417,8 +420,8 @@ static seqrt_status parse_outputs(loader *ld, const cJSON *arr)
 seqrt_status sq_parse_description(seqrt_model *m, const char *file, const cJSON *root)
 {
     loader ld = {.m = m, .file = file, .cap_values = 0};
-    static const char *const fields[] = {"format", "version", "name", "batch_first", "weights",
-                                         "inputs", "layers", "outputs", "metadata", NULL};
+    static const char *const fields[] = {"format",  "version", "name",     "batch_first", "weights",  "inputs",
+                                         "layers",  "outputs", "metadata", "precision",   "int8_rule", NULL};
     if (!cJSON_IsObject(root))
         return sq_error(SEQRT_ERR_MODEL, "%s: the description must be a JSON object, got %s", file,
                         sq_json_type_name(root));
@@ -429,7 +432,7 @@ seqrt_status sq_parse_description(seqrt_model *m, const char *file, const cJSON 
         if (!fields[k])
             return sq_error(SEQRT_ERR_MODEL,
                             "%s: unknown field '%s' (fields: format, version, name, batch_first, "
-                            "weights, inputs, layers, outputs, metadata)",
+                            "weights, inputs, layers, outputs, metadata, precision, int8_rule)",
                             file, f->string);
     }
     const cJSON *format = cJSON_GetObjectItemCaseSensitive(root, "format");
@@ -439,14 +442,16 @@ seqrt_status sq_parse_description(seqrt_model *m, const char *file, const cJSON 
     int64_t ver;
     if (cJSON_IsNumber(version) && version->valuedouble == 1.1) {
         m->format_minor = 1;
+    } else if (cJSON_IsNumber(version) && version->valuedouble == 1.2) {
+        m->format_minor = 2;
     } else if (cJSON_IsNumber(version) && !sq_json_int(version, &ver)) {
-        return sq_error(SEQRT_ERR_MODEL, "%s: format version %g is not supported (this seqrt reads 1 and 1.1)",
+        return sq_error(SEQRT_ERR_MODEL, "%s: format version %g is not supported (this seqrt reads 1, 1.1 and 1.2)",
                         file, version->valuedouble);
     } else if (!sq_json_int(version, &ver)) {
-        return sq_error(SEQRT_ERR_MODEL, "%s: field 'version' must be a number (1 or 1.1), got %s", file,
+        return sq_error(SEQRT_ERR_MODEL, "%s: field 'version' must be a number (1, 1.1 or 1.2), got %s", file,
                         sq_json_type_name(version));
     } else if (ver != 1) {
-        return sq_error(SEQRT_ERR_MODEL, "%s: format version %lld is not supported (this seqrt reads 1 and 1.1)",
+        return sq_error(SEQRT_ERR_MODEL, "%s: format version %lld is not supported (this seqrt reads 1, 1.1 and 1.2)",
                         file, (long long)ver);
     }
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(root, "name");
@@ -459,9 +464,11 @@ seqrt_status sq_parse_description(seqrt_model *m, const char *file, const cJSON 
         return sq_error(SEQRT_ERR_MODEL, "%s: field 'batch_first' must be true or false, got %s", file,
                         sq_json_type_name(bf));
     m->batch_first = bf && cJSON_IsTrue(bf);
-    seqrt_status st = parse_inputs(&ld, cJSON_GetObjectItemCaseSensitive(root, "inputs"));
+    seqrt_status st = sq_parse_model_precision(m, file, root);
+    if (!st) st = parse_inputs(&ld, cJSON_GetObjectItemCaseSensitive(root, "inputs"));
     if (!st) st = parse_layers(&ld, cJSON_GetObjectItemCaseSensitive(root, "layers"));
     if (!st) st = parse_outputs(&ld, cJSON_GetObjectItemCaseSensitive(root, "outputs"));
+    if (!st) st = sq_check_model_precision(m, file);
     if (st) return st;
     set_input_time_axes(m);
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(root, "metadata");

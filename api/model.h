@@ -13,14 +13,27 @@
 
 struct cJSON;
 
-/* A weight tensor from the safetensors file, converted to f32 at load. */
+/* How a weight's values are kept: f32, the 16-bit patterns of f16/bf16,
+ * or int8 codes with their scales. The safetensors reader keeps the
+ * file's form; once the layers are bound, every tensor takes the form its
+ * layer's precision computes from (weight_forms.h): f32 for an f32 layer
+ * (and for every tensor of 1.0/1.1 files), f16/bf16 for such a layer, I8
+ * for the weight matrices of an int8-dynamic layer (its biases f32). */
+typedef enum sq_wform { SQ_WF_F32, SQ_WF_F16, SQ_WF_BF16, SQ_WF_I8 } sq_wform;
+
+/* A weight tensor from the safetensors file. */
 struct sq_weight {
     char *name;
     int rank;
     int64_t dims[SEQRT_MAX_RANK];
     int64_t count;
-    float *data;
+    float *data;             /* SQ_WF_F32: the values; NULL in every other form */
     bool used;
+    int form;                /* sq_wform */
+    uint16_t *half;          /* SQ_WF_F16, SQ_WF_BF16: the bit patterns */
+    int8_t *q;               /* SQ_WF_I8: the codes, row-major */
+    float *scale;            /* SQ_WF_I8: value [r][c] = q[r][c] * scale[nscale == 1 ? 0 : r] */
+    int64_t nscale;
 };
 
 /* A value of the graph: a model input or a layer's output. Dims >= 0 are
@@ -59,6 +72,14 @@ struct seqrt_model {
     int nwarnings;
     bool borrowed;           /* a streaming view of another model: frees only its arrays */
     int nstate;              /* streaming view: state inputs appended (see stream.c) */
+    int precision;           /* sq_precision: the top level's `precision` (format 1.2; else f32) */
+    int int8_rule;           /* SQ_INT8_RULE_*: format 1.2's `int8_rule` (NONE: no int8 layer) */
+    /* A widened view (model_widen.c): the f32 copies of the weights it made,
+     * freed with the view; widen_self is the view itself, so a copy of the
+     * struct (a streaming view of it) frees nothing of them. */
+    sq_weight *widened;
+    int nwidened;
+    const seqrt_model *widen_self;
 };
 
 /* ------------------------------------------------------------ loading (model_load.c) */
@@ -94,5 +115,35 @@ seqrt_status sq_model_add_warning(seqrt_model *m, const char *text);
  * naming the layer and tensor), and warns about, or under `strict` refuses,
  * the tensors no layer uses. */
 seqrt_status sq_model_load_weights(seqrt_model *m, bool strict, const uint8_t *image, size_t image_len);
+
+/* ------------------------------------------------------------ precisions (model_precision.c) */
+
+/* The top level's `precision` and `int8_rule` (format 1.2; an error naming
+ * the field in a 1.0/1.1 description), before the layers are parsed. */
+seqrt_status sq_parse_model_precision(seqrt_model *m, const char *file, const struct cJSON *root);
+/* Layer L's precision: its `precision` field (obj's), else the model's as
+ * the design says; an error naming the layer when the op cannot take it.
+ * Runs once L's attributes are parsed and checked. */
+seqrt_status sq_parse_layer_precision(seqrt_model *m, const char *file, sq_layer *L, const struct cJSON *obj);
+/* After every layer: int8_rule required by (and only with) an int8 layer. */
+seqrt_status sq_check_model_precision(const seqrt_model *m, const char *file);
+/* After the weights are bound: I8 tensors and their scales checked and
+ * attached (errors name the layer and tensor), then every tensor put in the
+ * form its layer's precision keeps (weight_forms.c). */
+seqrt_status sq_model_weight_forms(seqrt_model *m);
+
+/* ------------------------------------------------------------ widening (model_widen.c) */
+
+/* Whether some layer of m computes at a precision other than f32. */
+bool sq_model_has_reduced_precision(const seqrt_model *m);
+/* A view of m in which every layer computes f32 from its weights widened
+ * (f16/bf16 exactly, int8 dequantized): what SEQRT_PRECISION=f32 or the
+ * session option runs. Freed with sq_model_destroy; m outlives it. */
+seqrt_status sq_model_widen(const seqrt_model *m, seqrt_model **out);
+/* One layer of it: *V is L computing f32, its own V->w array pointing at
+ * L's f32 tensors and at f32 copies of the others, made in copies[*ncopies
+ * ...] (room for L->nw; the names are L's). On failure the caller frees
+ * V->w and the copies made so far. */
+seqrt_status sq_layer_widen(const sq_layer *L, sq_layer *V, sq_weight *copies, int *ncopies);
 
 #endif /* SEQRT_MODEL_H */

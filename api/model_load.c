@@ -167,6 +167,11 @@ void sq_model_destroy(seqrt_model *m)
     } else {
         /* a streaming view owns the names of the values it added */
         for (int v = m->nvalues - m->nstate; v < m->nvalues; v++) sq_free(m->values[v].name);
+        if (m->widen_self == m) { /* a widened view: its layers' arrays and f32 copies (names borrowed) */
+            for (int l = 0; m->layers && l < m->nlayers; l++) sq_free((void *)m->layers[l].w);
+            for (int i = 0; i < m->nwidened; i++) sq_free(m->widened[i].data);
+            sq_free(m->widened);
+        }
     }
     sq_free(m->values);
     sq_free(m->layers);

@@ -28,6 +28,12 @@ seqrt_status sq_ops_check(const seqrt_device *dev, const seqrt_model *m)
         const sq_layer *L = &m->layers[l];
         const sq_op_impl *impl = (int)L->op >= 0 && L->op < SQ_OP_COUNT ? ops[L->op] : NULL;
         char why[512] = "";
+        if (L->precision != SQ_PREC_F32 && !(dev->iface->precisions & (1u << L->precision)))
+            return sq_error(SEQRT_ERR_UNSUPPORTED,
+                            "backend '%s' (device %zu, %s) does not compute layer '%s' (op '%s') at precision %s "
+                            "(SEQRT_PRECISION=f32 or the session option precision = \"f32\" runs it widened to f32)",
+                            dev->backend->name, dev->index, dev->name, L->name, sq_op_name(L->op),
+                            sq_precision_name(L->precision));
         if (!impl)
             snprintf(why, sizeof why, "op '%s' is not implemented by the %s backend", sq_op_name(L->op),
                      dev->backend->name);

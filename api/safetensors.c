@@ -1,7 +1,9 @@
 /*
  * safetensors reader: 8-byte little-endian header length N, N bytes of
  * UTF-8 JSON {name: {"dtype", "shape", "data_offsets"}, "__metadata__": {...}},
- * then the data. Every tensor is converted to its own f32 array.
+ * then the data. Every tensor is converted to its own f32 array, or, for
+ * the model loader (the _forms calls), kept in the file's form: F16/BF16
+ * bit patterns and I8 codes (format 1.2), as model.h's sq_weight says.
  *
  * The file is hostile: the header length, every shape and every offset are
  * checked against the file's length and for overflow before anything that
@@ -17,13 +19,14 @@
 #include <cjson/cJSON.h>
 
 #include "formats.h"
+#include "weight_forms.h"
 
 /* Largest weights file sq_safetensors_load() reads. */
 #define SQ_SAFETENSORS_MAX_BYTES ((uint64_t)16 << 30)
 /* Largest integer a JSON number (a double) represents exactly. */
 #define SQ_JSON_MAX_INT 9007199254740992.0 /* 2^53 */
 
-enum { ST_F32, ST_F16, ST_BF16 };
+enum { ST_F32, ST_F16, ST_BF16, ST_I8 };
 
 /* What phase 1 learns about one tensor. */
 typedef struct st_entry {
@@ -87,26 +90,6 @@ static bool st_json_uint(const cJSON *j, uint64_t *out)
     return true;
 }
 
-static float st_f16_to_f32(uint16_t h)
-{
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
-    uint32_t exp = (h >> 10) & 0x1F;
-    uint32_t mant = h & 0x3FF;
-    uint32_t bits;
-    if (exp == 0) {
-        /* Zero or subnormal: mant * 2^-24, exact in f32. */
-        float f = (float)mant * (1.0f / 16777216.0f);
-        return sign ? -f : f;
-    } else if (exp == 31) {
-        bits = sign | 0x7F800000u | (mant << 13); /* Inf, or NaN keeping its payload */
-    } else {
-        bits = sign | ((exp + 112) << 23) | (mant << 13); /* rebias 15 -> 127 */
-    }
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
-}
-
 static void st_convert(float *dst, const uint8_t *src, int64_t count, int dtype)
 {
     switch (dtype) {
@@ -119,21 +102,20 @@ static void st_convert(float *dst, const uint8_t *src, int64_t count, int dtype)
         break;
     case ST_F16:
         for (int64_t i = 0; i < count; i++, src += 2)
-            dst[i] = st_f16_to_f32((uint16_t)(src[0] | src[1] << 8));
+            dst[i] = sq_f16_to_f32((uint16_t)(src[0] | src[1] << 8));
         break;
     default: /* ST_BF16: the upper half of an f32 */
-        for (int64_t i = 0; i < count; i++, src += 2) {
-            uint32_t b = ((uint32_t)src[0] | (uint32_t)src[1] << 8) << 16;
-            memcpy(&dst[i], &b, sizeof b);
-        }
+        for (int64_t i = 0; i < count; i++, src += 2) dst[i] = sq_bf16_to_f32((uint16_t)(src[0] | src[1] << 8));
         break;
     }
 }
 
 static const char *st_dtype_name(int dtype)
 {
-    return dtype == ST_F32 ? "F32" : dtype == ST_F16 ? "F16" : "BF16";
+    return dtype == ST_F32 ? "F32" : dtype == ST_F16 ? "F16" : dtype == ST_BF16 ? "BF16" : "I8";
 }
+
+static unsigned st_dtype_bytes(int dtype) { return dtype == ST_F32 ? 4u : dtype == ST_I8 ? 1u : 2u; }
 
 static void st_shape_str(char *dst, size_t cap, int rank, const int64_t *dims)
 {
@@ -160,7 +142,7 @@ static int st_cmp_offset(const void *a, const void *b)
 
 /* Validates one tensor entry (phase 1): fills e and the rank/dims/count of w. */
 static seqrt_status st_check_entry(const cJSON *item, const char *what, uint64_t data_len,
-                                   st_entry *e, sq_weight *w)
+                                   st_entry *e, sq_weight *w, bool keep_forms)
 {
     char nm[160];
     st_printable(nm, sizeof nm, item->string);
@@ -189,11 +171,13 @@ static seqrt_status st_check_entry(const cJSON *item, const char *what, uint64_t
     if (!strcmp(jd->valuestring, "F32")) e->dtype = ST_F32;
     else if (!strcmp(jd->valuestring, "F16")) e->dtype = ST_F16;
     else if (!strcmp(jd->valuestring, "BF16")) e->dtype = ST_BF16;
+    else if (keep_forms && !strcmp(jd->valuestring, "I8")) e->dtype = ST_I8;
     else {
         char dt[64];
         return sq_error(SEQRT_ERR_PARSE,
-                        "%s: tensor '%s': dtype '%s' is not supported (use F32, F16 or BF16)",
-                        what, nm, st_printable(dt, sizeof dt, jd->valuestring));
+                        "%s: tensor '%s': dtype '%s' is not supported (use F32, F16%s BF16%s)",
+                        what, nm, st_printable(dt, sizeof dt, jd->valuestring), keep_forms ? "," : " or",
+                        keep_forms ? " or I8 (format 1.2)" : "");
     }
 
     /* shape */
@@ -241,7 +225,7 @@ static seqrt_status st_check_entry(const cJSON *item, const char *what, uint64_t
                         "%s: tensor '%s': data_offsets [%llu, %llu] end past the data (%llu bytes)",
                         what, nm, (unsigned long long)e->begin, (unsigned long long)e->end,
                         (unsigned long long)data_len);
-    uint64_t need = (uint64_t)w->count * (e->dtype == ST_F32 ? 4u : 2u); /* count <= 2^34 */
+    uint64_t need = (uint64_t)w->count * st_dtype_bytes(e->dtype); /* count <= 2^34 */
     if (e->end - e->begin != need) {
         char sh[160];
         st_shape_str(sh, sizeof sh, rank, w->dims);
@@ -275,12 +259,53 @@ void sq_weights_free(sq_weight *w, int count)
     for (int i = 0; i < count; i++) {
         sq_free(w[i].name);
         sq_free(w[i].data);
+        sq_free(w[i].half);
+        sq_free(w[i].q);
+        sq_free(w[i].scale);
     }
     sq_free(w);
 }
 
+/* Phase 2 for one tensor: its f32 copy, or (keep_forms) a copy in the
+ * file's own form (F16/BF16 bits, I8 codes). False: out of memory. */
+static bool st_fill(sq_weight *w, const uint8_t *src, int dtype, bool keep_forms)
+{
+    size_t n = (size_t)w->count;
+    if (dtype == ST_I8) {
+        w->form = SQ_WF_I8;
+        if (!(w->q = sq_malloc(n ? n : 1))) return false;
+        memcpy(w->q, src, n);
+        return true;
+    }
+    if (keep_forms && dtype != ST_F32) {
+        w->form = dtype == ST_F16 ? SQ_WF_F16 : SQ_WF_BF16;
+        if (!(w->half = sq_malloc((n ? n : 1) * sizeof *w->half))) return false;
+        for (size_t i = 0; i < n; i++) w->half[i] = (uint16_t)(src[2 * i] | src[2 * i + 1] << 8);
+        return true;
+    }
+    w->form = SQ_WF_F32;
+    if (!(w->data = sq_malloc((n ? n : 1) * sizeof(float)))) return false;
+    st_convert(w->data, src, w->count, dtype);
+    return true;
+}
+
+static seqrt_status st_parse(const uint8_t *buf, size_t len, const char *what, sq_weight **out, int *count,
+                             bool keep_forms);
+
 seqrt_status sq_safetensors_parse(const uint8_t *buf, size_t len, const char *what,
                                   sq_weight **out, int *count)
+{
+    return st_parse(buf, len, what, out, count, false);
+}
+
+seqrt_status sq_safetensors_parse_forms(const uint8_t *buf, size_t len, const char *what, sq_weight **out,
+                                        int *count)
+{
+    return st_parse(buf, len, what, out, count, true);
+}
+
+static seqrt_status st_parse(const uint8_t *buf, size_t len, const char *what, sq_weight **out, int *count,
+                             bool keep_forms)
 {
     if (!out || !count || (!buf && len))
         return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "sq_safetensors_parse: NULL argument");
@@ -379,7 +404,7 @@ seqrt_status sq_safetensors_parse(const uint8_t *buf, size_t len, const char *wh
     int i = 0;
     for (const cJSON *c = root->child; c; c = c->next) {
         if (!strcmp(c->string, "__metadata__")) continue;
-        if ((st = st_check_entry(c, what, data_len, &ents[i], &w[i])) != SEQRT_OK) goto done;
+        if ((st = st_check_entry(c, what, data_len, &ents[i], &w[i], keep_forms)) != SEQRT_OK) goto done;
         order[i] = &ents[i];
         i++;
     }
@@ -413,12 +438,12 @@ seqrt_status sq_safetensors_parse(const uint8_t *buf, size_t len, const char *wh
         if (!prev || e->end > prev->end) prev = e;
     }
 
-    /* Phase 2: names and f32 data. */
+    /* Phase 2: names and data (f32, or the file's form). */
     for (n = 0; n < total; n++) {
         w[n].name = sq_strdup(ents[n].name);
-        w[n].data = sq_malloc((size_t)w[n].count * sizeof(float));
         w[n].used = false;
-        if (!w[n].name || !w[n].data) {
+        bool filled = st_fill(&w[n], data + ents[n].begin, ents[n].dtype, keep_forms);
+        if (!w[n].name || !filled) {
             n++;
             char nm[160];
             st = sq_error(SEQRT_ERR_OUT_OF_MEMORY, "%s: tensor '%s': out of memory for %lld floats",
@@ -426,7 +451,6 @@ seqrt_status sq_safetensors_parse(const uint8_t *buf, size_t len, const char *wh
                           (long long)w[n - 1].count);
             goto done;
         }
-        st_convert(w[n].data, data + ents[n].begin, w[n].count, ents[n].dtype);
     }
     *out = w;
     *count = total;
@@ -441,7 +465,7 @@ done:
     return st;
 }
 
-seqrt_status sq_safetensors_load(const char *path, sq_weight **out, int *count)
+static seqrt_status st_load(const char *path, sq_weight **out, int *count, bool keep_forms)
 {
     if (!path || !out || !count)
         return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "sq_safetensors_load: NULL argument");
@@ -451,7 +475,17 @@ seqrt_status sq_safetensors_load(const char *path, sq_weight **out, int *count)
     size_t len;
     seqrt_status st = sq_read_file(path, SQ_SAFETENSORS_MAX_BYTES, &buf, &len);
     if (st != SEQRT_OK) return st;
-    st = sq_safetensors_parse(buf, len, path, out, count);
+    st = st_parse(buf, len, path, out, count, keep_forms);
     sq_free(buf);
     return st;
+}
+
+seqrt_status sq_safetensors_load(const char *path, sq_weight **out, int *count)
+{
+    return st_load(path, out, count, false);
+}
+
+seqrt_status sq_safetensors_load_forms(const char *path, sq_weight **out, int *count)
+{
+    return st_load(path, out, count, true);
 }

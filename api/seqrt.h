@@ -248,6 +248,12 @@ typedef struct seqrt_session_options {
      * sequence run in chunks gives the outputs of the whole sequence. Needs a
      * streamable model (see seqrt_model_streamable). */
     int streaming;
+    /* NULL (or ""): every layer computes at its own precision (format 1.2),
+     * and a device that cannot refuses the layer (SEQRT_ERR_UNSUPPORTED).
+     * "f32": layers of another precision compute in f32 from their weights
+     * widened (f16/bf16 exactly, int8 dequantized), as the environment's
+     * SEQRT_PRECISION=f32 asks too. Any other value is an error. */
+    const char *precision;
 } seqrt_session_options;
 
 /* Prepares `model` for `device` (NULL: seqrt_device_find(NULL)); weights are

@@ -5,6 +5,7 @@
  * the inputs and of the output buffers (the caller's own when bound).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "backend.h"
@@ -19,6 +20,7 @@ struct seqrt_session {
     sq_stream *stream;            /* streaming: the view and its carried state, or NULL */
     const seqrt_model *view;      /* streaming view (owned by stream), or NULL */
     const seqrt_model *exec;      /* what the backend runs: view or model */
+    seqrt_model *widened;         /* SEQRT_PRECISION=f32 / options->precision: the f32 view (model.h), or NULL */
     const seqrt_device *device;
     void *impl;
     sq_shape *shapes;             /* per exec value */
@@ -59,7 +61,29 @@ static void session_destroy(seqrt_session *s)
     sq_free(s->extra);
     sq_free(s->extra_cap);
     sq_stream_free(s->stream);
+    sq_model_destroy(s->widened);
     sq_free(s);
+}
+
+/* Whether the session computes every layer in f32: the option, else the
+ * environment's SEQRT_PRECISION ("f32"; unset or "" leaves each layer at
+ * its own precision; anything else is an error naming it). */
+static seqrt_status widen_asked(const seqrt_session_options *opt, bool *out)
+{
+    const char *v = opt && opt->precision && *opt->precision ? opt->precision : NULL;
+    const char *what = "session option precision";
+    if (!v) {
+        v = getenv("SEQRT_PRECISION");
+        what = "SEQRT_PRECISION";
+        if (v && !*v) v = NULL;
+    }
+    *out = v != NULL;
+    if (v && strcmp(v, "f32"))
+        return sq_error(SEQRT_ERR_INVALID_ARGUMENT,
+                        "%s = \"%s\": the only precision a session widens to is \"f32\" (unset: each layer "
+                        "computes at its own)",
+                        what, v);
+    return SEQRT_OK;
 }
 
 void seqrt_session_free(seqrt_session *s) { session_destroy(s); }
@@ -73,15 +97,28 @@ seqrt_status seqrt_session_create(seqrt_session **out, const seqrt_model *m, con
     if (out) *out = NULL; /* on every failure, NULL arguments included */
     if (!out || !m) return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "seqrt_session_create: NULL argument");
     seqrt_status st;
+    bool widen;
+    if ((st = widen_asked(opt, &widen))) return st;
     if (!dev && (st = seqrt_device_find(&dev, NULL))) return st;
+    seqrt_model *widened = NULL;
+    if (widen && sq_model_has_reduced_precision(m) && (st = sq_model_widen(m, &widened))) return st;
+    const seqrt_model *base = widened ? widened : m;
     /* every layer must be supported: no silent fallback to another backend */
-    if ((st = sq_ops_check(dev, m))) return st;
+    if ((st = sq_ops_check(dev, base))) {
+        sq_model_destroy(widened);
+        return st;
+    }
     seqrt_session *s = sq_calloc(1, sizeof *s);
-    if (!s) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
-    s->model = s->exec = m;
+    if (!s) {
+        sq_model_destroy(widened);
+        return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
+    }
+    s->model = m;
+    s->exec = base;
+    s->widened = widened;
     s->device = dev;
     if (opt && opt->streaming) {
-        if ((st = sq_stream_create(&s->stream, m))) goto fail;
+        if ((st = sq_stream_create(&s->stream, base))) goto fail;
         s->exec = s->view = sq_stream_view(s->stream);
     }
     const seqrt_model *e = s->exec;

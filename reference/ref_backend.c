@@ -8,17 +8,28 @@
 
 #include "../api/backend.h"
 #include "ref_ops.h"
+#include "ref_quant.h"
+
+/* An int8-dynamic layer's own function (linear, lstm, gru: the only ops
+ * that take it), NULL for every other precision. */
+static seqrt_status (*int8_fn(const sq_layer *L))(const sq_op_args *)
+{
+    if (L->precision != SQ_PREC_INT8) return NULL;
+    return L->op == SQ_OP_LINEAR ? ref_int8_linear : ref_int8_recurrent;
+}
 
 /* Each op of ref_ops.h (REF_OP_LIST) as a row of the op table: every form
- * of every op is implemented, nothing to prepare, no session state. */
+ * of every op at every precision (ref_quant.h); the prepared state is a
+ * bf16/f16 layer's f32 form, NULL otherwise. No session state. */
 #define REF_ROW(fn)                                                                            \
     static seqrt_status run_##fn(void *session, const sq_op_args *a, void *state)           \
     {                                                                                       \
         (void)session;                                                                      \
-        (void)state;                                                                        \
-        return fn(a);                                                                       \
+        seqrt_status (*q)(const sq_op_args *) = int8_fn(a->layer);                          \
+        return q ? q(a) : ref_prec_run(fn, a, state);                                       \
     }                                                                                       \
-    static const sq_op_impl row_##fn = {.supports = sq_op_supports_all, .run = run_##fn};
+    static const sq_op_impl row_##fn = {.supports = sq_op_supports_all, .prepare = ref_prec_prepare, \
+                                        .run = run_##fn, .release = ref_prec_release};
 REF_OP_LIST(REF_ROW)
 #undef REF_ROW
 
@@ -61,7 +72,9 @@ static seqrt_status ref_session_create(const seqrt_device *dev, const seqrt_mode
 }
 
 static const sq_device_iface g_ref_device = {
-    .ops = g_ref_ops, .session_create = ref_session_create, .session = &g_ref_session};
+    .ops = g_ref_ops,
+    .precisions = 1u << SQ_PREC_BF16 | 1u << SQ_PREC_F16 | 1u << SQ_PREC_INT8,
+    .session_create = ref_session_create, .session = &g_ref_session};
 
 static seqrt_device g_ref_devices[1];
 

@@ -18,10 +18,15 @@
 #include "../conformance/compare.h"
 #include "seqrt.h"
 
-#define GOLDEN_DIR SEQRT_SOURCE_DIR "/conformance/data/golden"
+#define DATA_DIR SEQRT_SOURCE_DIR "/conformance/data"
+#define GOLDEN_DIR DATA_DIR "/golden"
+/* The sets under DATA_DIR: golden (formats 1.0/1.1) and golden_quant (format
+ * 1.2's int8-dynamic cases, tools/goldens/cases_quant.py). A case's name is
+ * "<set>/<case>". */
+static const char *const g_sets[] = {"golden", "golden_quant"};
 
 typedef struct golden_case {
-    char name[120];
+    char name[160];
     char device[48]; /* "reference:0", "onednn:0", ... */
 } golden_case;
 
@@ -58,19 +63,22 @@ ParameterizedTestParameters(goldens, every_device)
 {
     char devices[16][48];
     size_t ndev = list_devices(devices, 16);
-    DIR *d = opendir(GOLDEN_DIR);
     size_t n = 0, cap = 512 * (ndev ? ndev : 1);
     golden_case *cases = cr_malloc(sizeof *cases * cap);
-    if (d) {
+    for (size_t set = 0; set < sizeof g_sets / sizeof g_sets[0]; set++) {
+        char root[600];
+        snprintf(root, sizeof root, "%s/%s", DATA_DIR, g_sets[set]);
+        DIR *d = opendir(root);
+        if (!d) continue;
         struct dirent *e;
         while ((e = readdir(d))) {
             char path[1024];
-            snprintf(path, sizeof path, "%s/%s/model.json", GOLDEN_DIR, e->d_name);
+            snprintf(path, sizeof path, "%s/%s/model.json", root, e->d_name);
             FILE *f = fopen(path, "r");
             if (!f) continue;
             fclose(f);
             for (size_t k = 0; k < ndev && n < cap; k++) {
-                snprintf(cases[n].name, sizeof cases[0].name, "%s", e->d_name);
+                snprintf(cases[n].name, sizeof cases[0].name, "%s/%s", g_sets[set], e->d_name);
                 snprintf(cases[n++].device, sizeof cases[0].device, "%s", devices[k]);
             }
         }
@@ -104,7 +112,7 @@ static void read_tolerance(const char *dir, double *atol, double *rtol)
 static void run_case(const char *name, const char *spec, const seqrt_device *device)
 {
     char dir[1024], path[1200];
-    snprintf(dir, sizeof dir, "%s/%s", GOLDEN_DIR, name);
+    snprintf(dir, sizeof dir, "%s/%s", DATA_DIR, name);
     snprintf(path, sizeof path, "%s/model.json", dir);
     seqrt_model *model = NULL;
     cr_assert(eq(int, seqrt_model_load(&model, path, NULL), SEQRT_OK), "%s: load: %s", name, seqrt_last_error());
@@ -115,8 +123,18 @@ static void run_case(const char *name, const char *spec, const seqrt_device *dev
         cr_assert(eq(int, seqrt_tensor_load_npy(&inputs[i], path), SEQRT_OK), "%s: %s", name, seqrt_last_error());
     }
     seqrt_session *s = NULL;
-    cr_assert(eq(int, seqrt_session_create(&s, model, device, NULL), SEQRT_OK), "%s on %s: session: %s", name,
-              spec, seqrt_last_error());
+    seqrt_status st = seqrt_session_create(&s, model, device, NULL);
+    if (st == SEQRT_ERR_UNSUPPORTED && strstr(seqrt_last_error(), "at precision")) {
+        /* a format 1.2 precision the backend does not compute: refused by
+         * name, reported as such (neither a pass nor a silent skip) */
+        char why[700];
+        snprintf(why, sizeof why, "%s on %s: UNSUPPORTED ON THIS BACKEND: %s", name, spec, seqrt_last_error());
+        for (size_t i = 0; i < nin; i++) seqrt_tensor_free(inputs[i]);
+        free(inputs);
+        seqrt_model_free(model);
+        cr_skip_test("%s", why);
+    }
+    cr_assert(eq(int, st, SEQRT_OK), "%s on %s: session: %s", name, spec, seqrt_last_error());
     cr_assert(eq(int, seqrt_session_run(s, (const seqrt_tensor *const *)inputs, nin), SEQRT_OK), "%s on %s: run: %s",
               name, spec, seqrt_last_error());
     double atol, rtol;

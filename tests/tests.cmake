@@ -20,6 +20,7 @@ seqrt_criterion_test(test_goldens tests/test_goldens.c conformance/compare.c)
 seqrt_criterion_test(test_model_errors tests/test_model_errors.c)
 seqrt_criterion_test(test_run_errors tests/test_run_errors.c)
 seqrt_criterion_test(test_model_errors_v11 tests/test_model_errors_v11.c)
+seqrt_criterion_test(test_model_errors_v12 tests/test_model_errors_v12.c)
 seqrt_criterion_test(test_tensor_steps tests/test_tensor_steps.c)
 seqrt_criterion_test(test_cpu_budget tests/test_cpu_budget.c)
 seqrt_criterion_test(test_session tests/test_session.c)
@@ -64,3 +65,10 @@ set_tests_properties(goldens_selftest PROPERTIES TIMEOUT 300 ENVIRONMENT "PYTHON
 add_test(NAME goldens_quant_selftest COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tools/goldens/quant_dynamic.py --selftest)
 set_tests_properties(goldens_quant_selftest PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77
                      PASS_REGULAR_EXPRESSION "OK: [0-9]+ checks" ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
+# The quantized goldens (conformance/data/golden_quant) rebuilt from torch
+# and compared with the files (tools/goldens/cases_quant.py --verify).
+add_test(NAME goldens_quant_verify COMMAND /usr/bin/python3 -m goldens.cases_quant --verify
+                                           ${CMAKE_SOURCE_DIR}/conformance/data/golden_quant
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tools)
+set_tests_properties(goldens_quant_verify PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77
+                     ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1" PASS_REGULAR_EXPRESSION " 0 problems")

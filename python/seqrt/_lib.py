@@ -43,7 +43,7 @@ class LoadOptions(ctypes.Structure):
 
 
 class SessionOptions(ctypes.Structure):
-    _fields_ = [("streaming", _c_int)]
+    _fields_ = [("streaming", _c_int), ("precision", ctypes.c_char_p)]  # seqrt.h: precision NULL = each layer its own
 
 
 class LayerInfo(ctypes.Structure):
