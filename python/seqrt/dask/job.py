@@ -104,7 +104,8 @@ class _Job:
 
     def submit(self, groups, timed=False):
         """One task per group of indices (one message to the scheduler)."""
-        batches = [[(i, self.items[i], self.out_names[i] if self.out_names else None) for i in g] for g in groups]
+        batches = [worker.pack([(i, self.items[i], self.out_names[i] if self.out_names else None) for i in g])
+                   for g in groups]
         keys = ["seqrt-batch-%s-%d" % (self.id, self.count + k) for k in range(len(batches))]
         self.count += len(batches)
         k = len(batches)

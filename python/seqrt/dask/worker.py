@@ -76,6 +76,9 @@ def lengths(name, indexed_paths):
 
 
 def batch_inputs(lay, seqs):
+    """The run inputs of a batch: the sequences zero-padded to the longest
+    (the lengths input says how long each is), batch first or time first
+    as the model is."""
     Ts = [len(s) for s in seqs]
     T, B = max(Ts), len(seqs)
     feat = tuple(lay.item_shape[1:])
@@ -97,6 +100,8 @@ def _run(session, lay, seqs, batch):
     try:
         return session.run(batch_inputs(lay, seqs))
     except errors.Error as e:
+        if e.status not in (errors.ERR_RANGE, errors.ERR_SHAPE):   # not an item's values: the batch's error
+            raise
         if len(seqs) == 1:
             raise ItemError.of(batch[0][0], batch[0][1], str(e), e.status) from None
         for s, (index, item, _) in zip(seqs, batch):     # which one: each alone
@@ -109,21 +114,40 @@ def _run(session, lay, seqs, batch):
 
 def rows_of(lay, out, Ts):
     """Each batch entry's outputs, without the batch axis, its time axes cut
-    to the entry's length (the padding dropped)."""
+    to the entry's length (the padding dropped): views into the batch's
+    arrays (no copy; entries do not overlap)."""
     rows = [{} for _ in Ts]
     for o in lay.outputs:
         a = out[o.name]
-        time_axes = [t - (t > o.batch_axis) for t in o.time_axes]
         for b, T in enumerate(Ts):
-            r = np.take(a, b, axis=o.batch_axis)
-            cut = tuple(slice(0, T) if ax in time_axes else slice(None) for ax in range(r.ndim))
-            rows[b][o.name] = np.ascontiguousarray(r[cut])
+            index = tuple(b if ax == o.batch_axis else slice(0, T) if ax in o.time_axes else slice(None)
+                          for ax in range(a.ndim))
+            rows[b][o.name] = a[index]
     return rows
 
 
+def pack(batch):
+    """`batch` ([(index, item, out_name)]) for the trip to a worker: the
+    items that are arrays (sequences checked on the client) go as one
+    array and their lengths, not one array each (each array is a message
+    part of its own: thousands of small ones cost more than the run)."""
+    arrays = [it for _, it, _ in batch if isinstance(it, np.ndarray)]
+    if len(arrays) < 2:
+        return batch
+    return {"batch": [(i, None if isinstance(it, np.ndarray) else it, n) for i, it, n in batch],
+            "data": np.concatenate(arrays), "lengths": [len(a) for a in arrays]}
+
+
+def unpack(batch):
+    if not isinstance(batch, dict):
+        return batch
+    arrays = iter(np.split(batch["data"], np.cumsum(batch["lengths"])[:-1]))
+    return [(i, next(arrays) if it is None else it, n) for i, it, n in batch["batch"]]
+
+
 def run_batch(name, batch, output_dir=None, job="", fsync=False, timed=False):
-    """Scores `batch`, a list of (index, item, out_name), as one padded
-    batch. Returns {"indices", "lengths", "seconds", "elapsed"} and either "outputs"
+    """Scores `batch`, a list of (index, item, out_name) (or pack()'s form
+    of it), as one padded batch. Returns {"indices", "lengths", "seconds", "elapsed"} and either "outputs"
     (the batch's outputs, split per item by the client: a few arrays travel
     instead of a few per item) or, with `output_dir`, "paths" (each item's
     file). "seconds" is the task's time; with `timed` the batch runs three
@@ -132,6 +156,7 @@ def run_batch(name, batch, output_dir=None, job="", fsync=False, timed=False):
     start = time.perf_counter()
     p = plugin(name)
     lay, session = p.layout, p.session()
+    batch = unpack(batch)
     seqs = [load(index, item, lay) for index, item, _ in batch]
     t = time.perf_counter()
     out = _run(session, lay, seqs, batch)
