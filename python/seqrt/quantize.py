@@ -60,7 +60,7 @@ def _int8_matrix(layer, param):
                                         else param.startswith("weight_ih_l") or param.startswith("weight_hh_l"))
 
 
-def _write_weights(path, tensors):
+def write_weights(path, tensors):
     """name -> (dtype, array) as safetensors: F32, F16, BF16, I8."""
     header, blobs, off = OrderedDict(), [], 0
     for name, (dt, a) in tensors.items():
@@ -178,7 +178,7 @@ def main(argv=None):
             raise QuantizeError("-o must name a .json file, got %r" % a.output)
         out_w = a.output[:-5] + ".safetensors"
         out["weights"] = os.path.basename(out_w)
-        size = _write_weights(out_w, tensors)
+        size = write_weights(out_w, tensors)
         formats.write_description(a.output, out)
     except (OSError, ValueError, KeyError, QuantizeError, formats.FormatError) as e:
         print("seqrt quantize: error: %s" % e, file=sys.stderr)

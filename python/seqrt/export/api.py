@@ -110,12 +110,27 @@ def _export(model, path, inputs, name, metadata, batch_first, weights_dtype, che
                         ("layers", conv.layers), ("outputs", outputs)])
     if metadata:
         desc["metadata"] = metadata
-    weights = OrderedDict((k, v.to(torch.float32).numpy()) for k, v in conv.weights.items())
-    params = int(sum(v.size for v in weights.values()))
+    if conv.int8_rule:  # torch's quantized modules: format 1.2, their int8 tensors as they are
+        if weights_dtype != "F32":
+            raise ExportError("a model with quantized modules keeps their int8 weights: weights_dtype must be "
+                              "'F32' (the other tensors), got %r" % (weights_dtype,))
+        desc["version"] = 1.2
+        desc["int8_rule"] = conv.int8_rule
+        desc.move_to_end("int8_rule", last=False)
+        desc.move_to_end("version", last=False)
+        desc.move_to_end("format", last=False)
+    weights = OrderedDict((k, v.numpy() if v.dtype == torch.int8 else v.to(torch.float32).numpy())
+                          for k, v in conv.weights.items())
+    params = int(sum(v.size for k, v in weights.items() if not k.endswith(".scale") or not conv.int8_rule))
 
     d = os.path.dirname(os.path.abspath(path))
     os.makedirs(d, exist_ok=True)
-    sf.write_safetensors(weights_path, weights, dtype=weights_dtype)
+    if conv.int8_rule:
+        from ..quantize import write_weights
+        write_weights(weights_path, OrderedDict((k, ("I8" if v.dtype == np.int8 else "F32", v))
+                                                for k, v in weights.items()))
+    else:
+        sf.write_safetensors(weights_path, weights, dtype=weights_dtype)
     sf.write_description(path, desc)
     if not check:
         return ExportReport(path, weights_path, params, OrderedDict(), weights_dtype, None)

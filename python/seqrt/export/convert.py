@@ -11,6 +11,7 @@ import torch.nn as nn
 from .functions import _FunctionOps
 from .layers import _ModuleOps
 from .modules import Attention, AttentionPool, LastStep, MeanPool
+from . import quantized as qz
 from ..formats import unique_name
 from .report import ExportError
 from ..torch.lstm import LSTM as SqLSTM
@@ -23,6 +24,7 @@ class _Converter(_ModuleOps, _FunctionOps):
         self.modules = dict(model.named_modules())
         self.env = {}
         self.layers, self.weights = [], OrderedDict()
+        self.int8_rule = None               # format 1.2: the engine of the quantized modules
         self.names = set()
         self.calls = {}                     # module name -> times called
         self.placeholders = []              # node names, forward order
@@ -43,7 +45,7 @@ class _Converter(_ModuleOps, _FunctionOps):
                 continue
             m = self.modules[node.target]
             if isinstance(m, (nn.LSTM, nn.GRU, nn.RNN, SqLSTM, nn.MultiheadAttention, Attention,
-                              AttentionPool, LastStep, MeanPool)):
+                              AttentionPool, LastStep, MeanPool) + qz.QUANT_MODULES[1:]):
                 seen.setdefault(bool(m.batch_first), []).append(node.target)
         if len(seen) > 1:
             raise ExportError("seqrt's batch_first is model-wide, but modules disagree: batch_first=True in "
@@ -90,7 +92,17 @@ class _Converter(_ModuleOps, _FunctionOps):
         for k, v in (attrs or {}).items():
             L[k] = v
         self.layers.append(L)
-        if module is not None:
+        if module is not None and qz.is_quantized(module):
+            # format 1.2 int8-dynamic: torch's own codes and scales (quantized.py)
+            qz.check_module(name, module)
+            rule = qz.int8_rule(name)
+            if self.int8_rule not in (None, rule):
+                raise ExportError("%s: modules quantized for two engines" % name)
+            self.int8_rule = rule
+            L["precision"] = "int8-dynamic"
+            for k, v in qz.tensors(name, module).items():
+                self.weights[k] = torch.from_numpy(v)
+        elif module is not None:
             for k, v in module.state_dict().items():
                 self.weights["%s.%s" % (name, k)] = v.detach().cpu()
         return name

@@ -7,6 +7,7 @@ from collections import OrderedDict
 import torch.nn as nn
 
 from .modules import Attention, AttentionPool, LastStep, MeanPool
+from . import quantized as qz
 from ..torch.lstm import LSTM as SqLSTM
 from .values import _ACT_MODULES, _T, _Causal, _LenMask, _Packed, _Unsupported
 
@@ -28,9 +29,10 @@ class _ModuleOps:
             self.use(x, "ids", vocab=m.num_embeddings)
             return _T(self.layer("embedding", name, {"x": x.name}, OrderedDict(
                 [("num_embeddings", m.num_embeddings), ("embedding_dim", m.embedding_dim)]), m))
-        if isinstance(m, (nn.LSTM, nn.GRU, nn.RNN, SqLSTM)):
+        if isinstance(m, (nn.LSTM, nn.GRU, nn.RNN, SqLSTM)) or (qz.QUANT_MODULES and isinstance(m, (qz.QUANT_LSTM,
+                                                                                                 qz.QUANT_GRU))):
             return self.recurrent(node, m, args, kw)
-        if isinstance(m, nn.Linear):
+        if isinstance(m, nn.Linear) or (qz.QUANT_MODULES and isinstance(m, qz.QUANT_LINEAR)):
             x = self.tensor(node, args[0], "the linear layer's input")
             name = self.module_layer_name(node.target)
             self.use(x, "features", size=m.in_features)
@@ -92,7 +94,10 @@ class _ModuleOps:
         ins["lengths"] = t.name
 
     def recurrent(self, node, m, args, kw):
-        kind = {nn.LSTM: "lstm", nn.GRU: "gru", nn.RNN: "rnn", SqLSTM: "lstm"}[type(m)]
+        kinds = {nn.LSTM: "lstm", nn.GRU: "gru", nn.RNN: "rnn", SqLSTM: "lstm"}
+        if qz.QUANT_MODULES:
+            kinds.update({qz.QUANT_LSTM: "lstm", qz.QUANT_GRU: "gru"})
+        kind = kinds[type(m)]
         x = self.arg(node, args, kw, 0, "input")
         hx = self.arg(node, args, kw, 1, "hx")
         lengths = None

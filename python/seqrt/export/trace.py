@@ -7,6 +7,7 @@ import torch.nn as nn
 import torch.nn.utils.rnn as rnn_utils
 
 from .modules import Attention, AttentionPool, LastStep, MeanPool
+from .quantized import QUANT_MODULES, QUANT_LSTM, QUANT_GRU
 from .report import ExportError
 from ..torch.lstm import LSTM as SqLSTM
 
@@ -14,7 +15,7 @@ _ORIG_PACK = rnn_utils.pack_padded_sequence
 _ORIG_PAD = rnn_utils.pad_packed_sequence
 _LEAVES = (nn.Embedding, nn.LSTM, nn.GRU, nn.RNN, nn.Linear, nn.MultiheadAttention, nn.ReLU, nn.Tanh,
            nn.Sigmoid, nn.GELU, nn.Softmax, nn.LogSoftmax, nn.Dropout, nn.Identity,
-           Attention, AttentionPool, LastStep, MeanPool)
+           Attention, AttentionPool, LastStep, MeanPool) + QUANT_MODULES
 
 
 def _proxy_aware(orig, arity=None):
@@ -41,9 +42,10 @@ class _Tracer(torch.fx.Tracer):
         if not isinstance(p, torch.fx.Proxy):
             return p
         # Modules that return tuples hand back real tuples of values.
-        if isinstance(m, (nn.LSTM, SqLSTM)):
+        if isinstance(m, (nn.LSTM, SqLSTM)) or (QUANT_LSTM is not None and isinstance(m, QUANT_LSTM)):
             return (p[0], (p[1][0], p[1][1]))
-        if isinstance(m, (nn.GRU, nn.RNN, nn.MultiheadAttention, Attention, AttentionPool)):
+        if isinstance(m, (nn.GRU, nn.RNN, nn.MultiheadAttention, Attention, AttentionPool)) or (
+                QUANT_GRU is not None and isinstance(m, QUANT_GRU)):
             return (p[0], p[1])
         return p
 
