@@ -150,6 +150,8 @@ static seqrt_status attach_scale(seqrt_model *m, const sq_layer *L, sq_weight *w
 static seqrt_status check_int8_tensors(seqrt_model *m, const sq_layer *L, int i, sq_weight *w)
 {
     const char *op = sq_op_name(L->op);
+    /* before 1.2 these names meant nothing: such a tensor stays an unused one */
+    if (m->format_minor < 2 && w->form != SQ_WF_I8) return SEQRT_OK;
     static const char *const zp[] = {"zero_point", "zero_points", NULL};
     for (int k = 0; zp[k]; k++) {
         const sq_weight *z = companion(m, w, zp[k]);

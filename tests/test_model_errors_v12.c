@@ -452,3 +452,18 @@ Test(model_errors_v12, other_backends_refuse_a_precision_they_do_not_compute)
         }
     }
 }
+
+Test(model_errors_v12, before_1_2_a_scale_name_is_an_unused_tensor)
+{
+    /* in a 1.1 file `fc.weight.scale` means nothing: a warning, as before 1.2 */
+    tu_st b;
+    tu_st_init(&b);
+    uint32_t seed = 9;
+    tu_st_add2(&b, "fc.weight", 3, 4, &seed, 0.5f);
+    const float s = 0.5f;
+    add_scale(&b, "fc.weight.scale", 1, &s);
+    add_bias(&b);
+    cr_assert_eq(load_with(desc_text("1.1", "", ""), &b), SEQRT_OK, "%s", seqrt_last_error());
+    cr_assert_eq(seqrt_model_warning_count(g_model), 1);
+    cr_assert(strstr(seqrt_model_warning(g_model, 0), "'fc.weight.scale' is not used"));
+}
