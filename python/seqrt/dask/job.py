@@ -180,7 +180,7 @@ def _run_measured(job, lengths, padded, target, cap, n_workers):
 
 
 def run(model, items, client=None, weights=None, device=None, output_dir=None, names=None, batch_size=None,
-        task_seconds=None, max_batch=256, timeout=None, fsync=False):
+        task_seconds=None, max_batch=1024, timeout=None, fsync=False):
     """Scores every item of `items` with the model at path `model` on the
     cluster of `client` (default: the current distributed client) and
     returns the results in input order: for each item, {output name: array}
