@@ -24,8 +24,9 @@
 
 #include "cpu_budget.h"
 #include "dnnl_common.h"
-#include "dnnl_rnn.h"
+#include "dnnl_kern.h"
 #include "dnnl_pace.h"
+#include "dnnl_rnn.h"
 #include "dnnl_team.h"
 #include "formats.h"
 
@@ -72,17 +73,6 @@ static bool env_is(const char *name, const char *value)
     return e && !strcmp(e, value);
 }
 
-/* 1 when the small-batch kernel's vectors fill AVX-512 registers (32 of
- * them: tiles of 4 batch entries; dnnl_rnn_small.c). */
-static int cpu_has_avx512(void)
-{
-#ifdef __clang__
-    return 0; /* 4-float vectors there (dnnl_vec.h): few registers needed either way */
-#else
-    return __builtin_cpu_supports("avx512f");
-#endif
-}
-
 /* How the recurrent steps meet (dnnl_team.h): SEQRT_ONEDNN_TEAM = own
  * (default) or omp, and the test hook SEQRT_ONEDNN_TEAM_DROP_AT = a step
  * from which every team run continues on one thread. */
@@ -123,12 +113,19 @@ static seqrt_status parse_env(dn_session *s)
     }
     s->proj_rt = env_is("SEQRT_ONEDNN_PROJ", "runtime");
     s->wx_model = env_is("SEQRT_ONEDNN_WX", "model");
-    s->wide_vectors = cpu_has_avx512();
-    s->small_tile = s->wide_vectors && !env_is("SEQRT_ONEDNN_SMALL_TILE", "2") ? 4 : 2;
+    char why[120];
+    seqrt_status st = dn_kern_choose(&s->kern, why, sizeof why);
+    if (st) return st;
+    s->small_tile = s->kern->small_tile;
+    e = getenv("SEQRT_ONEDNN_SMALL_TILE");
+    if (e && *e) {
+        if (strcmp(e, "2") && strcmp(e, "3") && strcmp(e, "4"))
+            return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "SEQRT_ONEDNN_SMALL_TILE='%s' is not one of 2, 3, 4", e);
+        s->small_tile = e[0] - '0';
+    }
     int team_mode;
     int64_t drop_at;
-    seqrt_status st = team_env(&team_mode, &drop_at);
-    if (st) return st;
+    if ((st = team_env(&team_mode, &drop_at))) return st;
     dn_team_configure(team_mode, drop_at); /* process-wide: the last session created sets it */
     int pace;
     if ((st = dn_pace_env(&pace))) return st;
@@ -333,10 +330,10 @@ SQ_BACKEND_MODULE_INIT_FN(sq_backend *b)
         return SEQRT_ERR_INVALID_ARGUMENT;
     }
     dn_pace_configure(pace);
-    char team[100], engines[200], pacing[100];
+    char team[100], engines[320], kwhy[120], pacing[100];
     dn_team_describe(team, sizeof team);
     dn_pace_describe(pacing, sizeof pacing);
-    dn_engine_policy(cpu_has_avx512(), engines, sizeof engines);
+    dn_engine_policy(dn_kern_probe(kwhy, sizeof kwhy), kwhy, engines, sizeof engines);
     snprintf(d->name, sizeof d->name, "%s", cpu);
     snprintf(d->description, sizeof d->description,
              "oneDNN CPU engine: %d thread%s (%s), %s; %s; %s; %s", threads,

@@ -4,9 +4,10 @@
  * primitive does in its post-GEMM kernels, for one step of B rows after the
  * step matmul.
  *
- * The math runs on 16-float vectors (dnnl_vec.h); each row kernel is
- * compiled for AVX-512, AVX2 and baseline x86-64 and picked at load time
- * (target_clones). Rows are spread over the threads when a step is large
+ * The math runs on vectors of one register (dnnl_vec.h): this file is
+ * compiled once per ISA (AVX-512, AVX2, baseline; dnnl_kern.h), its public
+ * names suffixed (dnnl_kern_names.h), and dnnl_kern.c calls the build the
+ * process chose. Rows are spread over the threads when a step is large
  * enough to pay for it.
  *
  * The generic cells (the *_gen rows) take the direction's gate functions
@@ -15,6 +16,8 @@
  * api/gate_fn.h writes them — except elu and softplus, which go lane by
  * lane through gate_fn.h's double evaluation (expm1/log1p accuracy near 0).
  */
+#include "dnnl_kern_names.h"
+
 #include <string.h>
 
 #include "dnnl_cell.h"
@@ -27,7 +30,7 @@
 
 /* ------------------------------------------------------------ row kernels */
 
-CLONES void dn_row_lstm(int64_t H, const float *g, const float *peep, int coupled, float *c, float *h)
+static void dn_row_lstm(int64_t H, const float *g, const float *peep, int coupled, float *c, float *h)
 {
     for (int64_t j = 0; j < H; j += VL) {
         const int64_t n = H - j;
@@ -38,7 +41,7 @@ CLONES void dn_row_lstm(int64_t H, const float *g, const float *peep, int couple
 }
 
 /* GRU rows r, z, n (PyTorch's order). */
-CLONES void dn_row_gru_lbr(int64_t H, const float *g, const float *gh, float *h)
+static void dn_row_gru_lbr(int64_t H, const float *g, const float *gh, float *h)
 {
     for (int64_t j = 0; j < H; j += VL) {
         const int64_t n = H - j;
@@ -47,7 +50,7 @@ CLONES void dn_row_gru_lbr(int64_t H, const float *g, const float *gh, float *h)
     }
 }
 
-CLONES void dn_row_gru_ur(int64_t H, const float *g, float *gh, const float *h, float *rh)
+static void dn_row_gru_ur(int64_t H, const float *g, float *gh, const float *h, float *rh)
 {
     for (int64_t j = 0; j < H; j += VL) {
         const int64_t n = H - j;
@@ -58,7 +61,7 @@ CLONES void dn_row_gru_ur(int64_t H, const float *g, float *gh, const float *h, 
     }
 }
 
-CLONES void dn_row_gru_o(int64_t H, const float *g, const float *go, const float *u, float *h)
+static void dn_row_gru_o(int64_t H, const float *g, const float *go, const float *u, float *h)
 {
     for (int64_t j = 0; j < H; j += VL) {
         const int64_t n = H - j;
@@ -68,7 +71,7 @@ CLONES void dn_row_gru_o(int64_t H, const float *g, const float *go, const float
     }
 }
 
-CLONES void dn_row_rnn(int64_t H, const float *g, int relu, float *h)
+static void dn_row_rnn(int64_t H, const float *g, int relu, float *h)
 {
     for (int64_t j = 0; j < H; j += VL) {
         const int64_t n = H - j;
@@ -112,7 +115,7 @@ AI vf vgate(const sq_gate_act *g, float clip, vf x)
     }
 }
 
-CLONES void dn_row_lstm_gen(int64_t H, const float *g, const float *peep, const dn_gen *q, float *c, float *h)
+static void dn_row_lstm_gen(int64_t H, const float *g, const float *peep, const dn_gen *q, float *c, float *h)
 {
     const sq_gate_act *fa = &q->act[0], *ga = &q->act[1], *ha = &q->act[2];
     const float k = q->clip;
@@ -139,7 +142,7 @@ CLONES void dn_row_lstm_gen(int64_t H, const float *g, const float *peep, const 
     }
 }
 
-CLONES void dn_row_gru_lbr_gen(int64_t H, const float *g, const float *gh, const dn_gen *q, float *h)
+static void dn_row_gru_lbr_gen(int64_t H, const float *g, const float *gh, const dn_gen *q, float *h)
 {
     for (int64_t j = 0; j < H; j += VL) {
         const int64_t n = H - j;
@@ -150,7 +153,7 @@ CLONES void dn_row_gru_lbr_gen(int64_t H, const float *g, const float *gh, const
     }
 }
 
-CLONES void dn_row_gru_ur_gen(int64_t H, const float *g, float *gh, const float *h, const dn_gen *q, float *rh)
+static void dn_row_gru_ur_gen(int64_t H, const float *g, float *gh, const float *h, const dn_gen *q, float *rh)
 {
     for (int64_t j = 0; j < H; j += VL) {
         const int64_t n = H - j;
@@ -160,7 +163,7 @@ CLONES void dn_row_gru_ur_gen(int64_t H, const float *g, float *gh, const float 
     }
 }
 
-CLONES void dn_row_gru_o_gen(int64_t H, const float *g, const float *go, const float *u, const dn_gen *q, float *h)
+static void dn_row_gru_o_gen(int64_t H, const float *g, const float *go, const float *u, const dn_gen *q, float *h)
 {
     for (int64_t j = 0; j < H; j += VL) {
         const int64_t n = H - j;
@@ -170,7 +173,7 @@ CLONES void dn_row_gru_o_gen(int64_t H, const float *g, const float *go, const f
     }
 }
 
-CLONES void dn_row_rnn_gen(int64_t H, const float *g, const dn_gen *q, float *h)
+static void dn_row_rnn_gen(int64_t H, const float *g, const dn_gen *q, float *h)
 {
     for (int64_t j = 0; j < H; j += VL) vstore(h + j, vgate(&q->act[0], q->clip, vload(g + j, H - j)), H - j);
 }
@@ -240,10 +243,4 @@ void dn_cell_gru_o_gen(int64_t B, int64_t H, const uint8_t *active, const float 
 void dn_cell_rnn_gen(int64_t B, int64_t H, const uint8_t *active, const float *g, const dn_gen *q, float *h)
 {
     ROWS(B, H, dn_row_rnn_gen(H, g + b * H, q, h + b * H));
-}
-
-void dn_copy_rows(int64_t B, int64_t n, const uint8_t *active, const float *src, int64_t lds, float *dst, int64_t ldd)
-{
-    for (int64_t b = 0; b < B; b++)
-        if (!active || active[b]) memcpy(dst + b * ldd, src + b * lds, sizeof(float) * (size_t)n);
 }

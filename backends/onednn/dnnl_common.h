@@ -233,11 +233,11 @@ typedef struct dn_session {
     int rnn_mode;                 /* DN_RNN_* (SEQRT_ONEDNN_RNN) */
     bool proj_rt;                 /* SEQRT_ONEDNN_PROJ=runtime */
     bool wx_model;                /* SEQRT_ONEDNN_WX=model */
-    int small_tile;               /* small-batch path: batch entries per tile, 4 (AVX-512,
-                                     unless SEQRT_ONEDNN_SMALL_TILE=2) or 2 */
-    bool wide_vectors;            /* the hand-written kernels' 16-float vectors are one
-                                     register (AVX-512): auto may pick the loop engine and
-                                     its small-batch path (dn_engine_policy) */
+    const struct dn_kern *kern;   /* the hand-written kernels' ISA build (dnnl_kern.h:
+                                     SEQRT_ONEDNN_ISA, else the CPU's widest); auto's engine
+                                     rule follows it (dn_engine_policy) */
+    int small_tile;               /* small-batch path: batch entries per tile, the build's
+                                     (kern->small_tile) unless SEQRT_ONEDNN_SMALL_TILE */
     int nthreads;
     void **state;                 /* per layer: the op's prepared state */
     sq_values values;             /* every value in host memory (api/backend.h) */

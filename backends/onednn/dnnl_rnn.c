@@ -11,10 +11,11 @@
  * run on the loop engine when some entry is shorter than T (it handles
  * lengths in place) or the batch is small (B <= DN_LOOP_MAX_BATCH), where a
  * step matmul plus a vectorised cell beats the primitive's per-step
- * overhead; otherwise on oneDNN's RNN primitive. That is on a CPU with
- * AVX-512 (dn_session.wide_vectors); without it auto prefers the primitive
- * (see predict_engine). `loop` never takes the small-batch path, `fused`
- * takes it wherever it applies.
+ * overhead; otherwise on oneDNN's RNN primitive. That is with the AVX-512
+ * kernel build (dn_session.kern, dnnl_kern.h); with the AVX2 build auto
+ * prefers the primitive except where the small-batch path measured faster,
+ * with the baseline build it always does (see predict_engine). `loop` never
+ * takes the small-batch path, `fused` takes it wherever it applies.
  *
  * Format 1.1 forms: a layer with gate functions other than the op's own or
  * with `clip` runs on the loop engine in every mode (the primitive has
@@ -26,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dnnl_kern.h"
 #include "dnnl_rnn.h"
 #include "dnnl_rnn_small.h"
 
@@ -94,38 +96,71 @@ static int auto_small(const dn_rnn *r, int64_t B)
     return r->op != SQ_OP_RNN || (B <= 16 && r->H <= 512);
 }
 
-/* The engine auto mode picks for batch B. Without wide vectors (no
- * AVX-512) the hand-written kernels' 16-float vectors are two AVX2
- * registers each and their register tiles spill to the stack: measured 7
- * to 13 times slower than the primitive (small-batch path) and 2 times
- * (step-matmul loop) at B = 1, 16 and 64 on an AVX2 EPYC; there the
- * primitive takes every layer it computes, and the loop engine only the
- * ragged batches, the forms the primitive lacks (engine_for) and the
- * sequences whose whole-sequence buffers would pass DN_PRIM_MAX_SEQ_BYTES:
- * the primitive materialises every step's output (and its scratch), the
- * loop engine walks the sequence in chunks (bounded memory, docs/onednn.md).
- * T = 0: not known yet (session creation). */
+/* Where the 8-float (AVX2) build's small-batch path beats oneDNN's
+ * primitive, measured on an AVX2 EPYC with one thread (docs/onednn.md):
+ * an LSTM at B = 2 to 4 whose W_hh passes 16 MB (H >= 1024), where the
+ * primitive's GEMM over so few rows falls behind one pass of the path over
+ * W_hh per tile of entries (1.2 to 1.5 times faster at H = 1024 to 2048).
+ * At B = 1 both stream W_hh once per step and the primitive is as fast or
+ * faster; from B = 8 to 64 they are level (within the noise); a GRU or
+ * RNN was not measured there, so it keeps the primitive. */
+#define DN_NARROW_SMALL_MIN_BATCH 2
+#define DN_NARROW_SMALL_MAX_BATCH 4
+#define DN_NARROW_SMALL_MIN_WHH_BYTES (16.0 * 1024 * 1024)
+
+static int narrow_small(const dn_session *s, const dn_rnn *r, int64_t B)
+{
+    if (s->kern->vl != 8 || r->op != SQ_OP_LSTM || !dn_small_eligible(r, B)) return 0;
+    const double whh = (double)r->G * (double)r->H * (double)r->H * sizeof(float);
+    return B >= DN_NARROW_SMALL_MIN_BATCH && B <= DN_NARROW_SMALL_MAX_BATCH && whh >= DN_NARROW_SMALL_MIN_WHH_BYTES;
+}
+
+/* The engine auto mode picks for batch B, by the kernel build the session
+ * runs (dn_session.kern, dnnl_kern.h):
+ * - 16-float vectors (AVX-512, 32 registers): the small-batch path
+ *   (auto_small), else the step-matmul loop up to DN_LOOP_MAX_BATCH, else
+ *   the primitive;
+ * - 8-float vectors (AVX2, 16 registers): the small-batch path where
+ *   narrow_small says it wins, else the primitive — the step-matmul loop
+ *   (a matmul primitive per step, then the cell) measured level with or
+ *   up to 1.7 times slower than the primitive at every shape there;
+ * - 4-float vectors (baseline x86-64, not measured): the primitive, which
+ *   brings its own kernels for the CPU.
+ * Everywhere the loop engine takes the ragged batches (it handles lengths
+ * in place) and the forms the primitive lacks (engine_for). Where auto
+ * prefers the primitive, sequences whose whole-sequence buffers would pass
+ * DN_PRIM_MAX_SEQ_BYTES go to the loop engine: the primitive materialises
+ * every step's output (and its scratch), the loop engine walks the
+ * sequence in chunks (bounded memory, docs/onednn.md). T = 0: not known yet
+ * (session creation). */
 static int predict_engine(const dn_session *s, const dn_rnn *r, int64_t B, int64_t T, bool ragged)
 {
     if (ragged) return DN_RNN_LOOP;
-    if (!s->wide_vectors) {
+    if (s->kern->vl == 16) {
+        if (auto_small(r, B)) return DN_RNN_LOOP;
+        return B <= DN_LOOP_MAX_BATCH ? DN_RNN_LOOP : DN_RNN_PRIMITIVE;
+    }
+    if (narrow_small(s, r, B)) return DN_RNN_LOOP;
+    /* the primitive preferred: long sequences on the chunked loop engine */
+    {
         const double seq = (double)T * (double)B * (double)r->D * (double)(r->G * r->H + r->H) * sizeof(float);
         return seq > DN_PRIM_MAX_SEQ_BYTES ? DN_RNN_LOOP : DN_RNN_PRIMITIVE;
     }
-    if (auto_small(r, B)) return DN_RNN_LOOP;
-    return B <= DN_LOOP_MAX_BATCH ? DN_RNN_LOOP : DN_RNN_PRIMITIVE;
 }
 
-void dn_engine_policy(bool wide_vectors, char *out, size_t n)
+void dn_engine_policy(const dn_kern *k, const char *why, char *out, size_t n)
 {
-    if (wide_vectors)
-        snprintf(out, n, "recurrent layers: small-batch kernel at B <= %d, step-matmul loop to B = %d, "
-                 "RNN primitive above (AVX-512: 16-float vectors fill one register)", DN_SMALL_MAX_BATCH,
-                 DN_LOOP_MAX_BATCH);
+    if (!k)
+        snprintf(out, n, "recurrent layers: no session can be created: %s", why);
+    else if (k->vl == 16)
+        snprintf(out, n, "recurrent layers: %s kernels (%d floats, %d registers; %s): small-batch kernel at "
+                 "B <= %d, step-matmul loop to B = %d, RNN primitive above", k->name, k->vl, k->regs, why,
+                 DN_SMALL_MAX_BATCH, DN_LOOP_MAX_BATCH);
     else
-        snprintf(out, n, "recurrent layers: oneDNN's RNN primitive; the chunked loop engine for ragged lengths, "
-                 "forms the primitive lacks and sequences over %.0f MB (no AVX-512: seqrt's 16-float kernels "
-                 "would spill)", DN_PRIM_MAX_SEQ_BYTES / (1024.0 * 1024.0));
+        snprintf(out, n, "recurrent layers: %s kernels (%d floats, %d registers; %s): %sRNN primitive; chunked "
+                 "loop engine for ragged lengths, forms the primitive lacks, sequences > %.0f MB", k->name, k->vl,
+                 k->regs, why, k->vl == 8 ? "small-batch kernel for LSTM at B 2-4 with W_hh >= 16 MB, else " : "",
+                 DN_PRIM_MAX_SEQ_BYTES / (1024.0 * 1024.0));
 }
 
 /* The engine a run takes in mode `engine`: the loop engine for a layer
@@ -156,7 +191,8 @@ static void derive_forms(dn_rnn *r, const sq_layer *L)
 static int use_small(const dn_session *s, const dn_rnn *r, int64_t B)
 {
     if (s->rnn_mode == DN_RNN_SMALL) return dn_small_eligible(r, B);
-    return s->rnn_mode == DN_RNN_AUTO && s->wide_vectors && auto_small(r, B);
+    if (s->rnn_mode != DN_RNN_AUTO) return 0;
+    return s->kern->vl == 16 ? auto_small(r, B) : narrow_small(s, r, B);
 }
 
 seqrt_status dn_rnn_prepare(dn_session *s, const sq_layer *L, const dn_rnn_cell *cell, void **out)

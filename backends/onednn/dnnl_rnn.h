@@ -187,9 +187,10 @@ struct dn_rnn_cell {
 /* The op rows' prepare, run and release: `cell` is the op's strategy. */
 seqrt_status dn_rnn_prepare(dn_session *s, const sq_layer *L, const dn_rnn_cell *cell, void **state);
 seqrt_status dn_rnn_op_run(void *session, const sq_op_args *a, void *state);
-/* The auto mode's engine rule on this CPU, in words (`seqrt backends`):
- * wide_vectors as dn_session.wide_vectors. */
-void dn_engine_policy(bool wide_vectors, char *out, size_t n);
+/* The auto mode's engine rule, in words (`seqrt backends`), for kernel
+ * build k (dnnl_kern.h; NULL: refused) chosen as `why` says. */
+struct dn_kern;
+void dn_engine_policy(const struct dn_kern *k, const char *why, char *out, size_t n);
 void dn_rnn_release(void *state);
 /* The outputs a recurrent row accepts unbound (sq_op_impl.unbound_outs):
  * the sequence output y; h_n and c_n are always written. */

@@ -4,8 +4,10 @@
  * the op's own cells (format 1.1 forms that need the generic cells — other
  * gate functions, clip, input_forget — take the step matmuls instead).
  *
- * At batch 1 to DN_SMALL_MAX_BATCH a step is a matrix-vector product over
- * W_hh (G*H x H, G gates) and a cell over G*H gates: a few microseconds of
+ * Compiled once per ISA (dnnl_kern.h; VL floats a vector, dnnl_vec.h),
+ * its public names suffixed (dnnl_kern_names.h); dn_small_eligible is in
+ * dnnl_kern.c. At batch 1 to DN_SMALL_MAX_BATCH a step is a matrix-vector
+ * product over W_hh (G*H x H, G gates) and a cell over G*H gates: a few microseconds of
  * work, where oneDNN's RNN primitive (and a matmul primitive per step) spend
  * as much again in per-step overhead and stream all of W_hh through every
  * core. This path keeps one OpenMP team for the whole sequence; each thread
@@ -36,6 +38,8 @@
  * G's; the length masks, the output times and the ping-pong of h use the
  * global step, so chunks chain with no copy of the state between calls.
  */
+#include "dnnl_kern_names.h"
+
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,14 +51,6 @@
 /* Hidden units per thread below which a second thread costs more (a
  * barrier per step) than it saves. */
 #define DN_SMALL_UNITS_PER_THREAD 64
-
-int dn_small_eligible(const dn_rnn *r, int64_t B)
-{
-    if (B < 1 || B > DN_SMALL_MAX_BATCH || r->gen) return 0; /* gen: the generic cells (step matmuls) */
-    if (r->op == SQ_OP_LSTM) return !r->P;
-    if (r->op == SQ_OP_GRU) return r->lbr;
-    return r->op == SQ_OP_RNN;
-}
 
 seqrt_status dn_small_pack(const float *w, int64_t H, int G, float **out)
 {
@@ -92,32 +88,54 @@ AI vf small_cell(const dn_small *a, int NG, int64_t e, int64_t j, int64_t n, con
     return vrnn_act(acc[0], a->relu);
 }
 
+/* Independent FMA chains a k loop keeps in flight: below this many (NB x NG
+ * accumulators) a 16-register ISA splits the k loop into DN_KSPLIT(NB, NG)
+ * interleaved partial sums (even / odd k, ...), added up after the loop, so
+ * the FMAs' latency (4-5 cycles, two units) does not bound the loop: at B =
+ * 1 an LSTM has 4 chains, a GRU 3, an RNN 1. AVX-512 keeps one sum (its
+ * kernels are as they were measured). */
+#define DN_CHAINS 8
+#define DN_KSPLIT(NB, NG) (VL < 16 && DN_CHAINS / ((NB) * (NG)) > 1 ? DN_CHAINS / ((NB) * (NG)) : 1)
+
 /* Gates of NB entries (rows b0 .. b0+NB-1) for unit block u: the G
  * products h W_g (plus, in acc, what G and the biases add), then the cell. */
 #define GATES(NB, NG)                                                                    \
     do {                                                                                 \
-        vf acc[NB][NG];                                                                  \
+        enum { S = DN_KSPLIT(NB, NG) };                                                  \
+        vf acc[S][NB][NG];                                                               \
         for (int b = 0; b < NB; b++)                                                     \
-            for (int g = 0; g < NG; g++)                                                 \
-                acc[b][g] = NG == 3 && g == 2                                            \
-                                ? vload(a->bhn + j, n) /* W_hn h + b_hn: G_n comes in the cell */ \
-                                : vload(G + (b0 + b) * NG * H + g * H + j, n);           \
+            for (int g = 0; g < NG; g++) {                                               \
+                acc[0][b][g] = NG == 3 && g == 2                                         \
+                                   ? vload(a->bhn + j, n) /* W_hn h + b_hn: G_n comes in the cell */ \
+                                   : vload(G + (b0 + b) * NG * H + g * H + j, n);        \
+                for (int q = 1; q < S; q++) acc[q][b][g] = vsplat(0.0f);                 \
+            }                                                                            \
         const float *W = a->whp + u * H * NG * VL;                                       \
-        for (int64_t k = 0; k < H; k++, W += NG * VL) {                                  \
-            vf w[NG];                                                                    \
-            for (int g = 0; g < NG; g++) memcpy(&w[g], W + g * VL, sizeof w[g]);         \
+        int64_t k = 0;                                                                   \
+        for (; k + S <= H; k += S, W += S * NG * VL)                                     \
+            _Pragma("GCC unroll 8") for (int q = 0; q < S; q++) {                        \
+                vf w[NG];                                                                \
+                for (int g = 0; g < NG; g++) w[g] = *(const vfu *)(W + (q * NG + g) * VL); \
+                for (int b = 0; b < NB; b++) {                                           \
+                    const float x = hp[(b0 + b) * H + k + q];                            \
+                    for (int g = 0; g < NG; g++) acc[q][b][g] += x * w[g];               \
+                }                                                                        \
+            }                                                                            \
+        for (; k < H; k++, W += NG * VL) /* the last H % S inputs */                     \
             for (int b = 0; b < NB; b++) {                                               \
                 const float x = hp[(b0 + b) * H + k];                                    \
-                for (int g = 0; g < NG; g++) acc[b][g] += x * w[g];                      \
+                for (int g = 0; g < NG; g++) acc[0][b][g] += x * *(const vfu *)(W + g * VL); \
             }                                                                            \
-        }                                                                                \
+        for (int q = 1; q < S; q++)                                                      \
+            for (int b = 0; b < NB; b++)                                                 \
+                for (int g = 0; g < NG; g++) acc[0][b][g] += acc[q][b][g];               \
         for (int b = 0; b < NB; b++) {                                                   \
             const int64_t e = b0 + b;                                                    \
             if (act && !act[e]) {                                                        \
                 memcpy(hn + e * H + j, hp + e * H + j, sizeof(float) * (size_t)n);      \
                 continue;                                                                \
             }                                                                            \
-            const vf h = small_cell(a, NG, e, j, n, G, hp, acc[b]);                          \
+            const vf h = small_cell(a, NG, e, j, n, G, hp, acc[0][b]);                   \
             vstore(hn + e * H + j, h, n);                                                \
             if (a->y) {                                                                  \
                 const int64_t sg = a->s0 + s; /* the global step */                      \
@@ -127,26 +145,26 @@ AI vf small_cell(const dn_small *a, int NG, int64_t e, int64_t j, int64_t n, con
         }                                                                                \
     } while (0)
 
-/* Every block of units [u0, u1) for NG gates; `tile` 4: entries 4 at a
- * time (4 NG accumulators of VL lanes: AVX-512's 32 registers hold them;
- * with 16 registers, tile 2: pairs). */
+/* Every block of units [u0, u1) for NG gates, `tile` (dn_kern.small_tile)
+ * entries at a time: NB x NG accumulators of VL lanes, NG weight vectors
+ * and a broadcast live in the k loop — tile 4 (LSTM: 16 + 4 + 1) fits
+ * AVX-512's 32 registers, tile 3 (12 accumulators) the 16 of AVX2 and SSE;
+ * tile 2 is SEQRT_ONEDNN_SMALL_TILE's other choice. The rest of B in
+ * threes (tile >= 3), pairs, one. */
 #define UNITS(NG)                                                                        \
     for (int64_t u = u0; u < u1; u++) {                                                  \
         const int64_t j = u * VL, n = H - j < VL ? H - j : VL;                           \
         int64_t b0 = 0;                                                                  \
-        if (tile == 4) {                                                                 \
+        if (tile == 4)                                                                   \
             for (; b0 + 4 <= B; b0 += 4) GATES(4, NG);                                   \
-            if (B - b0 == 3) {                                                           \
-                GATES(3, NG);                                                            \
-                b0 += 3;                                                                 \
-            }                                                                            \
-        }                                                                                \
+        if (tile >= 3)                                                                   \
+            for (; b0 + 3 <= B; b0 += 3) GATES(3, NG);                                   \
         for (; b0 + 2 <= B; b0 += 2) GATES(2, NG);                                       \
         if (b0 < B) GATES(1, NG);                                                        \
     }
 
 /* Units [u0, u1) of step s. */
-CLONES static void step_units(const dn_small *a, int64_t s, int64_t u0, int64_t u1, const uint8_t *act,
+static void step_units(const dn_small *a, int64_t s, int64_t u0, int64_t u1, const uint8_t *act,
                               int tile)
 {
     const int64_t H = a->H, B = a->B;

@@ -29,7 +29,7 @@ typedef struct dn_small {
     bool coupled;               /* lstm: i = 1 - f */
     const float *bhn;           /* gru: [H] b_hn */
     bool relu;                  /* rnn: relu, else tanh */
-    int tile;                   /* batch entries per tile: 4 or 2 (dn_session.small_tile) */
+    int tile;                   /* batch entries per tile: 2, 3 or 4 (dn_session.small_tile) */
     float *h;                   /* [2, B, H] state, ping-pong by the global step: h after
                                    step s0 - 1 (h0 when s0 = 0) at h + (s0 % 2) * B * H */
     float *c;                   /* lstm: [B, H] c in (c0 when s0 = 0), c out */

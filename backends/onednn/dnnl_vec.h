@@ -1,11 +1,14 @@
 /*
- * oneDNN backend: the 16-float vector math of the hand-written recurrent
- * kernels (dnnl_cell.c, dnnl_rnn_small.c), GCC vector extensions compiled
- * for AVX-512, AVX2 and baseline x86-64 by the including file's
- * target_clones. exp is a range reduction to [-ln2/2, ln2/2] with a
- * degree-6 polynomial, σ(x) = 1 / (1 + e^-x), and tanh an odd polynomial
- * below |x| = 0.625 and 1 - 2 / (e^2|x| + 1) above: both within 2 ulp of
- * the correctly rounded float, NaN in, NaN out.
+ * oneDNN backend: the vector math of the hand-written recurrent kernels
+ * (dnnl_cell.c, dnnl_rnn_small.c), GCC vector extensions of one register's
+ * width for the ISA the including file is compiled for: those files are
+ * built once per ISA (backends/onednn/CMakeLists.txt, dnnl_kern.h) —
+ * -mavx512f: 16 floats (zmm), -mavx2 -mfma: 8 floats (ymm), baseline
+ * x86-64 (or any other CPU): 4 floats (xmm / the target's own). exp is a
+ * range reduction to [-ln2/2, ln2/2] with a degree-6 polynomial,
+ * σ(x) = 1 / (1 + e^-x), and tanh an odd polynomial below |x| = 0.625 and
+ * 1 - 2 / (e^2|x| + 1) above: both within 2 ulp of the correctly rounded
+ * float, NaN in, NaN out.
  */
 #ifndef SEQRT_DNNL_VEC_H
 #define SEQRT_DNNL_VEC_H
@@ -14,18 +17,21 @@
 #include <stdint.h>
 #include <string.h>
 
-#ifdef __clang__
-/* clang refuses 64-byte vectors by value in functions built for less than
- * AVX-512, even in always-inline helpers: a clang build (the sanitizer
- * builds) uses 4-float SSE vectors and no clones. */
-typedef float vf __attribute__((vector_size(16)));
-typedef int32_t vi __attribute__((vector_size(16)));
-#define VL 4
-#else
-typedef float vf __attribute__((vector_size(64)));
-typedef int32_t vi __attribute__((vector_size(64)));
+/* One register of the translation unit's ISA (its -m flags); clang and
+ * GCC alike, since no function here is built for another ISA. */
+#if defined(__AVX512F__)
 #define VL 16
+#elif defined(__AVX2__)
+#define VL 8
+#else
+#define VL 4
 #endif
+typedef float vf __attribute__((vector_size(VL * 4)));
+typedef int32_t vi __attribute__((vector_size(VL * 4)));
+/* vf at any float's address: a load through it is one unaligned vector
+ * load (a loop of memcpy into an array of vf may become one memcpy call,
+ * which keeps the array, and what depends on it, on the stack) */
+typedef float vfu __attribute__((vector_size(VL * 4), aligned(4), may_alias));
 #define AI static inline __attribute__((always_inline))
 
 AI vf vsplat(float x) { return (vf){0} + x; }
@@ -120,11 +126,5 @@ AI vf vgru_cell(vf ar, vf az, vf gn, vf an, vf hp)
 /* The RNN's activation; relu keeps NaN (a > 0 is false for NaN, a != a
  * selects it), as the reference and PyTorch do. */
 AI vf vrnn_act(vf a, int relu) { return relu ? vsel((a > 0) | (a != a), a, vsplat(0.0f)) : vtanh(a); }
-
-#ifdef __clang__
-#define CLONES
-#else
-#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
 
 #endif /* SEQRT_DNNL_VEC_H */
