@@ -318,6 +318,11 @@ typedef struct seqrt_stream_pool_options {
                                  idle longest instead of failing */
     double (*clock)(void *ctx); /* seconds, monotonic; NULL: CLOCK_MONOTONIC */
     void *clock_ctx;
+    int exact_batch;          /* 0 (default): a group of k streams runs as a batch
+                                 padded up to a power of two (at most the
+                                 capacity; padding rows are zeros, their results
+                                 dropped), so a backend sees few batch sizes;
+                                 1: each group at its own size k */
 } seqrt_stream_pool_options;
 
 /* A pool for `model` (which must be streamable, and outlive the pool) on

@@ -212,6 +212,7 @@ seqrt_status seqrt_stream_pool_create(seqrt_stream_pool **out, const seqrt_model
     p->cap = o.capacity ? o.capacity : DEFAULT_CAPACITY;
     p->timeout = o.idle_timeout_s;
     p->evict_oldest = o.evict_oldest;
+    p->exact_batch = o.exact_batch;
     p->clock = o.clock ? o.clock : monotonic;
     p->clock_ctx = o.clock_ctx;
     p->nin = m->ninputs;

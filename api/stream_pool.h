@@ -58,6 +58,7 @@ struct seqrt_stream_pool {
     size_t cap;
     double timeout;
     int evict_oldest;
+    int exact_batch;         /* no padding of a group's batch (batch_of) */
     double (*clock)(void *);
     void *clock_ctx;
     int nin, nout, nvin;     /* model inputs, model outputs, view inputs */

@@ -86,12 +86,14 @@ static seqrt_status grow(seqrt_stream_pool *p, int vi, size_t bytes)
     return SEQRT_OK;
 }
 
-/* [outer, 1, inner] slices of each member's tensor into [outer, k, inner]. */
-static void gather(char *dst, const seqrt_tensor **src, int k, int64_t outer, size_t inner)
+/* [outer, 1, inner] slices of each of the k members' tensors into rows
+ * 0..k of [outer, kb, inner]; rows k..kb (the padding) are zeros. */
+static void gather(char *dst, const seqrt_tensor **src, int k, int kb, int64_t outer, size_t inner)
 {
+    if (kb > k) memset(dst, 0, (size_t)outer * (size_t)kb * inner);
     for (int r = 0; r < k; r++) {
         const char *x = src[r]->data;
-        for (int64_t o = 0; o < outer; o++) memcpy(dst + ((size_t)o * (size_t)k + (size_t)r) * inner, x + o * inner, inner);
+        for (int64_t o = 0; o < outer; o++) memcpy(dst + ((size_t)o * (size_t)kb + (size_t)r) * inner, x + o * inner, inner);
     }
 }
 
@@ -103,8 +105,20 @@ static void split(const int64_t *dims, int rank, int axis, int64_t *outer, int64
     for (int d = axis + 1; d < rank; d++) *inner *= dims[d];
 }
 
-/* The group's inputs gathered into p->gt (the view's inputs). */
-static seqrt_status gather_group(seqrt_stream_pool *p, const int *pos, int k, const seqrt_tensor *const *inputs)
+/* The batch a group of k streams runs at: k, or (by default) k padded up
+ * to a power of two, at most the capacity — a backend that prepares work
+ * per shape (oneDNN's primitive cache holds 24) then sees a few batch sizes,
+ * not every one from 1 to the capacity (docs/streams.md: measured). */
+static int batch_of(const seqrt_stream_pool *p, int k)
+{
+    if (p->exact_batch) return k;
+    size_t kb = 1;
+    while (kb < (size_t)k) kb *= 2;
+    return (int)(kb < p->cap ? kb : (p->cap > (size_t)k ? p->cap : (size_t)k));
+}
+
+/* The group's inputs gathered into p->gt (the view's inputs), kb rows. */
+static seqrt_status gather_group(seqrt_stream_pool *p, const int *pos, int k, int kb, const seqrt_tensor *const *inputs)
 {
     const seqrt_tensor **col = p->col;
     seqrt_status st;
@@ -114,25 +128,26 @@ static seqrt_status gather_group(seqrt_stream_pool *p, const int *pos, int k, co
         const seqrt_tensor *t = col[0];
         int64_t dims[R], outer, inner;
         memcpy(dims, t->dims, sizeof dims);
-        dims[p->in_batch[i]] = k;
+        dims[p->in_batch[i]] = kb;
         split(dims, t->rank, p->in_batch[i], &outer, &inner);
         size_t es = seqrt_dtype_size(t->dtype);
-        if ((st = grow(p, i, (size_t)outer * (size_t)k * (size_t)inner * es))) return st;
-        gather(p->gbuf[i], col, k, outer, (size_t)inner * es);
+        if ((st = grow(p, i, (size_t)outer * (size_t)kb * (size_t)inner * es))) return st;
+        gather(p->gbuf[i], col, k, kb, outer, (size_t)inner * es);
         if ((st = seqrt_tensor_wrap(&p->gt[i], t->dtype, t->rank, dims, p->gbuf[i]))) return st;
     }
     for (int q = 0; q < p->nstates; q++) {
         const sp_state *s = &p->st[q];
         int vi = s->state_input;
         size_t H = (size_t)s->H;
-        if ((st = grow(p, vi, (size_t)s->LD * (size_t)k * H * sizeof(float)))) return st;
+        if ((st = grow(p, vi, (size_t)s->LD * (size_t)kb * H * sizeof(float)))) return st;
         float *dst = p->gbuf[vi];
+        if (kb > k) memset(dst, 0, (size_t)s->LD * (size_t)kb * H * sizeof(float));
         for (int r = 0; r < k; r++) {
             const float *x = p->s[p->order[pos[r]]].state + s->off;
             for (int64_t l = 0; l < s->LD; l++)
-                memcpy(dst + ((size_t)l * (size_t)k + (size_t)r) * H, x + (size_t)l * H, H * sizeof(float));
+                memcpy(dst + ((size_t)l * (size_t)kb + (size_t)r) * H, x + (size_t)l * H, H * sizeof(float));
         }
-        if ((st = seqrt_tensor_wrap(&p->gt[vi], SEQRT_F32, 3, (int64_t[]){s->LD, k, s->H}, dst))) return st;
+        if ((st = seqrt_tensor_wrap(&p->gt[vi], SEQRT_F32, 3, (int64_t[]){s->LD, kb, s->H}, dst))) return st;
     }
     /* model inputs wired to h0/c0 are not read by the view: the state itself */
     for (int i = 0; i < p->nin; i++)
@@ -151,6 +166,7 @@ static seqrt_status scatter_group(seqrt_stream_pool *p, const int *pos, int k)
         const seqrt_tensor *t;
         if ((st = seqrt_session_output(p->session, (size_t)o, &t))) return st;
         int b = p->out_batch[o];
+        size_t kb = (size_t)t->dims[b]; /* k rows and the padding */
         int64_t dims[R], outer, inner;
         memcpy(dims, t->dims, sizeof dims);
         dims[b] = 1;
@@ -167,19 +183,19 @@ static seqrt_status scatter_group(seqrt_stream_pool *p, const int *pos, int k)
             }
             const char *x = t->data;
             for (int64_t q = 0; q < outer; q++)
-                memcpy((char *)d->data + (size_t)q * row, x + ((size_t)q * (size_t)k + (size_t)r) * row, row);
+                memcpy((char *)d->data + (size_t)q * row, x + ((size_t)q * kb + (size_t)r) * row, row);
         }
     }
     for (int q = 0; q < p->nstates; q++) {
         const sp_state *s = &p->st[q];
         const seqrt_tensor *t;
         if ((st = seqrt_session_output(p->session, (size_t)s->final_output, &t))) return st;
-        size_t H = (size_t)s->H;
+        size_t H = (size_t)s->H, kb = (size_t)t->dims[1];
         const float *x = t->data;
         for (int r = 0; r < k; r++) {
             float *dst = p->s[p->order[pos[r]]].next + s->off;
             for (int64_t l = 0; l < s->LD; l++)
-                memcpy(dst + (size_t)l * H, x + ((size_t)l * (size_t)k + (size_t)r) * H, H * sizeof(float));
+                memcpy(dst + (size_t)l * H, x + ((size_t)l * kb + (size_t)r) * H, H * sizeof(float));
         }
     }
     return SEQRT_OK;
@@ -211,7 +227,7 @@ static seqrt_status session_run(void *arg)
 
 static seqrt_status run_group(seqrt_stream_pool *p, const int *pos, int k, const seqrt_tensor *const *inputs)
 {
-    seqrt_status st = gather_group(p, pos, k, inputs);
+    seqrt_status st = gather_group(p, pos, k, batch_of(p, k), inputs);
     if (!st) {
         st = sp_exec_call(p->exec, session_run, p); /* on the pool's own thread */
         if (!st) st = scatter_group(p, pos, k);

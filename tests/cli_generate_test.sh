@@ -5,7 +5,9 @@
 # rewritten with h0 and c0 inputs must generate, from the zeros generate
 # feeds on the first run and the state the streaming session carries after
 # it, exactly the text of the model without them (absent h0/c0 are zeros);
-# a second input with a time axis is refused in one line.
+# a second input with a time axis is refused in one line. --streams 8
+# --output-dir D (docs/streams.md) writes eight files, each byte for byte the
+# text of a solo run seeded S+i, on the reference backend and on onednn.
 #
 #   tests/cli_generate_test.sh SEQRT_BIN REPO_ROOT
 #
@@ -78,7 +80,7 @@ for backend in reference onednn; do
         echo "cli_generate_test: --streams on $backend skipped: $(head -1 "$WORK/probe.err")"
         continue
     fi
-    for args in "--seed 7 --tokens 50" "--seed 40 --tokens 25 --temperature 1.3 --prompt The"; do
+    for args in "--seed 7 --tokens 40" "--seed 40 --tokens 20 --temperature 1.3 --prompt The"; do
         D=$WORK/streams-$backend
         rm -rf "$D" && mkdir "$D"
         # shellcheck disable=SC2086

@@ -22,6 +22,8 @@ static int chunk_len(int i, int k) { return 1 + (k * 7 + i * 3) % 4; }
 #define NS 6     /* streams */
 #define STEPS 9
 
+static int g_exact_batch;
+
 static void pool_vs_solo(const seqrt_device *dev, model_opts mo, int exact)
 {
     seqrt_model *m = load_model(recurrent_desc(mo), 777);
@@ -29,7 +31,7 @@ static void pool_vs_solo(const seqrt_device *dev, model_opts mo, int exact)
     int nst = mo.with_state ? (lstm ? 2 : 1) : 0;
     size_t nin = seqrt_model_input_count(m), nout = seqrt_model_output_count(m);
     seqrt_stream_pool *pool;
-    seqrt_stream_pool_options po = {.capacity = 8};
+    seqrt_stream_pool_options po = {.capacity = 8, .exact_batch = g_exact_batch};
     OK(seqrt_stream_pool_create(&pool, m, dev, &po));
     cr_assert_eq(seqrt_stream_pool_state_count(pool), lstm ? 2u : 1u);
     int start[NS] = {0, 0, 1, 2, 4, 5}, end[NS] = {STEPS, 6, STEPS, 4, STEPS, 8};
@@ -108,6 +110,11 @@ Test(stream_pool, gru_matches_solo_runs) { every_device((model_opts){.op = "gru"
 Test(stream_pool, rnn_matches_solo_runs) { every_device((model_opts){.op = "rnn"}); }
 Test(stream_pool, lstm_h0_c0_given_at_start) { every_device((model_opts){.op = "lstm", .with_state = 1}); }
 Test(stream_pool, gru_h0_given_at_start) { every_device((model_opts){.op = "gru", .with_state = 1}); }
+Test(stream_pool, gru_exact_batches)
+{
+    g_exact_batch = 1; /* each group at its own batch size, no padding */
+    every_device((model_opts){.op = "gru", .with_state = 1});
+}
 Test(stream_pool, lstm_batch_first) { every_device((model_opts){.op = "lstm", .with_state = 1, .batch_first = 1}); }
 
 /* A hand-derived case, independent of any seqrt run: an rnn of one unit,

@@ -16,7 +16,8 @@
 #      possible leak fails.
 #   4. ThreadSanitizer: build-tsan (clang, -fsanitize=thread), the
 #      concurrency test with SEQRT_TSAN_RUNS runs per thread (default 500)
-#      on every backend module of that tree, one OpenMP thread each.
+#      on every backend module of that tree, one OpenMP thread each, and the
+#      stream pool's threads test (test_stream_pool_threads).
 #
 # Environment: SEQRT_ASAN_DIR, SEQRT_FUZZ_DIR, SEQRT_TSAN_DIR, SEQRT_BUILD_DIR (build
 # trees), SEQRT_ASAN_CTEST_ARGS (extra ctest arguments), SEQRT_FUZZ_SECONDS,
@@ -198,7 +199,7 @@ if want tsan; then
     for m in seqrt-onednn seqrt-opencl; do
       grep -qw -- "$m" "$work/tsan-targets" && mods+=("$m")
     done
-    cmake --build "$tsan" -j"$jobs" --target test_concurrency "${mods[@]}" >/dev/null
+    cmake --build "$tsan" -j"$jobs" --target test_concurrency test_stream_pool_threads "${mods[@]}" >/dev/null
     moddir=$tsan/lib/seqrt-$(sed -n 's/^#define SEQRT_VERSION_MAJOR \([0-9]*\).*/\1/p' "$root/api/seqrt.h")
     for m in "${mods[@]}"; do
       [ -f "$moddir/lib$m.so" ] || { echo "ci_sanitize.sh: $moddir/lib$m.so was not built" >&2; exit 1; }
@@ -211,6 +212,10 @@ if want tsan; then
     OMP_NUM_THREADS=1 SEQRT_BACKEND_PATH="$moddir" \
       TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1 suppressions=$root/tools/tsan.supp} \
       SEQRT_CONCURRENCY_RUNS=${SEQRT_TSAN_RUNS:-500} "$tsan/bin/test_concurrency"
+    # one stream pool shared by 4 threads (docs/streams.md)
+    OMP_NUM_THREADS=1 SEQRT_BACKEND_PATH="$moddir" \
+      TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1 suppressions=$root/tools/tsan.supp} \
+      "$tsan/bin/test_stream_pool_threads"
   fi
   elapsed $t0
 fi

@@ -30,7 +30,7 @@ _CLOCK = ctypes.CFUNCTYPE(ctypes.c_double, ctypes.c_void_p)
 
 class _Options(ctypes.Structure):
     _fields_ = [("capacity", ctypes.c_size_t), ("idle_timeout_s", ctypes.c_double), ("evict_oldest", ctypes.c_int),
-                ("clock", _CLOCK), ("clock_ctx", ctypes.c_void_p)]
+                ("clock", _CLOCK), ("clock_ctx", ctypes.c_void_p), ("exact_batch", ctypes.c_int)]
 
 
 _vp, _sz, _u64, _pvp = ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint64, ctypes.POINTER(ctypes.c_void_p)
@@ -92,11 +92,14 @@ class StreamPool(Owned):
     `idle_timeout` (seconds, 0: never) evicts the streams not started or
     stepped for longer; `evict_oldest` makes start() on a full pool evict the
     stream idle longest instead of raising LimitError; `clock` (a function
-    returning seconds) replaces the monotonic clock (tests).
+    returning seconds) replaces the monotonic clock (tests); `exact_batch`
+    runs each group of k streams at batch k instead of padded up to a power
+    of two (docs/streams.md).
 
     Thread-safe: calls from several threads are serialised by the pool."""
 
-    def __init__(self, model, device=None, capacity=64, idle_timeout=0.0, evict_oldest=False, clock=None):
+    def __init__(self, model, device=None, capacity=64, idle_timeout=0.0, evict_oldest=False, clock=None,
+                 exact_batch=False):
         self._handle = None
         self._model = None
         self._lock = threading.Lock()
@@ -108,7 +111,8 @@ class StreamPool(Owned):
         L = _lib_pool()
         dev = _find_device(device)
         self._clock = _CLOCK(lambda ctx: float(clock())) if clock else _CLOCK()
-        opts = _Options(capacity, float(idle_timeout), 1 if evict_oldest else 0, self._clock, None)
+        opts = _Options(capacity, float(idle_timeout), 1 if evict_oldest else 0, self._clock, None,
+                        1 if exact_batch else 0)
         mh = model._acquire()
         try:
             handle = ctypes.c_void_p()
