@@ -13,10 +13,11 @@
  * the kernel to fit the device, else the layer runs the step path and the
  * debug log says why.
  *
- * The persistent kernel fits when its local memory (the __local arguments
- * of this layer, set on the kernel, then CL_KERNEL_LOCAL_MEM_SIZE, which
- * adds what the implementation itself needs) plus a margin stays within
- * CL_DEVICE_LOCAL_MEM_SIZE; CL_KERNEL_WORK_GROUP_SIZE bounds its
+ * The persistent kernel fits when its local memory plus a margin stays
+ * within CL_DEVICE_LOCAL_MEM_SIZE. Its local memory: CL_KERNEL_LOCAL_MEM_SIZE
+ * after the layer's __local arguments are set on the kernel (the spec has
+ * it include them and what the implementation itself needs), but at least
+ * the arguments' sum: rusticl (Mesa 22.3) answers 0 whatever the arguments; CL_KERNEL_WORK_GROUP_SIZE bounds its
  * work-group (ocl_persistent_run lowers it). A query that fails counts as
  * not fitting.
  */
@@ -60,17 +61,20 @@ static bool persistent_fits(ocl_session *s, const ocl_rec *r, char *why, size_t 
         snprintf(why, n, "the persistent kernel's local memory could not be queried (%s)", ocl_err_name(e));
         return false;
     }
+    const cl_ulong args = (cl_ulong)(bytes[0] + bytes[1] + bytes[2]);
+    if (used < args) used = args;
     const cl_ulong have = s->dev->desc.local_mem;
     /* margin: 1 KiB or 1/16 of the device's local memory, whichever is larger */
     const cl_ulong margin = have / 16 > 1024 ? have / 16 : 1024;
     if (used + margin > have) {
         snprintf(why, n,
-                 "the persistent kernel needs %llu bytes of local memory (CL_KERNEL_LOCAL_MEM_SIZE) plus a margin "
-                 "of %llu, the device has %llu",
+                 "the persistent kernel needs %llu bytes of local memory (CL_KERNEL_LOCAL_MEM_SIZE, at least its "
+                 "__local arguments) plus a margin of %llu, the device has %llu",
                  (unsigned long long)used, (unsigned long long)margin, (unsigned long long)have);
         return false;
     }
-    snprintf(why, n, "%llu bytes of local memory (CL_KERNEL_LOCAL_MEM_SIZE) of the device's %llu, work-group <= %zu",
+    snprintf(why, n, "%llu bytes of local memory (CL_KERNEL_LOCAL_MEM_SIZE, at least its __local arguments) of the "
+                     "device's %llu, work-group <= %zu",
              (unsigned long long)used, (unsigned long long)have, s->kmax[K_sq_rec_persistent]);
     return true;
 }

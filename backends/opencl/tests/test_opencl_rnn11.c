@@ -360,6 +360,17 @@ Test(rnn11, step_batch_chunks_and_padding)
     }
 }
 
+/* An LSTM whose W_hh (4 * 192 * 192 floats, 576 KiB) is beyond PoCL's
+ * 512 KiB and rusticl's 32 KiB of local memory: forced onto the persistent
+ * kernel, the fit check sends it to the step kernels (the run must succeed
+ * and match), the other paths run it as usual. */
+Test(rnn11, persistent_beyond_local_memory)
+{
+    rcase c = {.op = "lstm", .T = 3, .B = 2, .I = 4, .H = 192, .L = 1, .D = 1, .bias = 1, .lengths = 1,
+               .states = 1, .attrs = ""};
+    check(&c, "lstm H=192 beyond local memory");
+}
+
 /* A value of SEQRT_OPENCL_RECURRENT that names no path is an error at
  * session creation, naming the value and the valid ones. */
 Test(rnn11, unknown_path_refused)
