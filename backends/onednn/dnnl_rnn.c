@@ -36,9 +36,11 @@
 #define DN_LOOP_MAX_BATCH 32
 
 /* Largest whole-sequence buffer (gates and outputs of every step) that the
- * auto mode lets oneDNN's primitive materialise where it prefers the
- * primitive (no AVX-512): longer sequences go to the loop engine, whose
- * chunks keep the memory a run adds bounded (the 64 MB of docs/onednn.md). */
+ * auto mode lets oneDNN's primitive materialise for a bidirectional layer
+ * where it prefers the primitive (no AVX-512): longer sequences go to the
+ * loop engine, whose chunks bound the gates (docs/onednn.md). A
+ * one-direction layer's primitive runs chunks of time itself
+ * (dnnl_rnn_prim.c). */
 #define DN_PRIM_MAX_SEQ_BYTES (64.0 * 1024 * 1024)
 
 /* ------------------------------------------------------------ state */
@@ -128,11 +130,12 @@ static int narrow_small(const dn_session *s, const dn_rnn *r, int64_t B)
  *   brings its own kernels for the CPU.
  * Everywhere the loop engine takes the ragged batches (it handles lengths
  * in place) and the forms the primitive lacks (engine_for). Where auto
- * prefers the primitive, sequences whose whole-sequence buffers would pass
- * DN_PRIM_MAX_SEQ_BYTES go to the loop engine: the primitive materialises
- * every step's output (and its scratch), the loop engine walks the
- * sequence in chunks (bounded memory, docs/onednn.md). T = 0: not known yet
- * (session creation). */
+ * prefers the primitive, bidirectional sequences whose whole-sequence
+ * buffers would pass DN_PRIM_MAX_SEQ_BYTES go to the loop engine: the
+ * primitive runs both directions of a whole sequence at once (its gates and
+ * scratch O(T)), the loop engine walks each direction in chunks; a
+ * one-direction layer's primitive walks chunks of time itself (bounded
+ * memory, docs/onednn.md). T = 0: not known yet (session creation). */
 static int predict_engine(const dn_session *s, const dn_rnn *r, int64_t B, int64_t T, bool ragged)
 {
     if (ragged) return DN_RNN_LOOP;
@@ -141,10 +144,11 @@ static int predict_engine(const dn_session *s, const dn_rnn *r, int64_t B, int64
         return B <= DN_LOOP_MAX_BATCH ? DN_RNN_LOOP : DN_RNN_PRIMITIVE;
     }
     if (narrow_small(s, r, B)) return DN_RNN_LOOP;
-    /* the primitive preferred: long sequences on the chunked loop engine */
+    /* the primitive preferred: long bidirectional sequences on the chunked
+     * loop engine */
     {
         const double seq = (double)T * (double)B * (double)r->D * (double)(r->G * r->H + r->H) * sizeof(float);
-        return seq > DN_PRIM_MAX_SEQ_BYTES ? DN_RNN_LOOP : DN_RNN_PRIMITIVE;
+        return r->D == 2 && seq > DN_PRIM_MAX_SEQ_BYTES ? DN_RNN_LOOP : DN_RNN_PRIMITIVE;
     }
 }
 
@@ -158,7 +162,7 @@ void dn_engine_policy(const dn_kern *k, const char *why, char *out, size_t n)
                  DN_SMALL_MAX_BATCH, DN_LOOP_MAX_BATCH);
     else
         snprintf(out, n, "recurrent layers: %s kernels (%d floats, %d registers; %s): %sRNN primitive; chunked "
-                 "loop engine for ragged lengths, forms the primitive lacks, sequences > %.0f MB", k->name, k->vl,
+                 "loop engine for ragged lengths, forms the primitive lacks, bidirectional sequences > %.0f MB", k->name, k->vl,
                  k->regs, why, k->vl == 8 ? "small-batch kernel for LSTM at B 2-4 with W_hh >= 16 MB, else " : "",
                  DN_PRIM_MAX_SEQ_BYTES / (1024.0 * 1024.0));
 }
