@@ -124,8 +124,8 @@ void dn_pace_describe(char *buf, size_t size)
     const dn_pace p = g_pace[DN_PACE_PRIMITIVE];
     const int adaptive = g_adaptive;
     pthread_mutex_unlock(&g_lock);
-    if (!adaptive) snprintf(buf, size, "RNN primitive on every thread (SEQRT_ONEDNN_PACE=fixed)");
+    if (!adaptive) snprintf(buf, size, "primitive threads: all (SEQRT_ONEDNN_PACE=fixed)");
     else
-        snprintf(buf, size, "RNN primitive on every thread or one, whichever measures faster (now %s)",
-                 p.cost[0] == 0 && p.cost[1] == 0 ? "unmeasured" : p.cur ? "one" : "every");
+        snprintf(buf, size, "primitive threads: all or 1, as measured (now %s)",
+                 p.cost[0] == 0 && p.cost[1] == 0 ? "unmeasured" : p.cur ? "1" : "all");
 }
