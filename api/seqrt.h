@@ -304,8 +304,10 @@ seqrt_status seqrt_session_reset(seqrt_session *session);
  * Thread safety: a pool is internally locked; any number of threads may
  * call it at once (each call runs whole under the pool's lock, so steps
  * of one pool do not overlap: for parallel compute use one pool per
- * thread). An output tensor returned by seqrt_stream_pool_output stays
- * valid until the next step that includes its stream, its end or eviction.
+ * thread). The pool's session is created, run and freed on a thread of
+ * the pool's own, so callers may come from any thread whatever the backend.
+ * An output tensor returned by seqrt_stream_pool_output stays valid until
+ * the next step that includes its stream, its end or eviction.
  */
 
 typedef struct seqrt_stream_pool seqrt_stream_pool;
