@@ -2,6 +2,7 @@
  * oneDNN backend: the chunk rule of the recurrent engines (see
  * dnnl_chunk.h).
  */
+#define _GNU_SOURCE
 #include <stdlib.h>
 #include <unistd.h>
 

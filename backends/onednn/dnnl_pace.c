@@ -2,6 +2,7 @@
  * oneDNN backend: the RNN primitive's thread count, measured (see
  * dnnl_pace.h).
  */
+#define _POSIX_C_SOURCE 200809L
 #include <omp.h>
 #include <pthread.h>
 #include <stdio.h>
