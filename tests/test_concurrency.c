@@ -6,7 +6,9 @@
  * the same run made single-threaded beforehand. Along the way each thread
  * makes a bad call now and then and checks that seqrt_last_error() holds
  * its own message (the error is per thread). Before that, 8 threads load
- * the same model concurrently, and each runs it once.
+ * the same model concurrently, and each runs it once; and each model's
+ * session is handed from thread to thread (made in one, first run in a
+ * second that ends, run again in a third), as seqrt.h allows.
  *
  * Run it in a ThreadSanitizer build too (tools/ci_sanitize.sh, build-tsan).
  */
@@ -175,6 +177,55 @@ static void *load_work(void *arg)
     return NULL;
 }
 
+/* A session handed from thread to thread: made by the main thread, its
+ * first run (which makes oneDNN's primitives) in one thread that then ends,
+ * its next runs in another, then in the main thread again. */
+typedef struct handover {
+    seqrt_session *s;
+    const model_case *mc;
+    int ok;
+    char msg[256];
+} handover;
+
+static void *handover_work(void *arg)
+{
+    handover *h = arg;
+    h->ok = 1;
+    for (int v = 0; v < h->mc->nvar && h->ok; v++) {
+        if (seqrt_session_run(h->s, (const seqrt_tensor *const *)h->mc->var[v].in, h->mc->nin)) {
+            snprintf(h->msg, sizeof h->msg, "%s", seqrt_last_error());
+            h->ok = 0;
+        } else if (!rl_outs_same(&h->mc->var[v].want, h->s)) {
+            snprintf(h->msg, sizeof h->msg, "variant %d: outputs differ from the single-threaded run", v);
+            h->ok = 0;
+        }
+    }
+    return NULL;
+}
+
+static void check_handover(const seqrt_device *dev, const char *dname, const model_case *mc)
+{
+    handover h = {NULL, mc, 0, ""};
+    if (seqrt_session_create(&h.s, mc->m, dev, NULL)) {
+        rl_fail("%s: %s: handover: session_create: %s", dname, mc->name, seqrt_last_error());
+        return;
+    }
+    for (int round = 0; round < 3; round++) {
+        pthread_t t;
+        if (round < 2) {
+            pthread_create(&t, NULL, handover_work, &h);
+            pthread_join(t, NULL);
+        } else {
+            handover_work(&h);
+        }
+        if (!h.ok) {
+            rl_fail("%s: %s: session run in thread %d after another: %s", dname, mc->name, round, h.msg);
+            break;
+        }
+    }
+    seqrt_session_free(h.s);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -240,6 +291,10 @@ int main(void)
         for (int k = 0; k < NTHREADS; k++) pthread_join(th[k], NULL);
         for (int k = 0; k < NTHREADS; k++)
             if (!ld[k].ok) rl_fail("%s: concurrent load %d: %s", names[d], k, ld[k].msg[0] ? ld[k].msg : "outputs differ");
+
+        /* each session handed between threads */
+        for (int c = 0; c < ncases; c++)
+            if (!cases[c].skip) check_handover(devs[d], names[d], &cases[c]);
 
         /* shared models, one session per thread and model */
         worker w[NTHREADS];

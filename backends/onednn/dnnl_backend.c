@@ -62,6 +62,7 @@ static void session_free(void *impl)
     sq_ops_release(g_ops, s->m, s->state);
     sq_values_free(&s->values);
     dn_cache_clear(&s->misc);
+    dn_buf_free(&s->scratch);
     if (s->stream) dnnl_stream_destroy(s->stream);
     sq_free(s->state);
     sq_free(s);

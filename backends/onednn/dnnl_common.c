@@ -206,9 +206,70 @@ void *dn_mem_ptr(dnnl_memory_t m)
     return p;
 }
 
+/* ------------------------------------------------------------ user scratchpads */
+
+/* attr (or new attributes) in user scratchpad mode, in *out (to destroy). */
+static dnnl_status_t user_attr(const_dnnl_primitive_attr_t attr, dnnl_primitive_attr_t *out)
+{
+    *out = NULL;
+    dnnl_status_t ds = attr ? dnnl_primitive_attr_clone(out, attr) : dnnl_primitive_attr_create(out);
+    if (ds == dnnl_success) ds = dnnl_primitive_attr_set_scratchpad_mode(*out, dnnl_scratchpad_mode_user);
+    return ds;
+}
+
+dnnl_status_t dn_user_pd_create(dnnl_primitive_desc_t *pd, const_dnnl_op_desc_t d, const_dnnl_primitive_attr_t attr,
+                                dnnl_engine_t e, const_dnnl_primitive_desc_t hint)
+{
+    dnnl_primitive_attr_t a;
+    dnnl_status_t ds = user_attr(attr, &a);
+    if (ds == dnnl_success) ds = dnnl_primitive_desc_create(pd, d, a, e, hint);
+    if (a) dnnl_primitive_attr_destroy(a);
+    return ds;
+}
+
+dnnl_status_t dn_user_reorder_pd_create(dnnl_primitive_desc_t *pd, const dnnl_memory_desc_t *src, dnnl_engine_t se,
+                                        const dnnl_memory_desc_t *dst, dnnl_engine_t de,
+                                        const_dnnl_primitive_attr_t attr)
+{
+    dnnl_primitive_attr_t a;
+    dnnl_status_t ds = user_attr(attr, &a);
+    if (ds == dnnl_success) ds = dnnl_reorder_primitive_desc_create(pd, src, se, dst, de, a);
+    if (a) dnnl_primitive_attr_destroy(a);
+    return ds;
+}
+
+dnnl_status_t dn_user_concat_pd_create(dnnl_primitive_desc_t *pd, const dnnl_memory_desc_t *dst, int n, int axis,
+                                       const dnnl_memory_desc_t *srcs, dnnl_engine_t e)
+{
+    dnnl_primitive_attr_t a;
+    dnnl_status_t ds = user_attr(NULL, &a);
+    if (ds == dnnl_success) ds = dnnl_concat_primitive_desc_create(pd, dst, n, axis, srcs, a, e);
+    if (a) dnnl_primitive_attr_destroy(a);
+    return ds;
+}
+
+/* The bytes of pd's scratchpad (0: none). */
+static size_t scratch_bytes(const_dnnl_primitive_desc_t pd)
+{
+    const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    return md ? dnnl_memory_desc_get_size(md) : 0;
+}
+
+seqrt_status dn_scratch_arg(dn_session *s, const_dnnl_primitive_desc_t pd, dnnl_exec_arg_t *ea)
+{
+    ea->arg = DNNL_ARG_SCRATCHPAD;
+    ea->memory = NULL;
+    const size_t n = scratch_bytes(pd);
+    if (!n) return SEQRT_OK;
+    SQ_TRY(dn_buf_reserve(&s->scratch, n));
+    DN_TRY(dnf_memory_create(&ea->memory, dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0), dn_engine,
+                             s->scratch.p));
+    return SEQRT_OK;
+}
+
 seqrt_status dn_exec(dn_session *s, const dn_prim *p, int n, const dn_arg *args)
 {
-    dnnl_exec_arg_t ea[16];
+    dnnl_exec_arg_t ea[17];
     memset(ea, 0, sizeof ea);
     seqrt_status st = SEQRT_OK;
     int made = 0;
@@ -224,8 +285,9 @@ seqrt_status dn_exec(dn_session *s, const dn_prim *p, int n, const dn_arg *args)
             break;
         }
     }
+    if (!st && !(st = dn_scratch_arg(s, p->pd, &ea[n])) && ea[n].memory) made++;
     if (!st) {
-        dnnl_status_t ds = dnf_primitive_execute(p->p, s->stream, n, ea);
+        dnnl_status_t ds = dnf_primitive_execute(p->p, s->stream, made, ea);
         if (ds != dnnl_success) st = dn_fail(ds, "dnnl_primitive_execute");
     }
     for (int i = 0; i < made; i++) dnnl_memory_destroy(ea[i].memory);
@@ -317,19 +379,35 @@ seqrt_status dn_bound_init(dn_bound *b, const dn_prim *p, int n, const dn_arg *a
             return st;
         }
     }
+    /* the scratchpad: its memory object made here, its data (the
+     * session's buffer) set at each run */
+    if ((b->scratch = scratch_bytes(p->pd))) {
+        b->a[b->n].arg = DNNL_ARG_SCRATCHPAD;
+        seqrt_status st = dn_mem(&b->a[b->n].memory, dnnl_primitive_desc_query_md(p->pd, dnnl_query_scratchpad_md, 0),
+                                 NULL);
+        if (st) {
+            dn_bound_free(b);
+            return st;
+        }
+    }
     return SEQRT_OK;
 }
 
 seqrt_status dn_bound_run(dn_session *s, const dn_bound *b, void *const *ptr)
 {
     for (int i = 0; i < b->n; i++) DN_TRY(dnnl_memory_set_data_handle(b->a[i].memory, ptr[i]));
-    DN_TRY(dnf_primitive_execute(b->p->p, s->stream, b->n, b->a));
+    if (b->scratch) {
+        SQ_TRY(dn_buf_reserve(&s->scratch, b->scratch));
+        DN_TRY(dnnl_memory_set_data_handle(b->a[b->n].memory, s->scratch.p));
+    }
+    DN_TRY(dnf_primitive_execute(b->p->p, s->stream, b->n + (b->scratch ? 1 : 0), b->a));
     return SEQRT_OK;
 }
 
 void dn_bound_free(dn_bound *b)
 {
-    for (int i = 0; i < b->n; i++) dnnl_memory_destroy(b->a[i].memory);
+    for (int i = 0; i < b->n + (b->scratch ? 1 : 0); i++)
+        if (b->a[i].memory) dnnl_memory_destroy(b->a[i].memory);
     memset(b, 0, sizeof *b);
 }
 

@@ -33,7 +33,7 @@
  * the plain call behind one cheap check. */
 #define dnf_primitive_desc_create(...)                                                   \
     SQ_FAULT_OR("onednn:dnnl_primitive_desc_create", dnnl_out_of_memory,                 \
-                dnnl_primitive_desc_create(__VA_ARGS__))
+                dn_user_pd_create(__VA_ARGS__))
 #define dnf_primitive_create(...)                                                        \
     SQ_FAULT_OR("onednn:dnnl_primitive_create", dnnl_out_of_memory, dnnl_primitive_create(__VA_ARGS__))
 #define dnf_memory_create(...)                                                           \
@@ -44,7 +44,22 @@
     SQ_FAULT_OR("onednn:dnnl_stream_create", dnnl_out_of_memory, dnnl_stream_create(__VA_ARGS__))
 #define dnf_reorder_primitive_desc_create(...)                                           \
     SQ_FAULT_OR("onednn:dnnl_reorder_primitive_desc_create", dnnl_out_of_memory,         \
-                dnnl_reorder_primitive_desc_create(__VA_ARGS__))
+                dn_user_reorder_pd_create(__VA_ARGS__))
+
+/* Scratchpads. Every primitive descriptor is made in oneDNN's user
+ * scratchpad mode (the calls below add it to the given attributes, or to
+ * new ones), and every execution passes the session's own scratch buffer
+ * (dn_session.scratch) as DNNL_ARG_SCRATCHPAD. In oneDNN's default library
+ * mode a primitive's scratchpad belongs to the thread that created it, and
+ * a primitive run from another thread (a session created in one thread and
+ * run in another) read freed memory and crashed. */
+dnnl_status_t dn_user_pd_create(dnnl_primitive_desc_t *pd, const_dnnl_op_desc_t d, const_dnnl_primitive_attr_t attr,
+                                dnnl_engine_t e, const_dnnl_primitive_desc_t hint);
+dnnl_status_t dn_user_reorder_pd_create(dnnl_primitive_desc_t *pd, const dnnl_memory_desc_t *src, dnnl_engine_t se,
+                                        const dnnl_memory_desc_t *dst, dnnl_engine_t de,
+                                        const_dnnl_primitive_attr_t attr);
+dnnl_status_t dn_user_concat_pd_create(dnnl_primitive_desc_t *pd, const dnnl_memory_desc_t *dst, int n, int axis,
+                                       const dnnl_memory_desc_t *srcs, dnnl_engine_t e);
 
 /* ------------------------------------------------------------ errors */
 
@@ -135,6 +150,9 @@ typedef struct dn_arg {
 struct dn_session;
 /* Executes `p` on the session's stream over host pointers. */
 seqrt_status dn_exec(struct dn_session *s, const dn_prim *p, int n, const dn_arg *args);
+/* The DNNL_ARG_SCRATCHPAD argument of an execution of pd over the session's
+ * scratch buffer (memory NULL: pd needs none; else the caller destroys it). */
+seqrt_status dn_scratch_arg(struct dn_session *s, const_dnnl_primitive_desc_t pd, dnnl_exec_arg_t *ea);
 /* A memory object over host memory (for hot loops that keep them). */
 seqrt_status dn_mem(dnnl_memory_t *out, const dnnl_memory_desc_t *md, void *ptr);
 /* A memory object owning storage in `md`'s layout. */
@@ -165,7 +183,8 @@ seqrt_status dn_pd_create(dnnl_primitive_desc_t *pd, const void *op_desc, dnnl_a
 typedef struct dn_bound {
     const dn_prim *p;
     int n;
-    dnnl_exec_arg_t a[6];
+    dnnl_exec_arg_t a[7];         /* the arguments, then the scratchpad when it has one */
+    size_t scratch;               /* its bytes (0: none) */
 } dn_bound;
 seqrt_status dn_bound_init(dn_bound *b, const dn_prim *p, int n, const dn_arg *args);
 /* Executes with ptr[i] as argument i's data. */
@@ -242,6 +261,7 @@ typedef struct dn_session {
     void **state;                 /* per layer: the op's prepared state */
     sq_values values;             /* every value in host memory (api/backend.h) */
     dn_cache misc;                /* reorders shared by the session */
+    dn_buf scratch;               /* every primitive's scratchpad, one execution at a time */
 } dn_session;
 
 /* The state of ops without weights: a primitive cache and scratch (the

@@ -95,7 +95,7 @@ static seqrt_status concat_run(void *session, const sq_op_args *a, void *state)
     dn_prim *p = dn_cache_find(&st->cache, key, nkey);
     if (!p) {
         dnnl_primitive_desc_t pd;
-        dnnl_status_t ds = dnnl_concat_primitive_desc_create(&pd, &dst, n, 1, mds, NULL, dn_engine);
+        dnnl_status_t ds = dn_user_concat_pd_create(&pd, &dst, n, 1, mds, dn_engine);
         if (ds != dnnl_success) {
             ret = dn_fail(ds, "concat");
             goto done;
@@ -105,15 +105,16 @@ static seqrt_status concat_run(void *session, const sq_op_args *a, void *state)
     if (n + 1 <= 16) {
         ret = dn_exec(s, p, n + 1, args);
     } else { /* more inputs than dn_exec's argument array: execute directly */
-        dnnl_exec_arg_t *ea = sq_calloc((size_t)(n + 1), sizeof *ea);
+        dnnl_exec_arg_t *ea = sq_calloc((size_t)(n + 2), sizeof *ea);
         int made = 0;
         if (!ea) ret = sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
         for (; !ret && made < n + 1; made++) {
             ea[made].arg = args[made].arg;
             if ((ret = dn_mem(&ea[made].memory, args[made].md, args[made].ptr))) break;
         }
+        if (!ret && !(ret = dn_scratch_arg(s, p->pd, &ea[n + 1])) && ea[n + 1].memory) made++;
         if (!ret) {
-            dnnl_status_t ds = dnf_primitive_execute(p->p, s->stream, n + 1, ea);
+            dnnl_status_t ds = dnf_primitive_execute(p->p, s->stream, made, ea);
             if (ds != dnnl_success) ret = dn_fail(ds, "concat");
         }
         for (int i = 0; ea && i < made; i++) dnnl_memory_destroy(ea[i].memory);
