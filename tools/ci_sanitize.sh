@@ -77,9 +77,12 @@ if want asan; then
   # layout and packaging, not memory, and run Python: they stay in the
   # ordinary build, like the Python tests, whose interpreter is not
   # instrumented (ASan must be the first library of the process).
-  asan_args=(-E '^(install_|python_)')
+  # Oclgrind and rusticl runs check kernels, not host memory, and load
+  # their own LLVM (Oclgrind preloads a shim, which ASan must precede): they
+  # stay in the ordinary build too.
+  asan_args=(-E '^(install_|python_|opencl_oclgrind|.*_rusticl$)')
   if [ "${SEQRT_ASAN_FULL:-0}" != 1 ]; then
-    asan_args=(-E '^(goldens_opencl_|conformance_opencl_|onednn_goldens_|install_|python_)')
+    asan_args=(-E '^(goldens_opencl_|conformance_opencl_|onednn_goldens_|install_|python_|opencl_oclgrind|.*_rusticl$)')
     export SEQRT_TEST_BACKENDS=${SEQRT_TEST_BACKENDS:-reference}
   fi
   # shellcheck disable=SC2086
