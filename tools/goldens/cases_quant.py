@@ -111,13 +111,7 @@ def _build(torch, name, engine, cfg):
         for k, v in state.items():
             if k.startswith("bias_"):
                 params[k] = v.astype(F32)
-        x = (rng.standard_normal((batch, t_len, i_sz) if bf else (t_len, batch, i_sz)) * 1.5).astype(F32)
-        h0 = (rng.standard_normal((layers * nd, batch, h_sz)) * 0.5).astype(F32) if "h0" in opts else None
-        c0 = (rng.standard_normal((layers * nd, batch, h_sz)) * 0.5).astype(F32) if "h0" in opts else None
-        lengths = None
-        if "lengths" in opts:
-            lengths = rng.integers(1, t_len + 1, batch).astype(np.int64)
-            lengths[0] = t_len
+        x, h0, c0, lengths = qd.recurrent_inputs(rng, opts, bf, batch, t_len, i_sz, h_sz, layers * nd)
         want = qd._torch_recurrent(torch, qm, mode, x, h0, c0, lengths, bf)
 
         def run(fns):

@@ -448,6 +448,20 @@ def _torch_recurrent(torch, qm, mode, x, h0, c0, lengths, batch_first):
     return [y.numpy()] + [t.numpy() for t in states]
 
 
+def recurrent_inputs(rng, opts, bf, batch, t_len, i_sz, h_sz, rows):
+    """Random x (batch-first when bf), h0 and c0 ([rows, batch, h_sz], when
+    "h0" is in opts) and lengths (when "lengths" is: 1..t_len, entry 0 the
+    longest), drawn from rng in that order."""
+    x = (rng.standard_normal((batch, t_len, i_sz) if bf else (t_len, batch, i_sz)) * 1.5).astype(F32)
+    h0 = (rng.standard_normal((rows, batch, h_sz)) * 0.5).astype(F32) if "h0" in opts else None
+    c0 = (rng.standard_normal((rows, batch, h_sz)) * 0.5).astype(F32) if "h0" in opts else None
+    lengths = None
+    if "lengths" in opts:
+        lengths = rng.integers(1, t_len + 1, batch).astype(np.int64)
+        lengths[0] = t_len
+    return x, h0, c0, lengths
+
+
 def _selftest_rnn(torch, report, rng, engine, cfg, numpy_limit):
     mode, i_sz, h_sz, layers, bidir, bf, t_len, batch, opts = cfg
     per_channel = "per_channel" in opts
@@ -464,13 +478,7 @@ def _selftest_rnn(torch, report, rng, engine, cfg, numpy_limit):
                                                " batch_first" if bf else "", t_len, batch,
                                                "".join(" " + o for o in opts))
     _same_weights(report, what, params, _torch_weights(qm, lambda m: m.get_weight()))
-    x = (rng.standard_normal((batch, t_len, i_sz) if bf else (t_len, batch, i_sz)) * 1.5).astype(F32)
-    h0 = (rng.standard_normal((layers * nd, batch, h_sz)) * 0.5).astype(F32) if "h0" in opts else None
-    c0 = (rng.standard_normal((layers * nd, batch, h_sz)) * 0.5).astype(F32) if "h0" in opts else None
-    lengths = None
-    if "lengths" in opts:
-        lengths = rng.integers(1, t_len + 1, batch).astype(np.int64)
-        lengths[0] = t_len
+    x, h0, c0, lengths = recurrent_inputs(rng, opts, bf, batch, t_len, i_sz, h_sz, layers * nd)
     want = _torch_recurrent(torch, qm, mode, x, h0, c0, lengths, bf)
 
     def run(fns):
