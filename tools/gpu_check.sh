@@ -21,12 +21,16 @@
 #       writing everything into REPORT_DIR (default gpu-report/), with a
 #       summary.txt of each step's status and seconds. All steps together
 #       stay under 6 minutes (the budgets below). The exit status is non-zero
-#       when any step failed.
+#       when any step failed. A library the binaries cannot find on that
+#       machine is listed in summary.txt (ldd) before any step runs.
 #
 # Environment: GPU_CHECK_BACKEND (default opencl:0, the first OpenCL
 # device; on the GPU machine only the NVIDIA ICD is registered),
 # GPU_CHECK_BENCH_BUDGET (seconds per bench case and device, default 0.2),
-# GPU_CHECK_QUICK=1 (bench --quick: the rehearsal on a 2-core CPU).
+# GPU_CHECK_QUICK=1 (bench --quick: the rehearsal on a 2-core CPU),
+# GPU_CHECK_ENGINES=gemm,step,persistent (an extra step after the four, outside
+# their 6 minutes: seqrt-bench --set deepbench once per recurrent path forced
+# with SEQRT_OPENCL_RECURRENT, 60 s each -> engines-<path>.{json,md}).
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,6 +46,7 @@ pack() {
     mkdir -p "$stage/gpu-pack/bin" "$stage/gpu-pack/lib" "$(dirname "$out")" || return 1
     cp "$build/bin/seqrt" "$build/bin/seqrt-bench" "$build/bin/seqrt-conformance" "$stage/gpu-pack/bin/" || return 1
     cp -a "$build/lib/." "$stage/gpu-pack/lib/" || return 1
+    rm -f "$stage/gpu-pack/lib/"libseqrt_oclgrind_shim.so* # a test shim (tests/oclgrind_shim.c), not part of seqrt
     command -v clinfo >/dev/null && cp "$(command -v clinfo)" "$stage/gpu-pack/bin/"
     # The shared libraries outside glibc that the binaries and modules load.
     local deps
@@ -99,6 +104,9 @@ run() {
     fi
     local failed=0 summary="$report/summary.txt"
     : >"$summary"
+    local missing
+    missing=$(ldd "$base"/bin/seqrt* "$base"/lib/seqrt-0/*.so 2>/dev/null | awk '/not found/ {print $1}' | sort -u | tr '\n' ' ')
+    [ -n "$missing" ] && echo "missing libraries: $missing" | tee -a "$summary"
     step() { # step NAME SECONDS OUTFILE CMD...
         local name=$1 limit=$2 out=$3; shift 3
         local t0 rc
@@ -124,6 +132,12 @@ run() {
     step bench 150 "$report/bench.txt" "$base/bin/seqrt-bench" --set deepbench,training "${quick[@]}" \
         --backend "$backend" --budget "$budget" --no-ort \
         --json "$report/bench.json" --markdown "$report/bench.md"
+    local engine
+    for engine in $(echo "${GPU_CHECK_ENGINES:-}" | tr ',' ' '); do
+        step "engine-$engine" 60 "$report/engines-$engine.txt" env SEQRT_OPENCL_RECURRENT="$engine" \
+            "$base/bin/seqrt-bench" --set deepbench "${quick[@]}" --backend "$backend" --budget 0.1 \
+            --no-baselines --no-ort --json "$report/engines-$engine.json" --markdown "$report/engines-$engine.md"
+    done
     rm -rf "$report/.pack"
     echo "gpu_check: reports in $report"
     return "$failed"
