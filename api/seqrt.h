@@ -35,7 +35,7 @@ extern "C" {
 #endif
 
 #define SEQRT_VERSION_MAJOR 0
-#define SEQRT_VERSION_MINOR 2
+#define SEQRT_VERSION_MINOR 3
 #define SEQRT_VERSION_PATCH 0
 
 /* Largest tensor rank handled anywhere in seqrt. */

@@ -41,7 +41,7 @@ if(TARGET seqrt-bench)
 endif()
 
 # ---------------------------------------------------------------- CMake package
-# find_package(seqrt 0.2 REQUIRED) -> seqrt::seqrt. Before 1.0 a minor
+# find_package(seqrt 0.3 REQUIRED) -> seqrt::seqrt. Before 1.0 a minor
 # version may change the API, so only the same MAJOR.MINOR is compatible.
 install(EXPORT seqrtTargets NAMESPACE seqrt:: DESTINATION ${SEQRT_INSTALL_CMAKEDIR} COMPONENT dev)
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/seqrtConfig.cmake.in

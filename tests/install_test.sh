@@ -8,8 +8,8 @@
 #    (tests/installed_checks.sh: backends, a golden run on each backend,
 #    seqrt-conformance with the installed goldens, import seqrt), and again
 #    after the prefix is moved elsewhere (every path in it is relative);
-# 3. examples/consumer builds against P with find_package(seqrt 0.2) and
-#    with pkg-config, and runs; find_package(seqrt 0.1) is refused;
+# 3. examples/consumer builds against P with find_package(seqrt 0.3) and
+#    with pkg-config, and runs; find_package(seqrt 0.2) is refused;
 #    <seqrt/backend.h> compiles for a third-party module;
 # 4. `pip install ./python` offline into a venv gives an importable seqrt
 #    that runs a golden case through $SEQRT_LIBRARY.
@@ -79,25 +79,25 @@ except seqrt.UnavailableError as e:
 done
 ok "a broken install names the module directory and what is wrong with it (CLI exit 1, seqrt.UnavailableError)"
 
-# A consumer with find_package(seqrt 0.2), then with pkg-config.
+# A consumer with find_package(seqrt 0.3), then with pkg-config.
 charlm=$REPO/examples/charlm
 cmake -S "$REPO/examples/consumer" -B "$WORK/consumer" -DCMAKE_PREFIX_PATH="$P" >"$WORK/c1.log" 2>&1 \
-    || fail "find_package(seqrt 0.2): $(tail -20 "$WORK/c1.log")"
+    || fail "find_package(seqrt 0.3): $(tail -20 "$WORK/c1.log")"
 cmake --build "$WORK/consumer" >>"$WORK/c1.log" 2>&1 || fail "consumer build: $(tail -20 "$WORK/c1.log")"
 out=$(run_clean "$WORK/consumer/consumer" "$charlm/charlm.json" "$charlm/prompt.npy" 2>&1) \
     || fail "consumer (find_package) run: $out"
 grep -q "output probs: \[" <<<"$out" || fail "consumer (find_package) printed: $out"
 for b in ${BACKENDS//,/ }; do grep -q "^backend $b: available" <<<"$out" || fail "consumer sees no $b: $out"; done
-ok "examples/consumer with find_package(seqrt 0.2): $(tail -1 <<<"$out")"
+ok "examples/consumer with find_package(seqrt 0.3): $(tail -1 <<<"$out")"
 
 mkdir -p "$WORK/old"
-printf 'cmake_minimum_required(VERSION 3.18)\nproject(old LANGUAGES C)\nfind_package(seqrt 0.1 REQUIRED)\n' \
+printf 'cmake_minimum_required(VERSION 3.18)\nproject(old LANGUAGES C)\nfind_package(seqrt 0.2 REQUIRED)\n' \
     >"$WORK/old/CMakeLists.txt"
 if cmake -S "$WORK/old" -B "$WORK/old/b" -DCMAKE_PREFIX_PATH="$P" >"$WORK/old.log" 2>&1; then
-    fail "find_package(seqrt 0.1) accepted this seqrt (0.x minors are incompatible)"
+    fail "find_package(seqrt 0.2) accepted this seqrt (0.x minors are incompatible)"
 fi
-grep -q "0.1" "$WORK/old.log" || fail "find_package(seqrt 0.1) failed without naming the version: $(tail "$WORK/old.log")"
-ok "find_package(seqrt 0.1) is refused (the version file says why)"
+grep -q "0.2" "$WORK/old.log" || fail "find_package(seqrt 0.2) failed without naming the version: $(tail "$WORK/old.log")"
+ok "find_package(seqrt 0.2) is refused (the version file says why)"
 
 export PKG_CONFIG_PATH=$libdir/pkgconfig
 flags=$(pkg-config --cflags --libs seqrt) || fail "pkg-config seqrt failed"

@@ -240,11 +240,11 @@ def test_library_wrong_version(tmp_path):
     lib = tmp_path / "libseqrt.so.0"
     subprocess.run([cc, "-shared", "-fPIC", "-o", str(lib), str(src)], check=True, timeout=60)
     out = _in_subprocess(str(lib))
-    assert out.startswith("LibraryError None") and "9.1.0" in out and str(lib) in out and "0.2" in out
+    assert out.startswith("LibraryError None") and "9.1.0" in out and str(lib) in out and "0.3" in out
 
 
 def test_library_import_never_fails(tmp_path):
     env = dict(os.environ, SEQRT_LIBRARY=str(tmp_path / "none.so"), PYTHONPATH=os.path.join(REPO, "python"))
     r = subprocess.run([sys.executable, "-c", "import seqrt; print(seqrt.__version__)"], env=env,
                        capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0 and r.stdout.strip() == "0.2.0"
+    assert r.returncode == 0 and r.stdout.strip() == "0.3.0"
