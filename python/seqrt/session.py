@@ -20,24 +20,30 @@ class Session(Owned):
     device: None (``$SEQRT_BACKEND``, default auto), a spec string
     ("onednn", "reference:0", "auto") or a seqrt.Device. With
     ``streaming=True`` every recurrent layer's state carries from one run to
-    the next (reset() forgets it).
+    the next (reset() forgets it). ``precision=None`` computes every layer at
+    its own precision (format 1.2; a device that cannot raises
+    UnsupportedError naming the layer); ``precision="f32"`` widens int8 /
+    bf16 / f16 weights and computes in f32, as SEQRT_PRECISION=f32 does.
 
     A session is used by one thread at a time: a run(), reset() or close()
     while another thread runs it raises InvalidArgumentError (close() waits).
     Sessions, also of one model, run in parallel in different threads: the
     GIL is released during the run."""
 
-    def __init__(self, model, device=None, streaming=False):
+    def __init__(self, model, device=None, streaming=False, precision=None):
         self._handle = None
         self._model = None
         self._busy = threading.Lock()
         if not isinstance(model, Model):
             raise errors.InvalidArgumentError("Session needs a seqrt.Model, got %s" % type(model).__name__)
+        if precision is not None and not isinstance(precision, str):
+            raise errors.InvalidArgumentError("Session precision must be a string such as 'f32' or None, got %s"
+                                              % type(precision).__name__)
         L = _lib.lib()
         dev = _find_device(device)
         mh = model._acquire()
         try:
-            opts = _lib.SessionOptions(1 if streaming else 0)
+            opts = _lib.SessionOptions(1 if streaming else 0, precision.encode() if precision else None)
             handle = ctypes.c_void_p()
             _lib.check(L.seqrt_session_create(ctypes.byref(handle), mh, dev, ctypes.byref(opts)))
         except BaseException:

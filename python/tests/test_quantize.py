@@ -88,3 +88,37 @@ def test_forms_int8_cannot_take_stay_f32():
     assert out["layers"][0]["precision"] == "f32" and "peephole" in notes[0]
     assert tensors["r.weight_ih_l0"][0] == "F32" and tensors["fc.weight"][0] == "I8"
     assert tensors["fc.weight.scale"][1].shape == (2,)
+
+
+def test_session_precision_f32_computes_the_dequantized_weights(tmp_path):
+    """Session(precision="f32") widens an int8 model's weights and computes
+    in f32 (seqrt_session_options.precision, SEQRT_PRECISION=f32): the
+    outputs are the f32 model's whose weights NumPy dequantized (q * scale,
+    per output row, as quantize_dynamic stores them), not the int8 path's."""
+    import seqrt
+    out = _convert(tmp_path, "int8")
+    w = formats.read_safetensors(os.path.join(GOLDEN, "charlm_embedding_lstm_linear", "model.safetensors"))
+    deq = {}
+    for k, v in w.items():
+        if ".weight" in k and not k.startswith("embed"):
+            q, s = qd.quantize_weight(v, per_channel=True)
+            v = (q.astype(np.float32) * s[:, None]).astype(np.float32)
+        deq[k] = v
+    desc = json.load(open(CHARLM))
+    desc["weights"] = "deq.safetensors"
+    ref = str(tmp_path / "deq.json")
+    formats.write_description(ref, desc)
+    formats.write_safetensors(str(tmp_path / "deq.safetensors"), deq)
+    feed = sq.random_inputs(desc, np.random.default_rng(5), T=7, B=2)
+    want = formats.run_model(ref, feed)
+    int8 = formats.run_model(out, feed)
+    with seqrt.Model(out) as m, seqrt.Session(m, "reference", precision="f32") as s:
+        got = s.run({k: formats.npy_array(v) for k, v in feed.items()})
+    for name in want:
+        np.testing.assert_allclose(got[name], want[name], rtol=1e-6, atol=1e-7, err_msg=name)
+    assert float(np.abs(int8["fc"] - got["fc"]).max()) > 1e-6
+    with seqrt.Model(out) as m:
+        with pytest.raises(seqrt.InvalidArgumentError, match="f64"):
+            seqrt.Session(m, "reference", precision="f64")
+        with pytest.raises(seqrt.InvalidArgumentError, match="precision"):
+            seqrt.Session(m, "reference", precision=32)
