@@ -29,10 +29,19 @@
  * sq_layer, sq_op_schema, sq_op_impl, sq_op_args): 3 = the op schema rows
  * and the model's format version; 6 = sq_op_impl.unbound_outs; 7 = format
  * 1.2's precisions (sq_layer.precision, sq_weight's forms, seqrt_model's
- * int8_rule, sq_device_iface.precisions). */
-#define SQ_BACKEND_ABI 7
+ * int8_rule, sq_device_iface.precisions); 8 = sq_session_iface's carry
+ * slots (carry_init, state_write, state_read). */
+#define SQ_BACKEND_ABI 8
 
 typedef struct sq_backend sq_backend;
+
+/* One carried state of a streaming session (api/stream.c): the view's
+ * input `state_input` takes it, its output `final_output` is the state a
+ * run leaves. */
+typedef struct sq_carry_slot {
+    int state_input;
+    int final_output;
+} sq_carry_slot;
 
 typedef struct sq_session_iface {
     /* Computes the model. `inputs[i]` is model input i (I32 ids/lengths,
@@ -41,6 +50,26 @@ typedef struct sq_session_iface {
     seqrt_status (*run)(void *impl, const sq_plan *plan, const sq_view *const *inputs,
                         sq_view *const *outputs);
     void (*free)(void *impl);
+    /* Optional, the three together (NULL: the core keeps a streaming
+     * session's carried states in host memory, stream.c, and hands them to
+     * every run as inputs and takes them back as outputs: for a device, a
+     * copy of every state to it and back per chunk).
+     *
+     * carry_init is called once, after session_create on a streaming view,
+     * with the view's n carried states; SEQRT_OK: the session keeps them in
+     * its own memory from one run to the next (any other status: the core
+     * keeps them, as if the slot were NULL; nothing is reported). From then
+     * on a run gets, for carried state i, an input view of data NULL (the
+     * state the session holds) and an output view of data NULL for its
+     * final state unless the core wants that on the host (a caller-bound
+     * output); after a run that succeeds the state held is the final one,
+     * after one that fails it is unchanged. state_write sets state i to
+     * `data` (shape `sh`, [L*D, B, H]; NULL: zeros) before the first run
+     * and after a reset; state_read copies it out (count floats), when the
+     * caller asks for a final state (seqrt_session_output). */
+    seqrt_status (*carry_init)(void *impl, int n, const sq_carry_slot *slots);
+    seqrt_status (*state_write)(void *impl, int i, const sq_shape *sh, const float *data);
+    seqrt_status (*state_read)(void *impl, int i, float *dst, size_t count);
 } sq_session_iface;
 
 /* One op's implementation in a backend: the same shape in every backend.

@@ -56,9 +56,13 @@ bool sq_value_unused(const seqrt_model *m, int x)
 {
     for (int o = 0; o < m->noutputs; o++)
         if (m->outputs[o] == x) return false;
-    for (int l = 0; l < m->nlayers; l++)
+    for (int l = 0; l < m->nlayers; l++) {
+        const sq_layer *L = &m->layers[l];
         for (int i = 0; i < SQ_MAX_SLOTS; i++)
-            if (m->layers[l].in[i] == x) return false;
+            if (L->in[i] == x) return false;
+        for (int i = 0; i < L->nlist; i++) /* concat: its "x" list beyond the first */
+            if (L->list[i] == x) return false;
+    }
     return true;
 }
 

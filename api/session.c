@@ -35,6 +35,11 @@ struct seqrt_session {
     seqrt_tensor **bound;         /* per model output: caller-owned, or NULL */
     float **extra;                /* per exec output beyond the model's */
     size_t *extra_cap;
+    /* streaming with the carried states held by the backend (carry_init) */
+    bool held;
+    int *final_of;                /* per model output: the carried state it is the final value of, or -1 */
+    bool *lazy;                   /* per model output: this run leaves it on the device */
+    bool *pending;                /* per model output: the last run's value not read from the device yet */
 };
 
 static void session_destroy(seqrt_session *s)
@@ -60,6 +65,9 @@ static void session_destroy(seqrt_session *s)
     sq_free(s->bound);
     sq_free(s->extra);
     sq_free(s->extra_cap);
+    sq_free(s->final_of);
+    sq_free(s->lazy);
+    sq_free(s->pending);
     sq_stream_free(s->stream);
     sq_model_destroy(s->widened);
     sq_free(s);
@@ -83,6 +91,65 @@ static seqrt_status widen_asked(const seqrt_session_options *opt, bool *out)
                         "%s = \"%s\": the only precision a session widens to is \"f32\" (unset: each layer "
                         "computes at its own)",
                         what, v);
+    return SEQRT_OK;
+}
+
+/* Whether a streaming session lets its backend hold the carried states
+ * (when the backend offers to): SEQRT_STREAM_STATE unset, "" or "auto"
+ * yes, "host" no (the core's host copies: to compare, or to measure). */
+static seqrt_status hold_asked(bool *out)
+{
+    const char *v = getenv("SEQRT_STREAM_STATE");
+    *out = !v || !*v || !strcmp(v, "auto");
+    if (!*out && strcmp(v, "host"))
+        return sq_error(SEQRT_ERR_INVALID_ARGUMENT,
+                        "SEQRT_STREAM_STATE = \"%s\": expected \"auto\" (the backend keeps a streaming session's "
+                        "state where it computes, if it can) or \"host\"",
+                        v);
+    return SEQRT_OK;
+}
+
+static seqrt_status state_write(void *ctx, int i, const sq_shape *sh, const float *data)
+{
+    seqrt_session *s = ctx;
+    seqrt_status st = s->device->iface->session->state_write(s->impl, i, sh, data);
+    return st ? sq_error_prefix(st, "backend '%s' (device %zu): streaming state", s->device->backend->name,
+                                s->device->index)
+              : SEQRT_OK;
+}
+
+/* Offers the backend the carried states (sq_session_iface.carry_init);
+ * where it takes them, the model outputs that are final states are read
+ * from it only when asked for (seqrt_session_output). */
+static seqrt_status hold_states(seqrt_session *s)
+{
+    const sq_session_iface *si = s->device->iface->session;
+    bool want;
+    seqrt_status st = hold_asked(&want);
+    if (st || !want || !si->carry_init || !si->state_write || !si->state_read) return st;
+    int n = sq_stream_state_count(s->stream), nout = s->model->noutputs;
+    sq_carry_slot *slots = sq_calloc((size_t)(n ? n : 1), sizeof *slots);
+    s->final_of = sq_calloc((size_t)(nout ? nout : 1), sizeof *s->final_of);
+    s->lazy = sq_calloc((size_t)(nout ? nout : 1), sizeof *s->lazy);
+    s->pending = sq_calloc((size_t)(nout ? nout : 1), sizeof *s->pending);
+    if (!slots || !s->final_of || !s->lazy || !s->pending) {
+        sq_free(slots);
+        return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory creating a streaming session");
+    }
+    for (int o = 0; o < nout; o++) s->final_of[o] = -1;
+    for (int i = 0; i < n; i++) {
+        int user;
+        sq_stream_state_slot(s->stream, i, &slots[i].state_input, &slots[i].final_output, &user);
+        if (slots[i].final_output < nout) s->final_of[slots[i].final_output] = i;
+    }
+    st = si->carry_init(s->impl, n, slots);
+    sq_free(slots);
+    if (st) { /* the backend declines: the core's host copies */
+        sq_clear_error();
+        return SEQRT_OK;
+    }
+    s->held = true;
+    sq_stream_hold_elsewhere(s->stream, state_write, s);
     return SEQRT_OK;
 }
 
@@ -148,8 +215,9 @@ seqrt_status seqrt_session_create(seqrt_session **out, const seqrt_model *m, con
         sq_error_prefix(st, "backend '%s' (device %zu)", dev->backend->name, dev->index);
         goto fail;
     }
+    if (s->stream && (st = hold_states(s))) goto fail;
     sq_log(SQ_LOG_INFO, "session: model '%s' on %s:%zu (%s)%s", m->name, dev->backend->name, dev->index,
-           dev->name, s->view ? ", streaming" : "");
+           dev->name, !s->view ? "" : s->held ? ", streaming (the backend holds the state)" : ", streaming");
     *out = s;
     return SEQRT_OK;
 fail:
@@ -292,6 +360,10 @@ static seqrt_status prepare_outputs(seqrt_session *s)
         int64_t count;
         if (!sq_dims_count(sh->rank, sh->d, &count))
             return sq_error(SEQRT_ERR_LIMIT, "output '%s' is too large", e->values[e->outputs[o]].name);
+        if (o >= m->noutputs && s->held) { /* a final state the backend keeps */
+            ov->data = NULL;
+            continue;
+        }
         if (o >= m->noutputs) { /* a final state of a streaming view */
             int x = o - m->noutputs;
             if ((size_t)count > s->extra_cap[x]) {
@@ -328,6 +400,11 @@ static seqrt_status prepare_outputs(seqrt_session *s)
             if (st) return sq_error_prefix(st, "output '%s'", name);
         }
         ov->data = s->outs[o]->data;
+        /* a final state held by the backend: read when asked for */
+        if (s->held && s->final_of[o] >= 0) {
+            s->lazy[o] = true;
+            ov->data = NULL;
+        }
     }
     return SEQRT_OK;
 }
@@ -355,12 +432,29 @@ seqrt_status seqrt_session_run(seqrt_session *s, const seqrt_tensor *const *inpu
         if ((st = bind_input(s, i, inputs[i]))) return st;
     if ((st = sq_infer_plan(m, s->shapes))) return st;
     if ((st = check_int_data(s))) return st;
+    if (s->held)
+        for (int o = 0; o < m->noutputs; o++) s->lazy[o] = s->pending[o] = false;
     if (s->stream && (st = sq_stream_prepare(s->stream, s->shapes, s->in_views))) return st;
     if ((st = prepare_outputs(s))) return st;
     sq_plan plan = {.nvalues = s->exec->nvalues, .shapes = s->shapes};
     st = s->device->iface->session->run(s->impl, &plan, s->in_ptrs, s->out_ptrs);
     if (st) return sq_error_prefix(st, "backend '%s' (device %zu)", s->device->backend->name, s->device->index);
     if (s->stream) sq_stream_carry(s->stream, s->out_views);
+    if (s->held) memcpy(s->pending, s->lazy, sizeof *s->pending * (size_t)m->noutputs);
+    return SEQRT_OK;
+}
+
+/* Output i left on the device by the last run (a final state the backend
+ * holds): read now. The state is still the run's final one: a reset only
+ * takes effect at the next run. */
+static seqrt_status read_pending(seqrt_session *s, size_t i)
+{
+    seqrt_tensor *t = s->outs[i];
+    seqrt_status st = s->device->iface->session->state_read(s->impl, s->final_of[i], t->data, t->count);
+    if (st)
+        return sq_error_prefix(st, "backend '%s' (device %zu): output '%s'", s->device->backend->name,
+                               s->device->index, s->model->values[s->model->outputs[i]].name);
+    s->pending[i] = false;
     return SEQRT_OK;
 }
 
@@ -374,6 +468,8 @@ seqrt_status seqrt_session_output(seqrt_session *s, size_t i, const seqrt_tensor
     }
     if (!s->outs[i])
         return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "output %zu: the session has not run yet", i);
+    seqrt_status st;
+    if (s->held && s->pending[i] && (st = read_pending(s, i))) return st;
     *out = s->outs[i];
     return SEQRT_OK;
 }

@@ -5,7 +5,9 @@
  * final states are extra model outputs. This file builds the view, keeps
  * the carried state, and copies the final states into it after each run,
  * so any backend streams without knowing it: to a backend, the view is a
- * model like any other. Which ops may stream, and how, is each op's
+ * model like any other. A backend that computes elsewhere (a device) may
+ * hold the states itself instead (sq_session_iface.carry_init, wired by
+ * session.c): then this file only says when a state starts afresh. Which ops may stream, and how, is each op's
  * streaming rule in its schema row.
  */
 #include <stdio.h>
@@ -31,6 +33,8 @@ struct sq_stream {
     int nstates;
     bool fresh;        /* the next run starts from the initial states */
     int64_t B;         /* batch size of the carried state (when not fresh) */
+    sq_stream_write_fn write; /* states held by the backend (sq_stream_hold_elsewhere), or NULL */
+    void *write_ctx;
 };
 
 /* Whether layer L of m may stream by its op's rule; if not, why. */
@@ -195,6 +199,21 @@ const seqrt_model *sq_stream_view(const sq_stream *s) { return s->view; }
 
 void sq_stream_reset(sq_stream *s) { s->fresh = true; }
 
+void sq_stream_hold_elsewhere(sq_stream *s, sq_stream_write_fn write, void *ctx)
+{
+    s->write = write;
+    s->write_ctx = ctx;
+}
+
+/* A fresh state handed to the backend that holds it: the model input wired
+ * to its slot, or zeros. */
+static seqrt_status write_fresh(sq_stream *s, int i, const sq_shape *sh, const sq_view *in_views)
+{
+    const carried *c = &s->states[i];
+    const float *init = c->user_input >= 0 ? in_views[c->user_input].data : NULL;
+    return s->write(s->write_ctx, i, sh, init);
+}
+
 seqrt_status sq_stream_prepare(sq_stream *s, sq_shape *shapes, sq_view *in_views)
 {
     for (int i = 0; i < s->nstates; i++) {
@@ -206,6 +225,17 @@ seqrt_status sq_stream_prepare(sq_stream *s, sq_shape *shapes, sq_view *in_views
                             "streaming: this run has batch size %lld but the carried state has %lld; "
                             "reset the session to change it",
                             (long long)sh->d[1], (long long)s->B);
+        shapes[c->state_value] = *sh;
+        sq_view *iv = &in_views[c->state_input];
+        iv->dtype = SEQRT_F32;
+        iv->rank = 3;
+        memcpy(iv->d, sh->d, sizeof iv->d);
+        if (s->write) { /* held by the backend: nothing to copy unless fresh */
+            seqrt_status st = s->fresh ? write_fresh(s, i, sh, in_views) : SEQRT_OK;
+            if (st) return st;
+            iv->data = NULL;
+            continue;
+        }
         if ((size_t)count > c->cap) {
             sq_free(c->data);
             c->cap = 0;
@@ -219,11 +249,6 @@ seqrt_status sq_stream_prepare(sq_stream *s, sq_shape *shapes, sq_view *in_views
             else
                 memset(c->data, 0, (size_t)count * sizeof(float));
         }
-        shapes[c->state_value] = *sh;
-        sq_view *iv = &in_views[c->state_input];
-        iv->dtype = SEQRT_F32;
-        iv->rank = 3;
-        memcpy(iv->d, sh->d, sizeof iv->d);
         iv->data = c->data;
     }
     return SEQRT_OK;
@@ -234,7 +259,7 @@ void sq_stream_carry(sq_stream *s, const sq_view *out_views)
     for (int i = 0; i < s->nstates; i++) {
         const carried *c = &s->states[i];
         const sq_view *fv = &out_views[c->final_output];
-        memcpy(c->data, fv->data, (size_t)sq_view_count(fv) * sizeof(float));
+        if (!s->write) memcpy(c->data, fv->data, (size_t)sq_view_count(fv) * sizeof(float));
         s->B = fv->d[1];
     }
     s->fresh = false;

@@ -19,6 +19,14 @@ void sq_stream_free(sq_stream *s);
  * one per carried state; its outputs the model's, then the final states
  * not already among them. */
 const seqrt_model *sq_stream_view(const sq_stream *s);
+/* Where the carried states live between runs: by default in the stream's
+ * own host buffers, copied into every run and out of it. A session whose
+ * backend keeps them itself (sq_session_iface.carry_init) calls this once,
+ * before the first run: from then on prepare hands a fresh state to
+ * write(ctx, i, shape, initial value or NULL for zeros) and binds every
+ * state input with data NULL, and carry copies nothing. */
+typedef seqrt_status (*sq_stream_write_fn)(void *ctx, int i, const sq_shape *sh, const float *data);
+void sq_stream_hold_elsewhere(sq_stream *s, sq_stream_write_fn write, void *ctx);
 /* The next run starts again from the initial states. */
 void sq_stream_reset(sq_stream *s);
 /* Before a run planned in `shapes` (per view value; the final states'
@@ -27,7 +35,8 @@ void sq_stream_reset(sq_stream *s);
  * fills them from the model inputs wired to h0/c0 (in in_views), or zeros.
  * SEQRT_ERR_SHAPE when the batch size changed since the last run. */
 seqrt_status sq_stream_prepare(sq_stream *s, sq_shape *shapes, sq_view *in_views);
-/* After a run: keeps the final states of out_views (per view output). */
+/* After a run: keeps the final states of out_views (per view output; their
+ * data is not read when the states are held elsewhere). */
 void sq_stream_carry(sq_stream *s, const sq_view *out_views);
 /* The carried states, for a caller that runs the view itself (the stream
  * pool, stream_pool.c): their number, and for state i its index among the

@@ -8,6 +8,7 @@
 # a second input with a time axis is refused in one line. --streams 8
 # --output-dir D (docs/streams.md) writes eight files, each byte for byte the
 # text of a solo run seeded S+i, on the reference backend and on onednn.
+# On OpenCL each step moves one token id in and one probability row out.
 #
 #   tests/cli_generate_test.sh SEQRT_BIN REPO_ROOT
 #
@@ -107,6 +108,35 @@ for backend in reference onednn; do
         done
     done
 done
+# On OpenCL the streaming session keeps the recurrent state on the device
+# (docs/opencl.md): each step moves one token id in (4 bytes) and one
+# probability row out (84 floats), nothing else, and no state is read back
+# (the backend's SEQRT_LOG=debug lines); the text is byte for byte that of
+# the core's host copies of the state (SEQRT_STREAM_STATE=host). For the
+# model with h0/c0 inputs too: they are not sent after the first step.
+if "$BIN" generate "$CHARLM" --backend opencl --tokens 1 >/dev/null 2>"$WORK/probe.err"; then
+    for model in "$CHARLM" "$WORK/stateful.json"; do
+        args="--backend opencl --weights $WEIGHTS --seed 9 --tokens 12"
+        # shellcheck disable=SC2086
+        SEQRT_LOG=debug "$BIN" generate "$model" $args >"$WORK/ocl.txt" 2>"$WORK/ocl.err" ||
+            { fail "generate on opencl: $(grep -v debug "$WORK/ocl.err")"; continue; }
+        # shellcheck disable=SC2086
+        SEQRT_STREAM_STATE=host "$BIN" generate "$model" $args >"$WORK/host.txt" 2>"$WORK/host.err" ||
+            fail "generate on opencl, SEQRT_STREAM_STATE=host: $(cat "$WORK/host.err")"
+        cmp -s "$WORK/ocl.txt" "$WORK/host.txt" ||
+            fail "opencl $model: the state on the device wrote '$(cat "$WORK/ocl.txt")', host copies '$(cat "$WORK/host.txt")'"
+        runs=$(grep -c "opencl: run: " "$WORK/ocl.err")
+        steps=$(grep "opencl: run: " "$WORK/ocl.err" | tail -n +2 |
+            grep -c "run: 1 host->device transfer(s) of 4 bytes, 1 device->host of 336 bytes;")
+        [ "$runs" = 12 ] && [ "$steps" = 11 ] ||
+            fail "opencl $model: $runs runs logged, $steps of one token in and one row out (expected 12, 11): $(grep "opencl: run: " "$WORK/ocl.err" | head -3)"
+        grep -q "read from the device" "$WORK/ocl.err" &&
+            fail "opencl $model: a state was read back: $(grep "read from the device" "$WORK/ocl.err" | head -1)"
+    done
+else
+    echo "cli_generate_test: opencl skipped: $(head -1 "$WORK/probe.err")"
+fi
+
 # --streams without --output-dir (and the reverse): usage errors; a missing
 # directory: exit 1, nothing written.
 "$BIN" generate "$CHARLM" --streams 2 >"$WORK/out" 2>"$WORK/err"

@@ -49,7 +49,8 @@ set_tests_properties(cli_test PROPERTIES TIMEOUT 300)
 # CLI generate with initial-state inputs beside the token ids (d2l's RNNModel).
 add_test(NAME cli_generate_test
          COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli_generate_test.sh $<TARGET_FILE:seqrt-cli> ${CMAKE_SOURCE_DIR})
-set_tests_properties(cli_generate_test PROPERTIES TIMEOUT 300)
+set_tests_properties(cli_generate_test PROPERTIES TIMEOUT 300
+  ENVIRONMENT "XDG_CACHE_HOME=${CMAKE_BINARY_DIR}/opencl-test-cache" RESOURCE_LOCK seqrt_opencl)
 
 # The golden generator's float64 oracles (tools/goldens/selftest.py): the
 # ONNX-native LSTM/GRU/RNN against ONNX's helpers and node vectors, the

@@ -1,7 +1,8 @@
 /*
  * Device buffers of an OpenCL session: creation within the device's
  * largest allocation, grow-only value buffers, weight uploads, and the
- * blocking write, zero-fill and copy every op uses on the session's queue.
+ * blocking write, zero-fill and copy every op uses on the session's queue,
+ * and the count of what a run moves between host and device.
  * Kept apart from the session and the ops so that both (and the GEMMs'
  * zero-fill of an empty product) depend on it, never the other way round.
  */
@@ -64,6 +65,7 @@ seqrt_status ocl_write(ocl_session *s, cl_mem m, size_t off, const float *data, 
     OCL_CLF("clEnqueueWriteBuffer",
             clEnqueueWriteBuffer(s->q, m, CL_TRUE, off * sizeof(float), count * sizeof(float), data, 0, NULL, NULL),
             "clEnqueueWriteBuffer(%s)", what);
+    ocl_count_transfer(s, true, count * sizeof(float));
     return SEQRT_OK;
 }
 
@@ -85,4 +87,10 @@ seqrt_status ocl_copy(ocl_session *s, cl_mem src, size_t soff, cl_mem dst, size_
                                 NULL, NULL),
             "clEnqueueCopyBuffer(%zu floats)", count);
     return SEQRT_OK;
+}
+
+void ocl_count_transfer(ocl_session *s, bool to_device, size_t bytes)
+{
+    if (to_device) s->moved.to_dev++, s->moved.bytes_to_dev += bytes;
+    else s->moved.to_host++, s->moved.bytes_to_host += bytes;
 }

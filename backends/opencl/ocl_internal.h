@@ -10,6 +10,7 @@
  *   ocl_util.c           error text, device description, program builds
  *   ocl_buffer.c         device buffers: creation, growth, upload, write, fill, copy
  *   ocl_session.c        sessions: queue, kernels, values, the op table, launches
+ *   ocl_state.c          streaming state kept on the device; transfer counts
  *   ocl_gemm.c           GEMMs through CLBlast (or oneDNN on its route)
  *   ocl_misc.c ocl_softmax.c ocl_recurrent.c ocl_lstm.c ocl_gru_rnn.c
  *   ocl_persistent.c ocl_attention.c ocl_mha.c   the ops (each exports its
@@ -233,6 +234,14 @@ typedef struct ocl_buf {
     size_t cap;               /* bytes */
 } ocl_buf;
 
+/* Host <-> device transfers of the run in progress (ocl_count_transfer). */
+typedef struct ocl_moved {
+    unsigned to_dev, to_host;
+    size_t bytes_to_dev, bytes_to_host;
+} ocl_moved;
+
+typedef struct ocl_carried ocl_carried;
+
 /* The `session` of every OpenCL op row (sq_op_impl). */
 typedef struct ocl_session {
     const seqrt_model *model;
@@ -246,9 +255,34 @@ typedef struct ocl_session {
     void **state;             /* per layer: what its row's prepare made */
     cl_mem dummy;             /* bound to absent optional kernel arguments */
     ocl_onednn *dnnl;         /* the oneDNN route, or NULL */
+    bool *unread;             /* per model input: read by no layer nor output, never uploaded */
+    ocl_carried *carry;       /* streaming: the states kept on the device (ocl_state.c) */
+    int ncarry;
     /* the run in progress */
     const sq_view *const *host_in; /* model inputs on the host */
+    ocl_moved moved;
 } ocl_session;
+
+/* ------------------------------------------------------------ streaming state (ocl_state.c) */
+
+/* The carry slots of the session interface (api/backend.h). */
+seqrt_status ocl_carry_init(void *impl, int n, const sq_carry_slot *slots);
+seqrt_status ocl_state_write(void *impl, int i, const sq_shape *sh, const float *data);
+seqrt_status ocl_state_read(void *impl, int i, float *dst, size_t count);
+void ocl_state_free(ocl_session *s);
+/* The buffer holding the carried state that value v (a state input of
+ * `count` floats) reads in a run, or NULL when v is not one; *st an error
+ * when the held state has another size. */
+cl_mem ocl_state_mem(const ocl_session *s, int v, size_t count, seqrt_status *st);
+/* After a run's layers: enqueues the copy of every final state into the
+ * buffer that holds the next state. */
+seqrt_status ocl_state_commit(ocl_session *s);
+/* Once the run has succeeded, queue drained: the next states become the
+ * states (the buffers bound to the state inputs alternate from run to run). */
+void ocl_state_advance(ocl_session *s);
+/* Counts one transfer between host and device of the run in progress
+ * (ocl_buffer.c). */
+void ocl_count_transfer(ocl_session *s, bool to_device, size_t bytes);
 
 /* Grows `b` to at least `bytes` (contents lost when it grows). */
 seqrt_status ocl_buf_reserve(ocl_session *s, ocl_buf *b, size_t bytes, const char *what);

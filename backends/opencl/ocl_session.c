@@ -9,7 +9,11 @@
  * uploads the model inputs, walks the layers in order with every
  * intermediate value on the device, reads the outputs back and waits for
  * the queue: on success and on every failure alike, so no host memory of
- * the caller is touched after the run returns.
+ * the caller is touched after the run returns. A streaming session's
+ * carried states stay on the device between runs (ocl_state.c): an input
+ * or output the core hands over with data NULL crosses nothing, and
+ * neither does an input that no layer reads (an h0/c0 the streaming view
+ * replaced by its carried state).
  */
 #include <limits.h>
 #include <stdio.h>
@@ -95,6 +99,7 @@ static void session_free(void *impl)
     const seqrt_model *m = s->model;
     if (s->q) clFinish(s->q);
     sq_ops_release(g_ops, m, s->state);
+    ocl_state_free(s);
     if (s->vals)
         for (int v = 0; v < m->nvalues; v++) ocl_buf_release(&s->vals[v]);
     for (int k = 0; k < OCL_KERNEL_COUNT; k++)
@@ -103,6 +108,7 @@ static void session_free(void *impl)
     ocl_onednn_free(s->dnnl);
     if (s->q) clReleaseCommandQueue(s->q);
     sq_free(s->state);
+    sq_free(s->unread);
     sq_free(s->views);
     sq_free(s->vals);
     sq_free(s);
@@ -122,10 +128,12 @@ static seqrt_status session_create(const seqrt_device *dev, const seqrt_model *m
     s->vals = sq_calloc((size_t)(m->nvalues ? m->nvalues : 1), sizeof *s->vals);
     s->views = sq_calloc((size_t)(m->nvalues ? m->nvalues : 1), sizeof *s->views);
     s->state = sq_calloc((size_t)(m->nlayers ? m->nlayers : 1), sizeof *s->state);
-    if (!s->vals || !s->views || !s->state) {
+    s->unread = sq_calloc((size_t)(m->ninputs ? m->ninputs : 1), sizeof *s->unread);
+    if (!s->vals || !s->views || !s->state || !s->unread) {
         session_free(s);
         return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory creating an opencl session");
     }
+    for (int i = 0; i < m->ninputs; i++) s->unread[i] = sq_value_unused(m, m->inputs[i]);
     cl_int err;
     s->q = OCL_FAULT("clCreateCommandQueue", (err = CL_OUT_OF_RESOURCES, NULL),
                      clCreateCommandQueue(d->ctx, d->id, 0, &err));
@@ -179,12 +187,16 @@ static seqrt_status bind_values(ocl_session *s, const sq_plan *plan)
         if (!sq_dims_count(sh->rank, sh->d, &count) || count > INT_MAX)
             return sq_error(SEQRT_ERR_LIMIT, "value '%s' has more elements than the opencl backend indexes (2^31-1)",
                             m->values[v].name);
-        seqrt_status st = ocl_buf_reserve(s, &s->vals[v], (size_t)count * 4, m->values[v].name);
-        if (st) return st;
         sq_view *w = &s->views[v];
         w->dtype = m->values[v].dtype;
         w->rank = sh->rank;
         memcpy(w->d, sh->d, sizeof w->d);
+        seqrt_status st;
+        if ((w->data = ocl_state_mem(s, v, (size_t)count, &st)) || st) { /* a carried state */
+            if (st) return st;
+            continue;
+        }
+        if ((st = ocl_buf_reserve(s, &s->vals[v], (size_t)count * 4, m->values[v].name))) return st;
         w->data = s->vals[v].mem;
     }
     return SEQRT_OK;
@@ -195,7 +207,7 @@ static seqrt_status bind_values(ocl_session *s, const sq_plan *plan)
 static seqrt_status transfer(ocl_session *s, int v, const sq_view *host, bool write)
 {
     const size_t bytes = (size_t)sq_view_count(host) * 4;
-    if (!bytes) return SEQRT_OK;
+    if (!bytes || !host->data) return SEQRT_OK; /* data NULL: a streaming state kept on the device */
     cl_mem mem = s->vals[v].mem;
     const char *name = s->model->values[v].name;
     if (write)
@@ -204,7 +216,18 @@ static seqrt_status transfer(ocl_session *s, int v, const sq_view *host, bool wr
     else
         OCL_CLF("clEnqueueReadBuffer", clEnqueueReadBuffer(s->q, mem, CL_FALSE, 0, bytes, host->data, 0, NULL, NULL),
                 "clEnqueueReadBuffer(output '%s')", name);
+    ocl_count_transfer(s, write, bytes);
     return SEQRT_OK;
+}
+
+/* SEQRT_LOG=debug: what the run moved between host and device. */
+static void log_transfers(const ocl_session *s)
+{
+    const ocl_moved *x = &s->moved;
+    sq_log(SQ_LOG_DEBUG,
+           "opencl: run: %u host->device transfer(s) of %zu bytes, %u device->host of %zu bytes; %d streaming "
+           "state(s) stay on the device",
+           x->to_dev, x->bytes_to_dev, x->to_host, x->bytes_to_host, s->ncarry);
 }
 
 static seqrt_status run_graph(ocl_session *s, const sq_plan *plan, const sq_view *const *inputs,
@@ -212,16 +235,19 @@ static seqrt_status run_graph(ocl_session *s, const sq_plan *plan, const sq_view
 {
     const seqrt_model *m = s->model;
     seqrt_status st = bind_values(s, plan);
-    for (int i = 0; !st && i < m->ninputs; i++) st = transfer(s, m->inputs[i], inputs[i], true);
+    for (int i = 0; !st && i < m->ninputs; i++)
+        if (!s->unread[i]) st = transfer(s, m->inputs[i], inputs[i], true);
     if (st || (st = sq_ops_run(g_ops, s, m, s->views, s->state))) return st;
     for (int o = 0; !st && o < m->noutputs; o++) st = transfer(s, m->outputs[o], outputs[o], false);
-    return st;
+    /* into the next states: the states change only when the run succeeds */
+    return st ? st : ocl_state_commit(s);
 }
 
 static seqrt_status session_run(void *impl, const sq_plan *plan, const sq_view *const *inputs, sq_view *const *outputs)
 {
     ocl_session *s = impl;
     s->host_in = inputs;
+    memset(&s->moved, 0, sizeof s->moved);
     seqrt_status st = run_graph(s, plan, inputs, outputs);
     /* always drain the queue: the caller's buffers must not be touched later */
     cl_int err = clFinish(s->q);
@@ -229,10 +255,16 @@ static seqrt_status session_run(void *impl, const sq_plan *plan, const sq_view *
     s->host_in = NULL;
     if (st) return st;
     if (err != CL_SUCCESS) return ocl_fail(err, "clFinish (the run)");
+    ocl_state_advance(s);
+    log_transfers(s);
     return SEQRT_OK;
 }
 
-static const sq_session_iface g_session_iface = {.run = session_run, .free = session_free};
+static const sq_session_iface g_session_iface = {.run = session_run,
+                                                 .free = session_free,
+                                                 .carry_init = ocl_carry_init,
+                                                 .state_write = ocl_state_write,
+                                                 .state_read = ocl_state_read};
 
 const sq_device_iface ocl_device_iface = {
     .ops = g_ops, .session_create = session_create, .session = &g_session_iface};
