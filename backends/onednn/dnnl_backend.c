@@ -26,6 +26,7 @@
 #include "dnnl_common.h"
 #include "dnnl_kern.h"
 #include "dnnl_pace.h"
+#include "dnnl_probe.h"
 #include "dnnl_rnn.h"
 #include "dnnl_team.h"
 #include "formats.h"
@@ -331,14 +332,21 @@ SQ_BACKEND_MODULE_INIT_FN(sq_backend *b)
         return SEQRT_ERR_INVALID_ARGUMENT;
     }
     dn_pace_configure(pace);
-    char team[100], engines[320], kwhy[120], pacing[100];
+    int probe;
+    if (dn_probe_env(&probe)) {
+        snprintf(b->reason, sizeof b->reason, "%s", seqrt_last_error());
+        return SEQRT_ERR_INVALID_ARGUMENT;
+    }
+    dn_probe_configure(probe);
+    char team[100], engines[320], kwhy[120], pacing[100], probing[200];
     dn_team_describe(team, sizeof team);
     dn_pace_describe(pacing, sizeof pacing);
     dn_engine_policy(dn_kern_probe(kwhy, sizeof kwhy), kwhy, engines, sizeof engines);
+    dn_probe_describe(probing, sizeof probing);
     snprintf(d->name, sizeof d->name, "%s", cpu);
     snprintf(d->description, sizeof d->description,
-             "oneDNN CPU engine: %d thread%s (%s), %s; %s; %s; %s", threads,
-             threads == 1 ? "" : "s", why, isa_name(dnnl_get_effective_cpu_isa()), team, pacing, engines);
+             "oneDNN CPU engine: %d thread%s (%s), %s; %s; %s; %s; %s", threads,
+             threads == 1 ? "" : "s", why, isa_name(dnnl_get_effective_cpu_isa()), team, pacing, probing, engines);
     snprintf(d->vendor, sizeof d->vendor, "%s", vendor);
     if (v->hash && strcmp(v->hash, "N/A"))
         snprintf(d->driver, sizeof d->driver, "oneDNN %d.%d.%d (%s)", v->major, v->minor, v->patch, v->hash);

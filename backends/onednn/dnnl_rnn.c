@@ -16,6 +16,10 @@
  * prefers the primitive except where the small-batch path measured faster,
  * with the baseline build it always does (see predict_engine). `loop` never
  * takes the small-batch path, `fused` takes it wherever it applies.
+ * Where the rule's candidates are more than one and a run is large enough,
+ * auto measures them instead (dnnl_probe.h) and keeps the fastest; an
+ * engine the layer never ran on for real is then released (its weights'
+ * layout freed), so measuring costs no memory after the first run.
  *
  * Format 1.1 forms: a layer with gate functions other than the op's own or
  * with `clip` runs on the loop engine in every mode (the primitive has
@@ -28,6 +32,7 @@
 #include <string.h>
 
 #include "dnnl_kern.h"
+#include "dnnl_probe.h"
 #include "dnnl_rnn.h"
 #include "dnnl_rnn_small.h"
 
@@ -157,11 +162,11 @@ void dn_engine_policy(const dn_kern *k, const char *why, char *out, size_t n)
     if (!k)
         snprintf(out, n, "recurrent layers: no session can be created: %s", why);
     else if (k->vl == 16)
-        snprintf(out, n, "recurrent layers: %s kernels (%d floats, %d registers; %s): small-batch kernel at "
+        snprintf(out, n, "recurrent layers: %s kernels (%d floats, %d registers; %s); rule: small-batch kernel at "
                  "B <= %d, step-matmul loop to B = %d, RNN primitive above", k->name, k->vl, k->regs, why,
                  DN_SMALL_MAX_BATCH, DN_LOOP_MAX_BATCH);
     else
-        snprintf(out, n, "recurrent layers: %s kernels (%d floats, %d registers; %s): %sRNN primitive; chunked "
+        snprintf(out, n, "recurrent layers: %s kernels (%d floats, %d registers; %s); rule: %sRNN primitive; chunked "
                  "loop engine for ragged lengths, forms the primitive lacks, bidirectional sequences > %.0f MB", k->name, k->vl,
                  k->regs, why, k->vl == 8 ? "small-batch kernel for LSTM at B 2-4 with W_hh >= 16 MB, else " : "",
                  DN_PRIM_MAX_SEQ_BYTES / (1024.0 * 1024.0));
@@ -197,6 +202,58 @@ static int use_small(const dn_session *s, const dn_rnn *r, int64_t B)
     if (s->rnn_mode == DN_RNN_SMALL) return dn_small_eligible(r, B);
     if (s->rnn_mode != DN_RNN_AUTO) return 0;
     return s->kern->vl == 16 ? auto_small(r, B) : narrow_small(s, r, B);
+}
+
+/* The engines auto may measure for batch B and T steps of layer r (DN_ENG_*
+ * bits): the step-matmul loop always; the small-batch kernel where it
+ * applies; the primitive where it computes the layer, except a
+ * bidirectional sequence whose whole-sequence buffers would pass
+ * DN_PRIM_MAX_SEQ_BYTES (see predict_engine). */
+static unsigned candidates(const dn_rnn *r, int64_t B, int64_t T)
+{
+    unsigned c = DN_ENG_LOOP;
+    if (!r->gen && dn_small_eligible(r, B)) c |= DN_ENG_SMALL;
+    const double seq = (double)T * (double)B * (double)r->D * (double)(r->G * r->H + r->H) * sizeof(float);
+    if (r->prim_ok && !(r->D == 2 && seq > DN_PRIM_MAX_SEQ_BYTES)) c |= DN_ENG_PRIM;
+    return c;
+}
+
+/* Frees what an engine that no run of this layer has used (r->engines_used)
+ * prepared: a measurement (dnnl_probe.c), or the session's first guess,
+ * laid out weights for it. Prepared again if a later run takes it. */
+static void drop_unused(dn_rnn *r)
+{
+    const unsigned used = r->engines_used;
+    if (!(used & DN_ENG_PRIM) && r->prim_ready) {
+        for (int k = 0; k < r->nl; k++) {
+            if (r->wl[k]) dnnl_memory_destroy(r->wl[k]);
+            if (r->wi[k]) dnnl_memory_destroy(r->wi[k]);
+            if (r->wp[k]) dnnl_memory_destroy(r->wp[k]);
+            r->wl[k] = r->wi[k] = r->wp[k] = NULL;
+        }
+        for (int j = 0; j < r->nalt; j++) dnnl_memory_destroy(r->alt[j].mem);
+        r->nalt = 0;
+        r->prim_ready = false;
+    }
+    for (int i = 0; r->dir && i < r->nl * r->D; i++) {
+        dn_loop_dir *d = &r->dir[i];
+        if (!(used & DN_ENG_SMALL) && d->whp) {
+            sq_free(d->whp);
+            d->whp = NULL;
+        }
+        if (!(used & DN_ENG_LOOP) && r->wh_ready) {
+            if (d->wh) dnnl_memory_destroy(d->wh);
+            if (d->who) dnnl_memory_destroy(d->who);
+            if (d->wr) dnnl_memory_destroy(d->wr);
+            d->wh = d->who = d->wr = NULL;
+        }
+        if (!(used & (DN_ENG_LOOP | DN_ENG_SMALL)) && r->loop_ready && d->wx) {
+            dnnl_memory_destroy(d->wx);
+            d->wx = NULL;
+        }
+    }
+    if (!(used & DN_ENG_LOOP)) r->wh_ready = false;
+    if (!(used & (DN_ENG_LOOP | DN_ENG_SMALL))) r->loop_ready = false;
 }
 
 seqrt_status dn_rnn_prepare(dn_session *s, const sq_layer *L, const dn_rnn_cell *cell, void **out)
@@ -279,16 +336,29 @@ seqrt_status dn_rnn_op_run(void *session, const sq_op_args *a, void *state)
     if (engine == DN_RNN_AUTO) engine = predict_engine(s, r, run.B, run.T, ragged);
     if (engine == DN_RNN_SMALL) engine = DN_RNN_LOOP; /* the loop engine's small path where it applies */
     engine = engine_for(r, engine);
+    bool small = engine == DN_RNN_LOOP && use_small(s, r, run.B);
     /* oneDNN's relu maps NaN to 0, the reference (and PyTorch) keep it: a
      * relu RNN over non-finite data runs on the loop engine, whose cell
      * propagates NaN */
-    if (engine == DN_RNN_PRIMITIVE && r->op == SQ_OP_RNN && r->L->a.nonlinearity == SQ_ACT_RELU &&
-        (dn_any_nonfinite(run.x, sq_view_count(x)) ||
-         (run.h0 && dn_any_nonfinite(run.h0, sq_view_count(a->in[SQ_SLOT_H0])))))
-        engine = DN_RNN_LOOP;
+    const bool relu_nan = r->op == SQ_OP_RNN && r->L->a.nonlinearity == SQ_ACT_RELU &&
+                          (dn_any_nonfinite(run.x, sq_view_count(x)) ||
+                           (run.h0 && dn_any_nonfinite(run.h0, sq_view_count(a->in[SQ_SLOT_H0]))));
+    if (engine == DN_RNN_PRIMITIVE && relu_nan) engine = DN_RNN_LOOP, small = use_small(s, r, run.B);
+    if (s->rnn_mode == DN_RNN_AUTO && !ragged && !relu_nan) {
+        unsigned e = engine == DN_RNN_PRIMITIVE ? DN_ENG_PRIM : small ? DN_ENG_SMALL : DN_ENG_LOOP;
+        const unsigned cands = candidates(r, run.B, run.T);
+        if (cands & (cands - 1)) { /* two or more */
+            seqrt_status pst = dn_probe_choose(s, r, run.B, run.T, bf, cands, e, &e);
+            if (pst) return sq_error_prefix(pst, "layer '%s' (%s)", r->L->name, sq_op_name(r->op));
+        }
+        engine = e == DN_ENG_PRIM ? DN_RNN_PRIMITIVE : DN_RNN_LOOP;
+        small = e == DN_ENG_SMALL;
+    }
+    r->engines_used |= engine == DN_RNN_PRIMITIVE ? DN_ENG_PRIM : small ? DN_ENG_SMALL : DN_ENG_LOOP;
+    drop_unused(r);
     seqrt_status st;
     if (engine == DN_RNN_LOOP) {
-        run.small = use_small(s, r, run.B);
+        run.small = small;
         if ((st = dn_rnn_loop_prepare(s, r, run.small))) return st;
         st = dn_rnn_loop_run(s, r, &run);
     } else {

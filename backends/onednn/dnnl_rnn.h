@@ -103,6 +103,8 @@ typedef struct dn_rnn {
     int64_t chunk_env;          /* SEQRT_ONEDNN_CHUNK (steps per chunk), or 0: derived */
     bool y_unused;              /* no layer and no model output reads the sequence output */
     dn_loop_dir *dir;           /* [nl * D] */
+    unsigned engines_used;      /* DN_ENG_* (dnnl_probe.h) some run of this layer took: the others' layouts
+                                   are freed after a measurement */
     dnnl_memory_desc_t wx_md[2], wh_md, who_md, wr_md; /* [0]: k = 0, [1]: k > 0 */
     /* primitives of this layer, keyed by shapes */
     dn_cache cache;
