@@ -30,7 +30,11 @@
 # GPU_CHECK_QUICK=1 (bench --quick: the rehearsal on a 2-core CPU),
 # GPU_CHECK_ENGINES=gemm,step,persistent (an extra step after the four, outside
 # their 6 minutes: seqrt-bench --set deepbench once per recurrent path forced
-# with SEQRT_OPENCL_RECURRENT, 60 s each -> engines-<path>.{json,md}).
+# with SEQRT_OPENCL_RECURRENT, 60 s each -> engines-<path>.{json,md}),
+# GPU_CHECK_STREAMS=1 (also outside the 6 minutes: `seqrt generate --tokens 2000
+# --verbose` on the example char-LM with its state on the device (auto) and with
+# SEQRT_STREAM_STATE=host -> generate-{auto,host}.txt, and seqrt-bench
+# --streams 32 -> streams.txt; 60 s each).
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -138,6 +142,16 @@ run() {
             "$base/bin/seqrt-bench" --set deepbench "${quick[@]}" --backend "$backend" --budget 0.1 \
             --no-baselines --no-ort --json "$report/engines-$engine.json" --markdown "$report/engines-$engine.md"
     done
+    if [ "${GPU_CHECK_STREAMS:-0}" = 1 ]; then
+        local where
+        for where in auto host; do
+            step "generate-$where" 60 "$report/generate-$where.txt" env SEQRT_STREAM_STATE="$where" \
+                "$base/bin/seqrt" generate "$root/examples/charlm/charlm.json" --backend "$backend" --tokens 2000 \
+                --seed 1 --verbose
+        done
+        step streams 60 "$report/streams.txt" "$base/bin/seqrt-bench" --streams 32 --backend "$backend" \
+            --model "$root/examples/charlm/charlm.json"
+    fi
     rm -rf "$report/.pack"
     echo "gpu_check: reports in $report"
     return "$failed"
