@@ -31,6 +31,7 @@ int cli_cmd_info(int argc, char **argv);     /* argv[0] == "info" */
 int cli_cmd_backends(int argc, char **argv); /* argv[0] == "backends" */
 int cli_cmd_generate(int argc, char **argv); /* argv[0] == "generate" */
 int cli_cmd_classify(int argc, char **argv); /* argv[0] == "classify" */
+int cli_cmd_quantize(int argc, char **argv); /* argv[0] == "quantize" (cli_quantize.c) */
 
 /* ------------------------------------------------------------ usage texts (cli_help.c) */
 
@@ -40,6 +41,7 @@ void cli_help_info(FILE *f);
 void cli_help_backends(FILE *f);
 void cli_help_generate(FILE *f);
 void cli_help_classify(FILE *f);
+void cli_help_quantize(FILE *f);
 void cli_help_environment(FILE *f);
 
 /* ------------------------------------------------------------ messages */

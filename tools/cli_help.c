@@ -46,6 +46,9 @@ void cli_help_main(FILE *f)
           "  classify MODEL.json [--text TEXT ...]\n"
           "                      label each text (or each line of stdin) with a\n"
           "                      classifier; print every label's probability\n"
+          "  quantize MODEL.json --to int8|bf16|f16 -o OUT.json\n"
+          "                      convert an f32 model to format 1.2's int8-dynamic,\n"
+          "                      bf16 or f16; report the size and the error it adds\n"
           "  backends            list every backend and device, available or why not\n"
           "  help [COMMAND]      show this help, or a command's\n"
           "\n"
@@ -185,6 +188,29 @@ void cli_help_classify(FILE *f)
           "\n",
           f);
     cli_help_environment(f);
+}
+
+void cli_help_quantize(FILE *f)
+{
+    fputs("usage: seqrt quantize MODEL.json --to int8|bf16|f16 -o OUT.json [--rule qnnpack|onednn]\n"
+          "                      [--per-tensor] [--seed N] [--device D]\n"
+          "\n"
+          "Converts an f32 model to a format 1.2 precision (docs/model-format/quantization.md)\n"
+          "and writes OUT.json with its weights OUT.safetensors (never a partial file):\n"
+          "--to int8: every linear, lstm and gru layer computes int8-dynamic, its weight\n"
+          "matrices stored as int8 codes with one scale per output row (--per-tensor: one\n"
+          "per matrix), as PyTorch's quantize_dynamic stores them; a form int8-dynamic\n"
+          "cannot take (peephole, projection, ...) and every other op stay f32, said on\n"
+          "stderr. --rule names the int8 equations (default qnnpack). --to bf16 / f16:\n"
+          "every weight kept in that type, rounded to nearest even. Then runs both models\n"
+          "on the same random inputs (--seed, on --device, default reference) and prints\n"
+          "the sizes of the weights and the largest difference of every output.\n"
+          "\n"
+          "The conversion is the Python package's (python3 -m seqrt.quantize, the same\n"
+          "arguments): it needs Python 3 with NumPy ($SEQRT_PYTHON, else /usr/bin/python3)\n"
+          "and the seqrt package (installed beside this program, or $SEQRT_PYTHONPATH).\n"
+          "\n",
+          f);
 }
 
 void cli_help_backends(FILE *f)

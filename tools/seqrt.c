@@ -27,16 +27,18 @@ static int cmd_help(int argc, char **argv)
         cli_help_generate(stdout);
     else if (!strcmp(c, "classify"))
         cli_help_classify(stdout);
+    else if (!strcmp(c, "quantize"))
+        cli_help_quantize(stdout);
     else if (!strcmp(c, "help"))
         cli_help_main(stdout);
     else
-        return cli_usage_error(NULL, "unknown command '%s' (commands: run, info, generate, classify, backends, help)", c);
+        return cli_usage_error(NULL, "unknown command '%s' (commands: run, info, generate, classify, quantize, backends, help)", c);
     return CLI_EXIT_OK;
 }
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) return cli_usage_error(NULL, "no command given (commands: run, info, generate, classify, backends, help)");
+    if (argc < 2) return cli_usage_error(NULL, "no command given (commands: run, info, generate, classify, quantize, backends, help)");
     const char *cmd = argv[1];
     int rc;
     if (cli_is_help(cmd)) {
@@ -55,12 +57,14 @@ int main(int argc, char **argv)
         rc = cli_cmd_generate(argc - 1, argv + 1);
     } else if (!strcmp(cmd, "classify")) {
         rc = cli_cmd_classify(argc - 1, argv + 1);
+    } else if (!strcmp(cmd, "quantize")) {
+        rc = cli_cmd_quantize(argc - 1, argv + 1);
     } else if (!strcmp(cmd, "help")) {
         rc = cmd_help(argc - 1, argv + 1);
     } else if (cmd[0] == '-') {
         rc = cli_usage_error(NULL, "unknown option '%s'", cmd);
     } else {
-        rc = cli_usage_error(NULL, "unknown command '%s' (commands: run, info, generate, classify, backends, help)", cmd);
+        rc = cli_usage_error(NULL, "unknown command '%s' (commands: run, info, generate, classify, quantize, backends, help)", cmd);
     }
     /* A failed write to stdout (e.g. a full disk) is an error too. */
     if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -176,15 +176,17 @@ def main(argv=None):
         out, tensors, notes = convert(desc, weights, a.to, a.rule, not a.per_tensor)
         if not a.output.endswith(".json"):
             raise QuantizeError("-o must name a .json file, got %r" % a.output)
+        if not os.path.isdir(os.path.dirname(os.path.abspath(a.output))):
+            raise QuantizeError("-o %s: no such directory" % a.output)
         out_w = a.output[:-5] + ".safetensors"
         out["weights"] = os.path.basename(out_w)
         size = write_weights(out_w, tensors)
         formats.write_description(a.output, out)
     except (OSError, ValueError, KeyError, QuantizeError, formats.FormatError) as e:
-        print("seqrt quantize: error: %s" % e, file=sys.stderr)
+        print("seqrt: error: quantize: %s" % e, file=sys.stderr)
         return 1
     for n in notes:
-        print("seqrt quantize: %s" % n, file=sys.stderr)
+        print("seqrt: quantize: %s" % n, file=sys.stderr)
     feed = random_inputs(desc, np.random.default_rng(a.seed))
     ref = formats.run_model(a.model, feed, device=a.device, strict=False)
     got = formats.run_model(a.output, feed, device=a.device)
