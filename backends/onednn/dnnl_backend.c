@@ -35,10 +35,10 @@
 static const sq_op_impl *const g_ops[SQ_OP_COUNT] = {
     [SQ_OP_EMBEDDING] = &dn_embedding_impl,
     [SQ_OP_ONE_HOT] = &dn_one_hot_impl,
-    [SQ_OP_LSTM] = &dn_lstm_impl,
-    [SQ_OP_GRU] = &dn_gru_impl,
+    [SQ_OP_LSTM] = &dn_prec_lstm_impl,
+    [SQ_OP_GRU] = &dn_prec_gru_impl,
     [SQ_OP_RNN] = &dn_rnn_impl,
-    [SQ_OP_LINEAR] = &dn_linear_impl,
+    [SQ_OP_LINEAR] = &dn_prec_linear_impl,
     [SQ_OP_ACTIVATION] = &dn_activation_impl,
     [SQ_OP_SOFTMAX] = &dn_softmax_impl,
     [SQ_OP_LOG_SOFTMAX] = &dn_softmax_impl,
@@ -115,6 +115,10 @@ static seqrt_status parse_env(dn_session *s)
     }
     s->proj_rt = env_is("SEQRT_ONEDNN_PROJ", "runtime");
     s->wx_model = env_is("SEQRT_ONEDNN_WX", "model");
+    e = getenv("SEQRT_ONEDNN_DOT");
+    if (e && *e && strcmp(e, "auto") && strcmp(e, "widen"))
+        return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "SEQRT_ONEDNN_DOT='%s' is not one of auto, widen", e);
+    s->dot_widen = e && !strcmp(e, "widen");
     char why[120];
     seqrt_status st = dn_kern_choose(&s->kern, why, sizeof why);
     if (st) return st;
@@ -240,8 +244,9 @@ static seqrt_status session_run(void *impl, const sq_plan *plan, const sq_view *
 }
 
 static const sq_session_iface g_session = {.run = session_run, .free = session_free};
+/* int8-dynamic layers: dnnl_prec.c's rows hand them to dnnl_q8*.c */
 static const sq_device_iface g_device = {
-    .ops = g_ops, .session_create = session_create, .session = &g_session};
+    .ops = g_ops, .precisions = 1u << SQ_PREC_INT8, .session_create = session_create, .session = &g_session};
 
 /* ------------------------------------------------------------ module */
 

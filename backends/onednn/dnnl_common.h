@@ -252,6 +252,8 @@ typedef struct dn_session {
     int rnn_mode;                 /* DN_RNN_* (SEQRT_ONEDNN_RNN) */
     bool proj_rt;                 /* SEQRT_ONEDNN_PROJ=runtime */
     bool wx_model;                /* SEQRT_ONEDNN_WX=model */
+    bool dot_widen;               /* SEQRT_ONEDNN_DOT=widen: the int8 kernels without VNNI
+                                     and the projections on them, not oneDNN's matmul */
     const struct dn_kern *kern;   /* the hand-written kernels' ISA build (dnnl_kern.h:
                                      SEQRT_ONEDNN_ISA, else the CPU's widest); auto's engine
                                      rule follows it (dn_engine_policy) */
@@ -283,6 +285,7 @@ void dn_simple_release(void *state);
 extern const sq_op_impl dn_lstm_impl;                                /* dnnl_lstm.c */
 extern const sq_op_impl dn_gru_impl, dn_rnn_impl;                    /* dnnl_gru_rnn.c */
 extern const sq_op_impl dn_linear_impl;                              /* dnnl_linear.c */
+extern const sq_op_impl dn_prec_linear_impl, dn_prec_lstm_impl, dn_prec_gru_impl; /* dnnl_prec.c */
 extern const sq_op_impl dn_softmax_impl;                             /* dnnl_softmax.c (both forms) */
 extern const sq_op_impl dn_activation_impl, dn_add_impl, dn_mul_impl, dn_dropout_impl; /* dnnl_eltwise.c */
 extern const sq_op_impl dn_attention_impl, dn_attention_pool_impl;   /* dnnl_attention.c */

@@ -34,6 +34,8 @@ typedef struct dn_kern {
     void (*cell_gru_o_gen)(int64_t, int64_t, const uint8_t *, const float *, const float *, const float *,
                            const dn_gen *, float *);
     void (*cell_rnn_gen)(int64_t, int64_t, const uint8_t *, const float *, const dn_gen *, float *);
+    const struct dn_q8k *q8_native; /* int8 kernels on the build's dot instruction (name NULL: none) */
+    const struct dn_q8k *q8_widen;  /* int8 kernels widening to int32 (every CPU of the build) */
     seqrt_status (*small_pack)(const float *, int64_t, int, float **);
     int64_t (*small_run)(const dn_small *);
 } dn_kern;

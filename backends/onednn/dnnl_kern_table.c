@@ -5,6 +5,7 @@
 #include "dnnl_kern_names.h"
 
 #include "dnnl_kern.h"
+#include "dnnl_q8.h"
 #include "dnnl_vec.h"
 
 #define DN_KSTR2(x) #x
@@ -25,6 +26,8 @@
 #define DN_TILE 3
 #endif
 
+extern const dn_q8k DN_ISA_NAME(dn_q8k_native), DN_ISA_NAME(dn_q8k_widen); /* dnnl_q8_kern.c */
+
 const dn_kern DN_ISA_NAME(dn_kern) = {
     .name = DN_KSTR(DN_ISA),
     .vl = VL,
@@ -40,6 +43,8 @@ const dn_kern DN_ISA_NAME(dn_kern) = {
     .cell_gru_ur_gen = dn_cell_gru_ur_gen,
     .cell_gru_o_gen = dn_cell_gru_o_gen,
     .cell_rnn_gen = dn_cell_rnn_gen,
+    .q8_native = &DN_ISA_NAME(dn_q8k_native),
+    .q8_widen = &DN_ISA_NAME(dn_q8k_widen),
     .small_pack = dn_small_pack,
     .small_run = dn_small_run,
 };

@@ -36,27 +36,8 @@ TestSuite(onednn_streaming, .init = setup, .fini = teardown, .timeout = 600);
 
 /* ------------------------------------------------------------ fixtures */
 
-static seqrt_model *load(const char *json, tu_st *w)
-{
-    char jp[1024], wp[1024];
-    int n = g_model_no++;
-    snprintf(jp, sizeof jp, "%s/m%d.json", g_dir, n);
-    snprintf(wp, sizeof wp, "%s/m%d.safetensors", g_dir, n);
-    cr_assert_eq(tu_write(jp, json, strlen(json)), 0);
-    cr_assert_eq(tu_st_write(w, wp), 0);
-    seqrt_model *m = NULL;
-    OK(seqrt_model_load(&m, jp, NULL));
-    return m;
-}
-
-static seqrt_tensor *ftensor(int rank, const int64_t *dims, uint32_t *seed, float scale)
-{
-    seqrt_tensor *t;
-    OK(seqrt_tensor_create(&t, SEQRT_F32, rank, dims));
-    float *p = seqrt_tensor_data(t);
-    for (size_t i = 0; i < seqrt_tensor_count(t); i++) p[i] = tu_rand(seed, scale);
-    return t;
-}
+static seqrt_model *load(const char *json, tu_st *w) { return dn_test_load(g_dir, &g_model_no, json, w); }
+#define ftensor dn_test_ftensor
 
 static seqrt_tensor *lengths_tensor(int64_t B, const int32_t *lens)
 {

@@ -1,0 +1,211 @@
+/*
+ * The oneDNN backend's format 1.2 precisions against the reference backend
+ * (the oracle of docs/model-format/quantization.md) on randomly weighted
+ * models: int8-dynamic lstm, gru and linear on both rules (per-tensor
+ * weights quantized at load), stacked, bidirectional, batch_first, h0/c0,
+ * lengths with 0 and T, B = 1 to 9, H not a multiple of any vector width;
+ * each on the CPU's int8 kernels (VNNI where it has them) and on the
+ * widening kernels (SEQRT_ONEDNN_DOT=widen, which also takes the input
+ * projections off oneDNN's matmul). The ISA builds run this file again
+ * (ctest test_onednn_prec_isa_*).
+ *
+ * The bound is docs/conformance.md's for int8-dynamic on oneDNN: the
+ * reference's own against torch's goldens, every element within
+ * 1e-5 + 1e-5 |ref| (the kernels compute the design's operations one by
+ * one and σ/tanh rounded from double, as the reference: measured equal to
+ * 1e-7 on every case here). A layer computed in f32 instead differs by
+ * 1e-3 to 8e-2, and one code moved by an ulp of h by about 1e-3: the
+ * bound tells both apart.
+ */
+#define _DEFAULT_SOURCE
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../conformance/compare.h"
+#include "../../tests/test_util.h"
+#include "onednn_test_util.h"
+#include "seqrt.h"
+
+/* int8-dynamic: the reference's own bound against torch's goldens */
+#define Q8_ATOL 1e-5
+#define Q8_RTOL 1e-5
+
+static char g_dir[512];
+static int g_model_no;
+
+static void setup(void) { cr_assert_eq(tu_mkdtemp(g_dir, sizeof g_dir), 0); }
+static void teardown(void) { tu_rmtree(g_dir); }
+
+TestSuite(onednn_int8, .init = setup, .fini = teardown, .timeout = 600);
+
+static seqrt_model *load(const char *json, tu_st *w) { return dn_test_load(g_dir, &g_model_no, json, w); }
+#define ftensor dn_test_ftensor
+
+/* Runs m on the reference and on onednn (SEQRT_ONEDNN_DOT = dot) and
+ * compares every output within atol + rtol |ref|. */
+static void compare(seqrt_model *m, seqrt_tensor **in, size_t nin, const char *dot, double atol, double rtol,
+                    const char *what)
+{
+    seqrt_session *ref = NULL, *dn = NULL;
+    OK(seqrt_session_create(&ref, m, device("reference"), NULL));
+    setenv("SEQRT_ONEDNN_DOT", dot, 1);
+    OK(seqrt_session_create(&dn, m, device("onednn"), NULL));
+    unsetenv("SEQRT_ONEDNN_DOT");
+    OK(seqrt_session_run(ref, (const seqrt_tensor *const *)in, nin));
+    char w2[400];
+    snprintf(w2, sizeof w2, "%s [dot %s]", what, dot);
+    runs_match_within(ref, dn, m, in, nin, atol, rtol, w2);
+    seqrt_session_free(ref);
+    seqrt_session_free(dn);
+}
+
+/* ------------------------------------------------------------ int8-dynamic */
+
+typedef struct q8_opts {
+    const char *op, *rule;  /* lstm / gru; qnnpack / onednn */
+    int I, H, nl, bidir, bias, bf, h0, lengths;
+} q8_opts;
+
+static seqrt_model *q8_rec_model(const q8_opts *o)
+{
+    const int D = o->bidir ? 2 : 1, G = o->op[0] == 'l' ? 4 : 3, lstm = G == 4;
+    char js[4096], ins[512] = "", inl[256] = "";
+    if (o->h0) {
+        snprintf(ins + strlen(ins), sizeof ins - strlen(ins),
+                 ", {\"name\": \"h0\", \"dtype\": \"float32\", \"shape\": [%d, \"B\", %d]}", o->nl * D, o->H);
+        snprintf(inl + strlen(inl), sizeof inl - strlen(inl), ", \"h0\": \"h0\"");
+        if (lstm) {
+            snprintf(ins + strlen(ins), sizeof ins - strlen(ins),
+                     ", {\"name\": \"c0\", \"dtype\": \"float32\", \"shape\": [%d, \"B\", %d]}", o->nl * D, o->H);
+            snprintf(inl + strlen(inl), sizeof inl - strlen(inl), ", \"c0\": \"c0\"");
+        }
+    }
+    if (o->lengths) {
+        snprintf(ins + strlen(ins), sizeof ins - strlen(ins),
+                 ", {\"name\": \"lengths\", \"dtype\": \"int32\", \"shape\": [\"B\"]}");
+        snprintf(inl + strlen(inl), sizeof inl - strlen(inl), ", \"lengths\": \"lengths\"");
+    }
+    snprintf(js, sizeof js,
+             "{\"format\": \"seqrt\", \"version\": 1.2, \"name\": \"q\", \"batch_first\": %s,"
+             " \"precision\": \"int8-dynamic\", \"int8_rule\": \"%s\","
+             " \"inputs\": [{\"name\": \"x\", \"dtype\": \"float32\", \"shape\": %s}%s],"
+             " \"layers\": [{\"op\": \"%s\", \"name\": \"rnn\", \"inputs\": {\"x\": \"x\"%s},"
+             " \"input_size\": %d, \"hidden_size\": %d, \"num_layers\": %d, \"bidirectional\": %s, \"bias\": %s}],"
+             " \"outputs\": [\"rnn\", \"rnn:h_n\"%s]}",
+             o->bf ? "true" : "false", o->rule, o->bf ? "[\"B\", \"T\", IN]" : "[\"T\", \"B\", IN]", ins, o->op, inl,
+             o->I, o->H, o->nl, o->bidir ? "true" : "false", o->bias ? "true" : "false", lstm ? ", \"rnn:c_n\"" : "");
+    char *p = strstr(js, "IN]");
+    char num[16];
+    snprintf(num, sizeof num, "%d", o->I);
+    char js2[4200];
+    snprintf(js2, sizeof js2, "%.*s%s%s", (int)(p - js), js, num, p + 2);
+    tu_st w;
+    tu_st_init(&w);
+    uint32_t seed = 4242u + (uint32_t)g_model_no * 131u;
+    char n[128];
+    for (int k = 0; k < o->nl; k++)
+        for (int d = 0; d < D; d++) {
+            const char *s = d ? "_reverse" : "";
+            snprintf(n, sizeof n, "rnn.weight_ih_l%d%s", k, s);
+            tu_st_add2(&w, n, (int64_t)G * o->H, k ? D * o->H : o->I, &seed, 0.3f);
+            snprintf(n, sizeof n, "rnn.weight_hh_l%d%s", k, s);
+            tu_st_add2(&w, n, (int64_t)G * o->H, o->H, &seed, 0.3f);
+            if (o->bias) {
+                snprintf(n, sizeof n, "rnn.bias_ih_l%d%s", k, s);
+                tu_st_add2(&w, n, (int64_t)G * o->H, 0, &seed, 0.3f);
+                snprintf(n, sizeof n, "rnn.bias_hh_l%d%s", k, s);
+                tu_st_add2(&w, n, (int64_t)G * o->H, 0, &seed, 0.3f);
+            }
+        }
+    seqrt_model *m = load(js2, &w);
+    tu_st_free(&w);
+    return m;
+}
+
+static void q8_rec_case(q8_opts o)
+{
+    seqrt_model *m = q8_rec_model(&o);
+    const int D = o.bidir ? 2 : 1;
+    static const int32_t lens5[5] = {6, 0, 3, 6, 1}, lens9[9] = {4, 4, 1, 2, 3, 4, 0, 4, 2};
+    static const struct { int64_t T, B; const int32_t *lens; } shapes[] = {{6, 5, lens5}, {25, 1, NULL}, {4, 9, lens9}};
+    for (size_t sh = 0; sh < 3; sh++) {
+        const int64_t T = shapes[sh].T, B = shapes[sh].B;
+        uint32_t seed = 77u + (uint32_t)(T * 31 + B);
+        seqrt_tensor *in[4];
+        size_t n = 0;
+        int64_t dx[3] = {o.bf ? B : T, o.bf ? T : B, o.I};
+        in[n++] = ftensor(3, dx, &seed, 1.0f);
+        if (o.h0) {
+            int64_t dh[3] = {(int64_t)o.nl * D, B, o.H};
+            in[n++] = ftensor(3, dh, &seed, 0.8f);
+            if (o.op[0] == 'l') in[n++] = ftensor(3, dh, &seed, 0.8f);
+        }
+        if (o.lengths) {
+            int32_t lens[9];
+            for (int64_t b = 0; b < B; b++) lens[b] = shapes[sh].lens ? shapes[sh].lens[b] : (int32_t)T;
+            int64_t dl = B;
+            OK(seqrt_tensor_create(&in[n], SEQRT_I32, 1, &dl));
+            memcpy(seqrt_tensor_data(in[n++]), lens, sizeof(int32_t) * (size_t)B);
+        }
+        char what[300];
+        snprintf(what, sizeof what, "%s %s I=%d H=%d nl=%d bidir=%d bias=%d bf=%d h0=%d lengths=%d T=%lld B=%lld", o.op,
+                 o.rule, o.I, o.H, o.nl, o.bidir, o.bias, o.bf, o.h0, o.lengths, (long long)T, (long long)B);
+        compare(m, in, n, "auto", Q8_ATOL, Q8_RTOL, what);
+        compare(m, in, n, "widen", Q8_ATOL, Q8_RTOL, what);
+        for (size_t i = 0; i < n; i++) seqrt_tensor_free(in[i]);
+    }
+    seqrt_model_free(m);
+}
+
+Test(onednn_int8, lstm)
+{
+    for (int r = 0; r < 2; r++) {
+        const char *rule = r ? "onednn" : "qnnpack";
+        q8_rec_case((q8_opts){"lstm", rule, 5, 33, 1, 0, 1, 0, 0, 0});
+        q8_rec_case((q8_opts){"lstm", rule, 20, 64, 2, 1, 1, 0, 1, 1});
+        q8_rec_case((q8_opts){"lstm", rule, 17, 130, 1, 0, 0, 1, 1, 0});
+    }
+}
+
+Test(onednn_int8, gru)
+{
+    for (int r = 0; r < 2; r++) {
+        const char *rule = r ? "onednn" : "qnnpack";
+        q8_rec_case((q8_opts){"gru", rule, 5, 33, 1, 0, 1, 0, 0, 0});
+        q8_rec_case((q8_opts){"gru", rule, 20, 64, 2, 1, 1, 1, 1, 1});
+        q8_rec_case((q8_opts){"gru", rule, 17, 130, 1, 1, 0, 0, 0, 1});
+    }
+}
+
+Test(onednn_int8, linear)
+{
+    static const int shapes[][3] = {{1, 1, 1}, {7, 33, 5}, {40, 300, 129}}; /* rows, K, N */
+    for (int r = 0; r < 2; r++)
+        for (int s = 0; s < 3; s++) {
+            const int R = shapes[s][0], K = shapes[s][1], N = shapes[s][2];
+            char js[1024];
+            snprintf(js, sizeof js,
+                     "{\"format\": \"seqrt\", \"version\": 1.2, \"name\": \"l\", \"precision\": \"int8-dynamic\","
+                     " \"int8_rule\": \"%s\", \"inputs\": [{\"name\": \"x\", \"dtype\": \"float32\", \"shape\": [%d, %d]}],"
+                     " \"layers\": [{\"op\": \"linear\", \"name\": \"fc\", \"inputs\": {\"x\": \"x\"},"
+                     " \"in_features\": %d, \"out_features\": %d}], \"outputs\": [\"fc\"]}",
+                     r ? "onednn" : "qnnpack", R, K, K, N);
+            tu_st w;
+            tu_st_init(&w);
+            uint32_t seed = 99u + (uint32_t)s;
+            tu_st_add2(&w, "fc.weight", N, K, &seed, 0.5f);
+            tu_st_add2(&w, "fc.bias", N, 0, &seed, 0.5f);
+            seqrt_model *m = load(js, &w);
+            tu_st_free(&w);
+            int64_t dx[2] = {R, K};
+            seqrt_tensor *x = ftensor(2, dx, &seed, 2.0f);
+            char what[100];
+            snprintf(what, sizeof what, "linear %s R=%d K=%d N=%d", r ? "onednn" : "qnnpack", R, K, N);
+            compare(m, &x, 1, "auto", Q8_ATOL, Q8_RTOL, what);
+            compare(m, &x, 1, "widen", Q8_ATOL, Q8_RTOL, what);
+            seqrt_tensor_free(x);
+            seqrt_model_free(m);
+        }
+}
