@@ -33,11 +33,11 @@
 
 /* The device's op table: each op file's row (api/backend.h). */
 static const sq_op_impl *const g_ops[SQ_OP_COUNT] = {
-    [SQ_OP_EMBEDDING] = &dn_embedding_impl,
+    [SQ_OP_EMBEDDING] = &dn_prec_embedding_impl,
     [SQ_OP_ONE_HOT] = &dn_one_hot_impl,
     [SQ_OP_LSTM] = &dn_prec_lstm_impl,
     [SQ_OP_GRU] = &dn_prec_gru_impl,
-    [SQ_OP_RNN] = &dn_rnn_impl,
+    [SQ_OP_RNN] = &dn_prec_rnn_impl,
     [SQ_OP_LINEAR] = &dn_prec_linear_impl,
     [SQ_OP_ACTIVATION] = &dn_activation_impl,
     [SQ_OP_SOFTMAX] = &dn_softmax_impl,
@@ -49,9 +49,9 @@ static const sq_op_impl *const g_ops[SQ_OP_COUNT] = {
     [SQ_OP_SELECT] = &dn_select_impl,
     [SQ_OP_LAST_STEP] = &dn_last_step_impl,
     [SQ_OP_MEAN_POOL] = &dn_mean_pool_impl,
-    [SQ_OP_ATTENTION] = &dn_attention_impl,
-    [SQ_OP_ATTENTION_POOL] = &dn_attention_pool_impl,
-    [SQ_OP_MULTIHEAD_ATTENTION] = &dn_mha_impl,
+    [SQ_OP_ATTENTION] = &dn_prec_attention_impl,
+    [SQ_OP_ATTENTION_POOL] = &dn_prec_attention_pool_impl,
+    [SQ_OP_MULTIHEAD_ATTENTION] = &dn_prec_mha_impl,
 };
 
 /* ------------------------------------------------------------ sessions */
@@ -244,9 +244,10 @@ static seqrt_status session_run(void *impl, const sq_plan *plan, const sq_view *
 }
 
 static const sq_session_iface g_session = {.run = session_run, .free = session_free};
-/* int8-dynamic layers: dnnl_prec.c's rows hand them to dnnl_q8*.c */
+/* format 1.2 precisions: dnnl_prec.c's rows hand int8-dynamic layers to
+ * dnnl_q8*.c, bf16/f16 layers to the f32 rows on their exact widening */
 static const sq_device_iface g_device = {
-    .ops = g_ops, .precisions = 1u << SQ_PREC_INT8, .session_create = session_create, .session = &g_session};
+    .ops = g_ops, .precisions = 1u << SQ_PREC_INT8 | 1u << SQ_PREC_BF16 | 1u << SQ_PREC_F16, .session_create = session_create, .session = &g_session};
 
 /* ------------------------------------------------------------ module */
 

@@ -260,6 +260,8 @@ typedef struct dn_session {
     int small_tile;               /* small-batch path: batch entries per tile, the build's
                                      (kern->small_tile) unless SEQRT_ONEDNN_SMALL_TILE */
     int nthreads;
+    const sq_layer *b16_source;   /* during the prepare of a bf16 layer's f32 widening
+                                     (dnnl_prec.c): the layer itself, else NULL */
     void **state;                 /* per layer: the op's prepared state */
     sq_values values;             /* every value in host memory (api/backend.h) */
     dn_cache misc;                /* reorders shared by the session */
@@ -285,7 +287,8 @@ void dn_simple_release(void *state);
 extern const sq_op_impl dn_lstm_impl;                                /* dnnl_lstm.c */
 extern const sq_op_impl dn_gru_impl, dn_rnn_impl;                    /* dnnl_gru_rnn.c */
 extern const sq_op_impl dn_linear_impl;                              /* dnnl_linear.c */
-extern const sq_op_impl dn_prec_linear_impl, dn_prec_lstm_impl, dn_prec_gru_impl; /* dnnl_prec.c */
+extern const sq_op_impl dn_prec_linear_impl, dn_prec_lstm_impl, dn_prec_gru_impl, dn_prec_rnn_impl,
+    dn_prec_embedding_impl, dn_prec_attention_impl, dn_prec_attention_pool_impl, dn_prec_mha_impl; /* dnnl_prec.c */
 extern const sq_op_impl dn_softmax_impl;                             /* dnnl_softmax.c (both forms) */
 extern const sq_op_impl dn_activation_impl, dn_add_impl, dn_mul_impl, dn_dropout_impl; /* dnnl_eltwise.c */
 extern const sq_op_impl dn_attention_impl, dn_attention_pool_impl;   /* dnnl_attention.c */

@@ -157,4 +157,9 @@ int dn_small_eligible(const dn_rnn *r, int64_t B)
 
 seqrt_status dn_small_pack(const float *w_hh, int64_t H, int G, float **out) { return K()->small_pack(w_hh, H, G, out); }
 
+seqrt_status dn_small_pack16(const uint16_t *w_hh, int64_t H, int G, float **out)
+{
+    return K()->small_pack16(w_hh, H, G, out);
+}
+
 int64_t dn_small_run(const dn_small *a) { return K()->small_run(a); }

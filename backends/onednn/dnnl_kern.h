@@ -37,6 +37,7 @@ typedef struct dn_kern {
     const struct dn_q8k *q8_native; /* int8 kernels on the build's dot instruction (name NULL: none) */
     const struct dn_q8k *q8_widen;  /* int8 kernels widening to int32 (every CPU of the build) */
     seqrt_status (*small_pack)(const float *, int64_t, int, float **);
+    seqrt_status (*small_pack16)(const uint16_t *, int64_t, int, float **);
     int64_t (*small_run)(const dn_small *);
 } dn_kern;
 

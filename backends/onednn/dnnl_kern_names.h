@@ -28,6 +28,7 @@
 #define dn_cell_gru_o_gen DN_ISA_NAME(dn_cell_gru_o_gen)
 #define dn_cell_rnn_gen DN_ISA_NAME(dn_cell_rnn_gen)
 #define dn_small_pack DN_ISA_NAME(dn_small_pack)
+#define dn_small_pack16 DN_ISA_NAME(dn_small_pack16)
 #define dn_small_run DN_ISA_NAME(dn_small_run)
 
 #endif /* SEQRT_DNNL_KERN_NAMES_H */

@@ -46,5 +46,6 @@ const dn_kern DN_ISA_NAME(dn_kern) = {
     .q8_native = &DN_ISA_NAME(dn_q8k_native),
     .q8_widen = &DN_ISA_NAME(dn_q8k_widen),
     .small_pack = dn_small_pack,
+    .small_pack16 = dn_small_pack16,
     .small_run = dn_small_run,
 };

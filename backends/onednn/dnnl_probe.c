@@ -198,10 +198,10 @@ static void make_key(const dn_session *s, const dn_rnn *r, int64_t B, int64_t Tp
     pthread_once(&once, read_cpu);
     snprintf(key, n,
              "cpu=%s isa=%s threads=%d op=%s layers=%d dirs=%d I=%lld H=%lld Ho=%lld lbr=%d peep=%d coupled=%d "
-             "B=%lld T=%lld bf=%d y=%d",
+             "B=%lld T=%lld bf=%d y=%d%s",
              g_cpu, s->kern->name, s->nthreads, sq_op_name(r->op), r->nl, r->D, (long long)r->I, (long long)r->H,
              (long long)r->Ho, r->lbr, r->peep != NULL, r->op == SQ_OP_LSTM && r->L->a.coupled, (long long)B,
-             (long long)Tp, bf, !r->y_unused);
+             (long long)Tp, bf, !r->y_unused, r->Lb16 ? " w=bf16" : ""); /* bf16: the small path reads half the bytes */
 }
 
 /* ------------------------------------------------------------ measuring */

@@ -262,6 +262,7 @@ seqrt_status dn_rnn_prepare(dn_session *s, const sq_layer *L, const dn_rnn_cell 
     if (!r) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
     *out = r;
     r->L = L;
+    r->Lb16 = s->b16_source; /* set by dnnl_prec.c around a bf16 layer's prepare */
     r->cell = cell;
     r->op = L->op;
     r->nl = (int)L->a.num_layers;

@@ -87,6 +87,11 @@ typedef struct dn_rnn {
      * generic cells (dnnl_cell.c: other functions, clip or input_forget),
      * gen_of[d] their parameters for direction d */
     bool prim_ok, gen;
+    /* a bf16 layer (dnnl_prec.c: L is its f32 widening): the layer with
+     * the 16-bit patterns, from which the small-batch path packs W_hh in
+     * bf16 (whp_b16); NULL otherwise */
+    const sq_layer *Lb16;
+    bool whp_b16;
     dn_gen gen_of[2];
     /* always prepared: per layer k */
     float **bias;               /* [nl] -> [D, Gb, H] (the primitive engine's) */

@@ -201,7 +201,14 @@ static seqrt_status prepare_small(dn_rnn *r)
     for (int k = 0; k < r->nl; k++)
         for (int d = 0; d < r->D; d++) {
             dn_loop_dir *w = &r->dir[k * r->D + d];
-            if (!w->whp) SQ_TRY(dn_small_pack(sq_rnn_weight(r->L, k, d, SQ_RW_HH)->data, r->H, r->G, &w->whp));
+            if (w->whp) continue;
+            const sq_weight *b16 = r->Lb16 ? sq_rnn_weight(r->Lb16, k, d, SQ_RW_HH) : NULL;
+            if (b16 && b16->form == SQ_WF_BF16 && b16->half) { /* half the bytes per step */
+                SQ_TRY(dn_small_pack16(b16->half, r->H, r->G, &w->whp));
+                r->whp_b16 = true;
+            } else {
+                SQ_TRY(dn_small_pack(sq_rnn_weight(r->L, k, d, SQ_RW_HH)->data, r->H, r->G, &w->whp));
+            }
         }
     return SEQRT_OK;
 }
@@ -349,7 +356,7 @@ static seqrt_status run_small(dn_session *s, dn_rnn *r, const dn_rnn_run *run, c
     const bool lstm = r->op == SQ_OP_LSTM;
     SQ_TRY(dn_buf_reserve(&r->state, sizeof(float) * (size_t)((lstm ? 3 : 2) * B * H)));
     const dn_loop_dir *dir = &r->dir[k * r->D + d];
-    dn_small a = {.op = r->op, .G = r->G, .B = B, .H = H, .whp = dir->whp, .gates = dn_buf_f(&r->gates),
+    dn_small a = {.op = r->op, .G = r->G, .B = B, .H = H, .whp = dir->whp, .wb16 = r->whp_b16, .gates = dn_buf_f(&r->gates),
                   .reverse = w->rev, .lens = w->lens, .h = dn_buf_f(&r->state),
                   .ldt = w->ybf ? w->F : B * w->F, .ldy = w->ybf ? w->T * w->F : w->F};
     if (lstm) {

@@ -75,6 +75,32 @@ seqrt_status dn_small_pack(const float *w, int64_t H, int G, float **out)
     return SEQRT_OK;
 }
 
+/* bf16 W_hh (a bf16 layer's 16-bit patterns, PyTorch's layout): for block
+ * u and each pair kp of inputs, per gate g the VL 32-bit words
+ * w[g*H + j, 2kp] | w[g*H + j, 2kp + 1] << 16 (j = VL u + l; 0 past H):
+ * wp[((u * KP + kp) * G + g) * VL + l], KP = ceil(H / 2). A word widens to
+ * the two floats exactly: its low half shifted up, its high half masked. */
+seqrt_status dn_small_pack16(const uint16_t *w, int64_t H, int G, float **out)
+{
+    const int64_t nu = (H + VL - 1) / VL, KP = (H + 1) / 2;
+    const size_t bytes = sizeof(uint32_t) * (size_t)(nu * KP * G * VL);
+    uint32_t *p = sq_aligned_alloc(64, (bytes + 63) / 64 * 64);
+    if (!p) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory packing the bf16 recurrent weights");
+    for (int64_t u = 0; u < nu; u++)
+        for (int g = 0; g < G; g++)
+            for (int l = 0; l < VL; l++) {
+                const int64_t j = u * VL + l;
+                const uint16_t *src = w + (g * H + j) * H;
+                for (int64_t kp = 0; kp < KP; kp++) {
+                    uint32_t v = 0;
+                    if (j < H) v = src[2 * kp] | (2 * kp + 1 < H ? (uint32_t)src[2 * kp + 1] << 16 : 0u);
+                    p[((u * KP + kp) * G + g) * VL + l] = v;
+                }
+            }
+    *out = (float *)(void *)p;
+    return SEQRT_OK;
+}
+
 /* The cell of entry e for units j .. j+n-1, the NG gates' products in
  * acc: returns the new h; updates c (LSTM). NG tells the op (4: LSTM,
  * 3: GRU, 1: RNN). */
@@ -96,6 +122,23 @@ AI vf small_cell(const dn_small *a, int NG, int64_t e, int64_t j, int64_t n, con
  * kernels are as they were measured). */
 #define DN_CHAINS 8
 #define DN_KSPLIT(NB, NG) (VL < 16 && DN_CHAINS / ((NB) * (NG)) > 1 ? DN_CHAINS / ((NB) * (NG)) : 1)
+
+/* The cells of a tile's NB entries from their accumulated gates acc[0]. */
+#define SMALL_EPILOGUE(NB, NG)                                                           \
+    for (int b = 0; b < NB; b++) {                                                       \
+        const int64_t e = b0 + b;                                                        \
+        if (act && !act[e]) {                                                            \
+            memcpy(hn + e * H + j, hp + e * H + j, sizeof(float) * (size_t)n);          \
+            continue;                                                                    \
+        }                                                                                \
+        const vf h = small_cell(a, NG, e, j, n, G, hp, acc[0][b]);                       \
+        vstore(hn + e * H + j, h, n);                                                    \
+        if (a->y) {                                                                      \
+            const int64_t sg = a->s0 + s; /* the global step */                          \
+            const int64_t ty = !a->lens ? tg : a->reverse ? a->lens[e] - 1 - sg : sg;    \
+            vstore(a->y + ty * a->ldt + e * a->ldy + j, h, n);                           \
+        }                                                                                \
+    }
 
 /* Gates of NB entries (rows b0 .. b0+NB-1) for unit block u: the G
  * products h W_g (plus, in acc, what G and the biases add), then the cell. */
@@ -129,20 +172,52 @@ AI vf small_cell(const dn_small *a, int NG, int64_t e, int64_t j, int64_t n, con
         for (int q = 1; q < S; q++)                                                      \
             for (int b = 0; b < NB; b++)                                                 \
                 for (int g = 0; g < NG; g++) acc[0][b][g] += acc[q][b][g];               \
-        for (int b = 0; b < NB; b++) {                                                   \
-            const int64_t e = b0 + b;                                                    \
-            if (act && !act[e]) {                                                        \
-                memcpy(hn + e * H + j, hp + e * H + j, sizeof(float) * (size_t)n);      \
-                continue;                                                                \
+        SMALL_EPILOGUE(NB, NG);                                                          \
+    } while (0)
+
+/* GATES on bf16 weights (dn_small_pack16): per pair of inputs one word
+ * vector per gate, widened to the two float vectors exactly, two FMAs per
+ * entry; products and sums in f32 as for f32 weights (the design's bf16:
+ * only the weights are rounded; vdpbf16ps would round h to bf16 too). A
+ * single entry keeps the even and odd inputs in separate sums (8 chains
+ * for an LSTM). */
+#define GATES16(NB, NG)                                                                  \
+    do {                                                                                 \
+        enum { S2 = NB == 1 ? 2 : 1 };                                                   \
+        vf acc[S2][NB][NG];                                                              \
+        for (int b = 0; b < NB; b++)                                                     \
+            for (int g = 0; g < NG; g++) {                                               \
+                acc[0][b][g] = NG == 3 && g == 2 ? vload(a->bhn + j, n)                  \
+                                                 : vload(G + (b0 + b) * NG * H + g * H + j, n); \
+                if (S2 > 1) acc[S2 - 1][b][g] = vsplat(0.0f);                            \
             }                                                                            \
-            const vf h = small_cell(a, NG, e, j, n, G, hp, acc[0][b]);                   \
-            vstore(hn + e * H + j, h, n);                                                \
-            if (a->y) {                                                                  \
-                const int64_t sg = a->s0 + s; /* the global step */                      \
-                const int64_t ty = !a->lens ? tg : a->reverse ? a->lens[e] - 1 - sg : sg; \
-                vstore(a->y + ty * a->ldt + e * a->ldy + j, h, n);                       \
+        const int64_t KP = (H + 1) / 2;                                                  \
+        const vi *W = (const vi *)(const void *)a->whp + u * KP * NG;                    \
+        int64_t kp = 0;                                                                  \
+        for (; 2 * kp + 1 < H; kp++, W += NG) {                                          \
+            vf we[NG], wo[NG]; /* 32 registers: all gates' weights, each entry's two inputs once */ \
+            for (int g = 0; g < NG; g++) {                                               \
+                const vi wv = W[g];                                                      \
+                we[g] = (vf)(wv << 16);                                                  \
+                wo[g] = (vf)(wv & ((vi){0} + (int32_t)0xffff0000));                      \
+            }                                                                            \
+            for (int b = 0; b < NB; b++) {                                               \
+                const float x0 = hp[(b0 + b) * H + 2 * kp], x1 = hp[(b0 + b) * H + 2 * kp + 1]; \
+                for (int g = 0; g < NG; g++) {                                           \
+                    acc[0][b][g] += x0 * we[g];                                          \
+                    acc[S2 - 1][b][g] += x1 * wo[g];                                     \
+                }                                                                        \
             }                                                                            \
         }                                                                                \
+        if (H & 1) /* the last input alone (its pair's high half is 0) */                \
+            for (int g = 0; g < NG; g++) {                                               \
+                const vf we = (vf)(W[g] << 16);                                          \
+                for (int b = 0; b < NB; b++) acc[0][b][g] += hp[(b0 + b) * H + H - 1] * we; \
+            }                                                                            \
+        if (S2 > 1)                                                                      \
+            for (int b = 0; b < NB; b++)                                                 \
+                for (int g = 0; g < NG; g++) acc[0][b][g] += acc[S2 - 1][b][g];          \
+        SMALL_EPILOGUE(NB, NG);                                                          \
     } while (0)
 
 /* Every block of units [u0, u1) for NG gates, `tile` (dn_kern.small_tile)
@@ -151,16 +226,22 @@ AI vf small_cell(const dn_small *a, int NG, int64_t e, int64_t j, int64_t n, con
  * AVX-512's 32 registers, tile 3 (12 accumulators) the 16 of AVX2 and SSE;
  * tile 2 is SEQRT_ONEDNN_SMALL_TILE's other choice. The rest of B in
  * threes (tile >= 3), pairs, one. */
-#define UNITS(NG)                                                                        \
+#define UNITS_OF(NG, T)                                                                  \
     for (int64_t u = u0; u < u1; u++) {                                                  \
         const int64_t j = u * VL, n = H - j < VL ? H - j : VL;                           \
         int64_t b0 = 0;                                                                  \
         if (tile == 4)                                                                   \
-            for (; b0 + 4 <= B; b0 += 4) GATES(4, NG);                                   \
+            for (; b0 + 4 <= B; b0 += 4) T(4, NG);                                       \
         if (tile >= 3)                                                                   \
-            for (; b0 + 3 <= B; b0 += 3) GATES(3, NG);                                   \
-        for (; b0 + 2 <= B; b0 += 2) GATES(2, NG);                                       \
-        if (b0 < B) GATES(1, NG);                                                        \
+            for (; b0 + 3 <= B; b0 += 3) T(3, NG);                                       \
+        for (; b0 + 2 <= B; b0 += 2) T(2, NG);                                           \
+        if (b0 < B) T(1, NG);                                                            \
+    }
+#define UNITS(NG)                                                                        \
+    if (a->wb16) {                                                                       \
+        UNITS_OF(NG, GATES16)                                                            \
+    } else {                                                                             \
+        UNITS_OF(NG, GATES)                                                              \
     }
 
 /* Units [u0, u1) of step s. */

@@ -20,7 +20,8 @@ typedef struct dn_small {
     int G;                      /* gates: 4, 3 or 1 */
     int64_t T, B, H;            /* T: the steps of this chunk */
     int64_t s0;                 /* the global step of the chunk's first step */
-    const float *whp;           /* packed W_hh (dn_small_pack) */
+    const float *whp;           /* packed W_hh (dn_small_pack, or dn_small_pack16 when wb16) */
+    bool wb16;                  /* whp holds bf16 weights */
     const float *gates;         /* [T, B, G*H] x W_ih^T + b of the chunk's steps, PyTorch's gate
                                    order (reverse without lengths: row T-1-s for step s0+s) */
     bool reverse;               /* the reverse direction (see dnnl_rnn_loop.c) */
@@ -42,6 +43,9 @@ typedef struct dn_small {
 int dn_small_eligible(const dn_rnn *r, int64_t B);
 /* Packs W_hh [G*H, H] (PyTorch's layout) into a new aligned buffer. */
 seqrt_status dn_small_pack(const float *w_hh, int64_t H, int G, float **out);
+/* Packs a bf16 layer's W_hh [G*H, H] (its 16-bit patterns) for the
+ * bf16 form of the path. */
+seqrt_status dn_small_pack16(const uint16_t *w_hh, int64_t H, int G, float **out);
 /* Runs the chunk; returns the number of its steps run (T, or fewer where
  * every entry's length ends sooner): the last h is then in
  * h + ((s0 + steps) % 2) * B * H. */

@@ -43,20 +43,20 @@ TestSuite(onednn_int8, .init = setup, .fini = teardown, .timeout = 600);
 static seqrt_model *load(const char *json, tu_st *w) { return dn_test_load(g_dir, &g_model_no, json, w); }
 #define ftensor dn_test_ftensor
 
-/* Runs m on the reference and on onednn (SEQRT_ONEDNN_DOT = dot) and
- * compares every output within atol + rtol |ref|. */
-static void compare(seqrt_model *m, seqrt_tensor **in, size_t nin, const char *dot, double atol, double rtol,
-                    const char *what)
+/* Runs m on the reference and on onednn (with the environment variable
+ * `var` = `value`) and compares every output within atol + rtol |ref|. */
+static void compare(seqrt_model *m, seqrt_tensor **in, size_t nin, const char *var, const char *value, double atol,
+                    double rtol, const char *what)
 {
     seqrt_session *ref = NULL, *dn = NULL;
     OK(seqrt_session_create(&ref, m, device("reference"), NULL));
-    setenv("SEQRT_ONEDNN_DOT", dot, 1);
+    setenv(var, value, 1);
     OK(seqrt_session_create(&dn, m, device("onednn"), NULL));
-    unsetenv("SEQRT_ONEDNN_DOT");
     OK(seqrt_session_run(ref, (const seqrt_tensor *const *)in, nin));
     char w2[400];
-    snprintf(w2, sizeof w2, "%s [dot %s]", what, dot);
+    snprintf(w2, sizeof w2, "%s [%s=%s]", what, var, value);
     runs_match_within(ref, dn, m, in, nin, atol, rtol, w2);
+    unsetenv(var);
     seqrt_session_free(ref);
     seqrt_session_free(dn);
 }
@@ -64,14 +64,17 @@ static void compare(seqrt_model *m, seqrt_tensor **in, size_t nin, const char *d
 /* ------------------------------------------------------------ int8-dynamic */
 
 typedef struct q8_opts {
-    const char *op, *rule;  /* lstm / gru; qnnpack / onednn */
+    const char *op, *rule;  /* lstm / gru (/ rnn: bf16, f16); qnnpack / onednn, or the precision bf16 / f16 */
     int I, H, nl, bidir, bias, bf, h0, lengths;
 } q8_opts;
 
 static seqrt_model *q8_rec_model(const q8_opts *o)
 {
-    const int D = o->bidir ? 2 : 1, G = o->op[0] == 'l' ? 4 : 3, lstm = G == 4;
-    char js[4096], ins[512] = "", inl[256] = "";
+    const int D = o->bidir ? 2 : 1, G = o->op[0] == 'l' ? 4 : o->op[0] == 'g' ? 3 : 1, lstm = G == 4;
+    const bool q8 = o->rule[0] != 'b' && o->rule[0] != 'f';
+    char js[4096], ins[512] = "", inl[256] = "", prec[128];
+    if (q8) snprintf(prec, sizeof prec, "\"precision\": \"int8-dynamic\", \"int8_rule\": \"%s\"", o->rule);
+    else snprintf(prec, sizeof prec, "\"precision\": \"%s\"", o->rule);
     if (o->h0) {
         snprintf(ins + strlen(ins), sizeof ins - strlen(ins),
                  ", {\"name\": \"h0\", \"dtype\": \"float32\", \"shape\": [%d, \"B\", %d]}", o->nl * D, o->H);
@@ -89,13 +92,14 @@ static seqrt_model *q8_rec_model(const q8_opts *o)
     }
     snprintf(js, sizeof js,
              "{\"format\": \"seqrt\", \"version\": 1.2, \"name\": \"q\", \"batch_first\": %s,"
-             " \"precision\": \"int8-dynamic\", \"int8_rule\": \"%s\","
+             " %s,"
              " \"inputs\": [{\"name\": \"x\", \"dtype\": \"float32\", \"shape\": %s}%s],"
              " \"layers\": [{\"op\": \"%s\", \"name\": \"rnn\", \"inputs\": {\"x\": \"x\"%s},"
-             " \"input_size\": %d, \"hidden_size\": %d, \"num_layers\": %d, \"bidirectional\": %s, \"bias\": %s}],"
+             " \"input_size\": %d, \"hidden_size\": %d, \"num_layers\": %d, \"bidirectional\": %s, \"bias\": %s%s}],"
              " \"outputs\": [\"rnn\", \"rnn:h_n\"%s]}",
-             o->bf ? "true" : "false", o->rule, o->bf ? "[\"B\", \"T\", IN]" : "[\"T\", \"B\", IN]", ins, o->op, inl,
-             o->I, o->H, o->nl, o->bidir ? "true" : "false", o->bias ? "true" : "false", lstm ? ", \"rnn:c_n\"" : "");
+             o->bf ? "true" : "false", prec, o->bf ? "[\"B\", \"T\", IN]" : "[\"T\", \"B\", IN]", ins, o->op, inl,
+             o->I, o->H, o->nl, o->bidir ? "true" : "false", o->bias ? "true" : "false",
+             o->op[0] == 'g' ? ", \"linear_before_reset\": true" : "", lstm ? ", \"rnn:c_n\"" : "");
     char *p = strstr(js, "IN]");
     char num[16];
     snprintf(num, sizeof num, "%d", o->I);
@@ -152,8 +156,13 @@ static void q8_rec_case(q8_opts o)
         char what[300];
         snprintf(what, sizeof what, "%s %s I=%d H=%d nl=%d bidir=%d bias=%d bf=%d h0=%d lengths=%d T=%lld B=%lld", o.op,
                  o.rule, o.I, o.H, o.nl, o.bidir, o.bias, o.bf, o.h0, o.lengths, (long long)T, (long long)B);
-        compare(m, in, n, "auto", Q8_ATOL, Q8_RTOL, what);
-        compare(m, in, n, "widen", Q8_ATOL, Q8_RTOL, what);
+        if (o.rule[0] == 'b' || o.rule[0] == 'f') { /* bf16, f16: f32 arithmetic, on every engine */
+            static const char *modes[] = {"auto", "fused", "loop", "primitive"};
+            for (int md = 0; md < 4; md++) compare(m, in, n, "SEQRT_ONEDNN_RNN", modes[md], SQ_DEFAULT_ATOL, SQ_DEFAULT_RTOL, what);
+        } else {
+            compare(m, in, n, "SEQRT_ONEDNN_DOT", "auto", Q8_ATOL, Q8_RTOL, what);
+            compare(m, in, n, "SEQRT_ONEDNN_DOT", "widen", Q8_ATOL, Q8_RTOL, what);
+        }
         for (size_t i = 0; i < n; i++) seqrt_tensor_free(in[i]);
     }
     seqrt_model_free(m);
@@ -203,9 +212,68 @@ Test(onednn_int8, linear)
             seqrt_tensor *x = ftensor(2, dx, &seed, 2.0f);
             char what[100];
             snprintf(what, sizeof what, "linear %s R=%d K=%d N=%d", r ? "onednn" : "qnnpack", R, K, N);
-            compare(m, &x, 1, "auto", Q8_ATOL, Q8_RTOL, what);
-            compare(m, &x, 1, "widen", Q8_ATOL, Q8_RTOL, what);
+            compare(m, &x, 1, "SEQRT_ONEDNN_DOT", "auto", Q8_ATOL, Q8_RTOL, what);
+            compare(m, &x, 1, "SEQRT_ONEDNN_DOT", "widen", Q8_ATOL, Q8_RTOL, what);
             seqrt_tensor_free(x);
             seqrt_model_free(m);
         }
+}
+
+/* ------------------------------------------------------------ bf16, f16 */
+
+TestSuite(onednn_b16, .init = setup, .fini = teardown, .timeout = 600);
+
+/* bf16 and f16 compute f32 from the rounded weights: the f32 bound, on
+ * every engine (fused: the small-batch path on bf16 W_hh; odd H: the last
+ * input of a pair alone). */
+Test(onednn_b16, recurrent)
+{
+    static const char *const precs[] = {"bf16", "f16"};
+    for (int p = 0; p < 2; p++) {
+        q8_rec_case((q8_opts){"lstm", precs[p], 5, 33, 1, 0, 1, 0, 0, 0});
+        q8_rec_case((q8_opts){"lstm", precs[p], 20, 64, 2, 1, 1, 0, 1, 1});
+        q8_rec_case((q8_opts){"gru", precs[p], 17, 37, 1, 1, 0, 1, 1, 1});
+        q8_rec_case((q8_opts){"rnn", precs[p], 9, 130, 1, 0, 1, 0, 1, 0});
+    }
+}
+
+/* The other ops with weights on their widening: embedding -> linear, and
+ * attention pooling over an lstm. */
+Test(onednn_b16, other_ops)
+{
+    const char *js =
+        "{\"format\": \"seqrt\", \"version\": 1.2, \"name\": \"b\", \"precision\": \"bf16\","
+        " \"inputs\": [{\"name\": \"ids\", \"dtype\": \"int32\", \"shape\": [\"T\", \"B\"]}],"
+        " \"layers\": [{\"op\": \"embedding\", \"name\": \"emb\", \"inputs\": {\"x\": \"ids\"},"
+        " \"num_embeddings\": 50, \"embedding_dim\": 12},"
+        " {\"op\": \"lstm\", \"name\": \"rnn\", \"inputs\": {\"x\": \"emb\"}, \"input_size\": 12, \"hidden_size\": 20},"
+        " {\"op\": \"attention_pool\", \"name\": \"pool\", \"inputs\": {\"x\": \"rnn\"}, \"hidden\": 8,"
+        " \"activation\": \"tanh\"},"
+        " {\"op\": \"linear\", \"name\": \"fc\", \"inputs\": {\"x\": \"pool\"}, \"in_features\": 20,"
+        " \"out_features\": 5}], \"outputs\": [\"fc\", \"rnn\"]}";
+    tu_st w;
+    tu_st_init(&w);
+    uint32_t seed = 5u;
+    tu_st_add2(&w, "emb.weight", 50, 12, &seed, 1.0f);
+    tu_st_add2(&w, "rnn.weight_ih_l0", 80, 12, &seed, 0.3f);
+    tu_st_add2(&w, "rnn.weight_hh_l0", 80, 20, &seed, 0.3f);
+    tu_st_add2(&w, "rnn.bias_ih_l0", 80, 0, &seed, 0.3f);
+    tu_st_add2(&w, "rnn.bias_hh_l0", 80, 0, &seed, 0.3f);
+    tu_st_add2(&w, "pool.projection.0.weight", 8, 20, &seed, 0.5f);
+    tu_st_add2(&w, "pool.projection.0.bias", 8, 0, &seed, 0.5f);
+    tu_st_add2(&w, "pool.projection.2.weight", 1, 8, &seed, 0.5f);
+    tu_st_add2(&w, "pool.projection.2.bias", 1, 0, &seed, 0.5f);
+    tu_st_add2(&w, "fc.weight", 5, 20, &seed, 0.5f);
+    tu_st_add2(&w, "fc.bias", 5, 0, &seed, 0.5f);
+    seqrt_model *m = load(js, &w);
+    tu_st_free(&w);
+    int64_t d[2] = {7, 3};
+    seqrt_tensor *ids;
+    OK(seqrt_tensor_create(&ids, SEQRT_I32, 2, d));
+    int32_t *p = seqrt_tensor_data(ids);
+    for (int i = 0; i < 21; i++) p[i] = (i * 17 + 3) % 50;
+    compare(m, &ids, 1, "SEQRT_ONEDNN_RNN", "auto", SQ_DEFAULT_ATOL, SQ_DEFAULT_RTOL, "embedding lstm pool linear bf16");
+    compare(m, &ids, 1, "SEQRT_ONEDNN_RNN", "fused", SQ_DEFAULT_ATOL, SQ_DEFAULT_RTOL, "embedding lstm pool linear bf16");
+    seqrt_tensor_free(ids);
+    seqrt_model_free(m);
 }
