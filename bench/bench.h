@@ -111,7 +111,11 @@ typedef struct bench_device {
     char description[256];
     const seqrt_device *dev;
     int cl_index;            /* opencl: index into the CLBlast device list, -1 none */
+    int prec;                /* --precision: BENCH_PREC_* the series runs the case at (0: as described) */
 } bench_device;
+
+/* --precision's choices (bench_precision.c) */
+enum { BENCH_PREC_F32, BENCH_PREC_BF16, BENCH_PREC_F16, BENCH_PREC_INT8, BENCH_NPREC };
 
 /* Everything measured for one case. */
 typedef struct bench_case_result {
@@ -278,6 +282,20 @@ typedef struct bench_report {
     const bench_opts *opts;
     char command[1024];
 } bench_report;
+
+/* ------------------------------------------------------------ bench_precision.c */
+
+/* --precision LIST ("f32,bf16,f16,int8"): the BENCH_PREC_* indices. */
+int bench_precision_parse(const char *list, int *precs, int *n, char *err, size_t err_size);
+const char *bench_precision_name(int p);
+/* Each device once per precision ("onednn:0 int8"), device-major. */
+int bench_precision_expand(bench_device *devs, int *ndev, const int *precs, int nprec, char *err, size_t err_size);
+/* models[p]: case c's description at precision p for every p a device
+ * needs (NULL for f32 and the unused ones), over the case's weights. */
+int bench_precision_models(const bench_case *c, const char *dir, const bench_device *devs, int ndev,
+                           seqrt_model **models, char *err, size_t err_size);
+/* Each precision's median and minimum against its device's f32 series. */
+void bench_precision_summary(FILE *f, const bench_report *rep);
 
 void bench_print_table(FILE *f, const bench_report *r);      /* report_table.c */
 int bench_write_json(const char *path, const bench_report *r);     /* report_json.c */

@@ -38,6 +38,10 @@ static void usage(FILE *f)
             "  --scaling           time against T, B and H in turn around the seed LSTM\n"
             "                      (T=100 B=16 I=128 H=256); --svg draws it, log-log\n"
             "  --filter TEXT       only cases whose name contains TEXT\n"
+            "  --precision LIST    every device at each precision, comma-separated: f32,\n"
+            "                      bf16, f16, int8 (format 1.2's model-wide precision over the\n"
+            "                      same weights; int8: int8-dynamic, rule onednn), each a series\n"
+            "                      of its own; a summary gives each against f32\n"
             "  --backend SPECS     comma-separated: reference, onednn, opencl (every device\n"
             "                      of it) or NAME:N (device N); default: every available one\n"
             "\n"
@@ -183,7 +187,7 @@ int main(int argc, char **argv)
     bench_opts opts = {.budget_s = 0.5, .warmup_s = -1, .max_reps = 1000, .ref_max_gflop = 10,
                        .baselines = 1, .ort = 1, .rounds = 5, .ort_dir = NULL};
     const char *sets = NULL, *model = NULL, *backends = NULL, *json = NULL, *csv = NULL, *svg = NULL, *filter = NULL,
-               *markdown = NULL;
+               *markdown = NULL, *precision = NULL;
     int scaling = 0, list = 0, budget_given = 0;
     long T = 100, B = 16;
     bench_report rep;
@@ -219,6 +223,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--svg")) VALUE(svg);
         else if (!strcmp(a, "--markdown")) VALUE(markdown);
         else if (!strcmp(a, "--filter")) VALUE(filter);
+        else if (!strcmp(a, "--precision")) VALUE(precision);
         else if (!strcmp(a, "--ort-dir")) VALUE(opts.ort_dir);
         else if (!strcmp(a, "--scaling")) scaling = 1;
         else if (!strcmp(a, "--quick")) opts.quick = 1;
@@ -362,6 +367,14 @@ int main(int argc, char **argv)
         rep.have_ort = bench_ort_available(&opts, rep.ort_version, sizeof rep.ort_version);
     }
 
+    if (precision) {
+        int precs[BENCH_NPREC], nprec = 0;
+        if (bench_precision_parse(precision, precs, &nprec, err, sizeof err) ||
+            bench_precision_expand(devs, &ndev, precs, nprec, err, sizeof err)) {
+            bench_cases_free(cases, ncases);
+            return die("%s", err);
+        }
+    }
     if (list) {
         for (int i = 0; i < ncases; i++) printf("%-10s %-22s %s\n", cases[i].set, cases[i].name, cases[i].shape);
         for (int d = 0; d < ndev; d++) printf("device %-12s %s\n", devs[d].id, devs[d].name);
@@ -416,8 +429,11 @@ int main(int argc, char **argv)
             done += per_case;
             continue;
         }
-        if (bench_case_analyze(c, m, err, sizeof err) || bench_make_inputs(c, inputs, err, sizeof err)) {
+        seqrt_model *pm[BENCH_NPREC] = {0}; /* --precision: the case at each precision */
+        if (bench_case_analyze(c, m, err, sizeof err) || bench_make_inputs(c, inputs, err, sizeof err) ||
+            bench_precision_models(c, dir, devs, ndev, pm, err, sizeof err)) {
             fail_case(x, ndev, err);
+            for (int p = 0; p < BENCH_NPREC; p++) seqrt_model_free(pm[p]);
             seqrt_model_free(m);
             rm_case_files(c);
             done += per_case;
@@ -446,7 +462,7 @@ int main(int argc, char **argv)
                 name = devs[k].id;
                 snprintf(what, sizeof what, "%s on %s: first run", c->name, name);
                 bench_progress(done++, total, what);
-                rc = bench_seqrt_job(c, m, inputs, &devs[k], &opts, &x->seqrt[k], j);
+                rc = bench_seqrt_job(c, devs[k].prec ? pm[devs[k].prec] : m, inputs, &devs[k], &opts, &x->seqrt[k], j);
             } else if (k == ndev) {
                 name = "oneDNN sgemm";
                 snprintf(what, sizeof what, "%s: %s", c->name, name);
@@ -486,6 +502,7 @@ int main(int argc, char **argv)
                         sd->state == BENCH_OK ? "ok" : sd->note);
         }
         for (int i = 0; i < c->nin; i++) seqrt_tensor_free(inputs[i]);
+        for (int p = 0; p < BENCH_NPREC; p++) seqrt_model_free(pm[p]);
         seqrt_model_free(m);
         rm_case_files(c);
     }
@@ -502,6 +519,7 @@ int main(int argc, char **argv)
     rep.scaling = scaling;
     rep.opts = &opts;
     if (!opts.quiet) bench_print_table(stdout, &rep);
+    if (!opts.quiet) bench_precision_summary(stdout, &rep);
     int rc = 0;
     if (json && bench_write_json(json, &rep)) rc = die("cannot write %s", json);
     if (csv && bench_write_csv(csv, &rep)) rc = die("cannot write %s", csv);

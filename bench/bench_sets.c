@@ -259,13 +259,29 @@ static int memory(bench_case **cases, int *n, int quick)
     return 0;
 }
 
-const char *bench_set_names(void) { return "deepbench, training, seeds, attention, peers, memory"; }
+/* The reduced-precision shapes (issue 14; run with --precision
+ * f32,bf16,int8): an LSTM, I = H, T = 25, at H = 1024 and 2048, B = 1, 2,
+ * 4 (bandwidth-bound: W_hh streamed per step) and 64 (compute-bound). */
+static int quant(bench_case **cases, int *n, int quick)
+{
+    static const int64_t Hs[] = {1024, 2048}, Bs[] = {1, 2, 4, 64};
+    for (size_t h = 0; h < 2; h++)
+        for (size_t b = 0; b < 4; b++) {
+            char name[64];
+            snprintf(name, sizeof name, "quant_h%lld_b%lld", (long long)Hs[h], (long long)Bs[b]);
+            if (add_lstm_case(cases, n, "quant", name, 25, Bs[b], Hs[h], Hs[h], 1, 0, quick)) return -1;
+        }
+    return 0;
+}
+
+const char *bench_set_names(void) { return "deepbench, training, seeds, attention, peers, memory, quant"; }
 
 int bench_set_cases(const char *name, int quick, bench_case **cases, int *n)
 {
     static const int infer_b[3] = {1, 2, 4}, train_b[3] = {16, 32, 64};
     if (!strcmp(name, "deepbench")) return deepbench(cases, n, "deepbench", infer_b, quick);
     if (!strcmp(name, "training")) return deepbench(cases, n, "training", train_b, quick);
+    if (!strcmp(name, "quant")) return quant(cases, n, quick);
     if (!strcmp(name, "seeds")) return seeds(cases, n, quick);
     if (!strcmp(name, "attention")) return attention(cases, n, quick);
     if (!strcmp(name, "peers")) return peers(cases, n, quick);
