@@ -2,7 +2,7 @@
 # pytest, against this build's library ($SEQRT_LIBRARY) and modules. Four
 # runs so ctest can spread them: the core API (goldens on every device,
 # errors, threads, zero copy), the exporter/importer (seqrt.export,
-# seqrt.onnx), the tutorial models of examples/tutorials/ with
+# seqrt.onnx, its int8 forms), the tutorial models of examples/tutorials/ with
 # seqrt.torch (exported and matched on every built device), and the ONNX
 # importer's recurrent attributes and torch.onnx.export models on every
 # built device (test_onnx_attrs.py, test_onnx_torch.py); and the tutorial
@@ -20,6 +20,7 @@ add_test(NAME python_api
          COMMAND ${_seqrt_pytest} ${CMAKE_SOURCE_DIR}/python/tests
                  --ignore=${CMAKE_SOURCE_DIR}/python/tests/test_export.py
                  --ignore=${CMAKE_SOURCE_DIR}/python/tests/test_onnx.py
+                 --ignore=${CMAKE_SOURCE_DIR}/python/tests/test_onnx_int8.py
                  --ignore=${CMAKE_SOURCE_DIR}/python/tests/test_onnx_attrs.py
                  --ignore=${CMAKE_SOURCE_DIR}/python/tests/test_onnx_torch.py
                  --ignore=${CMAKE_SOURCE_DIR}/python/tests/test_onnx_tutorials.py
@@ -30,6 +31,7 @@ add_test(NAME python_api
 add_test(NAME python_export
          COMMAND ${_seqrt_pytest} ${CMAKE_SOURCE_DIR}/python/tests/test_export.py
                  ${CMAKE_SOURCE_DIR}/python/tests/test_onnx.py
+                 ${CMAKE_SOURCE_DIR}/python/tests/test_onnx_int8.py
          WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
 add_test(NAME python_tutorials
          COMMAND ${_seqrt_pytest} ${CMAKE_SOURCE_DIR}/python/tests/test_tutorials.py

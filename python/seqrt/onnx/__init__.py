@@ -30,6 +30,10 @@ Supported (docs/interop.md has the details):
                    (stack.py).
   Gemm, MatMul     with a constant weight -> linear (alpha, beta, transB folded
                    in; a following Add of a constant vector becomes its bias)
+  com.microsoft DynamicQuantizeLSTM; DynamicQuantizeLinear -> MatMulInteger
+                   -> Cast -> Mul [-> Add] (onnxruntime's quantize_dynamic)
+                   -> format 1.2 int8-dynamic lstm / linear with the file's
+                   int8 codes and scales, int8_rule qnnpack (quantized.py)
   Gather           of a constant table by ids -> embedding; of one position
                    -> select
   Softmax, LogSoftmax, Relu, Tanh, Sigmoid, Gelu, Add, Mul, Concat, Identity,

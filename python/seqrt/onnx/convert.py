@@ -12,6 +12,7 @@ from .. import formats as sf
 from .dense import _DenseOps
 from .elementwise import _ElementwiseOps
 from .fold import _FoldOps
+from .quantized import INT8_OPS, MS_OPS, _QuantOps
 from .recurrent import _RecurrentOps
 from .report import Report
 from .shapes import _ShapeOps
@@ -19,7 +20,7 @@ from .stack import _Gone, _StackOps
 from .values import ELEM, FOLD, ConvertError, _C, _V, _ident
 
 
-class _Converter(_FoldOps, _RecurrentOps, _StackOps, _ShapeOps, _DenseOps, _ElementwiseOps):
+class _Converter(_QuantOps, _FoldOps, _RecurrentOps, _StackOps, _ShapeOps, _DenseOps, _ElementwiseOps):
     def __init__(self, model, constants):
         import onnx
         from onnx import numpy_helper, helper, shape_inference
@@ -38,6 +39,7 @@ class _Converter(_FoldOps, _RecurrentOps, _StackOps, _ShapeOps, _DenseOps, _Elem
         self.notes = []
         self.batch_first = None
         self.version_1_1 = False   # a layer uses a format 1.1 attribute
+        self.int8_rule = None      # format 1.2: an int8-dynamic layer (quantized.py)
         self.stacks, self.stack_claims = {}, []   # stacked RNN layers (stack.py)
         self.consumers = {}
         for node in self.g.node:
@@ -125,8 +127,9 @@ class _Converter(_FoldOps, _RecurrentOps, _StackOps, _ShapeOps, _DenseOps, _Elem
         for k, v in (attrs or {}).items():
             L[k] = v
         self.layers.append(L)
-        for k, v in (weights or {}).items():
-            self.weights["%s.%s" % (name, k)] = np.asarray(v, dtype=np.float32)
+        for k, v in (weights or {}).items():   # int8 codes stay int8 (quantized.py)
+            v = np.asarray(v)
+            self.weights["%s.%s" % (name, k)] = v if v.dtype == np.int8 else v.astype(np.float32)
         return name
 
     def set_bf(self, node, bf):
@@ -184,9 +187,11 @@ class _Converter(_FoldOps, _RecurrentOps, _StackOps, _ShapeOps, _DenseOps, _Elem
     def node(self, node):
         op = node.op_type
         h = getattr(self, "op_" + op, None)
-        if node.domain not in ("", "ai.onnx") or (h is None and op not in FOLD):
+        known = node.domain in ("", "ai.onnx") or (node.domain == "com.microsoft" and op in MS_OPS)
+        if not known or (h is None and op not in FOLD):
             self.err(node, "op %s%s has no seqrt equivalent" % (node.domain + "." if node.domain else "", op))
         ins = [self.env.get(i) if i else None for i in node.input]
+        self.quant_inputs_check(node, ins)
         if op in FOLD and ins and all(isinstance(r, _C) or r is None for r in ins) and op != "Constant":
             res = self.fold(node, self.attrs(node), [None if r is None else r.value for r in ins])
         elif h is None:
@@ -219,6 +224,8 @@ def convert(model, json_path, constants=None, name=None, weights_dtype="F32"):
         conv = _Converter(model, dict(constants or {}))
         outputs = conv.convert()
     except ConvertError as e:
+        if any(n.op_type in INT8_OPS for n in model.graph.node):
+            raise   # an int8 graph: the recording path could only compute it in float32
         return _recorded(model, json_path, constants, name, weights_dtype, e)
     return _write(model, json_path, conv, outputs, name, weights_dtype)
 
@@ -262,12 +269,20 @@ def _write(model, json_path, conv, outputs, name, weights_dtype):
                                                    for k, (n, h) in conv.in_map.items())),
                             ("outputs", OrderedDict((k, OrderedDict([("value", n)] + ([("layout", h)] if h else [])))
                                                     for k, (n, h) in conv.out_map.items()))]))])
-    version = 1.1 if conv.version_1_1 else 1   # 1.0 models stay 1.0
-    desc = OrderedDict([("format", "seqrt"), ("version", version), ("name", name or _ident(graph_name, "model")),
+    version = 1.2 if conv.int8_rule else 1.1 if conv.version_1_1 else 1   # 1.0 models stay 1.0
+    desc = OrderedDict([("format", "seqrt"), ("version", version)] +
+                       ([("int8_rule", conv.int8_rule)] if conv.int8_rule else []) +
+                       [("name", name or _ident(graph_name, "model")),
                         ("batch_first", bool(conv.batch_first)), ("weights", os.path.basename(weights_path)),
                         ("inputs", inputs), ("layers", conv.layers), ("outputs", outputs), ("metadata", meta)])
     d = os.path.dirname(os.path.abspath(json_path))
     os.makedirs(d, exist_ok=True)
-    sf.write_safetensors(weights_path, conv.weights, dtype=weights_dtype)
+    if conv.int8_rule:   # format 1.2: int8 codes I8, their scales F32, the rest as asked
+        from ..quantize import write_weights
+        write_weights(weights_path, OrderedDict(
+            (k, ("I8" if v.dtype == np.int8 else "F32" if k.endswith(".scale") else weights_dtype, v))
+            for k, v in conv.weights.items()))
+    else:
+        sf.write_safetensors(weights_path, conv.weights, dtype=weights_dtype)
     sf.write_description(json_path, desc)
     return Report(json_path, weights_path, conv.in_map, conv.out_map, len(conv.layers), conv.notes)

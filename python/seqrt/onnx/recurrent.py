@@ -23,18 +23,34 @@ class _RecurrentOps:
     def op_RNN(self, node, a):
         return self.recurrent(node, a)
 
-    def recurrent(self, node, a):
-        op = node.op_type
+    def recurrent(self, node, a, quant=False):
+        """An LSTM / GRU / RNN node, or (quant) a com.microsoft
+        DynamicQuantizeLSTM: the same LSTM with int8 W, R and their scales
+        (quantized.py), an int8-dynamic lstm layer."""
+        op = "LSTM" if quant else node.op_type
         kind = op.lower()
         D = 2 if a.get("direction", "forward") == "bidirectional" else 1
         fmt, v11 = rnn_attributes(op, D, a, self.notes, lambda msg: self.err(node, msg))
+        if quant:
+            for k in fmt:
+                if k != "direction":
+                    self.err(node, "attribute %s: PyTorch's quantized LSTM (format 1.2 int8-dynamic) has no %s; "
+                             "only the default gate functions, no clip, no input_forget" % (
+                                 "activations" if k.startswith("activation") else k, k))
+            if self.get(node, 7) is not None:
+                self.err(node, "input 7 (P, peepholes): format 1.2's int8-dynamic lstm has no peepholes "
+                         "(PyTorch's quantized LSTM has none)")
         layout = int(a.get("layout", 0))
         if layout not in (0, 1):
             self.err(node, "layout=%d is not 0 or 1" % layout)
         x = self.value(node, 0, "X", swap_ok=True)
         self.set_bf(node, bool(layout) != x.swap)
-        W = self.const(node, 1, "W")
-        R = self.const(node, 2, "R")
+        if quant:
+            H = int(a["hidden_size"]) if "hidden_size" in a else int(np.shape(self.const(node, 2, "R"))[1])
+            W, R, scales = self.quant_lstm_weights(node, D, H)
+        else:
+            W = self.const(node, 1, "W")
+            R = self.const(node, 2, "R")
         B = self.const(node, 3, "B", optional=True)
         seq = self.get(node, 4)
         h0 = self.get(node, 5)
@@ -52,9 +68,15 @@ class _RecurrentOps:
         if P is not None and P.shape != (D, 3 * H):
             self.err(node, "P %s is not [%d, %d]" % (P.shape, D, 3 * H))
         w = onnx_recurrent_weights(op, W, R, B, P, H)
+        if quant:
+            w = self.quant_lstm_scales(w, scales, D, H)
+            self.int8_layer()
         if v11:
             self.version_1_1 = True
         start, (h0, c0) = self.stack_start(node, [h0, c0], D, layout)
+        if quant and start is not None:
+            self.err(node, "its initial states are slices of a stacked state: seqrt maps a DynamicQuantizeLSTM "
+                     "as one layer of its own (give each node its own initial-state inputs)")
         ins = OrderedDict([("x", x.name)])
         for slot, r in (("h0", h0), ("c0", c0)):
             r = self.whole(r)   # a one-layer stack's state is the whole state
@@ -81,6 +103,14 @@ class _RecurrentOps:
             if isinstance(seq, _C):
                 self.err(node, "a constant sequence_lens: give it as a graph input (seqrt's lengths)")
             ins["lengths"] = self.value(node, 4, "sequence_lens").name
+            if quant:
+                self.notes.append(
+                    "%s '%s': with sequence_lens of unequal lengths ONNX Runtime quantizes a step's h over every "
+                    "batch entry (an entry that ended at the step before included) and the reverse direction's "
+                    "steps aligned at each entry's end; seqrt, as PyTorch, over the entries running at that time "
+                    "step: the outputs then differ by about a quantization step of h, the order of int8's own error "
+                    "(docs/interop.md)"
+                    % (node.op_type, node.name or node.output[0]))
         attrs = OrderedDict([("input_size", int(I)), ("hidden_size", H)])
         if D == 2:
             attrs["bidirectional"] = True
@@ -91,6 +121,8 @@ class _RecurrentOps:
         if op == "GRU":
             attrs["linear_before_reset"] = bool(a.get("linear_before_reset", 0))
         attrs.update(fmt)
+        if quant:
+            attrs["precision"] = "int8-dynamic"
         if start:   # a further layer of a stack (stack.py)
             name, k = self.stack_add(node, start, x, ins, attrs, w, D)
             return [_V(name, ("Y", D, H, layout), name, swap=x.swap)] + self.stack_outputs(name, k, op == "LSTM")
