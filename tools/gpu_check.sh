@@ -30,7 +30,11 @@
 # GPU_CHECK_QUICK=1 (bench --quick: the rehearsal on a 2-core CPU),
 # GPU_CHECK_ENGINES=gemm,step,persistent (an extra step after the four, outside
 # their 6 minutes: seqrt-bench --set deepbench once per recurrent path forced
-# with SEQRT_OPENCL_RECURRENT, 60 s each -> engines-<path>.{json,md}),
+# with SEQRT_OPENCL_RECURRENT, 60 s each -> engines-<path>.{json,md}; an
+# entry PATH:FORM also forces the step kernels' form (SEQRT_OPENCL_STEP_FORM,
+# units or rows), PATH:FORM:WG/LANES/UNITS the rows form's parameters
+# (SEQRT_OPENCL_STEP_ROWS_WG, _LANES, _UNITS; empty fields keep the
+# profile's): step:rows:128/16/2 -> engines-step-rows-128-16-2.{json,md}),
 # GPU_CHECK_STREAMS=1 (also outside the 6 minutes: `seqrt generate --tokens 2000
 # --verbose` on the example char-LM with its state on the device (auto) and with
 # SEQRT_STREAM_STATE=host -> generate-{auto,host}.txt, and seqrt-bench
@@ -137,10 +141,18 @@ run() {
         --backend "$backend" --budget "$budget" --no-ort \
         --json "$report/bench.json" --markdown "$report/bench.md"
     local engine
+    local path form shape name wg lanes units
     for engine in $(echo "${GPU_CHECK_ENGINES:-}" | tr ',' ' '); do
-        step "engine-$engine" 60 "$report/engines-$engine.txt" env SEQRT_OPENCL_RECURRENT="$engine" \
+        # PATH[:FORM[:WG/LANES/UNITS]]: the recurrent path, the step kernels'
+        # form, the rows form's work-group, lanes and units per group
+        IFS=: read -r path form shape <<<"$engine"
+        IFS=/ read -r wg lanes units <<<"$shape"
+        name=$(echo "$engine" | tr ':/' '--')
+        step "engine-$name" 60 "$report/engines-$name.txt" env SEQRT_OPENCL_RECURRENT="$path" \
+            SEQRT_OPENCL_STEP_FORM="$form" SEQRT_OPENCL_STEP_ROWS_WG="$wg" SEQRT_OPENCL_STEP_ROWS_LANES="$lanes" \
+            SEQRT_OPENCL_STEP_ROWS_UNITS="$units" \
             "$base/bin/seqrt-bench" --set deepbench "${quick[@]}" --backend "$backend" --budget 0.1 \
-            --no-baselines --no-ort --json "$report/engines-$engine.json" --markdown "$report/engines-$engine.md"
+            --no-baselines --no-ort --json "$report/engines-$name.json" --markdown "$report/engines-$name.md"
     done
     if [ "${GPU_CHECK_STREAMS:-0}" = 1 ]; then
         local where
@@ -160,5 +172,5 @@ run() {
 case "$cmd" in
     pack) pack "$@" ;;
     run) run "$@" ;;
-    *) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; [ "$cmd" = -h ] || [ "$cmd" = --help ] ;;
+    *) awk 'NR > 1 && !/^#/ {exit} NR > 1' "$0" | sed 's/^# \{0,1\}//'; [ "$cmd" = -h ] || [ "$cmd" = --help ] ;;
 esac

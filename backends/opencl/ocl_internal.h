@@ -88,7 +88,19 @@ typedef struct ocl_profile {
     bool onednn;              /* Intel GPUs: recurrent layers and GEMMs through oneDNN */
     const ocl_clblast_override *clblast;
     int nclblast;
+    /* the step path (ocl_step.c): auto runs it for B <= step_max_batch (0:
+     * never; at most 8, the kernels' register block), in the form
+     * step_form: OCL_STEP_UNITS (a work-item per `vec` units, a serial loop
+     * over K: CPUs) or OCL_STEP_ROWS (a work-group per rows_units units with
+     * all their gates, K split over rows_lanes work-items per row, work-groups
+     * of rows_wg: GPUs; kernels/step_rows.cl) */
+    int step_max_batch;
+    int step_form;
+    int rows_wg, rows_lanes, rows_units;
 } ocl_profile;
+
+/* The forms of the step kernels (ocl_profile.step_form). */
+enum { OCL_STEP_UNITS = 0, OCL_STEP_ROWS = 1 };
 
 typedef struct ocl_profile_entry {
     const char *vendor;       /* "amd", "intel", "nvidia", "generic" */

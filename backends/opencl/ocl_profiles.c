@@ -49,47 +49,60 @@ static const ocl_clblast_override g_cpu_clblast[] = {
 
 /* ------------------------------------------------------------ the table */
 
+/* The step path (kernels/step.cl, step_rows.c): auto runs it for B <= 8,
+ * CPUs in the units form (measured on PoCL: 6-8x the gemm path at B=1,
+ * docs/opencl.md), GPUs in the rows form: on an H200 the units form ran a
+ * B=1 H=512 LSTM step in 124 us against the gemm path's 36.8 (a few warps
+ * on 132 SMs); the rows form's work-group of 256, 32 lanes per row (one
+ * float4 each: 512 contiguous bytes per row and pass) and 2 units per group
+ * (8 LSTM rows: one row per slot, 256 groups at H=512) are design values
+ * from warp and wavefront widths until a GPU run retunes them
+ * (SEQRT_OPENCL_STEP_ROWS_WG, _LANES, _UNITS). */
+#define STEP_UNITS 8, OCL_STEP_UNITS, 64, 8, 2
+#define STEP_ROWS(wg, lanes, units) 8, OCL_STEP_ROWS, wg, lanes, units
+
 /*  wg, reduce_wg, vec, softmax_wg_min, subgroups,
- *  persistent: max_batch, max_hidden, local_kib, wg,  onednn, clblast overrides */
+ *  persistent: max_batch, max_hidden, local_kib, wg,  onednn, clblast overrides,
+ *  step: max_batch, form, rows wg, rows lanes, rows units */
 const ocl_profile_entry ocl_profile_table[] = {
     /* ---- generic: PoCL and other CPU runtimes, unknown GPUs */
-    {"generic", "default", "default", {64, 64, 4, 2048, false, 8, 64, 32, 64, false, NULL, 0}},
-    {"generic", "gpu", "default", {128, 128, 4, 1024, false, 8, 64, 32, 128, false, NULL, 0}},
+    {"generic", "default", "default", {64, 64, 4, 2048, false, 8, 64, 32, 64, false, NULL, 0, STEP_UNITS}},
+    {"generic", "gpu", "default", {128, 128, 4, 1024, false, 8, 64, 32, 128, false, NULL, 0, STEP_ROWS(256, 32, 2)}},
     /* CPU: local memory is ordinary memory, work-groups are loops. The
      * step kernels beat the persistent kernel on PoCL at every shape
      * measured (LSTM T=100: B=1 H=128 1.6x, B=4 H=64 1.5x, B=4 H=128 2.4x,
      * B=8 H=64 1.9x; docs/opencl.md), so auto never picks it here
      * (max_batch 0; SEQRT_OPENCL_RECURRENT=persistent still runs it). */
     {"generic", "cpu", "default",
-     {64, 64, 8, 4096, false, 0, 128, 512, 64, false, g_cpu_clblast, N_OF(g_cpu_clblast)}},
+     {64, 64, 8, 4096, false, 0, 128, 512, 64, false, g_cpu_clblast, N_OF(g_cpu_clblast), STEP_UNITS}},
 
     /* ---- AMD: wavefronts of 64 (GCN/CDNA) or 32 (RDNA), 64 KiB LDS */
     {"amd", "default", "default",
-     {256, 256, 4, 1024, false, 16, 128, 64, 256, false, NULL, 0}},
+     {256, 256, 4, 1024, false, 16, 128, 64, 256, false, NULL, 0, STEP_ROWS(256, 32, 2)}},
     {"amd", "gfx90a", "default",
-     {256, 256, 4, 1024, false, 32, 128, 64, 256, false, NULL, 0}},
+     {256, 256, 4, 1024, false, 32, 128, 64, 256, false, NULL, 0, STEP_ROWS(256, 32, 2)}},
     {"amd", "gfx1030", "default",
-     {128, 128, 4, 1024, false, 16, 128, 64, 128, false, NULL, 0}},
+     {128, 128, 4, 1024, false, 16, 128, 64, 128, false, NULL, 0, STEP_ROWS(256, 32, 2)}},
 
     /* ---- Intel GPUs: SIMD8-32, 64 KiB SLM; subgroups; oneDNN route */
     {"intel", "default", "default",
-     {128, 128, 4, 1024, true, 8, 64, 64, 128, true, NULL, 0}},
+     {128, 128, 4, 1024, true, 8, 64, 64, 128, true, NULL, 0, STEP_ROWS(128, 16, 2)}},
     {"intel", "Gen9", "default",
-     {128, 128, 4, 1024, true, 8, 64, 64, 128, true, NULL, 0}},
+     {128, 128, 4, 1024, true, 8, 64, 64, 128, true, NULL, 0, STEP_ROWS(128, 16, 2)}},
     {"intel", "Xe-HPG", "default",
-     {256, 256, 4, 1024, true, 16, 128, 64, 256, true, NULL, 0}},
+     {256, 256, 4, 1024, true, 16, 128, 64, 256, true, NULL, 0, STEP_ROWS(128, 16, 2)}},
     {"intel", "Xe-HPC", "default",
-     {256, 256, 4, 1024, true, 32, 128, 128, 256, true, NULL, 0}},
+     {256, 256, 4, 1024, true, 32, 128, 128, 256, true, NULL, 0, STEP_ROWS(128, 16, 2)}},
 
     /* ---- NVIDIA: warps of 32, 48 KiB of local memory per work-group */
     {"nvidia", "default", "default",
-     {128, 256, 4, 1024, false, 32, 96, 48, 256, false, NULL, 0}},
+     {128, 256, 4, 1024, false, 32, 96, 48, 256, false, NULL, 0, STEP_ROWS(256, 32, 2)}},
     {"nvidia", "SM8.0", "default",
-     {256, 256, 4, 1024, false, 64, 96, 48, 256, false, NULL, 0}},
+     {256, 256, 4, 1024, false, 64, 96, 48, 256, false, NULL, 0, STEP_ROWS(256, 32, 2)}},
     {"nvidia", "SM8.6", "default",
-     {128, 256, 4, 1024, false, 32, 96, 48, 256, false, NULL, 0}},
+     {128, 256, 4, 1024, false, 32, 96, 48, 256, false, NULL, 0, STEP_ROWS(256, 32, 2)}},
     {"nvidia", "SM8.9", "default",
-     {128, 256, 4, 1024, false, 32, 96, 48, 256, false, NULL, 0}},
+     {128, 256, 4, 1024, false, 32, 96, 48, 256, false, NULL, 0, STEP_ROWS(256, 32, 2)}},
 };
 const int ocl_profile_table_size = N_OF(ocl_profile_table);
 
@@ -162,6 +175,15 @@ seqrt_status ocl_choose_profile(const ocl_desc *d, const char *forced, ocl_choic
     if ((size_t)p->persistent_wg > maxwg) p->persistent_wg = pow2_floor(maxwg);
     if (p->persistent_wg < 1) p->persistent_wg = 1;
     if (p->vec != 1 && p->vec != 2 && p->vec != 4 && p->vec != 8) p->vec = 1;
+    if (p->step_max_batch < 0) p->step_max_batch = 0;
+    if (p->step_max_batch > 8) p->step_max_batch = 8;
+    if (p->rows_wg < 1) p->rows_wg = 1;
+    if ((size_t)p->rows_wg > maxwg) p->rows_wg = pow2_floor(maxwg);
+    p->rows_wg = pow2_floor((size_t)p->rows_wg);
+    if (p->rows_lanes < 1) p->rows_lanes = 1;
+    if (p->rows_lanes > p->rows_wg) p->rows_lanes = p->rows_wg;
+    p->rows_lanes = pow2_floor((size_t)p->rows_lanes);
+    if (p->rows_units < 1) p->rows_units = 1;
     bool wanted_subgroups = p->subgroups;
     p->subgroups = p->subgroups && d->has_subgroups;
     if (d->local_mem && (cl_ulong)p->persistent_local_kib * 1024 > d->local_mem)

@@ -5,7 +5,9 @@
  *   1. persistent kernel when the batch, hidden size and local memory are
  *      within the profile's persistent bounds AND the kernel fits the device
  *      (below);
- *   2. else the fused step kernel (ocl_step.c) when B <= OCL_STEP_MAX_BATCH;
+ *   2. else the fused step kernel (ocl_step.c, in the form of the profile:
+ *      units on CPUs, rows on GPUs; ocl_step_form.c) when B <= the
+ *      profile's step_max_batch (8 in every row but 0 is "never");
  *   3. else the gemm path (a CLBlast GEMM + a cell kernel per step: one GEMM
  *      over the whole batch wins at larger batches).
  * SEQRT_OPENCL_RECURRENT=gemm|step|persistent forces a path (tests run the
@@ -27,9 +29,6 @@
 
 #include "ocl_recurrent.h"
 
-/* The step kernels keep this many entries' accumulators in registers
- * (SQ_STEP_NB of kernels/step.cl). */
-enum { OCL_STEP_MAX_BATCH = 8 };
 
 seqrt_status ocl_rec_mode_get(ocl_rec_mode *out)
 {
@@ -88,7 +87,8 @@ ocl_rec_path ocl_rec_choose(ocl_session *s, const ocl_rec *r, ocl_rec_mode mode,
         return OCL_PATH_GEMM;
     }
     if (mode == OCL_MODE_STEP) {
-        snprintf(why, n, "step kernel (SEQRT_OPENCL_RECURRENT=step)");
+        snprintf(why, n, "step kernel, %s form (SEQRT_OPENCL_RECURRENT=step%s)", ocl_step_form_name(r->step.form),
+                 r->step.forced ? ", SEQRT_OPENCL_STEP_FORM" : "");
         return OCL_PATH_STEP;
     }
     if (mode == OCL_MODE_PERSISTENT) {
@@ -115,10 +115,14 @@ ocl_rec_path ocl_rec_choose(ocl_session *s, const ocl_rec *r, ocl_rec_mode mode,
                  "(here batch %lld, hidden %lld, %zu bytes)",
                  s->dev->choice.name, p->persistent_max_batch, p->persistent_max_hidden, p->persistent_local_kib,
                  (long long)B, (long long)r->H, local);
-    if (B <= OCL_STEP_MAX_BATCH) {
-        snprintf(why, n, "step kernel: batch %lld <= %d; %s", (long long)B, (int)OCL_STEP_MAX_BATCH, fit);
+    const int smax = p->step_max_batch;
+    if (B <= smax) {
+        snprintf(why, n, "step kernel (%s form%s): batch %lld <= %d (profile %s); %s",
+                 ocl_step_form_name(r->step.form), r->step.forced ? ", SEQRT_OPENCL_STEP_FORM" : "", (long long)B,
+                 smax, s->dev->choice.name, fit);
         return OCL_PATH_STEP;
     }
-    snprintf(why, n, "gemm path: batch %lld > %d; %s", (long long)B, (int)OCL_STEP_MAX_BATCH, fit);
+    snprintf(why, n, "gemm path: batch %lld > %d (profile %s's step bound); %s", (long long)B, smax,
+             s->dev->choice.name, fit);
     return OCL_PATH_GEMM;
 }

@@ -100,6 +100,7 @@ seqrt_status ocl_rec_prepare(void *session, const sq_layer *L, void **state)
                (L->a.direction == SQ_DIR_REVERSE ? OCL_RF_REV0 : 0) | (lstm && L->a.input_forget ? OCL_RF_IFORGET : 0) |
                (ocl_step_packed(s) ? OCL_RF_PACKED : 0);
     *state = r;
+    if ((st = ocl_step_form_get(s, &r->step))) return st;
     if ((r->flags & OCL_RF_GATES) && (st = upload_gates(s, L, r->D, &r->gates))) return st;
     r->layers = sq_calloc((size_t)r->nl, sizeof *r->layers);
     if (!r->layers) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
@@ -185,7 +186,7 @@ seqrt_status ocl_rec_execute(ocl_session *s, const sq_op_args *a, ocl_rec *r, oc
     if ((st = ocl_rec_mode_get(&mode))) return st;
     char why[640];
     ocl_rec_path path = ocl_rec_choose(s, r, mode, B, why, sizeof why);
-    if (path == OCL_PATH_STEP && !r->layers[0].wt) {
+    if (path == OCL_PATH_STEP && !ocl_step_ready(r)) {
         /* prepared under SEQRT_OPENCL_RECURRENT=gemm, run under another */
         path = OCL_PATH_GEMM;
         snprintf(why, sizeof why, "gemm path: the session was created with SEQRT_OPENCL_RECURRENT=gemm");
@@ -204,10 +205,12 @@ seqrt_status ocl_rec_execute(ocl_session *s, const sq_op_args *a, ocl_rec *r, oc
         if (hl && (st = ocl_zero(s, c.y, 0, (size_t)(rows * F)))) return st;
         st = h0 ? ocl_copy(s, h0, (size_t)k * state_h, r->h.mem, 0, state_h) : ocl_zero(s, r->h.mem, 0, state_h);
         if (st) return st;
-        /* gemm path, projected, lengths: the projection GEMM reads every
-         * row of htmp, also those of entries that have not run (yet): give
-         * them defined values (their results are never stored) */
-        if (path == OCL_PATH_GEMM && (r->flags & OCL_RF_PROJ) && hl &&
+        /* gemm and step paths, projected, lengths: the projection (a GEMM,
+         * or the step kernels' W_hr product, which the rows form sums in
+         * local memory) reads every row of htmp, also those of entries that
+         * have not run (yet): give them defined values (their results are
+         * never stored) */
+        if (path != OCL_PATH_PERSISTENT && (r->flags & OCL_RF_PROJ) && hl &&
             (st = ocl_zero(s, r->htmp.mem, 0, state_c)))
             return st;
         if (L->op == SQ_OP_LSTM) {

@@ -50,8 +50,17 @@ typedef struct ocl_rec_layer {
     } bound[2];        /* the arguments last set on each */
 } ocl_rec_layer;
 
+/* The step kernels' form and the rows form's parameters (ocl_step_form.c),
+ * fixed at session creation. */
+typedef struct ocl_step_cfg {
+    int form;               /* OCL_STEP_UNITS or OCL_STEP_ROWS */
+    int wg, lanes, units;   /* rows form: work-group, work-items per row, units per group */
+    bool forced;            /* by SEQRT_OPENCL_STEP_FORM */
+} ocl_step_cfg;
+
 typedef struct ocl_rec {
     int nl, D, G, op; /* op: 0 lstm, 1 gru, 2 rnn (persistent.cl) */
+    ocl_step_cfg step;
     int64_t H, Ho;
     int flags; /* OCL_RF_* shared by every layer */
     cl_mem gates; /* [D, OCL_GT_STRIDE] with OCL_RF_GATES, else NULL */
@@ -111,5 +120,22 @@ void ocl_step_release(ocl_rec_layer *w);
  * the GPU layout, so CI runs both). */
 bool ocl_step_packed(const ocl_session *s);
 seqrt_status ocl_step_run(const ocl_rec_run *c, int steps);
+/* Whether the layers' step kernels were made (not under
+ * SEQRT_OPENCL_RECURRENT=gemm). */
+bool ocl_step_ready(const ocl_rec *r);
+
+/* The step kernels' forms (ocl_step_form.c): the profile's, or forced by
+ * SEQRT_OPENCL_STEP_FORM, with the rows form's parameters (env overrides
+ * SEQRT_OPENCL_STEP_ROWS_WG, _LANES, _UNITS); bad values are errors. */
+seqrt_status ocl_step_form_get(const ocl_session *s, ocl_step_cfg *out);
+const char *ocl_step_form_name(int form); /* "units", "rows" */
+/* The rows form's launch of kernel i of a layer (kmax: its
+ * CL_KERNEL_WORK_GROUP_SIZE): work-group, lanes, units per group, groups
+ * and the two __local arguments' bytes. */
+typedef struct ocl_rows_shape_t {
+    size_t wg, groups, scr_bytes, acc_bytes;
+    int lanes, U;
+} ocl_rows_shape_t;
+void ocl_rows_shape(const ocl_session *s, const ocl_rec *r, int i, size_t kmax, ocl_rows_shape_t *out);
 
 #endif /* OCL_RECURRENT_H */

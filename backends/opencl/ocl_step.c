@@ -21,18 +21,20 @@
 
 enum { STEP_ARG_S = 22 }; /* the step index, the last argument of SQ_STEP_ARGS */
 
-/* The kernels of each op: [0] runs first when there are two. */
+/* The kernels of each op in the layer's form: [0] runs first when there
+ * are two. */
 static void kernel_names(const ocl_rec *r, const char *names[2])
 {
+    const bool rows = r->step.form == OCL_STEP_ROWS;
     names[0] = names[1] = NULL;
     if (r->op == 0) {
-        names[0] = "sq_lstm_step";
-        if (r->flags & OCL_RF_PROJ) names[1] = "sq_lstm_proj_step";
+        names[0] = rows ? "sq_lstm_rows" : "sq_lstm_step";
+        if (r->flags & OCL_RF_PROJ) names[1] = rows ? "sq_lstm_proj_rows" : "sq_lstm_proj_step";
     } else if (r->op == 1) {
-        if (!(r->flags & OCL_RF_LBR)) names[0] = "sq_gru_reset_step";
-        names[1] = "sq_gru_step";
+        if (!(r->flags & OCL_RF_LBR)) names[0] = rows ? "sq_gru_reset_rows" : "sq_gru_reset_step";
+        names[1] = rows ? "sq_gru_rows" : "sq_gru_step";
     } else {
-        names[0] = "sq_rnn_step";
+        names[0] = rows ? "sq_rnn_rows" : "sq_rnn_step";
     }
 }
 
@@ -87,9 +89,14 @@ seqrt_status ocl_step_prepare(ocl_session *s, const sq_layer *L, ocl_rec *r, int
     ocl_rec_layer *w = &r->layers[k];
     const size_t H = (size_t)r->H, Ho = (size_t)r->Ho;
     const bool packed = (r->flags & OCL_RF_PACKED) != 0;
-    seqrt_status st = upload_t(s, L, k, SQ_RW_HH, (size_t)r->G, H, Ho, pad_of(s, r->H), packed, &w->wt);
-    if (!st && (r->flags & OCL_RF_PROJ))
-        st = upload_t(s, L, k, SQ_RW_HR, 1, Ho, H, pad_of(s, r->Ho), packed, &w->wrt);
+    seqrt_status st = SEQRT_OK;
+    /* the units form reads transposed copies; the rows form the row-major
+     * W_hh and W_hr the gemm path uploaded */
+    if (r->step.form == OCL_STEP_UNITS) {
+        st = upload_t(s, L, k, SQ_RW_HH, (size_t)r->G, H, Ho, pad_of(s, r->H), packed, &w->wt);
+        if (!st && (r->flags & OCL_RF_PROJ))
+            st = upload_t(s, L, k, SQ_RW_HR, 1, Ho, H, pad_of(s, r->Ho), packed, &w->wrt);
+    }
     if (st) return st;
     const char *names[2];
     kernel_names(r, names);
@@ -108,6 +115,8 @@ seqrt_status ocl_step_prepare(ocl_session *s, const sq_layer *L, ocl_rec *r, int
     }
     return SEQRT_OK;
 }
+
+bool ocl_step_ready(const ocl_rec *r) { return r->nl > 0 && (r->layers[0].ks[0] || r->layers[0].ks[1]); }
 
 void ocl_step_release(ocl_rec_layer *w)
 {
@@ -128,8 +137,9 @@ static seqrt_status bind(const ocl_rec_run *c, ocl_rec_layer *w, int i)
     ocl_session *s = c->s;
     struct ocl_step_bound now;
     memset(&now, 0, sizeof now);
-    cl_mem m[13] = {r->xg.mem, w->wt,       w->wrt,    w->b_ih,   w->b_hh, w->peep, r->gates,
-                    c->lens,   r->h.mem,    r->hp.mem, r->c.mem,  r->htmp.mem, c->y};
+    const bool rows = r->step.form == OCL_STEP_ROWS;
+    cl_mem m[13] = {r->xg.mem, rows ? w->w_hh : w->wt, rows ? w->w_hr : w->wrt, w->b_ih, w->b_hh, w->peep,
+                    r->gates,  c->lens,  r->h.mem,  r->hp.mem, r->c.mem, r->htmp.mem, c->y};
     for (int j = 0; j < 13; j++) now.m[j] = m[j] ? m[j] : s->dummy;
     const cl_int v[9] = {c->has_len, c->T, c->B, (cl_int)r->H, (cl_int)r->Ho, r->D, c->bf, r->flags,
                          c->L->a.nonlinearity};
@@ -161,6 +171,22 @@ static size_t pick_wg(const ocl_session *s, size_t items, size_t kmax)
     return wg;
 }
 
+/* The rows form's extra arguments (after the step index): the two
+ * __local buffers, U and lanes; its launch shape in *global, *wg. */
+static seqrt_status bind_rows(const ocl_rec_run *c, ocl_rec_layer *w, int i, size_t *global, size_t *wg)
+{
+    ocl_rows_shape_t sh;
+    ocl_rows_shape(c->s, c->r, i, w->ks_wg[i], &sh);
+    const cl_int U = sh.U, lanes = sh.lanes;
+    OCL_CL(clSetKernelArg(w->ks[i], STEP_ARG_S + 1, sh.scr_bytes, NULL), "clSetKernelArg(rows kernel, scr)");
+    OCL_CL(clSetKernelArg(w->ks[i], STEP_ARG_S + 2, sh.acc_bytes, NULL), "clSetKernelArg(rows kernel, acc)");
+    OCL_CL(clSetKernelArg(w->ks[i], STEP_ARG_S + 3, sizeof U, &U), "clSetKernelArg(rows kernel, U)");
+    OCL_CL(clSetKernelArg(w->ks[i], STEP_ARG_S + 4, sizeof lanes, &lanes), "clSetKernelArg(rows kernel, lanes)");
+    *wg = sh.wg;
+    *global = sh.groups * sh.wg;
+    return SEQRT_OK;
+}
+
 seqrt_status ocl_step_run(const ocl_rec_run *c, int steps)
 {
     ocl_session *s = c->s;
@@ -173,6 +199,10 @@ seqrt_status ocl_step_run(const ocl_rec_run *c, int steps)
     for (int i = 0; i < 2; i++) {
         if (!w->ks[i]) continue;
         if ((st = bind(c, w, i))) return st;
+        if (r->step.form == OCL_STEP_ROWS) {
+            if ((st = bind_rows(c, w, i, &global[i], &wg[i]))) return st;
+            continue;
+        }
         wg[i] = pick_wg(s, items[i], w->ks_wg[i]);
         global[i] = (items[i] + wg[i] - 1) / wg[i] * wg[i];
     }

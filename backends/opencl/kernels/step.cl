@@ -2,7 +2,11 @@
  * The fused step kernels (the "step" recurrent path, ocl_step.c): one
  * launch per time step does h W_hh^T and the cell, with no GEMM call in the
  * step loop (the input projection xg of every step stays the layer's one
- * GEMM before it). A work-item owns one hidden unit j of one direction d,
+ * GEMM before it). Two forms share the per-unit functions sq_*_apply below
+ * (pre-activations, cell, stores): the units form here (CPUs) and the rows
+ * form of step_rows.cl (GPUs; ocl_step_form.c chooses).
+ *
+ * Units form: a work-item owns one hidden unit j of one direction d,
  * for every batch entry: work-groups split the units, so a batch-1 step
  * spreads over every compute unit. The recurrent weights were transposed at
  * session creation, wt = W_hh^T, each gate's units padded with zeros to
@@ -136,48 +140,130 @@ inline bool sq_step_units(int i, int W, int D, int *d, int *j0)
     return true;
 }
 
+/* The arguments of SQ_STEP_ARGS, to hand them on to the per-unit
+ * functions below (shared by both forms of the step kernels). */
+#define SQ_STEP_PASS xg, wt, wr, b_ih, b_hh, peep, gates, lens, has_len, ha, hb, c, tmp, y, T, B, H, Ho, D, bf, flags, act, s
+
+/* h of step s (read) and of step s + 1 (written) of direction d. */
+#define SQ_STEP_SRC(W) (((s & 1) ? hb : ha) + (long)d * B * (W))
+#define SQ_STEP_DST(W) (((s & 1) ? ha : hb) + (long)d * B * (W))
+
+/* What one unit of one entry does with the recurrent parts of its gates
+ * (r*: h W_hh^T of each gate, without biases), for both forms of the step
+ * kernels: the pre-activations, the cell (recurrent.cl's sq_lstm_unit,
+ * sq_gru_unit, the gate functions of gates.cl) and the stores. An entry
+ * whose sequence has ended copies its h across and writes nothing. */
+
+/* LSTM unit j of entry b, direction d: c, and h (or o * h(c) into tmp when
+ * projected). */
+inline void sq_lstm_apply(SQ_STEP_ARGS, int d, int b, int j, float ri, float rf, float rg, float ro)
+{
+    const int G = 4 * H, db = d * B + b, bias = flags & SQ_F_BIAS, proj = flags & SQ_F_PROJ;
+    const int row = sq_step_row(d, b, s, T, B, bf, lens, has_len, flags);
+    if (row < 0) {
+        if (!proj) SQ_STEP_DST(Ho)[b * Ho + j] = SQ_STEP_SRC(Ho)[b * Ho + j];
+        return;
+    }
+    __global const float *gx = xg + (long)row * D * G + d * G, *bi = b_ih + d * G, *bh = b_hh + d * G;
+    float ct;
+    const float ht = sq_lstm_unit(sq_step_pre(gx, ri, bi, bh, bias, j), sq_step_pre(gx, rf, bi, bh, bias, H + j),
+                                  sq_step_pre(gx, rg, bi, bh, bias, 2 * H + j),
+                                  sq_step_pre(gx, ro, bi, bh, bias, 3 * H + j), c[db * H + j], peep + d * 3 * H, H, j,
+                                  gates + d * SQ_GT_STRIDE, flags, &ct);
+    c[db * H + j] = ct;
+    if (proj) {
+        tmp[db * H + j] = ht;
+    } else {
+        SQ_STEP_DST(Ho)[b * Ho + j] = ht;
+        y[(long)row * D * Ho + d * Ho + j] = ht;
+    }
+}
+
+/* Projected LSTM, output q: h = (W_hr tmp)[q] = v. */
+inline void sq_proj_apply(SQ_STEP_ARGS, int d, int b, int q, float v)
+{
+    const int row = sq_step_row(d, b, s, T, B, bf, lens, has_len, flags);
+    SQ_STEP_DST(Ho)[b * Ho + q] = row < 0 ? SQ_STEP_SRC(Ho)[b * Ho + q] : v;
+    if (row >= 0) y[(long)row * D * Ho + d * Ho + q] = v;
+}
+
+/* GRU without linear_before_reset: tmp = r * h (0 for an ended entry). */
+inline void sq_gru_reset_apply(SQ_STEP_ARGS, int d, int b, int j, float rr)
+{
+    const int G = 3 * H;
+    const int row = sq_step_row(d, b, s, T, B, bf, lens, has_len, flags);
+    float rh = 0.0f;
+    if (row >= 0) {
+        const float ar = sq_step_pre(xg + (long)row * D * G + d * G, rr, b_ih + d * G, b_hh + d * G,
+                                     flags & SQ_F_BIAS, j);
+        rh = sq_gate(flags & SQ_F_GATES, gates + d * SQ_GT_STRIDE, 0, ar, SQ_ACT_SIGMOID) * SQ_STEP_SRC(H)[b * H + j];
+    }
+    tmp[(d * B + b) * H + j] = rh;
+}
+
+/* GRU: z, n (rn: W_hn h with linear_before_reset, else W_hn (r * h)) and
+ * h' = (1 - z) n + z h; rr is read with linear_before_reset only. */
+inline void sq_gru_apply(SQ_STEP_ARGS, int d, int b, int j, float rr, float rz, float rn)
+{
+    const int G = 3 * H, bias = flags & SQ_F_BIAS;
+    const int row = sq_step_row(d, b, s, T, B, bf, lens, has_len, flags);
+    const float hprev = SQ_STEP_SRC(H)[b * H + j];
+    if (row < 0) {
+        SQ_STEP_DST(H)[b * H + j] = hprev;
+        return;
+    }
+    __global const float *gx = xg + (long)row * D * G + d * G, *bi = b_ih + d * G, *bh = b_hh + d * G;
+    const float r = (flags & SQ_F_LBR) ? sq_step_pre(gx, rr, bi, bh, bias, j) : 0.0f;
+    const float z = sq_step_pre(gx, rz, bi, bh, bias, H + j);
+    float xn = gx[2 * H + j], hn = rn;
+    if (bias) {
+        xn += bi[2 * H + j];
+        hn += bh[2 * H + j];
+    }
+    const float hv = sq_gru_unit(r, z, xn, hn, hprev, gates + d * SQ_GT_STRIDE, flags);
+    SQ_STEP_DST(H)[b * H + j] = hv;
+    y[(long)row * D * H + d * H + j] = hv;
+}
+
+/* Elman RNN: h' = f(xg + h W_hh^T + biases), f the table's or `act`. */
+inline void sq_rnn_apply(SQ_STEP_ARGS, int d, int b, int j, float rec)
+{
+    const int row = sq_step_row(d, b, s, T, B, bf, lens, has_len, flags);
+    if (row < 0) {
+        SQ_STEP_DST(H)[b * H + j] = SQ_STEP_SRC(H)[b * H + j];
+        return;
+    }
+    const float a =
+        sq_step_pre(xg + (long)row * D * H + d * H, rec, b_ih + d * H, b_hh + d * H, flags & SQ_F_BIAS, j);
+    const float hv = (flags & SQ_F_GATES) ? sq_gate_tab(gates + d * SQ_GT_STRIDE, 0, a, 1) : sq_act(act, a);
+    SQ_STEP_DST(H)[b * H + j] = hv;
+    y[(long)row * D * H + d * H + j] = hv;
+}
+
+/* ---- the units form: a work-item per SQ_VEC units, a serial loop over K */
+
 #define SQ_NBV (SQ_STEP_NB * SQ_VEC)
 
+/* For each block of SQ_STEP_NB entries: the recurrent parts of the gates
+ * (acc[q][e * SQ_VEC + u]), then the unit function for every entry and unit
+ * of the work-item. */
 __kernel void sq_lstm_step(SQ_STEP_ARGS)
 {
     int d, j0;
     if (!sq_step_units(get_global_id(0), H, D, &d, &j0)) return;
-    const int G = 4 * H, bias = flags & SQ_F_BIAS, proj = flags & SQ_F_PROJ;
-    __global const float *src = ((s & 1) ? hb : ha) + (long)d * B * Ho;
-    __global float *dst = ((s & 1) ? ha : hb) + (long)d * B * Ho;
-    __global const float *bi = b_ih + d * G, *bh = b_hh + d * G;
-    __global const float *gt = gates + d * SQ_GT_STRIDE, *p = peep + d * 3 * H;
     for (int b0 = 0; b0 < B; b0 += SQ_STEP_NB) {
         const int n = B - b0 < SQ_STEP_NB ? B - b0 : SQ_STEP_NB;
         float acc[4][SQ_NBV];
         for (int q = 0; q < 4; q++) {
             int ldw;
             __global const float *w = sq_step_w(wt, d, Ho, 4, H, j0, q, flags, &ldw);
-            sq_step_dot(w, ldw, src + (long)b0 * Ho, Ho, Ho, n, acc[q]);
+            sq_step_dot(w, ldw, SQ_STEP_SRC(Ho) + (long)b0 * Ho, Ho, Ho, n, acc[q]);
         }
-        for (int e = 0; e < n; e++) {
-            const int b = b0 + e, db = d * B + b;
-            const int row = sq_step_row(d, b, s, T, B, bf, lens, has_len, flags);
-            __global const float *gx = xg + (long)(row < 0 ? 0 : row) * D * G + d * G;
+        for (int e = 0; e < n; e++)
             for (int u = 0; u < SQ_VEC && j0 + u < H; u++) {
-                const int j = j0 + u;
-                if (row < 0) {
-                    if (!proj) dst[b * Ho + j] = src[b * Ho + j];
-                    continue;
-                }
-                float a[4];
-                for (int q = 0; q < 4; q++) a[q] = sq_step_pre(gx, acc[q][e * SQ_VEC + u], bi, bh, bias, q * H + j);
-                float ct;
-                const float ht = sq_lstm_unit(a[0], a[1], a[2], a[3], c[db * H + j], p, H, j, gt, flags, &ct);
-                c[db * H + j] = ct;
-                if (proj) {
-                    tmp[db * H + j] = ht;
-                } else {
-                    dst[b * Ho + j] = ht;
-                    y[(long)row * D * Ho + d * Ho + j] = ht;
-                }
+                const int x = e * SQ_VEC + u;
+                sq_lstm_apply(SQ_STEP_PASS, d, b0 + e, j0 + u, acc[0][x], acc[1][x], acc[2][x], acc[3][x]);
             }
-        }
     }
 }
 
@@ -186,24 +272,15 @@ __kernel void sq_lstm_proj_step(SQ_STEP_ARGS)
 {
     int d, q0;
     if (!sq_step_units(get_global_id(0), Ho, D, &d, &q0)) return;
-    __global const float *src = ((s & 1) ? hb : ha) + (long)d * B * Ho;
-    __global float *dst = ((s & 1) ? ha : hb) + (long)d * B * Ho;
     for (int b0 = 0; b0 < B; b0 += SQ_STEP_NB) {
         const int n = B - b0 < SQ_STEP_NB ? B - b0 : SQ_STEP_NB;
         float acc[SQ_NBV];
         int ldw;
         __global const float *w = sq_step_w(wr, d, H, 1, Ho, q0, 0, flags, &ldw);
         sq_step_dot(w, ldw, tmp + ((long)d * B + b0) * H, H, H, n, acc);
-        for (int e = 0; e < n; e++) {
-            const int b = b0 + e;
-            const int row = sq_step_row(d, b, s, T, B, bf, lens, has_len, flags);
-            for (int u = 0; u < SQ_VEC && q0 + u < Ho; u++) {
-                const int q = q0 + u;
-                const float v = row < 0 ? src[b * Ho + q] : acc[e * SQ_VEC + u];
-                dst[b * Ho + q] = v;
-                if (row >= 0) y[(long)row * D * Ho + d * Ho + q] = v;
-            }
-        }
+        for (int e = 0; e < n; e++)
+            for (int u = 0; u < SQ_VEC && q0 + u < Ho; u++)
+                sq_proj_apply(SQ_STEP_PASS, d, b0 + e, q0 + u, acc[e * SQ_VEC + u]);
     }
 }
 
@@ -212,30 +289,15 @@ __kernel void sq_gru_reset_step(SQ_STEP_ARGS)
 {
     int d, j0;
     if (!sq_step_units(get_global_id(0), H, D, &d, &j0)) return;
-    const int G = 3 * H;
-    __global const float *src = ((s & 1) ? hb : ha) + (long)d * B * H;
-    __global const float *bi = b_ih + d * G, *bh = b_hh + d * G;
-    __global const float *gt = gates + d * SQ_GT_STRIDE;
     for (int b0 = 0; b0 < B; b0 += SQ_STEP_NB) {
         const int n = B - b0 < SQ_STEP_NB ? B - b0 : SQ_STEP_NB;
         float acc[SQ_NBV];
         int ldw;
         __global const float *w = sq_step_w(wt, d, H, 3, H, j0, 0, flags, &ldw);
-        sq_step_dot(w, ldw, src + (long)b0 * H, H, H, n, acc);
-        for (int e = 0; e < n; e++) {
-            const int b = b0 + e;
-            const int row = sq_step_row(d, b, s, T, B, bf, lens, has_len, flags);
-            for (int u = 0; u < SQ_VEC && j0 + u < H; u++) {
-                const int j = j0 + u;
-                float rh = 0.0f;
-                if (row >= 0) {
-                    const float ar = sq_step_pre(xg + (long)row * D * G + d * G, acc[e * SQ_VEC + u], bi, bh,
-                                                 flags & SQ_F_BIAS, j);
-                    rh = sq_gate(flags & SQ_F_GATES, gt, 0, ar, SQ_ACT_SIGMOID) * src[b * H + j];
-                }
-                tmp[(d * B + b) * H + j] = rh;
-            }
-        }
+        sq_step_dot(w, ldw, SQ_STEP_SRC(H) + (long)b0 * H, H, H, n, acc);
+        for (int e = 0; e < n; e++)
+            for (int u = 0; u < SQ_VEC && j0 + u < H; u++)
+                sq_gru_reset_apply(SQ_STEP_PASS, d, b0 + e, j0 + u, acc[e * SQ_VEC + u]);
     }
 }
 
@@ -245,12 +307,8 @@ __kernel void sq_gru_step(SQ_STEP_ARGS)
 {
     int d, j0;
     if (!sq_step_units(get_global_id(0), H, D, &d, &j0)) return;
-    const int G = 3 * H, bias = flags & SQ_F_BIAS, lbr = flags & SQ_F_LBR;
-    __global const float *src = ((s & 1) ? hb : ha) + (long)d * B * H;
-    __global float *dst = ((s & 1) ? ha : hb) + (long)d * B * H;
-    __global const float *bi = b_ih + d * G, *bh = b_hh + d * G;
-    __global const float *gt = gates + d * SQ_GT_STRIDE;
-    __global const float *nv = lbr ? src : tmp + (long)d * B * H;
+    const int lbr = flags & SQ_F_LBR;
+    __global const float *src = SQ_STEP_SRC(H), *nv = lbr ? src : tmp + (long)d * B * H;
     for (int b0 = 0; b0 < B; b0 += SQ_STEP_NB) {
         const int n = B - b0 < SQ_STEP_NB ? B - b0 : SQ_STEP_NB;
         float ar[SQ_NBV], az[SQ_NBV], an[SQ_NBV];
@@ -258,62 +316,27 @@ __kernel void sq_gru_step(SQ_STEP_ARGS)
         if (lbr) sq_step_dot(sq_step_w(wt, d, H, 3, H, j0, 0, flags, &ldw), ldw, src + (long)b0 * H, H, H, n, ar);
         sq_step_dot(sq_step_w(wt, d, H, 3, H, j0, 1, flags, &ldw), ldw, src + (long)b0 * H, H, H, n, az);
         sq_step_dot(sq_step_w(wt, d, H, 3, H, j0, 2, flags, &ldw), ldw, nv + (long)b0 * H, H, H, n, an);
-        for (int e = 0; e < n; e++) {
-            const int b = b0 + e;
-            const int row = sq_step_row(d, b, s, T, B, bf, lens, has_len, flags);
-            __global const float *gx = xg + (long)(row < 0 ? 0 : row) * D * G + d * G;
+        for (int e = 0; e < n; e++)
             for (int u = 0; u < SQ_VEC && j0 + u < H; u++) {
-                const int j = j0 + u, x = e * SQ_VEC + u;
-                const float hprev = src[b * H + j];
-                if (row < 0) {
-                    dst[b * H + j] = hprev;
-                    continue;
-                }
-                const float r = lbr ? sq_step_pre(gx, ar[x], bi, bh, bias, j) : 0.0f; /* read with lbr only */
-                const float z = sq_step_pre(gx, az[x], bi, bh, bias, H + j);
-                float xn = gx[2 * H + j], hn = an[x];
-                if (bias) {
-                    xn += bi[2 * H + j];
-                    hn += bh[2 * H + j];
-                }
-                const float hv = sq_gru_unit(r, z, xn, hn, hprev, gt, flags);
-                dst[b * H + j] = hv;
-                y[(long)row * D * H + d * H + j] = hv;
+                const int x = e * SQ_VEC + u;
+                sq_gru_apply(SQ_STEP_PASS, d, b0 + e, j0 + u, lbr ? ar[x] : 0.0f, az[x], an[x]);
             }
-        }
     }
 }
 
-/* Elman RNN: h' = f(xg + h W_hh^T + biases), f the table's or `act`. */
+/* Elman RNN. */
 __kernel void sq_rnn_step(SQ_STEP_ARGS)
 {
     int d, j0;
     if (!sq_step_units(get_global_id(0), H, D, &d, &j0)) return;
-    __global const float *src = ((s & 1) ? hb : ha) + (long)d * B * H;
-    __global float *dst = ((s & 1) ? ha : hb) + (long)d * B * H;
-    __global const float *bi = b_ih + d * H, *bh = b_hh + d * H;
-    __global const float *gt = gates + d * SQ_GT_STRIDE;
     for (int b0 = 0; b0 < B; b0 += SQ_STEP_NB) {
         const int n = B - b0 < SQ_STEP_NB ? B - b0 : SQ_STEP_NB;
         float acc[SQ_NBV];
         int ldw;
         __global const float *w = sq_step_w(wt, d, H, 1, H, j0, 0, flags, &ldw);
-        sq_step_dot(w, ldw, src + (long)b0 * H, H, H, n, acc);
-        for (int e = 0; e < n; e++) {
-            const int b = b0 + e;
-            const int row = sq_step_row(d, b, s, T, B, bf, lens, has_len, flags);
-            for (int u = 0; u < SQ_VEC && j0 + u < H; u++) {
-                const int j = j0 + u;
-                if (row < 0) {
-                    dst[b * H + j] = src[b * H + j];
-                    continue;
-                }
-                const float a = sq_step_pre(xg + (long)row * D * H + d * H, acc[e * SQ_VEC + u], bi, bh,
-                                            flags & SQ_F_BIAS, j);
-                const float hv = (flags & SQ_F_GATES) ? sq_gate_tab(gt, 0, a, 1) : sq_act(act, a);
-                dst[b * H + j] = hv;
-                y[(long)row * D * H + d * H + j] = hv;
-            }
-        }
+        sq_step_dot(w, ldw, SQ_STEP_SRC(H) + (long)b0 * H, H, H, n, acc);
+        for (int e = 0; e < n; e++)
+            for (int u = 0; u < SQ_VEC && j0 + u < H; u++)
+                sq_rnn_apply(SQ_STEP_PASS, d, b0 + e, j0 + u, acc[e * SQ_VEC + u]);
     }
 }

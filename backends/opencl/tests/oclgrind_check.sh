@@ -15,7 +15,10 @@ fi
 out=$(mktemp -d "${TMPDIR:-/tmp}/seqrt_oclgrind_XXXXXX") || exit 1
 trap 'rm -rf "$out"' EXIT
 fail=0
-for path in gemm step persistent; do
+# path[:form]: the step kernels in both forms (SEQRT_OPENCL_STEP_FORM)
+for mode in gemm step:units step:rows persistent; do
+    path=${mode%%:*} form=
+    case $mode in *:*) form=${mode#*:} ;; esac
     for case in lstm_peephole_coupled_proj_bidir2_lengths_h0 gru_lbr_false_bidir2_lengths_h0 \
                 gru_bidir2_lengths_h0 rnn_relu_bidir2_lengths_h0; do
         g=$golden/$case
@@ -24,8 +27,8 @@ for path in gemm step persistent; do
             n=$(basename "$f" .npy)
             set -- "$@" --input "${n#input.}=$f"
         done
-        log=$out/$case.$path.log
-        SEQRT_OPENCL_RECURRENT=$path oclgrind --data-races --uninitialized --check-api \
+        log=$out/$case.$path$form.log
+        SEQRT_OPENCL_RECURRENT=$path SEQRT_OPENCL_STEP_FORM=$form oclgrind --data-races --uninitialized --check-api \
             sh -c 'LD_PRELOAD="$0${LD_PRELOAD:+:$LD_PRELOAD}" exec "$@"' "$shim" \
             "$cli" run "$g/model.json" "$@" --backend opencl --output-dir "$out" >"$log" 2>&1
         rc=$?
@@ -33,14 +36,14 @@ for path in gemm step persistent; do
         api=$(grep -c 'OpenCL runtime error' "$log")
         other=$(grep -c 'Kernel: ' "$log")
         if [ "$rc" -ne 0 ] || [ "$ours" -ne 0 ] || [ "$api" -ne 0 ]; then
-            echo "FAIL $case ($path): exit $rc, $ours finding(s) in seqrt's kernels, $api API error(s):"
+            echo "FAIL $case ($mode): exit $rc, $ours finding(s) in seqrt's kernels, $api API error(s):"
             head -60 "$log"
             fail=1
         elif [ "$other" -ne 0 ]; then
-            echo "ok   $case ($path): none in seqrt's kernels; $other in other kernels:"
+            echo "ok   $case ($mode): none in seqrt's kernels; $other in other kernels:"
             grep 'Kernel: ' "$log" | sort | uniq -c
         else
-            echo "ok   $case ($path): no findings"
+            echo "ok   $case ($mode): no findings"
         fi
     done
 done

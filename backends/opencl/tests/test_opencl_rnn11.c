@@ -5,7 +5,8 @@
  * folder) with gate functions other than the op's own (all eleven, with
  * alpha/beta, one list per direction), clip, input_forget and direction
  * "reverse" (with lengths, initial states, stacks, projection, peepholes),
- * each run on the three recurrent paths, gemm, step and persistent
+ * each run on the three recurrent paths, gemm, step (in both of its forms,
+ * units and rows: SEQRT_OPENCL_STEP_FORM) and persistent
  * (SEQRT_OPENCL_RECURRENT) and compared output by output with the
  * conformance suite's rule |x - ref| <= 1e-4 + 1e-3 |ref|.
  */
@@ -168,7 +169,14 @@ static void run_on(const seqrt_model *m, const char *spec, const char *mode, seq
 {
     const seqrt_device *dev = NULL;
     cr_assert_eq(seqrt_device_find(&dev, spec), SEQRT_OK, "%s", seqrt_last_error());
-    if (mode) setenv("SEQRT_OPENCL_RECURRENT", mode, 1);
+    /* "path:form" also forces the step kernels' form (SEQRT_OPENCL_STEP_FORM) */
+    char path[32];
+    snprintf(path, sizeof path, "%s", mode ? mode : "");
+    char *form = strchr(path, ':');
+    if (form) *form++ = '\0';
+    if (mode) setenv("SEQRT_OPENCL_RECURRENT", path, 1);
+    if (form) setenv("SEQRT_OPENCL_STEP_FORM", form, 1);
+    else unsetenv("SEQRT_OPENCL_STEP_FORM");
     seqrt_session *s = NULL;
     cr_assert_eq(seqrt_session_create(&s, m, dev, NULL), SEQRT_OK, "%s: %s", spec, seqrt_last_error());
     cr_assert_eq(seqrt_session_run(s, (const seqrt_tensor *const *)in, nin), SEQRT_OK, "%s: %s", spec,
@@ -210,8 +218,9 @@ static void check(const rcase *c, const char *what)
     float *ref[3], *got[3];
     size_t rc[3], gc[3];
     run_on(m, "reference", NULL, in, nin, ref, rc, nout);
-    const char *modes[] = {"gemm", "step", "persistent"};
-    for (int p = 0; p < 3; p++) {
+    /* the step kernels in both forms: units (CPUs) and rows (GPUs) */
+    const char *modes[] = {"gemm", "step:units", "step:rows", "persistent"};
+    for (int p = 0; p < (int)(sizeof modes / sizeof modes[0]); p++) {
         run_on(m, "opencl", modes[p], in, nin, got, gc, nout);
         for (size_t o = 0; o < nout; o++) {
             cr_assert_eq(gc[o], rc[o]);
@@ -389,6 +398,46 @@ Test(rnn11, unknown_path_refused)
     cr_assert_not_null(strstr(seqrt_last_error(), "SEQRT_OPENCL_RECURRENT='fused'"), "%s", seqrt_last_error());
     cr_assert_not_null(strstr(seqrt_last_error(), "auto, gemm, step, persistent"), "%s", seqrt_last_error());
     unsetenv("SEQRT_OPENCL_RECURRENT");
+    seqrt_model_free(m);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* Bad values of the step kernels' form and of the rows form's parameters
+ * are errors at session creation naming the variable and the value. */
+Test(rnn11, bad_step_form_refused)
+{
+    char dir[] = "/tmp/seqrt_ocl11_XXXXXX", json[600];
+    cr_assert_not_null(mkdtemp(dir));
+    rcase c = {.op = "rnn", .T = 3, .B = 2, .I = 3, .H = 4, .L = 1, .D = 1, .bias = 1, .attrs = ""};
+    write_model(&c, dir, json, sizeof json);
+    seqrt_model *m = NULL;
+    cr_assert_eq(seqrt_model_load(&m, json, NULL), SEQRT_OK, "%s", seqrt_last_error());
+    const seqrt_device *dev = NULL;
+    cr_assert_eq(seqrt_device_find(&dev, "opencl"), SEQRT_OK, "%s", seqrt_last_error());
+    const char *bad[][3] = {{"SEQRT_OPENCL_STEP_FORM", "cols", "auto, units, rows"},
+                            {"SEQRT_OPENCL_STEP_ROWS_WG", "48", "power of two"},
+                            {"SEQRT_OPENCL_STEP_ROWS_LANES", "0", "power of two"},
+                            {"SEQRT_OPENCL_STEP_ROWS_UNITS", "2x", "an integer"}};
+    for (int i = 0; i < 4; i++) {
+        setenv(bad[i][0], bad[i][1], 1);
+        seqrt_session *s = NULL;
+        cr_assert_eq(seqrt_session_create(&s, m, dev, NULL), SEQRT_ERR_INVALID_ARGUMENT, "%s=%s", bad[i][0],
+                     bad[i][1]);
+        char want[96];
+        snprintf(want, sizeof want, "%s='%s'", bad[i][0], bad[i][1]);
+        cr_assert_not_null(strstr(seqrt_last_error(), want), "%s", seqrt_last_error());
+        cr_assert_not_null(strstr(seqrt_last_error(), bad[i][2]), "%s", seqrt_last_error());
+        unsetenv(bad[i][0]);
+    }
+    setenv("SEQRT_OPENCL_STEP_ROWS_WG", "8", 1);
+    setenv("SEQRT_OPENCL_STEP_ROWS_LANES", "16", 1);
+    seqrt_session *s = NULL;
+    cr_assert_eq(seqrt_session_create(&s, m, dev, NULL), SEQRT_ERR_INVALID_ARGUMENT);
+    cr_assert_not_null(strstr(seqrt_last_error(), "lanes (16"), "%s", seqrt_last_error());
+    unsetenv("SEQRT_OPENCL_STEP_ROWS_WG");
+    unsetenv("SEQRT_OPENCL_STEP_ROWS_LANES");
     seqrt_model_free(m);
     char cmd[700];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

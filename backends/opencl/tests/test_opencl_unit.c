@@ -145,6 +145,14 @@ Test(profiles, every_vendor_has_defaults_and_sane_values)
         cr_assert(p->reduce_wg > 0 && (p->reduce_wg & (p->reduce_wg - 1)) == 0, "row %d: reduce_wg", i);
         cr_assert(p->vec == 1 || p->vec == 2 || p->vec == 4 || p->vec == 8, "row %d: vec", i);
         cr_assert(p->persistent_wg > 0 && p->wg >= 0, "row %d: work-group sizes", i);
+        /* the step kernels: units on CPUs and the generic default, rows on GPUs */
+        const bool gpu = strcmp(e->vendor, "generic") || !strcmp(e->arch, "gpu");
+        cr_assert_eq(p->step_form, gpu ? OCL_STEP_ROWS : OCL_STEP_UNITS, "row %d: step form", i);
+        cr_assert(p->step_max_batch >= 0 && p->step_max_batch <= 8, "row %d: step bound", i);
+        cr_assert(p->rows_wg > 0 && (p->rows_wg & (p->rows_wg - 1)) == 0, "row %d: rows_wg", i);
+        cr_assert(p->rows_lanes > 0 && (p->rows_lanes & (p->rows_lanes - 1)) == 0 && p->rows_lanes <= p->rows_wg,
+                  "row %d: rows_lanes", i);
+        cr_assert(p->rows_units > 0, "row %d: rows_units", i);
         for (int k = 0; k < p->nclblast; k++) {
             cr_assert(p->clblast[k].n > 0 && p->clblast[k].n <= OCL_MAX_CLBLAST_PARAMS);
             for (int j = 0; j < p->clblast[k].n; j++) cr_assert(p->clblast[k].names[j] != NULL);
@@ -193,6 +201,8 @@ Test(profiles, fitted_to_the_device)
     cr_assert_leq(c.profile.wg, 64);
     cr_assert_leq(c.profile.reduce_wg, 64);
     cr_assert_leq(c.profile.persistent_wg, 64);
+    cr_assert_leq(c.profile.rows_wg, 64);
+    cr_assert_leq(c.profile.rows_lanes, c.profile.rows_wg);
     cr_assert_eq(c.profile.persistent_local_kib, 16);
     cr_assert(!c.profile.subgroups);
     cr_assert(strstr(c.why, "subgroups off"), "%s", c.why);
