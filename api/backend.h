@@ -30,8 +30,9 @@
  * and the model's format version; 6 = sq_op_impl.unbound_outs; 7 = format
  * 1.2's precisions (sq_layer.precision, sq_weight's forms, seqrt_model's
  * int8_rule, sq_device_iface.precisions); 8 = sq_session_iface's carry
- * slots (carry_init, state_write, state_read). */
-#define SQ_BACKEND_ABI 8
+ * slots (carry_init, state_write, state_read); 9 = its row slots (rows_init,
+ * row_write, row_read, rows_route). */
+#define SQ_BACKEND_ABI 9
 
 typedef struct sq_backend sq_backend;
 
@@ -70,6 +71,29 @@ typedef struct sq_session_iface {
     seqrt_status (*carry_init)(void *impl, int n, const sq_carry_slot *slots);
     seqrt_status (*state_write)(void *impl, int i, const sq_shape *sh, const float *data);
     seqrt_status (*state_read)(void *impl, int i, float *dst, size_t count);
+    /* Optional, the four together (NULL: the stream pool keeps its
+     * streams' states in host memory, api/stream_pool*.c, gathers them into
+     * every run's state inputs and scatters the final states back: for a
+     * device, the group's states to it and back per step).
+     *
+     * rows_init is called once on the session of a stream pool, over the
+     * streaming view (a plain session), with its n carried states; SEQRT_OK:
+     * the session keeps `rows` rows of each state, row r of state i one
+     * batch entry, [L*D, 1, H] (the shape of view input
+     * slots[i].state_input with its batch dim 1), all zeros. row_write sets
+     * row `row` of state i (data NULL: zeros), row_read copies it out.
+     * rows_route, called before each run, says what the run does with
+     * them: batch entry b of every state input is row gather[b] (-1: zeros),
+     * b < kb (the run's batch); after the run entries b < k of every final
+     * state go to rows scatter[b]. That run gets the state inputs, and the
+     * inputs wired to the slots they replace, with data NULL, and the
+     * final states that are not among the model's outputs the pool reads
+     * with data NULL; a run that fails may have written the scatter rows,
+     * never others. */
+    seqrt_status (*rows_init)(void *impl, int n, const sq_carry_slot *slots, size_t rows);
+    seqrt_status (*row_write)(void *impl, int i, size_t row, const float *data);
+    seqrt_status (*row_read)(void *impl, int i, size_t row, float *dst);
+    seqrt_status (*rows_route)(void *impl, int kb, const int64_t *gather, int k, const int64_t *scatter);
 } sq_session_iface;
 
 /* One op's implementation in a backend: the same shape in every backend.

@@ -11,6 +11,7 @@
 #include "backend.h"
 #include "formats.h"
 #include "ops.h"
+#include "session_rows.h"
 #include "shape.h"
 #include "stream.h"
 #include "tensor.h"
@@ -40,6 +41,11 @@ struct seqrt_session {
     int *final_of;                /* per model output: the carried state it is the final value of, or -1 */
     bool *lazy;                   /* per model output: this run leaves it on the device */
     bool *pending;                /* per model output: the last run's value not read from the device yet */
+    /* a stream pool's session with the states in rows (sq_session_hold_rows) */
+    bool rows;
+    bool *row_input;              /* per model input: NULL in a run on rows (a state, or an input it replaces) */
+    bool *row_unread;             /* per model output: a final state never read to the host */
+    int route_kb;                 /* > 0: the run in progress is on rows, at this batch */
 };
 
 static void session_destroy(seqrt_session *s)
@@ -68,6 +74,8 @@ static void session_destroy(seqrt_session *s)
     sq_free(s->final_of);
     sq_free(s->lazy);
     sq_free(s->pending);
+    sq_free(s->row_input);
+    sq_free(s->row_unread);
     sq_stream_free(s->stream);
     sq_model_destroy(s->widened);
     sq_free(s);
@@ -227,11 +235,30 @@ fail:
 
 /* ------------------------------------------------------------ input checks */
 
+/* A state input (or one it replaces) of a run on rows: [L*D, kb, H], its
+ * data in the backend's rows. */
+static void bind_row_input(seqrt_session *s, int i)
+{
+    const sq_value *v = &s->model->values[s->model->inputs[i]];
+    sq_shape *sh = &s->shapes[s->model->inputs[i]];
+    sh->rank = 3;
+    sh->d[0] = v->dims[0], sh->d[1] = s->route_kb, sh->d[2] = v->dims[2];
+    sq_view *iv = &s->in_views[i];
+    iv->dtype = SEQRT_F32;
+    iv->rank = 3;
+    memcpy(iv->d, sh->d, sizeof iv->d);
+    iv->data = NULL;
+}
+
 static seqrt_status bind_input(seqrt_session *s, int i, const seqrt_tensor *t)
 {
     const seqrt_model *m = s->model;
     const sq_value *v = &m->values[m->inputs[i]];
     char want[128], got[128];
+    if (!t && s->route_kb && s->row_input[i]) {
+        bind_row_input(s, i);
+        return SEQRT_OK;
+    }
     if (!t) return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "input '%s' is NULL", v->name);
     bool want_int = v->dtype == SEQRT_I32;
     if (want_int != (t->dtype != SEQRT_F32))
@@ -360,7 +387,7 @@ static seqrt_status prepare_outputs(seqrt_session *s)
         int64_t count;
         if (!sq_dims_count(sh->rank, sh->d, &count))
             return sq_error(SEQRT_ERR_LIMIT, "output '%s' is too large", e->values[e->outputs[o]].name);
-        if (o >= m->noutputs && s->held) { /* a final state the backend keeps */
+        if ((o >= m->noutputs && s->held) || (s->rows && s->row_unread[o])) { /* a final state the backend keeps */
             ov->data = NULL;
             continue;
         }
@@ -419,10 +446,8 @@ seqrt_status seqrt_session_reset(seqrt_session *s)
 
 /* ------------------------------------------------------------ run */
 
-seqrt_status seqrt_session_run(seqrt_session *s, const seqrt_tensor *const *inputs, size_t n)
+static seqrt_status run(seqrt_session *s, const seqrt_tensor *const *inputs, size_t n)
 {
-    sq_clear_error();
-    if (!s || (!inputs && n)) return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "seqrt_session_run: NULL argument");
     const seqrt_model *m = s->model;
     if (n != (size_t)m->ninputs)
         return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "the model takes %d input(s), %zu given", m->ninputs, n);
@@ -442,6 +467,62 @@ seqrt_status seqrt_session_run(seqrt_session *s, const seqrt_tensor *const *inpu
     if (s->stream) sq_stream_carry(s->stream, s->out_views);
     if (s->held) memcpy(s->pending, s->lazy, sizeof *s->pending * (size_t)m->noutputs);
     return SEQRT_OK;
+}
+
+seqrt_status seqrt_session_run(seqrt_session *s, const seqrt_tensor *const *inputs, size_t n)
+{
+    sq_clear_error();
+    if (!s || (!inputs && n)) return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "seqrt_session_run: NULL argument");
+    return run(s, inputs, n);
+}
+
+/* ------------------------------------------------------------ a stream pool's rows (session_rows.h) */
+
+seqrt_status sq_session_hold_rows(seqrt_session *s, int n, const sq_carry_slot *slots, size_t rows, int first_unread)
+{
+    const sq_session_iface *si = s->device->iface->session;
+    bool want;
+    seqrt_status st = hold_asked(&want);
+    if (st) return st;
+    if (!want || !si->rows_init || !si->row_write || !si->row_read || !si->rows_route) return SEQRT_ERR_UNSUPPORTED;
+    const seqrt_model *m = s->model;
+    s->row_input = sq_calloc((size_t)(m->ninputs ? m->ninputs : 1), sizeof *s->row_input);
+    s->row_unread = sq_calloc((size_t)(m->noutputs ? m->noutputs : 1), sizeof *s->row_unread);
+    if (!s->row_input || !s->row_unread) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory creating a stream pool");
+    /* the inputs the view reads from no layer: the h0/c0 its states replace */
+    for (int i = 0; i < m->ninputs; i++) s->row_input[i] = sq_value_unused(m, m->inputs[i]);
+    for (int i = 0; i < n; i++) {
+        s->row_input[slots[i].state_input] = true;
+        if (slots[i].final_output >= first_unread) s->row_unread[slots[i].final_output] = true;
+    }
+    if ((st = si->rows_init(s->impl, n, slots, rows)))
+        return sq_error_prefix(st, "backend '%s' (device %zu)", s->device->backend->name, s->device->index);
+    s->rows = true;
+    return SEQRT_OK;
+}
+
+seqrt_status sq_session_row_write(seqrt_session *s, int i, size_t row, const float *data)
+{
+    seqrt_status st = s->device->iface->session->row_write(s->impl, i, row, data);
+    return st ? sq_error_prefix(st, "backend '%s' (device %zu)", s->device->backend->name, s->device->index) : SEQRT_OK;
+}
+
+seqrt_status sq_session_row_read(seqrt_session *s, int i, size_t row, float *dst)
+{
+    seqrt_status st = s->device->iface->session->row_read(s->impl, i, row, dst);
+    return st ? sq_error_prefix(st, "backend '%s' (device %zu)", s->device->backend->name, s->device->index) : SEQRT_OK;
+}
+
+seqrt_status sq_session_run_rows(seqrt_session *s, const seqrt_tensor *const *inputs, size_t n, int kb,
+                                 const int64_t *gather, int k, const int64_t *scatter)
+{
+    sq_clear_error();
+    seqrt_status st = s->device->iface->session->rows_route(s->impl, kb, gather, k, scatter);
+    if (st) return sq_error_prefix(st, "backend '%s' (device %zu)", s->device->backend->name, s->device->index);
+    s->route_kb = kb;
+    st = run(s, inputs, n);
+    s->route_kb = 0;
+    return st;
 }
 
 /* Output i left on the device by the last run (a final state the backend

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "session_rows.h"
 #include "stream_pool.h"
 #include "tensor.h"
 
@@ -74,6 +75,7 @@ static seqrt_status plan_states(seqrt_stream_pool *p)
 {
     const seqrt_model *v = p->view;
     p->nstates = sq_stream_state_count(p->stream);
+    for (int o = 0; o < p->nout; o++) p->out_state[o] = -1;
     p->st = sq_calloc((size_t)(p->nstates ? p->nstates : 1), sizeof *p->st);
     if (!p->st) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory creating a stream pool");
     for (int i = 0; i < p->nin; i++) p->in_state[i] = -1;
@@ -91,6 +93,7 @@ static seqrt_status plan_states(seqrt_stream_pool *p)
         s->off = off;
         off += (size_t)(s->LD * s->H);
         if (s->user_input >= 0) p->in_state[s->user_input] = k;
+        if (s->final_output < p->nout) p->out_state[s->final_output] = k;
     }
     p->state_floats = off;
     return SEQRT_OK;
@@ -109,7 +112,10 @@ static seqrt_status alloc_streams(seqrt_stream_pool *p)
     p->gcap = sq_calloc(nv, sizeof *p->gcap);
     p->gt = sq_calloc(nv, sizeof *p->gt);
     p->blocks = sq_calloc(2 * cap * (p->state_floats ? p->state_floats : 1), sizeof(float));
-    if (!p->s || !p->gone || !p->order || !p->member || !p->grouped || !p->col || !p->gbuf || !p->gcap || !p->gt || !p->blocks)
+    p->gather = sq_calloc(cap, sizeof *p->gather);
+    p->scatter = sq_calloc(cap, sizeof *p->scatter);
+    if (!p->s || !p->gone || !p->order || !p->member || !p->grouped || !p->col || !p->gbuf || !p->gcap || !p->gt ||
+        !p->blocks || !p->gather || !p->scatter)
         return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory creating a stream pool of capacity %zu", cap);
     size_t nin = (size_t)(p->nin ? p->nin : 1), nout = (size_t)(p->nout ? p->nout : 1);
     for (size_t j = 0; j < cap; j++) {
@@ -118,8 +124,10 @@ static seqrt_status alloc_streams(seqrt_stream_pool *p)
         s->next = p->blocks + (2 * j + 1) * p->state_floats;
         s->out = sq_calloc(nout, sizeof *s->out);
         s->next_out = sq_calloc(nout, sizeof *s->next_out);
+        s->stale = sq_calloc(nout, sizeof *s->stale);
+        s->next_stale = sq_calloc(nout, sizeof *s->next_stale);
         s->dims = sq_calloc(nin * SEQRT_MAX_RANK, sizeof *s->dims);
-        if (!s->out || !s->next_out || !s->dims)
+        if (!s->out || !s->next_out || !s->stale || !s->next_stale || !s->dims)
             return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory creating a stream pool of capacity %zu", cap);
     }
     return SEQRT_OK;
@@ -131,6 +139,7 @@ static void close_stream(seqrt_stream_pool *p, sp_stream *s, int why, double idl
         seqrt_tensor_free(s->out[o]);
         seqrt_tensor_free(s->next_out[o]);
         s->out[o] = s->next_out[o] = NULL;
+        s->stale[o] = s->next_stale[o] = false;
     }
     s->open = false;
     s->shaped = false;
@@ -145,6 +154,44 @@ static seqrt_status session_make(void *arg)
 {
     seqrt_stream_pool *p = arg;
     return seqrt_session_create(&p->session, p->view, p->dev, NULL);
+}
+
+/* Offers the session's backend every stream's states (session_rows.h);
+ * where it declines, or cannot, the pool keeps them on the host. */
+static seqrt_status rows_make(void *arg)
+{
+    seqrt_stream_pool *p = arg;
+    sq_carry_slot *slots = sq_calloc((size_t)(p->nstates ? p->nstates : 1), sizeof *slots);
+    if (!slots) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory creating a stream pool");
+    for (int k = 0; k < p->nstates; k++) slots[k] = (sq_carry_slot){p->st[k].state_input, p->st[k].final_output};
+    seqrt_status st = sq_session_hold_rows(p->session, p->nstates, slots, 2 * p->cap, 0);
+    sq_free(slots);
+    if (st == SEQRT_ERR_INVALID_ARGUMENT) return st; /* SEQRT_STREAM_STATE */
+    p->rows = st == SEQRT_OK;
+    if (st && st != SEQRT_ERR_UNSUPPORTED)
+        sq_log(SQ_LOG_INFO, "stream pool: the states stay on the host: %s", seqrt_last_error());
+    return SEQRT_OK;
+}
+
+typedef struct row_call {
+    seqrt_stream_pool *p;
+    int k;
+    int64_t row;
+    float *dst;
+    const float *src;
+} row_call;
+
+static seqrt_status row_run(void *arg)
+{
+    row_call *c = arg;
+    if (c->dst) return sq_session_row_read(c->p->session, c->k, (size_t)c->row, c->dst);
+    return sq_session_row_write(c->p->session, c->k, (size_t)c->row, c->src);
+}
+
+seqrt_status sp_row_io(seqrt_stream_pool *p, int k, int64_t row, float *dst, const float *src)
+{
+    row_call c = {p, k, row, dst, src};
+    return sp_exec_call(p->exec, row_run, &c);
 }
 
 static seqrt_status session_drop(void *arg)
@@ -167,6 +214,8 @@ void seqrt_stream_pool_free(seqrt_stream_pool *p)
             for (int o = 0; s->next_out && o < p->nout; o++) seqrt_tensor_free(s->next_out[o]);
             sq_free(s->out);
             sq_free(s->next_out);
+            sq_free(s->stale);
+            sq_free(s->next_stale);
             sq_free(s->dims);
         }
     for (int i = 0; p->gbuf && i < p->nvin; i++) sq_free(p->gbuf[i]);
@@ -181,10 +230,13 @@ void seqrt_stream_pool_free(seqrt_stream_pool *p)
     sq_free(p->gcap);
     sq_free(p->gt);
     sq_free(p->blocks);
+    sq_free(p->gather);
+    sq_free(p->scatter);
     sq_free(p->st);
     sq_free(p->in_state);
     sq_free(p->in_batch);
     sq_free(p->out_batch);
+    sq_free(p->out_state);
     pthread_mutex_destroy(&p->mu);
     sq_free(p);
 }
@@ -226,14 +278,15 @@ seqrt_status seqrt_stream_pool_create(seqrt_stream_pool **out, const seqrt_model
     p->in_state = sq_calloc((size_t)(p->nin ? p->nin : 1), sizeof *p->in_state);
     p->in_batch = sq_calloc((size_t)(p->nin ? p->nin : 1), sizeof *p->in_batch);
     p->out_batch = sq_calloc((size_t)(p->nout ? p->nout : 1), sizeof *p->out_batch);
-    if (!p->in_state || !p->in_batch || !p->out_batch) {
+    p->out_state = sq_calloc((size_t)(p->nout ? p->nout : 1), sizeof *p->out_state);
+    if (!p->in_state || !p->in_batch || !p->out_batch || !p->out_state) {
         st = sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory creating a stream pool");
         goto fail;
     }
     if ((st = plan_states(p)) || (st = plan_axes(p)) || (st = alloc_streams(p))) goto fail;
     p->dev = dev;
     if ((st = sp_exec_start(&p->exec))) goto fail;
-    if ((st = sp_exec_call(p->exec, session_make, p))) {
+    if ((st = sp_exec_call(p->exec, session_make, p)) || (st = sp_exec_call(p->exec, rows_make, p))) {
         sq_error_prefix(st, "stream pool");
         goto fail;
     }
@@ -353,18 +406,26 @@ static seqrt_status start_locked(seqrt_stream_pool *p, uint64_t id, const seqrt_
         if (!s->open && free_slot < 0) free_slot = (int)j;
         if (s->open && (oldest < 0 || s->last < p->s[oldest].last)) oldest = (int)j;
     }
+    if (free_slot < 0 && !p->evict_oldest)
+        return sq_error(SEQRT_ERR_LIMIT,
+                        "stream %llu cannot start: the pool is full (capacity %zu); end a stream, or create the "
+                        "pool with evict_oldest",
+                        u, p->cap);
+    int slot = free_slot >= 0 ? free_slot : oldest;
+    /* states held by the session: written into the slot's other bank, so a
+     * failure leaves the stream evicted below (if any) as it was */
+    int bank = 1 - p->s[slot].bank;
+    for (int k = 0; p->rows && k < p->nstates; k++) {
+        seqrt_status st = sp_row_io(p, k, sp_row(p, (size_t)slot, bank), NULL, n && states[k] ? states[k]->data : NULL);
+        if (st) return sq_error_prefix(st, "stream %llu cannot start", u);
+    }
     if (free_slot < 0) {
-        if (!p->evict_oldest)
-            return sq_error(SEQRT_ERR_LIMIT,
-                            "stream %llu cannot start: the pool is full (capacity %zu); end a stream, or create the "
-                            "pool with evict_oldest",
-                            u, p->cap);
         sq_log(SQ_LOG_INFO, "stream pool: stream %llu evicted for stream %llu (full)",
                (unsigned long long)p->s[oldest].id, u);
         close_stream(p, &p->s[oldest], SP_EVICTED_FULL, now - p->s[oldest].last);
-        free_slot = oldest;
     }
-    sp_stream *s = &p->s[free_slot];
+    sp_stream *s = &p->s[slot];
+    s->bank = bank;
     s->open = true;
     s->shaped = false;
     s->id = id;
@@ -411,6 +472,18 @@ seqrt_status seqrt_stream_pool_evict_idle(seqrt_stream_pool *p, size_t *evicted)
     return SEQRT_OK;
 }
 
+/* Output o of stream slot j, when it is a final state the last step left
+ * in the session's rows: read now (the row holds it until the stream's
+ * next step or set_state, which reads it first). */
+static seqrt_status read_stale(seqrt_stream_pool *p, size_t j, size_t o)
+{
+    sp_stream *s = &p->s[j];
+    if (!s->stale[o]) return SEQRT_OK;
+    seqrt_status st = sp_row_io(p, p->out_state[o], sp_row(p, j, s->bank), s->out[o]->data, NULL);
+    if (!st) s->stale[o] = false;
+    return st;
+}
+
 seqrt_status seqrt_stream_pool_output(seqrt_stream_pool *p, uint64_t id, size_t i, const seqrt_tensor **out)
 {
     sq_clear_error();
@@ -425,7 +498,8 @@ seqrt_status seqrt_stream_pool_output(seqrt_stream_pool *p, uint64_t id, size_t 
                       (unsigned long long)id, i, p->nout);
     else if (!p->s[j].out[i])
         st = sq_error(SEQRT_ERR_INVALID_ARGUMENT, "stream %llu has not run a step yet", (unsigned long long)id);
-    else *out = p->s[j].out[i];
+    else if (!(st = read_stale(p, (size_t)j, i)))
+        *out = p->s[j].out[i];
     pthread_mutex_unlock(&p->mu);
     return st;
 }
@@ -443,7 +517,12 @@ static seqrt_status state_io(seqrt_stream_pool *p, uint64_t id, size_t k, seqrt_
     else if (k >= (size_t)p->nstates)
         st = sq_error(SEQRT_ERR_INVALID_ARGUMENT, "stream %llu: no state %zu (the model carries %d)",
                       (unsigned long long)id, k, p->nstates);
-    else if (!(st = check_state(p, id, k, dst ? dst : src))) {
+    else if (!(st = check_state(p, id, k, dst ? dst : src)) && p->rows) {
+        for (int o = 0; src && !st && o < p->nout; o++) st = read_stale(p, (size_t)j, (size_t)o);
+        if (!st)
+            st = sp_row_io(p, (int)k, sp_row(p, (size_t)j, p->s[j].bank), dst ? dst->data : NULL,
+                           src ? src->data : NULL);
+    } else if (!st) {
         float *mine = p->s[j].state + p->st[k].off;
         size_t bytes = (size_t)(p->st[k].LD * p->st[k].H) * sizeof(float);
         if (dst) memcpy(dst->data, mine, bytes);

@@ -5,7 +5,10 @@
  * scatter, commit). The pool runs the streaming view of the model (stream.c) in a
  * plain session: the carried states are ordinary inputs of the view there,
  * gathered from the streams of a group, and the final states ordinary
- * outputs, scattered back to them.
+ * outputs, scattered back to them. Where the session's backend holds the
+ * states itself (session_rows.h: a device), each stream's states are two
+ * rows there (banks 0 and 1, the current and the next) and a step only
+ * names the rows; the host blocks below are then unused.
  */
 #ifndef SEQRT_STREAM_POOL_H
 #define SEQRT_STREAM_POOL_H
@@ -42,8 +45,10 @@ typedef struct sp_stream {
     double last;             /* clock at its start or last step */
     uint64_t mark;           /* step number that includes it (duplicates) */
     float *state, *next;     /* state block; the next one, written by a step */
+    int bank;                /* states in the session's rows: this stream's are rows bank * cap + slot */
     seqrt_tensor **out;      /* per model output: the last step's */
     seqrt_tensor **next_out;
+    bool *stale, *next_stale; /* per model output: a final state still in the session's rows (read when asked) */
     int64_t *dims;           /* per model input: SEQRT_MAX_RANK dims of its chunks */
 } sp_stream;
 
@@ -53,6 +58,9 @@ struct seqrt_stream_pool {
     sq_stream *stream;       /* the streaming view (its carried state is unused) */
     const seqrt_model *view;
     seqrt_session *session;  /* plain session over the view, made, run and freed on `exec` */
+    bool rows;               /* its backend holds every stream's states (session_rows.h) */
+    int64_t *gather, *scatter; /* [cap] a group's rows, when `rows` */
+    int route_kb, route_k;
     const seqrt_device *dev;
     sp_exec *exec;           /* the pool's own thread (stream_pool_exec.c) */
     size_t cap;
@@ -65,6 +73,7 @@ struct seqrt_stream_pool {
     int *in_state;           /* per model input: the state it feeds, or -1 */
     int *in_batch;           /* per model input: its batch axis (non-state inputs) */
     int *out_batch;          /* per model output: its batch axis */
+    int *out_state;          /* per model output: the state it is the final value of, or -1 */
     int nstates;
     sp_state *st;
     size_t state_floats;     /* one stream's state block */
@@ -82,6 +91,12 @@ struct seqrt_stream_pool {
     size_t *gcap;            /* bytes */
     seqrt_tensor **gt;       /* per view input: wrap of gbuf */
 };
+
+/* Where the session holds the states of stream slot j in bank b (rows). */
+static inline int64_t sp_row(const seqrt_stream_pool *p, size_t j, int b) { return (int64_t)((size_t)b * p->cap + j); }
+/* Reads (dst) or writes (src; both NULL: zeros) row `row` of state k on the
+ * pool's thread. */
+seqrt_status sp_row_io(seqrt_stream_pool *p, int k, int64_t row, float *dst, const float *src);
 
 /* The open stream `id`'s slot, or -1 with an error naming the stream (ended,
  * evicted, never started). */

@@ -7,11 +7,14 @@
  * gathered along the batch axis, the view runs once, and the outputs and
  * final states are scattered into each stream's next buffers. Only when
  * every group has run are the buffers committed: a failure changes no
- * stream.
+ * stream. Where the session holds the states as rows (session_rows.h), the
+ * gather and scatter are the backend's, named by rows: each member's
+ * current bank in, its next bank out, the banks swapped at the commit.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "session_rows.h"
 #include "stream_pool.h"
 #include "tensor.h"
 
@@ -135,6 +138,16 @@ static seqrt_status gather_group(seqrt_stream_pool *p, const int *pos, int k, in
         gather(p->gbuf[i], col, k, kb, outer, (size_t)inner * es);
         if ((st = seqrt_tensor_wrap(&p->gt[i], t->dtype, t->rank, dims, p->gbuf[i]))) return st;
     }
+    if (p->rows) { /* the states stay in the session's rows: only which rows */
+        for (int r = 0; r < kb; r++) {
+            size_t j = r < k ? (size_t)p->order[pos[r]] : 0;
+            p->gather[r] = r < k ? sp_row(p, j, p->s[j].bank) : -1;
+            if (r < k) p->scatter[r] = sp_row(p, j, 1 - p->s[j].bank);
+        }
+        p->route_kb = kb;
+        p->route_k = k;
+        return SEQRT_OK; /* the states and the inputs wired to their slots: NULL */
+    }
     for (int q = 0; q < p->nstates; q++) {
         const sp_state *s = &p->st[q];
         int vi = s->state_input;
@@ -163,6 +176,17 @@ static seqrt_status scatter_group(seqrt_stream_pool *p, const int *pos, int k)
 {
     seqrt_status st;
     for (int o = 0; o < p->nout; o++) {
+        if (p->rows && p->out_state[o] >= 0) { /* a final state: in the rows, read when asked for */
+            const sp_state *q = &p->st[p->out_state[o]];
+            for (int r = 0; r < k; r++) {
+                sp_stream *s = &p->s[p->order[pos[r]]];
+                if (!s->next_out[o] &&
+                    (st = seqrt_tensor_create(&s->next_out[o], SEQRT_F32, 3, (int64_t[]){q->LD, 1, q->H})))
+                    return st;
+                s->next_stale[o] = true;
+            }
+            continue;
+        }
         const seqrt_tensor *t;
         if ((st = seqrt_session_output(p->session, (size_t)o, &t))) return st;
         int b = p->out_batch[o];
@@ -186,7 +210,7 @@ static seqrt_status scatter_group(seqrt_stream_pool *p, const int *pos, int k)
                 memcpy((char *)d->data + (size_t)q * row, x + ((size_t)q * kb + (size_t)r) * row, row);
         }
     }
-    for (int q = 0; q < p->nstates; q++) {
+    for (int q = 0; q < p->nstates && !p->rows; q++) {
         const sp_state *s = &p->st[q];
         const seqrt_tensor *t;
         if ((st = seqrt_session_output(p->session, (size_t)s->final_output, &t))) return st;
@@ -222,7 +246,10 @@ static void name_group(const seqrt_stream_pool *p, const int *pos, int k, char *
 static seqrt_status session_run(void *arg)
 {
     seqrt_stream_pool *p = arg;
-    return seqrt_session_run(p->session, (const seqrt_tensor *const *)p->gt, (size_t)p->nvin);
+    const seqrt_tensor *const *in = (const seqrt_tensor *const *)p->gt;
+    if (p->rows)
+        return sq_session_run_rows(p->session, in, (size_t)p->nvin, p->route_kb, p->gather, p->route_k, p->scatter);
+    return seqrt_session_run(p->session, in, (size_t)p->nvin);
 }
 
 static seqrt_status run_group(seqrt_stream_pool *p, const int *pos, int k, const seqrt_tensor *const *inputs)
@@ -248,9 +275,13 @@ static void commit(seqrt_stream_pool *p, size_t n, const seqrt_tensor *const *in
         float *f = s->state;
         s->state = s->next;
         s->next = f;
+        s->bank ^= p->rows; /* the rows the step wrote */
         seqrt_tensor **t = s->out;
         s->out = s->next_out;
         s->next_out = t;
+        bool *b = s->stale;
+        s->stale = s->next_stale;
+        s->next_stale = b;
         s->last = now;
         if (!s->shaped)
             for (int i = 0; i < p->nin; i++)

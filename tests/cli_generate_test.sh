@@ -8,7 +8,8 @@
 # a second input with a time axis is refused in one line. --streams 8
 # --output-dir D (docs/streams.md) writes eight files, each byte for byte the
 # text of a solo run seeded S+i, on the reference backend and on onednn.
-# On OpenCL each step moves one token id in and one probability row out.
+# On OpenCL each step moves one token id in and one probability row out
+# (with --streams N: N of each).
 #
 #   tests/cli_generate_test.sh SEQRT_BIN REPO_ROOT
 #
@@ -133,6 +134,22 @@ if "$BIN" generate "$CHARLM" --backend opencl --tokens 1 >/dev/null 2>"$WORK/pro
         grep -q "read from the device" "$WORK/ocl.err" &&
             fail "opencl $model: a state was read back: $(grep "read from the device" "$WORK/ocl.err" | head -1)"
     done
+    # --streams 8: the pool's states stay on the device too: a step moves 8
+    # token ids in and 8 probability rows out; the files as with host copies.
+    for mode in auto host; do
+        rm -rf "$WORK/pool-$mode" && mkdir "$WORK/pool-$mode"
+        SEQRT_STREAM_STATE=$mode SEQRT_LOG=debug "$BIN" generate "$CHARLM" --backend opencl --seed 4 --tokens 6 \
+            --streams 8 --output-dir "$WORK/pool-$mode" >/dev/null 2>"$WORK/pool-$mode.err" ||
+            fail "generate --streams 8 on opencl ($mode): $(grep -v debug "$WORK/pool-$mode.err")"
+    done
+    for i in 0 1 2 3 4 5 6 7; do
+        cmp -s "$WORK/pool-auto/stream-$i.txt" "$WORK/pool-host/stream-$i.txt" ||
+            fail "opencl --streams 8: stream $i wrote '$(cat "$WORK/pool-auto/stream-$i.txt")', with host copies '$(cat "$WORK/pool-host/stream-$i.txt")'"
+    done
+    steps=$(grep "opencl: run: " "$WORK/pool-auto.err" | tail -n +2 |
+        grep -c "run: 1 host->device transfer(s) of 32 bytes, 1 device->host of 2688 bytes;")
+    [ "$steps" = 5 ] ||
+        fail "opencl --streams 8: $steps of 5 steps moved 8 token ids in and 8 rows out: $(grep "opencl: run: " "$WORK/pool-auto.err" | sed -n 2p)"
 else
     echo "cli_generate_test: opencl skipped: $(head -1 "$WORK/probe.err")"
 fi

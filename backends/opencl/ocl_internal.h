@@ -10,7 +10,8 @@
  *   ocl_util.c           error text, device description, program builds
  *   ocl_buffer.c         device buffers: creation, growth, upload, write, fill, copy
  *   ocl_session.c        sessions: queue, kernels, values, the op table, launches
- *   ocl_state.c          streaming state kept on the device; transfer counts
+ *   ocl_state.c          a streaming session's state kept on the device
+ *   ocl_rows.c           a stream pool's states kept on the device
  *   ocl_gemm.c           GEMMs through CLBlast (or oneDNN on its route)
  *   ocl_misc.c ocl_softmax.c ocl_recurrent.c ocl_lstm.c ocl_gru_rnn.c
  *   ocl_persistent.c ocl_attention.c ocl_mha.c   the ops (each exports its
@@ -253,6 +254,7 @@ typedef struct ocl_moved {
 } ocl_moved;
 
 typedef struct ocl_carried ocl_carried;
+typedef struct ocl_rows ocl_rows;
 
 /* The `session` of every OpenCL op row (sq_op_impl). */
 typedef struct ocl_session {
@@ -270,6 +272,11 @@ typedef struct ocl_session {
     bool *unread;             /* per model input: read by no layer nor output, never uploaded */
     ocl_carried *carry;       /* streaming: the states kept on the device (ocl_state.c) */
     int ncarry;
+    ocl_rows *rows;           /* a stream pool's: per carried state, its rows (ocl_rows.c) */
+    int nrowstates;
+    size_t nrows;
+    int64_t *route;           /* the next run's rows: gather [nrows], then scatter [nrows] */
+    int route_kb, route_k;    /* its batch and streams; 0: no route */
     /* the run in progress */
     const sq_view *const *host_in; /* model inputs on the host */
     ocl_moved moved;
@@ -292,6 +299,19 @@ seqrt_status ocl_state_commit(ocl_session *s);
 /* Once the run has succeeded, queue drained: the next states become the
  * states (the buffers bound to the state inputs alternate from run to run). */
 void ocl_state_advance(ocl_session *s);
+/* ------------------------------------------------------------ a stream pool's states (ocl_rows.c) */
+
+/* The row slots of the session interface (api/backend.h). */
+seqrt_status ocl_rows_init(void *impl, int n, const sq_carry_slot *slots, size_t rows);
+seqrt_status ocl_row_write(void *impl, int i, size_t row, const float *data);
+seqrt_status ocl_row_read(void *impl, int i, size_t row, float *dst);
+seqrt_status ocl_rows_route(void *impl, int kb, const int64_t *gather, int k, const int64_t *scatter);
+void ocl_rows_free(ocl_session *s);
+/* Before a routed run's layers: the rows into the state inputs; after
+ * them: the final states into the rows (nothing without a route). */
+seqrt_status ocl_rows_gather(ocl_session *s);
+seqrt_status ocl_rows_scatter(ocl_session *s);
+
 /* Counts one transfer between host and device of the run in progress
  * (ocl_buffer.c). */
 void ocl_count_transfer(ocl_session *s, bool to_device, size_t bytes);

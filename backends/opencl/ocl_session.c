@@ -100,6 +100,7 @@ static void session_free(void *impl)
     if (s->q) clFinish(s->q);
     sq_ops_release(g_ops, m, s->state);
     ocl_state_free(s);
+    ocl_rows_free(s);
     if (s->vals)
         for (int v = 0; v < m->nvalues; v++) ocl_buf_release(&s->vals[v]);
     for (int k = 0; k < OCL_KERNEL_COUNT; k++)
@@ -227,7 +228,7 @@ static void log_transfers(const ocl_session *s)
     sq_log(SQ_LOG_DEBUG,
            "opencl: run: %u host->device transfer(s) of %zu bytes, %u device->host of %zu bytes; %d streaming "
            "state(s) stay on the device",
-           x->to_dev, x->bytes_to_dev, x->to_host, x->bytes_to_host, s->ncarry);
+           x->to_dev, x->bytes_to_dev, x->to_host, x->bytes_to_host, s->ncarry + s->nrowstates);
 }
 
 static seqrt_status run_graph(ocl_session *s, const sq_plan *plan, const sq_view *const *inputs,
@@ -237,9 +238,10 @@ static seqrt_status run_graph(ocl_session *s, const sq_plan *plan, const sq_view
     seqrt_status st = bind_values(s, plan);
     for (int i = 0; !st && i < m->ninputs; i++)
         if (!s->unread[i]) st = transfer(s, m->inputs[i], inputs[i], true);
-    if (st || (st = sq_ops_run(g_ops, s, m, s->views, s->state))) return st;
+    if (st || (st = ocl_rows_gather(s)) || (st = sq_ops_run(g_ops, s, m, s->views, s->state))) return st;
     for (int o = 0; !st && o < m->noutputs; o++) st = transfer(s, m->outputs[o], outputs[o], false);
     /* into the next states: the states change only when the run succeeds */
+    if (!st) st = ocl_rows_scatter(s);
     return st ? st : ocl_state_commit(s);
 }
 
@@ -253,6 +255,7 @@ static seqrt_status session_run(void *impl, const sq_plan *plan, const sq_view *
     cl_int err = clFinish(s->q);
     if (err == CL_SUCCESS) err = OCL_FAULT("clFinish", CL_OUT_OF_RESOURCES, CL_SUCCESS);
     s->host_in = NULL;
+    s->route_kb = s->route_k = 0; /* a route serves one run */
     if (st) return st;
     if (err != CL_SUCCESS) return ocl_fail(err, "clFinish (the run)");
     ocl_state_advance(s);
@@ -264,7 +267,11 @@ static const sq_session_iface g_session_iface = {.run = session_run,
                                                  .free = session_free,
                                                  .carry_init = ocl_carry_init,
                                                  .state_write = ocl_state_write,
-                                                 .state_read = ocl_state_read};
+                                                 .state_read = ocl_state_read,
+                                                 .rows_init = ocl_rows_init,
+                                                 .row_write = ocl_row_write,
+                                                 .row_read = ocl_row_read,
+                                                 .rows_route = ocl_rows_route};
 
 const sq_device_iface ocl_device_iface = {
     .ops = g_ops, .session_create = session_create, .session = &g_session_iface};

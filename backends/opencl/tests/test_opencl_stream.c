@@ -15,8 +15,11 @@
  *     tolerance;
  *   - a reset mid-stream starts again from the initial states, and a bound
  *     final state is read on every run;
- *   - the stream pool's get_state / set_state mid-stream restore a stream
- *     on OpenCL exactly.
+ *   - a stream pool keeps its streams' states on the device too: a step
+ *     moves the group's tokens in and output 0 out, a final state or a
+ *     get_state reads one row when asked, and the outputs equal a pool's
+ *     with host copies bitwise; get_state / set_state mid-stream restore a
+ *     stream exactly.
  * Device opencl:0: PoCL, or rusticl under tests/with_rusticl.sh.
  */
 #define _DEFAULT_SOURCE
@@ -55,6 +58,7 @@ typedef struct moved {
     int runs;                 /* "opencl: run:" lines */
     unsigned to_dev, to_host; /* their sums */
     int state_reads, state_writes, state_zeros;
+    int row_reads, row_writes;  /* a stream pool's rows */
 } moved;
 
 static moved capture_end(void)
@@ -79,6 +83,8 @@ static moved capture_end(void)
         if (strstr(line, "opencl: streaming state '") && strstr(line, "read from the device")) r.state_reads++;
         if (strstr(line, "opencl: streaming state '") && strstr(line, "written to the device")) r.state_writes++;
         if (strstr(line, "opencl: streaming state '") && strstr(line, "zeroed on the device")) r.state_zeros++;
+        if (strstr(line, "opencl: stream pool state '") && strstr(line, "read from the device")) r.row_reads++;
+        if (strstr(line, "opencl: stream pool state '") && strstr(line, "written to the device")) r.row_writes++;
     }
     fclose(f);
     return r;
@@ -268,5 +274,61 @@ Test(opencl_stream, pool_get_set_state_mid_stream)
     for (int q = 0; q < 2; q++) seqrt_tensor_free(saved[q]);
     for (int k = 0; k < 2; k++) seqrt_tensor_free(first[k][0]);
     seqrt_stream_pool_free(pool);
+    seqrt_model_free(m);
+}
+
+/* Steps of one token for 3 streams (a batch padded to 4), then 2 of them:
+ * one transfer each way per step; h_n read when asked for, once. */
+Test(opencl_stream, pool_states_stay_on_the_device)
+{
+    seqrt_model *m = load_model(recurrent_desc((model_opts){.op = "lstm"}), 21);
+    seqrt_stream_pool *dev, *host;
+    OK(seqrt_stream_pool_create(&dev, m, opencl(), NULL));
+    setenv("SEQRT_STREAM_STATE", "host", 1);
+    seqrt_status st = seqrt_stream_pool_create(&host, m, opencl(), NULL);
+    unsetenv("SEQRT_STREAM_STATE");
+    OK(st);
+    uint64_t sid[3] = {1, 2, 3};
+    for (int i = 0; i < 3; i++) {
+        OK(seqrt_stream_pool_start(dev, sid[i], NULL, 0));
+        OK(seqrt_stream_pool_start(host, sid[i], NULL, 0));
+    }
+    for (int k = 0; k < 6; k++) {
+        size_t n = k < 4 ? 3 : 2; /* then streams 1 and 2 only */
+        int32_t ids[3];
+        fill_ids(ids, 3, (uint32_t)(k + 40));
+        seqrt_tensor *c[3];
+        const seqrt_tensor *in[3];
+        for (size_t j = 0; j < n; j++) in[j] = c[j] = ids_chunk(m, &ids[j], 1);
+        capture_begin();
+        OK(seqrt_stream_pool_step(dev, n, sid, in));
+        moved mv = capture_end();
+        cr_assert_eq(mv.runs, 1, "step %d: %d runs logged (SEQRT_LOG=debug?)", k, mv.runs);
+        cr_assert_eq(mv.to_dev, 1u, "step %d: %u host->device transfers; only the tokens should move", k, mv.to_dev);
+        cr_assert_eq(mv.to_host, 1u, "step %d: %u device->host transfers; only output 0 should move", k, mv.to_host);
+        cr_assert_eq(mv.row_reads + mv.row_writes, 0, "step %d: a state crossed", k);
+        OK(seqrt_stream_pool_step(host, n, sid, in));
+        for (size_t j = 0; j < n; j++) {
+            const seqrt_tensor *a, *b;
+            char what[64];
+            OK(seqrt_stream_pool_output(dev, sid[j], 0, &a));
+            OK(seqrt_stream_pool_output(host, sid[j], 0, &b));
+            snprintf(what, sizeof what, "step %d, stream %llu, output 0", k, (unsigned long long)sid[j]);
+            expect_same(a, b, what);
+            if (k % 2) continue;
+            capture_begin();
+            OK(seqrt_stream_pool_output(dev, sid[j], 1, &a));
+            OK(seqrt_stream_pool_output(dev, sid[j], 1, &a)); /* already on the host */
+            mv = capture_end();
+            cr_assert_eq(mv.row_reads, 1, "%s: h_n took %d row reads", what, mv.row_reads);
+            OK(seqrt_stream_pool_output(host, sid[j], 1, &b));
+            expect_same(a, b, "h_n");
+            seqrt_tensor_free(c[j]);
+        }
+        if (k % 2)
+            for (size_t j = 0; j < n; j++) seqrt_tensor_free(c[j]);
+    }
+    seqrt_stream_pool_free(dev);
+    seqrt_stream_pool_free(host);
     seqrt_model_free(m);
 }
