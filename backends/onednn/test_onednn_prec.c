@@ -6,8 +6,10 @@
  * lengths with 0 and T, B = 1 to 9, H not a multiple of any vector width;
  * each on the CPU's int8 kernels (VNNI where it has them) and on the
  * widening kernels (SEQRT_ONEDNN_DOT=widen, which also takes the input
- * projections off oneDNN's matmul). The ISA builds run this file again
- * (ctest test_onednn_prec_isa_*).
+ * projections off oneDNN's matmul), and streaming sessions chunk by chunk;
+ * bf16 and f16 lstm, gru, rnn on every engine and the other ops with
+ * weights at the f32 bound. The ISA builds run this file again (ctest
+ * test_onednn_prec_isa_*).
  *
  * The bound is docs/conformance.md's for int8-dynamic on oneDNN: the
  * reference's own against torch's goldens, every element within
@@ -276,4 +278,42 @@ Test(onednn_b16, other_ops)
     compare(m, &ids, 1, "SEQRT_ONEDNN_RNN", "fused", SQ_DEFAULT_ATOL, SQ_DEFAULT_RTOL, "embedding lstm pool linear bf16");
     seqrt_tensor_free(ids);
     seqrt_model_free(m);
+}
+
+/* A streaming session computes each chunk as one call (quantization.md:
+ * the parameters are per call, states carried): onednn's chunks against
+ * the reference's streaming chunks, every output of every chunk. */
+Test(onednn_int8, streaming_chunks)
+{
+    static const char *const ops[] = {"lstm", "gru"};
+    for (int op = 0; op < 2; op++) {
+        seqrt_model *m = q8_rec_model(&(q8_opts){ops[op], "onednn", 6, 40, 2, 0, 1, 0, 0, 0});
+        const int64_t B = 3, I = 6;
+        seqrt_session *ref = NULL, *dn = NULL;
+        seqrt_session_options so = {.streaming = 1};
+        OK(seqrt_session_create(&ref, m, device("reference"), &so));
+        OK(seqrt_session_create(&dn, m, device("onednn"), &so));
+        static const int64_t chunks[] = {4, 1, 3, 1};
+        uint32_t seed = 31u;
+        for (int c = 0; c < 4; c++) {
+            int64_t dx[3] = {chunks[c], B, I};
+            seqrt_tensor *x = ftensor(3, dx, &seed, 1.0f);
+            OK(seqrt_session_run(ref, (const seqrt_tensor *const *)&x, 1));
+            OK(seqrt_session_run(dn, (const seqrt_tensor *const *)&x, 1));
+            for (size_t o = 0; o < seqrt_model_output_count(m); o++) {
+                const seqrt_tensor *want, *got;
+                OK(seqrt_session_output(ref, o, &want));
+                OK(seqrt_session_output(dn, o, &got));
+                sq_compare_result r;
+                cr_expect(sq_compare(seqrt_tensor_data(got), seqrt_tensor_data(want), seqrt_tensor_count(want),
+                                     Q8_ATOL, Q8_RTOL, &r),
+                          "%s int8 streaming chunk %d output %s: %zu of %zu bad (max abs %g)", ops[op], c,
+                          seqrt_model_output_name(m, o), r.failures, r.count, r.max_abs);
+            }
+            seqrt_tensor_free(x);
+        }
+        seqrt_session_free(ref);
+        seqrt_session_free(dn);
+        seqrt_model_free(m);
+    }
 }
