@@ -14,7 +14,8 @@
  *     values; both agree with the reference within the conformance
  *     tolerance;
  *   - a reset mid-stream starts again from the initial states, and a bound
- *     final state is read on every run;
+ *     final state is read on every run; a refused chunk leaves the state as
+ *     it was, and after a reset the batch size may change;
  *   - a stream pool keeps its streams' states on the device too: a step
  *     moves the group's tokens in and output 0 out, a final state or a
  *     get_state reads one row when asked, and the outputs equal a pool's
@@ -330,5 +331,43 @@ Test(opencl_stream, pool_states_stay_on_the_device)
     }
     seqrt_stream_pool_free(dev);
     seqrt_stream_pool_free(host);
+    seqrt_model_free(m);
+}
+
+/* A chunk refused (an id outside the vocabulary) or of another batch size
+ * leaves the state on the device as it was; after a reset the batch may
+ * change (the state buffers are set afresh at the new size). */
+Test(opencl_stream, refused_chunk_and_batch_change)
+{
+    seqrt_model *m = load_model(recurrent_desc((model_opts){.op = "gru"}), 8);
+    seqrt_session *dev = streaming_session(m, opencl(), 0), *host = streaming_session(m, opencl(), 1);
+    int32_t ids[T_ALL * B_ALL], bad[B_ALL] = {1, V, 2};
+    fill_ids(ids, T_ALL * B_ALL, 17);
+    seqrt_tensor *xb, *x2;
+    OK(seqrt_tensor_wrap(&xb, SEQRT_I32, 2, (int64_t[]){1, B_ALL}, bad));
+    OK(seqrt_tensor_wrap(&x2, SEQRT_I32, 2, (int64_t[]){1, 2}, ids));
+    const seqrt_tensor *inb[1] = {xb}, *in2[1] = {x2};
+    for (int t = 0; t < 6; t++) {
+        if (t == 2) {
+            cr_assert_eq(seqrt_session_run(dev, inb, 1), SEQRT_ERR_RANGE);
+            cr_assert_eq(seqrt_session_run(dev, in2, 1), SEQRT_ERR_SHAPE);
+        }
+        run_ids(dev, ids + t * B_ALL, 1, B_ALL, NULL, 0);
+        run_ids(host, ids + t * B_ALL, 1, B_ALL, NULL, 0);
+        expect_same(output(dev, 0), output(host, 0), "after a refused chunk");
+        expect_same(output(dev, 1), output(host, 1), "h_n after a refused chunk");
+    }
+    OK(seqrt_session_reset(dev));
+    OK(seqrt_session_reset(host));
+    for (int t = 0; t < 3; t++) {
+        run_ids(dev, ids + t * 2, 1, 2, NULL, 0);
+        run_ids(host, ids + t * 2, 1, 2, NULL, 0);
+        expect_same(output(dev, 0), output(host, 0), "batch 2 after a reset");
+        expect_same(output(dev, 1), output(host, 1), "h_n, batch 2 after a reset");
+    }
+    seqrt_tensor_free(xb);
+    seqrt_tensor_free(x2);
+    seqrt_session_free(dev);
+    seqrt_session_free(host);
     seqrt_model_free(m);
 }
