@@ -13,6 +13,12 @@
 // PyTorch's stacked LSTM feeds its next layer. The timing method is
 // seqrt-bench's: a first run timed on its own, warm-up runs, then measured
 // runs until the budget (at least one, at most max_reps).
+//
+// With "quant": true every layer is ONNX Runtime's int8 LSTM instead,
+// com.microsoft DynamicQuantizeLSTM (int8 W [D, I, 4H] and R [D, H, 4H],
+// one scale per direction, zero points 0; the activations quantized per
+// run): the peer of seqrt's int8-dynamic layers, e.g.
+//   node ort_lstm.js '{"stacks":[{"T":25,"B":1,"I":1024,"H":1024,"L":1,"D":1}],"quant":true,"budget_s":3}'
 'use strict';
 
 const os = require('os');
@@ -35,7 +41,7 @@ const fBytes = (field, buf) => Buffer.concat([key(field, 2), varint(buf.length),
 const fStr = (field, s) => fBytes(field, Buffer.from(s, 'utf8'));
 const fMsg = (field, parts) => fBytes(field, Buffer.concat(parts));
 
-const FLOAT = 1, INT64 = 7;
+const FLOAT = 1, INT8 = 3, INT64 = 7;
 const ATTR_INT = 2, ATTR_STRING = 3, ATTR_INTS = 7;
 
 function tensor(name, dims, type, raw) {
@@ -50,6 +56,17 @@ function randomFloats(count, scale) {
     seed ^= seed >>> 17;
     seed ^= seed << 5; seed >>>= 0;
     b.writeFloatLE(scale * (seed / 4294967296 * 2 - 1), 4 * i);
+  }
+  return b;
+}
+
+function randomInt8(count) {
+  const b = Buffer.allocUnsafe(count);
+  for (let i = 0; i < count; i++) {
+    seed ^= seed << 13; seed >>>= 0;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5; seed >>>= 0;
+    b.writeInt8((seed % 255) - 127, i);
   }
   return b;
 }
@@ -76,7 +93,7 @@ function valueInfo(field, name, dims) {
 }
 
 // One graph holding every stack; returns the model bytes and the input list.
-function buildModel(stacks) {
+function buildModel(stacks, quant) {
   const nodes = [], inits = [], inputs = [], outputs = [], feeds = [];
   stacks.forEach((s, si) => {
     const D = s.D, H = s.H, scale = 1 / Math.sqrt(H);
@@ -85,11 +102,23 @@ function buildModel(stacks) {
     feeds.push({ name: x, dims: [s.T, s.B, s.I] });
     for (let k = 0; k < s.L; k++) {
       const p = `s${si}l${k}`;
-      inits.push(tensor(`${p}.W`, [D, 4 * H, width], FLOAT, randomFloats(D * 4 * H * width, scale)));
-      inits.push(tensor(`${p}.R`, [D, 4 * H, H], FLOAT, randomFloats(D * 4 * H * H, scale)));
+      const attrs = [attrInt('hidden_size', H), attrStr('direction', D === 2 ? 'bidirectional' : 'forward')];
       inits.push(tensor(`${p}.B`, [D, 8 * H], FLOAT, randomFloats(D * 8 * H, scale)));
-      nodes.push(node('LSTM', [x, `${p}.W`, `${p}.R`, `${p}.B`], [`${p}.Y`], `${p}.lstm`,
-        [attrInt('hidden_size', H), attrStr('direction', D === 2 ? 'bidirectional' : 'forward')]));
+      if (quant) {
+        const sc = Buffer.allocUnsafe(4 * D);
+        for (let d = 0; d < D; d++) sc.writeFloatLE(scale / 127, 4 * d);
+        inits.push(tensor(`${p}.W`, [D, width, 4 * H], INT8, randomInt8(D * width * 4 * H)));
+        inits.push(tensor(`${p}.R`, [D, H, 4 * H], INT8, randomInt8(D * H * 4 * H)));
+        inits.push(tensor(`${p}.Ws`, [D], FLOAT, sc), tensor(`${p}.Rs`, [D], FLOAT, sc));
+        inits.push(tensor(`${p}.Wz`, [D], INT8, Buffer.alloc(D)), tensor(`${p}.Rz`, [D], INT8, Buffer.alloc(D)));
+        nodes.push(fMsg(1, [...[x, `${p}.W`, `${p}.R`, `${p}.B`, '', '', '', '', `${p}.Ws`, `${p}.Wz`, `${p}.Rs`,
+          `${p}.Rz`].map((n) => fStr(1, n)), fStr(2, `${p}.Y`), fStr(3, `${p}.lstm`), fStr(4, 'DynamicQuantizeLSTM'),
+          ...attrs, fStr(7, 'com.microsoft')]));
+      } else {
+        inits.push(tensor(`${p}.W`, [D, 4 * H, width], FLOAT, randomFloats(D * 4 * H * width, scale)));
+        inits.push(tensor(`${p}.R`, [D, 4 * H, H], FLOAT, randomFloats(D * 4 * H * H, scale)));
+        nodes.push(node('LSTM', [x, `${p}.W`, `${p}.R`, `${p}.B`], [`${p}.Y`], `${p}.lstm`, attrs));
+      }
       if (k + 1 < s.L) {
         // [T, D, B, H] -> [T, B, D, H] -> [T, B, D*H]
         nodes.push(node('Transpose', [`${p}.Y`], [`${p}.Yt`], `${p}.transpose`, [attrInts('perm', [0, 2, 1, 3])]));
@@ -104,7 +133,8 @@ function buildModel(stacks) {
   });
   const graph = fMsg(7, [...nodes, fStr(2, 'seqrt_bench_lstm'), ...inits, ...inputs, ...outputs]);
   const opset = fMsg(8, [fStr(1, ''), fInt(2, 17)]);
-  return { bytes: Buffer.concat([fInt(1, 8), fStr(2, 'seqrt-bench'), graph, opset]), feeds };
+  const ms = quant ? [fMsg(8, [fStr(1, 'com.microsoft'), fInt(2, 1)])] : [];
+  return { bytes: Buffer.concat([fInt(1, 8), fStr(2, 'seqrt-bench'), graph, opset, ...ms]), feeds };
 }
 
 // ------------------------------------------------------------ timing
@@ -133,7 +163,7 @@ async function main() {
   }
   const spec = JSON.parse(process.argv[2]);
   const threads = spec.threads || os.cpus().length;
-  const { bytes, feeds } = buildModel(spec.stacks);
+  const { bytes, feeds } = buildModel(spec.stacks, !!spec.quant);
   const rss0 = process.memoryUsage().rss;
   let t0 = now();
   const session = await ort.InferenceSession.create(bytes, {
