@@ -7,8 +7,10 @@
  *    inputs; for each of 16 rows the 4 codes times the row's 4 int8
  *    weights summed into its int32 lane by one vpdpbusd (u8 x s8, no
  *    saturation: 4 * 255 * 128 fits 17 bits);
- *  - widen (every build; SEQRT_ONEDNN_DOT=widen forces it): groups of 1,
- *    the VL weights sign-extended to int32 and multiplied by the code.
+ *  - widen (every build; SEQRT_ONEDNN_DOT=widen forces it): on x86 groups
+ *    of 2 inputs, the weights sign-extended to int16 and vpmaddwd with the
+ *    two codes (SSE2/AVX2: exact, no saturation, unlike vpmaddubsw);
+ *    elsewhere groups of 1, the weights widened to int32 times the code.
  *
  * The packed matrix: for block u of VL rows r = u*VL + l of each gate g
  * (row g * rows + r of the matrix) and group kg of KG inputs, the KG codes
@@ -188,26 +190,61 @@ static seqrt_status q8_pack(const int8_t *q, dn_q8_mat *m, int kg_n)
 /* ------------------------------------------------------------ widen */
 
 #define Q8V(n) n##_widen
-#define Q8_KG 1
 #define Q8_ATTR
+#ifdef DN_KERN_X86
+/* groups of 2 inputs: a row's two int8 weights sign-extended to int16 in
+ * its 32-bit lane, pmaddwd with the two codes (x0 | x1 << 16): the lane's
+ * x0 w0 + x1 w1, exact (|x w| <= 32640). AVX-512 runs it as two AVX2
+ * halves (vpmaddwd on zmm needs AVX512BW). */
+#define Q8_KG 2
+typedef int8_t vb2 __attribute__((vector_size(VL * 2), aligned(1), may_alias));
+typedef int16_t vs2 __attribute__((vector_size(VL * 4)));
+AI vi q8_madd(vi w, vi x)
+{
+#if VL == 16
+    __m256i wl, wh, xl, xh;
+    memcpy(&wl, &w, 32);
+    memcpy(&wh, (const char *)&w + 32, 32);
+    memcpy(&xl, &x, 32);
+    memcpy(&xh, (const char *)&x + 32, 32);
+    const __m256i rl = _mm256_madd_epi16(wl, xl), rh = _mm256_madd_epi16(wh, xh);
+    vi r;
+    memcpy(&r, &rl, 32);
+    memcpy((char *)&r + 32, &rh, 32);
+    return r;
+#elif VL == 8
+    return (vi)_mm256_madd_epi16((__m256i)w, (__m256i)x);
+#else
+    return (vi)_mm_madd_epi16((__m128i)w, (__m128i)x);
+#endif
+}
+AI vi q8_pair(const uint8_t *p) { return (vi){0} + (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 16); }
+#define Q8_WLOAD(ptr) ((vi)__builtin_convertvector(*(const vb2 *)(const void *)(ptr), vs2))
+#define Q8_XLOAD(ptr) q8_pair(ptr)
+#define Q8_DOT(a, x, w) ((a) + q8_madd(w, x))
+#else
+/* groups of 1: the VL weights sign-extended to int32 times the code */
+#define Q8_KG 1
 #define Q8_WLOAD(ptr) __builtin_convertvector(*(const vb8 *)(const void *)(ptr), vi)
 #define Q8_XLOAD(ptr) ((vi){0} + (int32_t) * (ptr))
 #define Q8_DOT(a, x, w) ((a) + (x) * (w))
+#endif
 #include "dnnl_q8_body.h"
+#define Q8_WIDEN_KG Q8_KG
 #undef Q8V
-#undef Q8_KG
 #undef Q8_ATTR
 #undef Q8_WLOAD
 #undef Q8_XLOAD
 #undef Q8_DOT
 
 static int q8_usable_widen(void) { return 1; }
-static seqrt_status q8_pack_widen(const int8_t *q, dn_q8_mat *m) { return q8_pack(q, m, 1); }
+static seqrt_status q8_pack_widen(const int8_t *q, dn_q8_mat *m) { return q8_pack(q, m, Q8_WIDEN_KG); }
 
 const dn_q8k DN_ISA_NAME(dn_q8k_widen) = {
-    .name = "widen", .vl = VL, .kg = 1, .usable = q8_usable_widen, .pack = q8_pack_widen,
+    .name = "widen", .vl = VL, .kg = Q8_WIDEN_KG, .usable = q8_usable_widen, .pack = q8_pack_widen,
     .product = q8_product_widen, .rnn = q8_rnn_widen,
 };
+#undef Q8_KG
 
 /* ------------------------------------------------------------ vnni */
 
