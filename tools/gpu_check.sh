@@ -34,7 +34,9 @@
 # entry PATH:FORM also forces the step kernels' form (SEQRT_OPENCL_STEP_FORM,
 # units or rows), PATH:FORM:WG/LANES/UNITS the rows form's parameters
 # (SEQRT_OPENCL_STEP_ROWS_WG, _LANES, _UNITS; empty fields keep the
-# profile's): step:rows:128/16/2 -> engines-step-rows-128-16-2.{json,md}),
+# profile's): step:rows:128/16/2 -> engines-step-rows-128-16-2.{json,md};
+# @NAME=VALUE suffixes set SEQRT_OPENCL_NAME: grid@GRID_GROUPS=264 ->
+# engines-grid-GRID_GROUPS-264.{json,md}),
 # GPU_CHECK_STREAMS=1 (also outside the 6 minutes: `seqrt generate --tokens 2000
 # --verbose` on the example char-LM with its state on the device (auto) and with
 # SEQRT_STREAM_STATE=host -> generate-{auto,host}.txt, and seqrt-bench
@@ -143,14 +145,18 @@ run() {
     local engine
     local path form shape name wg lanes units
     for engine in $(echo "${GPU_CHECK_ENGINES:-}" | tr ',' ' '); do
-        # PATH[:FORM[:WG/LANES/UNITS]]: the recurrent path, the step kernels'
-        # form, the rows form's work-group, lanes and units per group
-        IFS=: read -r path form shape <<<"$engine"
+        # PATH[:FORM[:WG/LANES/UNITS]][@NAME=VALUE...]: the recurrent path,
+        # the step kernels' form, the rows form's work-group, lanes and units
+        # per group, then any SEQRT_OPENCL_NAME=VALUE (GRID_GROUPS=264)
+        local spec=${engine%%@*} extra=()
+        [ "$spec" != "$engine" ] && IFS=@ read -r -a extra <<<"${engine#*@}"
+        extra=("${extra[@]/#/SEQRT_OPENCL_}")
+        IFS=: read -r path form shape <<<"$spec"
         IFS=/ read -r wg lanes units <<<"$shape"
-        name=$(echo "$engine" | tr ':/' '--')
+        name=$(echo "$engine" | tr ':/@=' '----')
         step "engine-$name" 60 "$report/engines-$name.txt" env SEQRT_OPENCL_RECURRENT="$path" \
             SEQRT_OPENCL_STEP_FORM="$form" SEQRT_OPENCL_STEP_ROWS_WG="$wg" SEQRT_OPENCL_STEP_ROWS_LANES="$lanes" \
-            SEQRT_OPENCL_STEP_ROWS_UNITS="$units" \
+            SEQRT_OPENCL_STEP_ROWS_UNITS="$units" "${extra[@]}" \
             "$base/bin/seqrt-bench" --set deepbench "${quick[@]}" --backend "$backend" --budget 0.1 \
             --no-baselines --no-ort --json "$report/engines-$name.json" --markdown "$report/engines-$name.md"
     done

@@ -98,6 +98,11 @@ typedef struct ocl_profile {
     int step_max_batch;
     int step_form;
     int rows_wg, rows_lanes, rows_units;
+    /* the grid kernel (ocl_grid.c): auto runs it for B <= grid_max_batch
+     * (0: never) on a grid of compute units x grid_per_cu work-groups, a
+     * barrier polled at most grid_spin times before the step kernels take
+     * over */
+    int grid_max_batch, grid_per_cu, grid_spin;
 } ocl_profile;
 
 /* The forms of the step kernels (ocl_profile.step_form). */

@@ -58,51 +58,61 @@ static const ocl_clblast_override g_cpu_clblast[] = {
  * (8 LSTM rows: one row per slot, 256 groups at H=512) are design values
  * from warp and wavefront widths until a GPU run retunes them
  * (SEQRT_OPENCL_STEP_ROWS_WG, _LANES, _UNITS). */
+/* The grid kernel (kernels/grid.cl): never in auto until a GPU run has
+ * measured it against the step kernels (SEQRT_OPENCL_RECURRENT=grid forces
+ * it); one work-group per compute unit, a barrier polled up to 2^20 times
+ * (on a GPU a barrier of all groups takes microseconds). PoCL started the
+ * second of two work-groups up to ~3 million polls after the first
+ * (measured with a probe kernel), so the CPU row polls up to 2^24 times:
+ * with it, 1469 of 1542 grid runs of the quick set completed every barrier
+ * on PoCL (the rest went on on the step kernels). */
+#define GRID_NEVER 0, 1, 1 << 20
+#define GRID_CPU 0, 1, 1 << 24
 #define STEP_UNITS 8, OCL_STEP_UNITS, 64, 8, 2
 #define STEP_ROWS(wg, lanes, units) 8, OCL_STEP_ROWS, wg, lanes, units
 
 /*  wg, reduce_wg, vec, softmax_wg_min, subgroups,
  *  persistent: max_batch, max_hidden, local_kib, wg,  onednn, clblast overrides,
- *  step: max_batch, form, rows wg, rows lanes, rows units */
+ *  step: max_batch, form, rows wg, rows lanes, rows units,  grid: max_batch, groups per CU, spin */
 const ocl_profile_entry ocl_profile_table[] = {
     /* ---- generic: PoCL and other CPU runtimes, unknown GPUs */
-    {"generic", "default", "default", {64, 64, 4, 2048, false, 8, 64, 32, 64, false, NULL, 0, STEP_UNITS}},
-    {"generic", "gpu", "default", {128, 128, 4, 1024, false, 8, 64, 32, 128, false, NULL, 0, STEP_ROWS(256, 32, 2)}},
+    {"generic", "default", "default", {64, 64, 4, 2048, false, 8, 64, 32, 64, false, NULL, 0, STEP_UNITS, GRID_NEVER}},
+    {"generic", "gpu", "default", {128, 128, 4, 1024, false, 8, 64, 32, 128, false, NULL, 0, STEP_ROWS(256, 32, 2), GRID_NEVER}},
     /* CPU: local memory is ordinary memory, work-groups are loops. The
      * step kernels beat the persistent kernel on PoCL at every shape
      * measured (LSTM T=100: B=1 H=128 1.6x, B=4 H=64 1.5x, B=4 H=128 2.4x,
      * B=8 H=64 1.9x; docs/opencl.md), so auto never picks it here
      * (max_batch 0; SEQRT_OPENCL_RECURRENT=persistent still runs it). */
     {"generic", "cpu", "default",
-     {64, 64, 8, 4096, false, 0, 128, 512, 64, false, g_cpu_clblast, N_OF(g_cpu_clblast), STEP_UNITS}},
+     {64, 64, 8, 4096, false, 0, 128, 512, 64, false, g_cpu_clblast, N_OF(g_cpu_clblast), STEP_UNITS, GRID_CPU}},
 
     /* ---- AMD: wavefronts of 64 (GCN/CDNA) or 32 (RDNA), 64 KiB LDS */
     {"amd", "default", "default",
-     {256, 256, 4, 1024, false, 16, 128, 64, 256, false, NULL, 0, STEP_ROWS(256, 32, 2)}},
+     {256, 256, 4, 1024, false, 16, 128, 64, 256, false, NULL, 0, STEP_ROWS(256, 32, 2), GRID_NEVER}},
     {"amd", "gfx90a", "default",
-     {256, 256, 4, 1024, false, 32, 128, 64, 256, false, NULL, 0, STEP_ROWS(256, 32, 2)}},
+     {256, 256, 4, 1024, false, 32, 128, 64, 256, false, NULL, 0, STEP_ROWS(256, 32, 2), GRID_NEVER}},
     {"amd", "gfx1030", "default",
-     {128, 128, 4, 1024, false, 16, 128, 64, 128, false, NULL, 0, STEP_ROWS(256, 32, 2)}},
+     {128, 128, 4, 1024, false, 16, 128, 64, 128, false, NULL, 0, STEP_ROWS(256, 32, 2), GRID_NEVER}},
 
     /* ---- Intel GPUs: SIMD8-32, 64 KiB SLM; subgroups; oneDNN route */
     {"intel", "default", "default",
-     {128, 128, 4, 1024, true, 8, 64, 64, 128, true, NULL, 0, STEP_ROWS(128, 16, 2)}},
+     {128, 128, 4, 1024, true, 8, 64, 64, 128, true, NULL, 0, STEP_ROWS(128, 16, 2), GRID_NEVER}},
     {"intel", "Gen9", "default",
-     {128, 128, 4, 1024, true, 8, 64, 64, 128, true, NULL, 0, STEP_ROWS(128, 16, 2)}},
+     {128, 128, 4, 1024, true, 8, 64, 64, 128, true, NULL, 0, STEP_ROWS(128, 16, 2), GRID_NEVER}},
     {"intel", "Xe-HPG", "default",
-     {256, 256, 4, 1024, true, 16, 128, 64, 256, true, NULL, 0, STEP_ROWS(128, 16, 2)}},
+     {256, 256, 4, 1024, true, 16, 128, 64, 256, true, NULL, 0, STEP_ROWS(128, 16, 2), GRID_NEVER}},
     {"intel", "Xe-HPC", "default",
-     {256, 256, 4, 1024, true, 32, 128, 128, 256, true, NULL, 0, STEP_ROWS(128, 16, 2)}},
+     {256, 256, 4, 1024, true, 32, 128, 128, 256, true, NULL, 0, STEP_ROWS(128, 16, 2), GRID_NEVER}},
 
     /* ---- NVIDIA: warps of 32, 48 KiB of local memory per work-group */
     {"nvidia", "default", "default",
-     {128, 256, 4, 1024, false, 32, 96, 48, 256, false, NULL, 0, STEP_ROWS(256, 32, 2)}},
+     {128, 256, 4, 1024, false, 32, 96, 48, 256, false, NULL, 0, STEP_ROWS(256, 32, 2), GRID_NEVER}},
     {"nvidia", "SM8.0", "default",
-     {256, 256, 4, 1024, false, 64, 96, 48, 256, false, NULL, 0, STEP_ROWS(256, 32, 2)}},
+     {256, 256, 4, 1024, false, 64, 96, 48, 256, false, NULL, 0, STEP_ROWS(256, 32, 2), GRID_NEVER}},
     {"nvidia", "SM8.6", "default",
-     {128, 256, 4, 1024, false, 32, 96, 48, 256, false, NULL, 0, STEP_ROWS(256, 32, 2)}},
+     {128, 256, 4, 1024, false, 32, 96, 48, 256, false, NULL, 0, STEP_ROWS(256, 32, 2), GRID_NEVER}},
     {"nvidia", "SM8.9", "default",
-     {128, 256, 4, 1024, false, 32, 96, 48, 256, false, NULL, 0, STEP_ROWS(256, 32, 2)}},
+     {128, 256, 4, 1024, false, 32, 96, 48, 256, false, NULL, 0, STEP_ROWS(256, 32, 2), GRID_NEVER}},
 };
 const int ocl_profile_table_size = N_OF(ocl_profile_table);
 
@@ -184,6 +194,10 @@ seqrt_status ocl_choose_profile(const ocl_desc *d, const char *forced, ocl_choic
     if (p->rows_lanes > p->rows_wg) p->rows_lanes = p->rows_wg;
     p->rows_lanes = pow2_floor((size_t)p->rows_lanes);
     if (p->rows_units < 1) p->rows_units = 1;
+    if (p->grid_max_batch < 0) p->grid_max_batch = 0;
+    if (p->grid_max_batch > 8) p->grid_max_batch = 8;
+    if (p->grid_per_cu < 1) p->grid_per_cu = 1;
+    if (p->grid_spin < 1) p->grid_spin = 1;
     bool wanted_subgroups = p->subgroups;
     p->subgroups = p->subgroups && d->has_subgroups;
     if (d->local_mem && (cl_ulong)p->persistent_local_kib * 1024 > d->local_mem)

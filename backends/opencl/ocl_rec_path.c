@@ -5,15 +5,18 @@
  *   1. persistent kernel when the batch, hidden size and local memory are
  *      within the profile's persistent bounds AND the kernel fits the device
  *      (below);
- *   2. else the fused step kernel (ocl_step.c, in the form of the profile:
+ *   2. else the grid kernel (ocl_grid.c) when B <= the profile's
+ *      grid_max_batch (0 in every row until a GPU measurement) and its plan
+ *      fits the device;
+ *   3. else the fused step kernel (ocl_step.c, in the form of the profile:
  *      units on CPUs, rows on GPUs; ocl_step_form.c) when B <= the
  *      profile's step_max_batch (8 in every row but 0 is "never");
- *   3. else the gemm path (a CLBlast GEMM + a cell kernel per step: one GEMM
+ *   4. else the gemm path (a CLBlast GEMM + a cell kernel per step: one GEMM
  *      over the whole batch wins at larger batches).
- * SEQRT_OPENCL_RECURRENT=gemm|step|persistent forces a path (tests run the
- * suites under each): step and gemm run any layer; persistent still needs
- * the kernel to fit the device, else the layer runs the step path and the
- * debug log says why.
+ * SEQRT_OPENCL_RECURRENT=gemm|step|persistent|grid forces a path (tests run
+ * the suites under each): step and gemm run any layer; persistent and grid
+ * still need their kernel to fit the device, else the layer runs the step
+ * path and the debug log says why.
  *
  * The persistent kernel fits when its local memory plus a margin stays
  * within CL_DEVICE_LOCAL_MEM_SIZE. Its local memory: CL_KERNEL_LOCAL_MEM_SIZE
@@ -38,9 +41,10 @@ seqrt_status ocl_rec_mode_get(ocl_rec_mode *out)
     if (!strcmp(e, "gemm")) *out = OCL_MODE_GEMM;
     else if (!strcmp(e, "step")) *out = OCL_MODE_STEP;
     else if (!strcmp(e, "persistent")) *out = OCL_MODE_PERSISTENT;
+    else if (!strcmp(e, "grid")) *out = OCL_MODE_GRID;
     else
         return sq_error(SEQRT_ERR_INVALID_ARGUMENT,
-                        "SEQRT_OPENCL_RECURRENT='%s' is not one of auto, gemm, step, persistent", e);
+                        "SEQRT_OPENCL_RECURRENT='%s' is not one of auto, gemm, step, persistent, grid", e);
     return SEQRT_OK;
 }
 
@@ -91,6 +95,15 @@ ocl_rec_path ocl_rec_choose(ocl_session *s, const ocl_rec *r, ocl_rec_mode mode,
                  r->step.forced ? ", SEQRT_OPENCL_STEP_FORM" : "");
         return OCL_PATH_STEP;
     }
+    ocl_grid_plan g;
+    if (mode == OCL_MODE_GRID) {
+        if (ocl_grid_plan_make(s, r, B, &g, fit, sizeof fit)) {
+            snprintf(why, n, "grid kernel (SEQRT_OPENCL_RECURRENT=grid): %s", fit);
+            return OCL_PATH_GRID;
+        }
+        snprintf(why, n, "step kernel: SEQRT_OPENCL_RECURRENT=grid, but %s", fit);
+        return OCL_PATH_STEP;
+    }
     if (mode == OCL_MODE_PERSISTENT) {
         if (persistent_fits(s, r, fit, sizeof fit)) {
             snprintf(why, n, "persistent kernel (SEQRT_OPENCL_RECURRENT=persistent): %s", fit);
@@ -115,6 +128,11 @@ ocl_rec_path ocl_rec_choose(ocl_session *s, const ocl_rec *r, ocl_rec_mode mode,
                  "(here batch %lld, hidden %lld, %zu bytes)",
                  s->dev->choice.name, p->persistent_max_batch, p->persistent_max_hidden, p->persistent_local_kib,
                  (long long)B, (long long)r->H, local);
+    if (B <= p->grid_max_batch && ocl_grid_plan_make(s, r, B, &g, fit, sizeof fit)) {
+        snprintf(why, n, "grid kernel: batch %lld <= %d (profile %s); %s", (long long)B, p->grid_max_batch,
+                 s->dev->choice.name, fit);
+        return OCL_PATH_GRID;
+    }
     const int smax = p->step_max_batch;
     if (B <= smax) {
         snprintf(why, n, "step kernel (%s form%s): batch %lld <= %d (profile %s); %s",

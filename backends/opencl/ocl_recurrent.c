@@ -34,9 +34,10 @@ void ocl_rec_release(void *state)
         ocl_release_mem(&w->w_hr);
         ocl_release_mem(&w->peep);
         ocl_step_release(w);
+        if (w->kg) clReleaseKernel(w->kg);
     }
     ocl_release_mem(&r->gates);
-    ocl_buf *bufs[] = {&r->xg, &r->hg, &r->h, &r->c, &r->htmp, &r->hp, &r->seq[0], &r->seq[1]};
+    ocl_buf *bufs[] = {&r->xg, &r->hg, &r->h, &r->c, &r->htmp, &r->hp, &r->seq[0], &r->seq[1], &r->cg, &r->sync};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) ocl_buf_release(bufs[i]);
     sq_free(r->layers);
     sq_free(r);
@@ -100,7 +101,7 @@ seqrt_status ocl_rec_prepare(void *session, const sq_layer *L, void **state)
                (L->a.direction == SQ_DIR_REVERSE ? OCL_RF_REV0 : 0) | (lstm && L->a.input_forget ? OCL_RF_IFORGET : 0) |
                (ocl_step_packed(s) ? OCL_RF_PACKED : 0);
     *state = r;
-    if ((st = ocl_step_form_get(s, &r->step))) return st;
+    if ((st = ocl_step_form_get(s, &r->step)) || (st = ocl_grid_cfg_get(s, &r->grid))) return st;
     if ((r->flags & OCL_RF_GATES) && (st = upload_gates(s, L, r->D, &r->gates))) return st;
     r->layers = sq_calloc((size_t)r->nl, sizeof *r->layers);
     if (!r->layers) return sq_error(SEQRT_ERR_OUT_OF_MEMORY, "out of memory");
@@ -126,6 +127,9 @@ seqrt_status ocl_rec_prepare(void *session, const sq_layer *L, void **state)
         }
         /* the step path's transposed weights, unless a forced mode rules it out */
         if (mode != OCL_MODE_GEMM && (st = ocl_step_prepare(s, L, r, k))) return st;
+        /* the grid kernel where it may run (the step kernels are its fallback) */
+        const bool grid = mode == OCL_MODE_GRID || (mode == OCL_MODE_AUTO && s->dev->choice.profile.grid_max_batch > 0);
+        if (grid && (st = ocl_grid_prepare(s, L, r, k))) return st;
     }
     return SEQRT_OK;
 }
@@ -192,6 +196,9 @@ seqrt_status ocl_rec_execute(ocl_session *s, const sq_op_args *a, ocl_rec *r, oc
         snprintf(why, sizeof why, "gemm path: the session was created with SEQRT_OPENCL_RECURRENT=gemm");
     }
     sq_log(SQ_LOG_DEBUG, "opencl: layer '%s': %s", L->name, why);
+    if (path == OCL_PATH_GRID &&
+        ((st = reserve(s, &r->cg, D * B * r->H, "the grid kernel's c")) || (st = reserve(s, &r->sync, 5, "a barrier"))))
+        return st;
 
     const size_t state_h = (size_t)(D * B * r->Ho), state_c = (size_t)(D * B * r->H);
     for (int k = 0; k < r->nl; k++) {
@@ -220,8 +227,14 @@ seqrt_status ocl_rec_execute(ocl_session *s, const sq_op_args *a, ocl_rec *r, oc
         }
         if (path == OCL_PATH_PERSISTENT) {
             if ((st = ocl_persistent_run(&c))) return st;
+        } else if (path == OCL_PATH_GRID) {
+            /* the steps the grid kernel did not complete (it gave up at a
+             * barrier: logged) run on the step kernels */
+            int done = 0;
+            if ((st = ocl_grid_run(&c, (int)steps, &done))) return st;
+            if (done < steps && (st = ocl_step_run(&c, done, (int)steps))) return st;
         } else if (path == OCL_PATH_STEP) {
-            if ((st = ocl_step_run(&c, (int)steps))) return st;
+            if ((st = ocl_step_run(&c, 0, (int)steps))) return st;
         } else {
             for (int64_t t = 0; t < steps; t++)
                 if ((st = step(&c, (int)t))) return st;

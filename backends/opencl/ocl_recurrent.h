@@ -42,6 +42,8 @@ typedef struct ocl_rec_layer {
     cl_mem wt;         /* W_hh^T [D, H_out, G*H] */
     cl_mem wrt;        /* W_hr^T [D, H, H_out] when projected */
     cl_kernel ks[2];   /* its kernels (one object per layer: arguments set once) */
+    cl_kernel kg;      /* the grid kernel (ocl_grid.c), unless ruled out */
+    size_t kg_wg;      /* its CL_KERNEL_WORK_GROUP_SIZE */
     size_t ks_wg[2];   /* CL_KERNEL_WORK_GROUP_SIZE of each */
     struct ocl_step_bound {
         cl_mem m[13];
@@ -58,14 +60,24 @@ typedef struct ocl_step_cfg {
     bool forced;            /* by SEQRT_OPENCL_STEP_FORM */
 } ocl_step_cfg;
 
+/* The grid kernel's bounds (ocl_grid.c), fixed at session creation. */
+typedef struct ocl_grid_cfg {
+    int groups;         /* at most this many work-groups */
+    int spin;           /* polls of a barrier before giving up */
+    long cache_bytes;   /* local memory for cached weights per group (-1: what fits) */
+    int stop;           /* tests: group 0 gives up at this barrier (0: never) */
+} ocl_grid_cfg;
+
 typedef struct ocl_rec {
     int nl, D, G, op; /* op: 0 lstm, 1 gru, 2 rnn (persistent.cl) */
     ocl_step_cfg step;
+    ocl_grid_cfg grid;
     int64_t H, Ho;
     int flags; /* OCL_RF_* shared by every layer */
     cl_mem gates; /* [D, OCL_GT_STRIDE] with OCL_RF_GATES, else NULL */
     ocl_rec_layer *layers;
     ocl_buf xg, hg, h, c, htmp, hp, seq[2];
+    ocl_buf cg, sync; /* the grid kernel: c's second buffer, its barrier count and abort flag */
 } ocl_rec;
 
 /* One layer of one run, as the step functions see it. */
@@ -81,10 +93,12 @@ typedef struct ocl_rec_run {
 } ocl_rec_run;
 
 /* The recurrent paths, and what SEQRT_OPENCL_RECURRENT asks for. */
-typedef enum ocl_rec_path { OCL_PATH_GEMM, OCL_PATH_STEP, OCL_PATH_PERSISTENT } ocl_rec_path;
-typedef enum ocl_rec_mode { OCL_MODE_AUTO, OCL_MODE_GEMM, OCL_MODE_STEP, OCL_MODE_PERSISTENT } ocl_rec_mode;
+typedef enum ocl_rec_path { OCL_PATH_GEMM, OCL_PATH_STEP, OCL_PATH_PERSISTENT, OCL_PATH_GRID } ocl_rec_path;
+typedef enum ocl_rec_mode {
+    OCL_MODE_AUTO, OCL_MODE_GEMM, OCL_MODE_STEP, OCL_MODE_PERSISTENT, OCL_MODE_GRID
+} ocl_rec_mode;
 
-/* SEQRT_OPENCL_RECURRENT (unset, "" or auto | gemm | step | persistent);
+/* SEQRT_OPENCL_RECURRENT (unset, "" or auto | gemm | step | persistent | grid);
  * any other value is SEQRT_ERR_INVALID_ARGUMENT naming the valid ones. */
 seqrt_status ocl_rec_mode_get(ocl_rec_mode *out);
 /* The path of a layer at batch B (and why, for SEQRT_LOG=debug): see
@@ -119,7 +133,24 @@ void ocl_step_release(ocl_rec_layer *w);
  * generic/cpu profile (a CPU device; a GPU profile forced onto PoCL keeps
  * the GPU layout, so CI runs both). */
 bool ocl_step_packed(const ocl_session *s);
-seqrt_status ocl_step_run(const ocl_rec_run *c, int steps);
+seqrt_status ocl_step_run(const ocl_rec_run *c, int s0, int steps);
+/* Sets SQ_STEP_ARGS on kernel k for a layer's run (wt, wr: the weights the
+ * kernel reads), step index s. */
+seqrt_status ocl_step_args(const ocl_rec_run *c, cl_kernel k, cl_mem wt, cl_mem wr, cl_int s);
+
+/* Grid path (ocl_grid.c): its bounds (profile, SEQRT_OPENCL_GRID_GROUPS,
+ * _SPIN, _CACHE_KIB, _GIVE_UP; bad values are errors), its kernel for layer k, its
+ * plan for a run (false, and why, when it does not fit the device), and
+ * its run: *done is the number of steps completed (the rest to rerun on
+ * the step kernels, from step *done). */
+typedef struct ocl_grid_plan {
+    size_t groups, wg, scr_bytes, acc_bytes, wl_bytes;
+    int lanes, phases, U[2], nc[2];
+} ocl_grid_plan;
+seqrt_status ocl_grid_cfg_get(const ocl_session *s, ocl_grid_cfg *out);
+seqrt_status ocl_grid_prepare(ocl_session *s, const sq_layer *L, ocl_rec *r, int k);
+bool ocl_grid_plan_make(const ocl_session *s, const ocl_rec *r, int64_t B, ocl_grid_plan *g, char *why, size_t n);
+seqrt_status ocl_grid_run(const ocl_rec_run *c, int steps, int *done);
 /* Whether the layers' step kernels were made (not under
  * SEQRT_OPENCL_RECURRENT=gemm). */
 bool ocl_step_ready(const ocl_rec *r);
@@ -129,6 +160,10 @@ bool ocl_step_ready(const ocl_rec *r);
  * SEQRT_OPENCL_STEP_ROWS_WG, _LANES, _UNITS); bad values are errors. */
 seqrt_status ocl_step_form_get(const ocl_session *s, ocl_step_cfg *out);
 const char *ocl_step_form_name(int form); /* "units", "rows" */
+/* Environment variable `name` as an integer in [lo, hi] (a power of two
+ * when p2) into *out, left as is when unset or empty; anything else is
+ * SEQRT_ERR_INVALID_ARGUMENT naming the variable and its value. */
+seqrt_status ocl_env_int(const char *name, long lo, long hi, bool p2, long *out);
 /* The rows form's launch of kernel i of a layer (kmax: its
  * CL_KERNEL_WORK_GROUP_SIZE): work-group, lanes, units per group, groups
  * and the two __local arguments' bytes. */

@@ -129,32 +129,57 @@ void ocl_step_release(ocl_rec_layer *w)
         }
 }
 
-/* Sets every argument but the step index on kernel i of the layer, unless
- * the same were set last time. */
-static seqrt_status bind(const ocl_rec_run *c, ocl_rec_layer *w, int i)
+/* The step kernels' arguments of a layer's run: 13 buffers, 9 ints; the
+ * weights are the transposed copies (units form) or W_hh and W_hr
+ * themselves (rows form, grid kernel). */
+static struct ocl_step_bound args_of(const ocl_rec_run *c, cl_mem wt, cl_mem wr)
 {
     const ocl_rec *r = c->r;
-    ocl_session *s = c->s;
+    const ocl_rec_layer *w = c->w;
     struct ocl_step_bound now;
     memset(&now, 0, sizeof now);
-    const bool rows = r->step.form == OCL_STEP_ROWS;
-    cl_mem m[13] = {r->xg.mem, rows ? w->w_hh : w->wt, rows ? w->w_hr : w->wrt, w->b_ih, w->b_hh, w->peep,
-                    r->gates,  c->lens,  r->h.mem,  r->hp.mem, r->c.mem, r->htmp.mem, c->y};
-    for (int j = 0; j < 13; j++) now.m[j] = m[j] ? m[j] : s->dummy;
+    cl_mem m[13] = {r->xg.mem, wt,       wr,        w->b_ih,  w->b_hh,     w->peep, r->gates,
+                    c->lens,   r->h.mem, r->hp.mem, r->c.mem, r->htmp.mem, c->y};
+    for (int j = 0; j < 13; j++) now.m[j] = m[j] ? m[j] : c->s->dummy;
     const cl_int v[9] = {c->has_len, c->T, c->B, (cl_int)r->H, (cl_int)r->Ho, r->D, c->bf, r->flags,
                          c->L->a.nonlinearity};
     memcpy(now.v, v, sizeof v);
     now.set = true;
-    if (!memcmp(&now, &w->bound[i], sizeof now)) return SEQRT_OK;
+    return now;
+}
+
+static seqrt_status set_args(cl_kernel k, const struct ocl_step_bound *a)
+{
     /* argument order of SQ_STEP_ARGS: 8 buffers, has_len, 5 buffers, 8 ints, s */
     for (int j = 0; j < 13; j++) {
-        const cl_uint a = (cl_uint)(j < 8 ? j : j + 1);
-        OCL_CL(clSetKernelArg(w->ks[i], a, sizeof(cl_mem), &now.m[j]), "clSetKernelArg(step kernel, %u)", a);
+        const cl_uint i = (cl_uint)(j < 8 ? j : j + 1);
+        OCL_CL(clSetKernelArg(k, i, sizeof(cl_mem), &a->m[j]), "clSetKernelArg(step kernel, %u)", i);
     }
-    OCL_CL(clSetKernelArg(w->ks[i], 8, sizeof(cl_int), &now.v[0]), "clSetKernelArg(step kernel, 8)");
+    OCL_CL(clSetKernelArg(k, 8, sizeof(cl_int), &a->v[0]), "clSetKernelArg(step kernel, 8)");
     for (int j = 1; j < 9; j++)
-        OCL_CL(clSetKernelArg(w->ks[i], (cl_uint)(13 + j), sizeof(cl_int), &now.v[j]),
-               "clSetKernelArg(step kernel, %d)", 13 + j);
+        OCL_CL(clSetKernelArg(k, (cl_uint)(13 + j), sizeof(cl_int), &a->v[j]), "clSetKernelArg(step kernel, %d)",
+               13 + j);
+    return SEQRT_OK;
+}
+
+seqrt_status ocl_step_args(const ocl_rec_run *c, cl_kernel k, cl_mem wt, cl_mem wr, cl_int s)
+{
+    const struct ocl_step_bound a = args_of(c, wt, wr);
+    seqrt_status st = set_args(k, &a);
+    if (st) return st;
+    OCL_CL(clSetKernelArg(k, STEP_ARG_S, sizeof s, &s), "clSetKernelArg(step kernel, step)");
+    return SEQRT_OK;
+}
+
+/* Sets every argument but the step index on kernel i of the layer, unless
+ * the same were set last time. */
+static seqrt_status bind(const ocl_rec_run *c, ocl_rec_layer *w, int i)
+{
+    const bool rows = c->r->step.form == OCL_STEP_ROWS;
+    const struct ocl_step_bound now = args_of(c, rows ? w->w_hh : w->wt, rows ? w->w_hr : w->wrt);
+    if (!memcmp(&now, &w->bound[i], sizeof now)) return SEQRT_OK;
+    seqrt_status st = set_args(w->ks[i], &now);
+    if (st) return st;
     memcpy(&w->bound[i], &now, sizeof now);
     return SEQRT_OK;
 }
@@ -187,7 +212,7 @@ static seqrt_status bind_rows(const ocl_rec_run *c, ocl_rec_layer *w, int i, siz
     return SEQRT_OK;
 }
 
-seqrt_status ocl_step_run(const ocl_rec_run *c, int steps)
+seqrt_status ocl_step_run(const ocl_rec_run *c, int s0, int steps)
 {
     ocl_session *s = c->s;
     const ocl_rec *r = c->r;
@@ -206,7 +231,7 @@ seqrt_status ocl_step_run(const ocl_rec_run *c, int steps)
         wg[i] = pick_wg(s, items[i], w->ks_wg[i]);
         global[i] = (items[i] + wg[i] - 1) / wg[i] * wg[i];
     }
-    for (cl_int t = 0; t < steps; t++)
+    for (cl_int t = s0; t < steps; t++)
         for (int i = 0; i < 2; i++) {
             if (!w->ks[i]) continue;
             OCL_CL(clSetKernelArg(w->ks[i], STEP_ARG_S, sizeof t, &t), "clSetKernelArg(step kernel, step)");

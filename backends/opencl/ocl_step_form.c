@@ -27,9 +27,7 @@
 
 static bool pow2(long v) { return v > 0 && (v & (v - 1)) == 0; }
 
-/* Integer environment variable `name` in [lo, hi] (a power of two when
- * `p2`), or *out unchanged when unset or empty. */
-static seqrt_status env_int(const char *name, long lo, long hi, bool p2, int *out)
+seqrt_status ocl_env_int(const char *name, long lo, long hi, bool p2, long *out)
 {
     const char *e = getenv(name);
     if (!e || !*e) return SEQRT_OK;
@@ -39,8 +37,17 @@ static seqrt_status env_int(const char *name, long lo, long hi, bool p2, int *ou
     if (errno || *end || v < lo || v > hi || (p2 && !pow2(v)))
         return sq_error(SEQRT_ERR_INVALID_ARGUMENT, "%s='%s' is not %s in [%ld, %ld]", name, e,
                         p2 ? "a power of two" : "an integer", lo, hi);
-    *out = (int)v;
+    *out = v;
     return SEQRT_OK;
+}
+
+/* ocl_env_int into an int. */
+static seqrt_status env_int(const char *name, long lo, long hi, bool p2, int *out)
+{
+    long v = *out;
+    seqrt_status st = ocl_env_int(name, lo, hi, p2, &v);
+    *out = (int)v;
+    return st;
 }
 
 seqrt_status ocl_step_form_get(const ocl_session *s, ocl_step_cfg *out)

@@ -154,13 +154,16 @@ inline bool sq_step_units(int i, int W, int D, int *d, int *j0)
  * sq_gru_unit, the gate functions of gates.cl) and the stores. An entry
  * whose sequence has ended copies its h across and writes nothing. */
 
-/* LSTM unit j of entry b, direction d: c, and h (or o * h(c) into tmp when
- * projected). */
-inline void sq_lstm_apply(SQ_STEP_ARGS, int d, int b, int j, float ri, float rf, float rg, float ro)
+/* LSTM unit j of entry b, direction d: c (read from c, written to cout:
+ * the same buffer in the step kernels, the other of two in the grid
+ * kernel), and h (or o * h(c) into tmp when projected). */
+inline void sq_lstm_apply(SQ_STEP_ARGS, __global float *cout, int d, int b, int j, float ri, float rf, float rg,
+                          float ro)
 {
     const int G = 4 * H, db = d * B + b, bias = flags & SQ_F_BIAS, proj = flags & SQ_F_PROJ;
     const int row = sq_step_row(d, b, s, T, B, bf, lens, has_len, flags);
     if (row < 0) {
+        cout[db * H + j] = c[db * H + j];
         if (!proj) SQ_STEP_DST(Ho)[b * Ho + j] = SQ_STEP_SRC(Ho)[b * Ho + j];
         return;
     }
@@ -170,7 +173,7 @@ inline void sq_lstm_apply(SQ_STEP_ARGS, int d, int b, int j, float ri, float rf,
                                   sq_step_pre(gx, rg, bi, bh, bias, 2 * H + j),
                                   sq_step_pre(gx, ro, bi, bh, bias, 3 * H + j), c[db * H + j], peep + d * 3 * H, H, j,
                                   gates + d * SQ_GT_STRIDE, flags, &ct);
-    c[db * H + j] = ct;
+    cout[db * H + j] = ct;
     if (proj) {
         tmp[db * H + j] = ht;
     } else {
@@ -262,7 +265,7 @@ __kernel void sq_lstm_step(SQ_STEP_ARGS)
         for (int e = 0; e < n; e++)
             for (int u = 0; u < SQ_VEC && j0 + u < H; u++) {
                 const int x = e * SQ_VEC + u;
-                sq_lstm_apply(SQ_STEP_PASS, d, b0 + e, j0 + u, acc[0][x], acc[1][x], acc[2][x], acc[3][x]);
+                sq_lstm_apply(SQ_STEP_PASS, c, d, b0 + e, j0 + u, acc[0][x], acc[1][x], acc[2][x], acc[3][x]);
             }
     }
 }

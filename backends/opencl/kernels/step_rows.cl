@@ -25,10 +25,11 @@
 
 /* p[e] = this work-item's share (k = 4 lane, 4 lane + 4 lanes, ...) of
  * sum_k w[k] v[e * K + k] for the n entries of v (e >= n repeat entry n - 1;
- * their sums are not used), NB by a compile-time count. */
-#define SQ_ROWS_DOT(NB)                                                                                            \
-    inline void sq_rows_dot##NB(__global const float *w, __global const float *v, int K, int n, int lane,         \
-                                int lanes, float *p)                                                               \
+ * their sums are not used), NB by a compile-time count; w in global (g) or
+ * local memory (l: the grid kernel's cached rows). */
+#define SQ_ROWS_DOT(NB, AS, X)                                                                                     \
+    inline void sq_rows_dot##X##NB(AS const float *w, __global const float *v, int K, int n, int lane, int lanes, \
+                                   float *p)                                                                       \
     {                                                                                                              \
         float a[NB];                                                                                               \
         for (int e = 0; e < NB; e++) a[e] = 0.0f;                                                                  \
@@ -40,29 +41,33 @@
             for (int e = 0; e < NB; e++) a[e] += w[k] * v[(long)min(e, n - 1) * K + k];                            \
         for (int e = 0; e < SQ_STEP_NB; e++) p[e] = e < NB ? a[e] : 0.0f;                                          \
     }
-SQ_ROWS_DOT(1)
-SQ_ROWS_DOT(2)
-SQ_ROWS_DOT(4)
-SQ_ROWS_DOT(8)
+#define SQ_ROWS_DOTS(AS, X)                                                                                        \
+    SQ_ROWS_DOT(1, AS, X)                                                                                          \
+    SQ_ROWS_DOT(2, AS, X)                                                                                          \
+    SQ_ROWS_DOT(4, AS, X)                                                                                          \
+    SQ_ROWS_DOT(8, AS, X)                                                                                          \
+    inline void sq_rows_dot##X(AS const float *w, __global const float *v, int K, int n, int lane, int lanes,     \
+                               float *p)                                                                           \
+    {                                                                                                              \
+        if (n == 1) sq_rows_dot##X##1(w, v, K, n, lane, lanes, p);                                                 \
+        else if (n == 2) sq_rows_dot##X##2(w, v, K, n, lane, lanes, p);                                            \
+        else if (n <= 4) sq_rows_dot##X##4(w, v, K, n, lane, lanes, p);                                            \
+        else sq_rows_dot##X##8(w, v, K, n, lane, lanes, p);                                                        \
+    }
+SQ_ROWS_DOTS(__global, g)
+SQ_ROWS_DOTS(__local, l)
 
-inline void sq_rows_dot(__global const float *w, __global const float *v, int K, int n, int lane, int lanes,
-                        float *p)
-{
-    if (n == 1) sq_rows_dot1(w, v, K, n, lane, lanes, p);
-    else if (n == 2) sq_rows_dot2(w, v, K, n, lane, lanes, p);
-    else if (n <= 4) sq_rows_dot4(w, v, K, n, lane, lanes, p);
-    else sq_rows_dot8(w, v, K, n, lane, lanes, p);
-}
-
-/* The group's recurrent sums for entries b0 .. b0 + n - 1: acc[(qi * U + u)
- * * SQ_STEP_NB + e] = W[(q0 + qi) * W + j0 + u] . v_q[b0 + e] for qi < nq,
- * where W is `units` rows per gate of length K (w: the direction's first
- * row) and v_q is `v`, or `vlast` for the last gate qi = nq - 1 (GRU's n
- * gate reads r * h). Rows of units past the end sum to 0. Ends with a
- * barrier: acc is complete for every work-item. */
-inline void sq_rows_gemv(__global const float *w, int units, int K, int q0, int nq, int j0, int U,
-                         __global const float *v, __global const float *vlast, int n, int lanes, __local float *scr,
-                         __local float *acc)
+/* The group's recurrent sums of one block for entries b0 .. b0 + n - 1:
+ * acc[(qi * U + u) * SQ_STEP_NB + e] = W[(q0 + qi) * units + j0 + u] .
+ * v_q[b0 + e] for qi < nq, where W is `units` rows per gate of length K (w:
+ * the direction's first row) and v_q is `v`, or `vlast` for the last gate
+ * qi = nq - 1 (GRU's n gate reads r * h). The block's first nc rows (row r:
+ * gate qi = r / U, unit r % U) are read from wl + r * K instead (the grid
+ * kernel's cache; nc = 0 in the step kernels). Rows of units past the end
+ * sum to 0. Ends with a barrier: acc is complete for every work-item. */
+inline void sq_rows_gemv(__local const float *wl, int nc, __global const float *w, int units, int K, int q0, int nq,
+                         int j0, int U, __global const float *v, __global const float *vlast, int n, int lanes,
+                         __local float *scr, __local float *acc)
 {
     const int l = get_local_id(0), slots = get_local_size(0) / lanes, slot = l / lanes, lane = l - slot * lanes;
     const int nr = nq * U;
@@ -70,7 +75,9 @@ inline void sq_rows_gemv(__global const float *w, int units, int K, int q0, int 
         const int r = r0 + slot, qi = r / U, j = j0 + r - qi * U;
         float p[SQ_STEP_NB];
         if (r < nr && j < units) {
-            sq_rows_dot(w + ((long)(q0 + qi) * units + j) * K, qi == nq - 1 ? vlast : v, K, n, lane, lanes, p);
+            __global const float *vq = qi == nq - 1 ? vlast : v;
+            if (r < nc) sq_rows_dotl(wl + (long)r * K, vq, K, n, lane, lanes, p);
+            else sq_rows_dotg(w + ((long)(q0 + qi) * units + j) * K, vq, K, n, lane, lanes, p);
         } else {
             for (int e = 0; e < SQ_STEP_NB; e++) p[e] = 0.0f;
         }
@@ -87,36 +94,34 @@ inline void sq_rows_gemv(__global const float *w, int units, int K, int q0, int 
     }
 }
 
-/* Group g over D * ceil(W / U) groups: direction *d, first unit *j0. */
-inline void sq_rows_group(int W, int U, int *d, int *j0)
-{
-    const int per = (W + U - 1) / U, g = get_group_id(0);
-    *d = g / per;
-    *j0 = (g - *d * per) * U;
-}
-
-/* The entries' blocks; for each, the gemv of the group's rows, then one
- * work-item per (unit, entry) runs `apply` (a statement using d, b, j and
- * the sums SQ_A(qi) of gate qi). */
-#define SQ_ROWS_BODY(W, w, K, q0, nq, v, vlast, apply)                                                             \
-    int d, j0;                                                                                                     \
-    sq_rows_group(W, U, &d, &j0);                                                                                  \
-    for (int b0 = 0; b0 < B; b0 += SQ_STEP_NB) {                                                                   \
-        const int n = B - b0 < SQ_STEP_NB ? B - b0 : SQ_STEP_NB;                                                   \
-        sq_rows_gemv(w, W, K, q0, nq, j0, U, (v) + (long)b0 * (K), (vlast) + (long)b0 * (K), n, lanes, scr, acc); \
-        for (int i = get_local_id(0); i < U * n; i += get_local_size(0)) {                                         \
-            const int e = i / U, u = i - e * U, j = j0 + u, b = b0 + e;                                            \
-            if (j < (W)) {                                                                                         \
-                apply;                                                                                             \
+/* Block blk of D * ceil(W / U) blocks (the rows form's work-group, or one of
+ * a grid kernel's groups' blocks): for each of the entries' blocks the gemv
+ * of the block's rows, then one work-item per (unit, entry) runs `apply` (a
+ * statement using d, b, j and the sums SQ_A(qi) of gate qi). w may use d
+ * (the block's direction); wl, nc: the block's cached rows. */
+#define SQ_ROWS_BLOCK(blk, wl, nc, W, w, K, q0, nq, v, vlast, apply)                                              \
+    {                                                                                                              \
+        const int per_ = ((W) + U - 1) / U, d = (blk) / per_, j0 = ((blk) - d * per_) * U;                         \
+        for (int b0 = 0; b0 < B; b0 += SQ_STEP_NB) {                                                               \
+            const int n = B - b0 < SQ_STEP_NB ? B - b0 : SQ_STEP_NB;                                               \
+            sq_rows_gemv(wl, nc, w, W, K, q0, nq, j0, U, (v) + (long)b0 * (K), (vlast) + (long)b0 * (K), n, lanes, \
+                         scr, acc);                                                                                \
+            for (int i = get_local_id(0); i < U * n; i += get_local_size(0)) {                                     \
+                const int e = i / U, u = i - e * U, j = j0 + u, b = b0 + e;                                        \
+                if (j < (W)) {                                                                                     \
+                    apply;                                                                                         \
+                }                                                                                                  \
             }                                                                                                      \
         }                                                                                                          \
     }
+#define SQ_ROWS_BODY(W, w, K, q0, nq, v, vlast, apply) \
+    SQ_ROWS_BLOCK(get_group_id(0), scr, 0, W, w, K, q0, nq, v, vlast, apply)
 #define SQ_A(qi) acc[((qi) * U + u) * SQ_STEP_NB + e]
 
 __kernel void sq_lstm_rows(SQ_ROWS_ARGS)
 {
     SQ_ROWS_BODY(H, wt + (long)d * 4 * H * Ho, Ho, 0, 4, SQ_STEP_SRC(Ho), SQ_STEP_SRC(Ho),
-                 sq_lstm_apply(SQ_STEP_PASS, d, b, j, SQ_A(0), SQ_A(1), SQ_A(2), SQ_A(3)))
+                 sq_lstm_apply(SQ_STEP_PASS, c, d, b, j, SQ_A(0), SQ_A(1), SQ_A(2), SQ_A(3)))
 }
 
 /* Projected LSTM, second launch: h = W_hr tmp. */

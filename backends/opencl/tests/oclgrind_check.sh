@@ -15,10 +15,19 @@ fi
 out=$(mktemp -d "${TMPDIR:-/tmp}/seqrt_oclgrind_XXXXXX") || exit 1
 trap 'rm -rf "$out"' EXIT
 fail=0
-# path[:form]: the step kernels in both forms (SEQRT_OPENCL_STEP_FORM)
-for mode in gemm step:units step:rows persistent; do
-    path=${mode%%:*} form=
-    case $mode in *:*) form=${mode#*:} ;; esac
+# path[:form]: the step kernels in both forms (SEQRT_OPENCL_STEP_FORM);
+# grid:gN[:sM]: the grid kernel on N work-groups (SEQRT_OPENCL_GRID_GROUPS;
+# Oclgrind runs work-groups concurrently, so its barriers complete) polling
+# a barrier up to M times (SEQRT_OPENCL_GRID_SPIN, default 10^6; s1 makes it
+# give up and hand the steps to the step kernels)
+for mode in gemm step:units step:rows persistent grid:g1 grid:g2 grid:g2:s1; do
+    path=${mode%%:*} form= groups= spin=
+    case $mode in
+        grid:*)
+            groups=${mode#grid:g}; groups=${groups%%:*}; spin=1000000
+            case $mode in *:s*) spin=${mode##*:s} ;; esac ;;
+        *:*) form=${mode#*:} ;;
+    esac
     for case in lstm_peephole_coupled_proj_bidir2_lengths_h0 gru_lbr_false_bidir2_lengths_h0 \
                 gru_bidir2_lengths_h0 rnn_relu_bidir2_lengths_h0; do
         g=$golden/$case
@@ -27,8 +36,9 @@ for mode in gemm step:units step:rows persistent; do
             n=$(basename "$f" .npy)
             set -- "$@" --input "${n#input.}=$f"
         done
-        log=$out/$case.$path$form.log
-        SEQRT_OPENCL_RECURRENT=$path SEQRT_OPENCL_STEP_FORM=$form oclgrind --data-races --uninitialized --check-api \
+        log=$out/$case.$(echo "$mode" | tr ':' '_').log
+        SEQRT_OPENCL_RECURRENT=$path SEQRT_OPENCL_STEP_FORM=$form SEQRT_OPENCL_GRID_GROUPS=$groups \
+            SEQRT_OPENCL_GRID_SPIN=$spin oclgrind --data-races --uninitialized --check-api \
             sh -c 'LD_PRELOAD="$0${LD_PRELOAD:+:$LD_PRELOAD}" exec "$@"' "$shim" \
             "$cli" run "$g/model.json" "$@" --backend opencl --output-dir "$out" >"$log" 2>&1
         rc=$?

@@ -6,7 +6,7 @@
  * alpha/beta, one list per direction), clip, input_forget and direction
  * "reverse" (with lengths, initial states, stacks, projection, peepholes),
  * each run on the three recurrent paths, gemm, step (in both of its forms,
- * units and rows: SEQRT_OPENCL_STEP_FORM) and persistent
+ * units and rows: SEQRT_OPENCL_STEP_FORM), persistent and grid
  * (SEQRT_OPENCL_RECURRENT) and compared output by output with the
  * conformance suite's rule |x - ref| <= 1e-4 + 1e-3 |ref|.
  */
@@ -219,7 +219,7 @@ static void check(const rcase *c, const char *what)
     size_t rc[3], gc[3];
     run_on(m, "reference", NULL, in, nin, ref, rc, nout);
     /* the step kernels in both forms: units (CPUs) and rows (GPUs) */
-    const char *modes[] = {"gemm", "step:units", "step:rows", "persistent"};
+    const char *modes[] = {"gemm", "step:units", "step:rows", "persistent", "grid"};
     for (int p = 0; p < (int)(sizeof modes / sizeof modes[0]); p++) {
         run_on(m, "opencl", modes[p], in, nin, got, gc, nout);
         for (size_t o = 0; o < nout; o++) {
@@ -382,45 +382,58 @@ Test(rnn11, persistent_beyond_local_memory)
 
 /* A value of SEQRT_OPENCL_RECURRENT that names no path is an error at
  * session creation, naming the value and the valid ones. */
-Test(rnn11, unknown_path_refused)
+/* A small rnn model in a new folder `dir`, and the opencl device. */
+static seqrt_model *tiny_model(char *dir, const seqrt_device **dev)
 {
-    char dir[] = "/tmp/seqrt_ocl11_XXXXXX", json[600];
+    char json[600];
     cr_assert_not_null(mkdtemp(dir));
     rcase c = {.op = "rnn", .T = 3, .B = 2, .I = 3, .H = 4, .L = 1, .D = 1, .bias = 1, .attrs = ""};
     write_model(&c, dir, json, sizeof json);
     seqrt_model *m = NULL;
     cr_assert_eq(seqrt_model_load(&m, json, NULL), SEQRT_OK, "%s", seqrt_last_error());
-    const seqrt_device *dev = NULL;
-    cr_assert_eq(seqrt_device_find(&dev, "opencl"), SEQRT_OK, "%s", seqrt_last_error());
-    setenv("SEQRT_OPENCL_RECURRENT", "fused", 1);
-    seqrt_session *s = NULL;
-    cr_assert_eq(seqrt_session_create(&s, m, dev, NULL), SEQRT_ERR_INVALID_ARGUMENT);
-    cr_assert_not_null(strstr(seqrt_last_error(), "SEQRT_OPENCL_RECURRENT='fused'"), "%s", seqrt_last_error());
-    cr_assert_not_null(strstr(seqrt_last_error(), "auto, gemm, step, persistent"), "%s", seqrt_last_error());
-    unsetenv("SEQRT_OPENCL_RECURRENT");
+    cr_assert_eq(seqrt_device_find(dev, "opencl"), SEQRT_OK, "%s", seqrt_last_error());
+    return m;
+}
+
+static void tiny_model_free(seqrt_model *m, const char *dir)
+{
     seqrt_model_free(m);
     char cmd[700];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     cr_assert_eq(system(cmd), 0);
 }
 
-/* Bad values of the step kernels' form and of the rows form's parameters
- * are errors at session creation naming the variable and the value. */
+Test(rnn11, unknown_path_refused)
+{
+    char dir[] = "/tmp/seqrt_ocl11_XXXXXX";
+    const seqrt_device *dev = NULL;
+    seqrt_model *m = tiny_model(dir, &dev);
+    setenv("SEQRT_OPENCL_RECURRENT", "fused", 1);
+    seqrt_session *s = NULL;
+    cr_assert_eq(seqrt_session_create(&s, m, dev, NULL), SEQRT_ERR_INVALID_ARGUMENT);
+    cr_assert_not_null(strstr(seqrt_last_error(), "SEQRT_OPENCL_RECURRENT='fused'"), "%s", seqrt_last_error());
+    cr_assert_not_null(strstr(seqrt_last_error(), "auto, gemm, step, persistent, grid"), "%s", seqrt_last_error());
+    unsetenv("SEQRT_OPENCL_RECURRENT");
+    tiny_model_free(m, dir);
+}
+
+/* Bad values of the step kernels' form, of the rows form's parameters and
+ * of the grid kernel's are errors at session creation naming the variable
+ * and the value. */
 Test(rnn11, bad_step_form_refused)
 {
-    char dir[] = "/tmp/seqrt_ocl11_XXXXXX", json[600];
-    cr_assert_not_null(mkdtemp(dir));
-    rcase c = {.op = "rnn", .T = 3, .B = 2, .I = 3, .H = 4, .L = 1, .D = 1, .bias = 1, .attrs = ""};
-    write_model(&c, dir, json, sizeof json);
-    seqrt_model *m = NULL;
-    cr_assert_eq(seqrt_model_load(&m, json, NULL), SEQRT_OK, "%s", seqrt_last_error());
+    char dir[] = "/tmp/seqrt_ocl11_XXXXXX";
     const seqrt_device *dev = NULL;
-    cr_assert_eq(seqrt_device_find(&dev, "opencl"), SEQRT_OK, "%s", seqrt_last_error());
+    seqrt_model *m = tiny_model(dir, &dev);
     const char *bad[][3] = {{"SEQRT_OPENCL_STEP_FORM", "cols", "auto, units, rows"},
                             {"SEQRT_OPENCL_STEP_ROWS_WG", "48", "power of two"},
                             {"SEQRT_OPENCL_STEP_ROWS_LANES", "0", "power of two"},
-                            {"SEQRT_OPENCL_STEP_ROWS_UNITS", "2x", "an integer"}};
-    for (int i = 0; i < 4; i++) {
+                            {"SEQRT_OPENCL_STEP_ROWS_UNITS", "2x", "an integer"},
+                            {"SEQRT_OPENCL_GRID_GROUPS", "0", "an integer"},
+                            {"SEQRT_OPENCL_GRID_SPIN", "-5", "an integer"},
+                            {"SEQRT_OPENCL_GRID_CACHE_KIB", "lots", "an integer"},
+                            {"SEQRT_OPENCL_GRID_GIVE_UP", "1.5", "an integer"}};
+    for (int i = 0; i < (int)(sizeof bad / sizeof bad[0]); i++) {
         setenv(bad[i][0], bad[i][1], 1);
         seqrt_session *s = NULL;
         cr_assert_eq(seqrt_session_create(&s, m, dev, NULL), SEQRT_ERR_INVALID_ARGUMENT, "%s=%s", bad[i][0],
@@ -438,8 +451,5 @@ Test(rnn11, bad_step_form_refused)
     cr_assert_not_null(strstr(seqrt_last_error(), "lanes (16"), "%s", seqrt_last_error());
     unsetenv("SEQRT_OPENCL_STEP_ROWS_WG");
     unsetenv("SEQRT_OPENCL_STEP_ROWS_LANES");
-    seqrt_model_free(m);
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
+    tiny_model_free(m, dir);
 }

@@ -153,6 +153,9 @@ Test(profiles, every_vendor_has_defaults_and_sane_values)
         cr_assert(p->rows_lanes > 0 && (p->rows_lanes & (p->rows_lanes - 1)) == 0 && p->rows_lanes <= p->rows_wg,
                   "row %d: rows_lanes", i);
         cr_assert(p->rows_units > 0, "row %d: rows_units", i);
+        /* the grid kernel: not in auto until measured on a GPU; a bounded wait */
+        cr_assert_eq(p->grid_max_batch, 0, "row %d: grid bound", i);
+        cr_assert(p->grid_per_cu >= 1 && p->grid_spin >= 1, "row %d: grid size and spin", i);
         for (int k = 0; k < p->nclblast; k++) {
             cr_assert(p->clblast[k].n > 0 && p->clblast[k].n <= OCL_MAX_CLBLAST_PARAMS);
             for (int j = 0; j < p->clblast[k].n; j++) cr_assert(p->clblast[k].names[j] != NULL);
