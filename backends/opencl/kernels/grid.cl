@@ -55,8 +55,12 @@ inline int sq_grid_sync(__global int *sync, int nbar, int ng, int bound, int sto
             mem_fence(CLK_GLOBAL_MEM_FENCE);
             atomic_inc(sync);
             /* polled with atomics (a plain read would race the other
-             * groups' increments: Oclgrind reports it) */
-            for (int i = 0; i <= bound && !ok && !atomic_add(sync + 1, 0); i++) ok = atomic_add(sync, 0) >= target;
+             * groups' increments: Oclgrind reports it); the abort flag
+             * every 64 polls (each poll is a locked access on a CPU) */
+            for (int i = 0; i <= bound && !ok; i++) {
+                ok = atomic_add(sync, 0) >= target;
+                if (!ok && (i & 63) == 0 && atomic_add(sync + 1, 0)) break;
+            }
             /* any other way out of the loop gives up (also one the
              * implementation forced: llvmpipe ends a loop after 65535
              * iterations, rusticl's probe in docs/opencl.md) */
