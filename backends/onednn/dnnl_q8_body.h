@@ -65,22 +65,37 @@
             }                                                                                     \
     } while (0)
 
-#define Q8_BLOCKS(NG, TILE)                                                                       \
-    _Pragma("omp parallel for schedule(static)") for (int64_t u = 0; u < nu; u++) {               \
+/* Block u (VL rows of every gate) for every entry. A function of its own,
+ * with the variant's target, called from the OpenMP loop: clang outlines a
+ * parallel region into a function without the enclosing one's target
+ * attribute, where a VNNI intrinsic cannot be compiled (clang 14 stops with
+ * "Cannot select X86ISD::VPDPBUSD"). */
+#define Q8_UNIT(NG)                                                                               \
+    static Q8_ATTR void Q8V(q8_unit##NG)(const uint8_t *xq, int64_t R, const dn_q8_mat *m, int32_t *out, \
+                                         int64_t u, int64_t nkg, int64_t ldq)                     \
+    {                                                                                             \
         const int64_t j = u * VL, n = m->rows - j < VL ? m->rows - j : VL;                        \
         int64_t b0 = 0;                                                                           \
-        for (; b0 + 4 <= R; b0 += 4) TILE(4, NG);                                                 \
-        for (; b0 + 2 <= R; b0 += 2) TILE(2, NG);                                                 \
-        if (b0 < R) TILE(1, NG);                                                                  \
+        for (; b0 + 4 <= R; b0 += 4) Q8_STORE_TILE(4, NG);                                        \
+        for (; b0 + 2 <= R; b0 += 2) Q8_STORE_TILE(2, NG);                                        \
+        if (b0 < R) Q8_STORE_TILE(1, NG);                                                         \
     }
+Q8_UNIT(4)
+Q8_UNIT(3)
+Q8_UNIT(1)
+#undef Q8_UNIT
 
-static Q8_ATTR void Q8V(q8_product)(const uint8_t *xq, int64_t R, const dn_q8_mat *m, int32_t *out)
+#define Q8_BLOCKS(NG)                                                                             \
+    _Pragma("omp parallel for schedule(static)") for (int64_t u = 0; u < nu; u++)                 \
+        Q8V(q8_unit##NG)(xq, R, m, out, u, nkg, ldq)
+
+static void Q8V(q8_product)(const uint8_t *xq, int64_t R, const dn_q8_mat *m, int32_t *out)
 {
     const int64_t nu = (m->rows + VL - 1) / VL, nkg = m->Kp / Q8_KG, ldq = m->Kp;
     switch (m->G) {
-    case 4: Q8_BLOCKS(4, Q8_STORE_TILE) break;
-    case 3: Q8_BLOCKS(3, Q8_STORE_TILE) break;
-    default: Q8_BLOCKS(1, Q8_STORE_TILE) break;
+    case 4: Q8_BLOCKS(4); break;
+    case 3: Q8_BLOCKS(3); break;
+    default: Q8_BLOCKS(1); break;
     }
 }
 
